@@ -1,0 +1,245 @@
+"""A worked result: ordered steps, the result, its assumptions and its checks.
+
+A :class:`Derivation` is what every module in ``derivations/`` builds.  It
+renders as LaTeX (a fragment or a standalone document), Markdown and JSON
+(the stable schema in DESIGN.md), compiles its result into a
+:class:`~rnnsym.kernel.Kernel`, and verifies the result against numeric
+simulation through its verifier.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from rnnsym.derivation import Derivation, Step
+>>> x = sp.Symbol("x")
+>>> d = Derivation(name="square", title="A square", reference="none",
+...               steps=[Step(sp.Eq(sp.Symbol("y"), x * x), "by definition")],
+...               result=x**2, kernel_args=[x])
+>>> d.kernel(3.0)
+np.float64(9.0)
+>>> d.subs({"x": 2}).result
+4
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Sequence
+
+import sympy as sp
+
+from .errors import InvalidArgumentError
+from .kernel import Kernel, compile as compile_kernel
+from .latex import escape_text, latex, standalone_document
+
+__all__ = ["Step", "Derivation"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: a relation and a one-line justification."""
+
+    statement: Any
+    justification: str
+
+    def subs(self, mapping: Mapping[sp.Symbol, Any]) -> "Step":
+        return Step(_subs(self.statement, mapping), self.justification)
+
+
+def _subs(obj: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
+    if not mapping:
+        return obj
+    if isinstance(obj, sp.Equality) or isinstance(obj, sp.core.relational.Relational):
+        return obj.func(_subs(obj.lhs, mapping), _subs(obj.rhs, mapping), evaluate=False)
+    if isinstance(obj, sp.MatrixBase):
+        return sp.ImmutableMatrix(obj.xreplace(mapping))
+    if isinstance(obj, sp.Basic):
+        return obj.xreplace(mapping)
+    return obj
+
+
+def _free_symbols(obj: Any) -> set[sp.Symbol]:
+    return set(getattr(obj, "free_symbols", set()))
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One derived, checkable result.
+
+    Parameters
+    ----------
+    name, title, reference : str
+        Registry name, human title, chapter reference.
+    steps : sequence of Step
+        The worked solution, in order; the last states the result.
+    result : sympy expression or matrix
+        What the derivation proves.
+    assumptions : sequence of sympy relations
+        Domain conditions under which ``result`` holds.
+    symbols : dict
+        Symbol name -> description.
+    kernel_args : sequence
+        Argument order of :attr:`kernel` (symbols or matrices of symbols).
+    verifier : callable, optional
+        ``verifier(derivation, max_examples=..., seed=...) -> VerificationReport``.
+    parameters : dict
+        Values already substituted (symbol -> value).
+    context : dict
+        Objects the verifier needs (for example the model).
+    """
+
+    name: str
+    title: str
+    reference: str
+    steps: Sequence[Step]
+    result: Any
+    assumptions: Sequence[Any] = ()
+    symbols: Mapping[str, str] = field(default_factory=dict)
+    kernel_args: Sequence[Any] = ()
+    verifier: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    parameters: Mapping[sp.Symbol, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    result_label: Any = None
+
+    # -- kernels --------------------------------------------------------------
+    @property
+    def kernel(self) -> Kernel:
+        """The result compiled over :attr:`kernel_args` (cached by the compiler)."""
+        args = [a for a in self.kernel_args if not _is_fixed(a, self.parameters)]
+        return compile_kernel(self.result, args, assumptions=self.assumptions_for_kernel())
+
+    def assumptions_for_kernel(self) -> tuple:
+        return tuple(a for a in self.assumptions
+                     if isinstance(a, sp.Basic) and a not in (sp.true,) and a.free_symbols)
+
+    # -- transformation -------------------------------------------------------
+    @property
+    def all_symbols(self) -> dict[str, sp.Symbol]:
+        """Every symbol in the steps, result and assumptions, by name."""
+        found: set[sp.Symbol] = set()
+        for step in self.steps:
+            found |= _free_symbols(step.statement)
+        found |= _free_symbols(self.result)
+        for a in self.assumptions:
+            found |= _free_symbols(a)
+        for a in self.kernel_args:
+            found |= _free_symbols(a)
+        return {s.name: s for s in sorted(found, key=str)}
+
+    def subs(self, values: Mapping[Any, Any]) -> "Derivation":
+        """Substitute values (keys: symbols or names) in steps, result and assumptions."""
+        known = self.all_symbols
+        mapping: dict[sp.Symbol, Any] = {}
+        for key, value in values.items():
+            sym = known.get(key) if isinstance(key, str) else key
+            if sym is None or (not isinstance(key, str) and key not in known.values()):
+                raise InvalidArgumentError(
+                    f"`{key}` is not a symbol of derivation `{self.name}`; expected one of "
+                    f"{', '.join(list(known)[:20])}."
+                )
+            mapping[sym] = sp.sympify(value)
+        assumptions = []
+        for a in self.assumptions:
+            new = _subs(a, mapping)
+            if new == sp.false:
+                bad = ", ".join(f"{k}={v}" for k, v in mapping.items())
+                from .errors import DomainError
+
+                raise DomainError(
+                    f"{bad} violates the assumption {a} of derivation `{self.name}`."
+                )
+            assumptions.append(new)
+        return replace(
+            self,
+            steps=[s.subs(mapping) for s in self.steps],
+            result=_subs(self.result, mapping),
+            assumptions=[a for a in assumptions if a != sp.true],
+            parameters={**self.parameters, **mapping},
+        )
+
+    def with_result(self, result: Any) -> "Derivation":
+        """A copy with another result (used to show that verification can fail)."""
+        return replace(self, result=result)
+
+    def verify(self, max_examples: int = 100, seed: int | None = 0) -> Any:
+        """Compare the result with numeric simulation; returns a VerificationReport."""
+        if self.verifier is None:
+            raise InvalidArgumentError(f"derivation `{self.name}` has no verifier.")
+        return self.verifier(self, max_examples=max_examples, seed=seed)
+
+    # -- rendering ------------------------------------------------------------
+    def _result_relation(self) -> Any:
+        if self.result_label is None:
+            return self.result
+        return sp.Eq(self.result_label, self.result, evaluate=False)
+
+    def latex(self, standalone: bool = False) -> str:
+        """The derivation as LaTeX: a section, or a whole document."""
+        lines = [f"\\section*{{{escape_text(self.title)}}}",
+                 f"\\textit{{Chapter reference {escape_text(self.reference)}.}}", ""]
+        for i, step in enumerate(self.steps, 1):
+            lines.append(f"\\textbf{{Step {i}.}} {escape_text(step.justification)}")
+            lines.append(f"\\[ {latex(step.statement)} \\]")
+        lines.append("\\textbf{Result.}")
+        lines.append(f"\\[ {latex(self._result_relation())} \\]")
+        if self.assumptions:
+            lines.append("\\textbf{Assumptions.} " + ", ".join(
+                f"${latex(a)}$" for a in self.assumptions) + ".")
+        if self.parameters:
+            lines.append("\\textbf{Parameters.} " + ", ".join(
+                f"${latex(sp.Eq(k, v, evaluate=False))}$" for k, v in self.parameters.items()) + ".")
+        body = "\n".join(lines) + "\n"
+        return standalone_document(body, title=f"rnnsym: {self.title}") if standalone else body
+
+    _latex_ = latex
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {latex(self._result_relation())}$"
+
+    def markdown(self) -> str:
+        """The derivation as Markdown with ``$$`` math."""
+        out = [f"## {self.title}", "", f"*Chapter reference {self.reference}.*", ""]
+        for i, step in enumerate(self.steps, 1):
+            out += [f"**Step {i}.** {step.justification}", "", f"$$\n{latex(step.statement)}\n$$", ""]
+        out += ["**Result.**", "", f"$$\n{latex(self._result_relation())}\n$$", ""]
+        if self.assumptions:
+            out += ["**Assumptions.** " + ", ".join(f"${latex(a)}$" for a in self.assumptions), ""]
+        return "\n".join(out)
+
+    def text(self) -> str:
+        """A plain-text rendering for terminals."""
+        out = [f"{self.title}  [{self.name}, chapter reference {self.reference}]", ""]
+        for i, step in enumerate(self.steps, 1):
+            out += [f"{i}. {step.justification}", f"   {sp.sstr(step.statement)}"]
+        out += ["", f"Result: {sp.sstr(self._result_relation())}"]
+        if self.assumptions:
+            out.append("Assumptions: " + ", ".join(sp.sstr(a) for a in self.assumptions))
+        return "\n".join(out)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stable JSON-ready form (see DESIGN.md)."""
+
+        def node(obj: Any) -> dict[str, str]:
+            return {"latex": latex(obj), "srepr": sp.srepr(obj)}
+
+        free = sorted({s.name for s in _free_symbols(self.result)})
+        return {
+            "name": self.name,
+            "title": self.title,
+            "reference": self.reference,
+            "parameters": {str(k): sp.sstr(v) for k, v in self.parameters.items()},
+            "symbols": dict(self.symbols),
+            "steps": [{"statement": node(s.statement), "justification": s.justification}
+                      for s in self.steps],
+            "result": {**node(self.result), "free_symbols": free},
+            "assumptions": [node(a) for a in self.assumptions],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.as_dict(), **kwargs)
+
+
+def _is_fixed(arg: Any, parameters: Mapping[sp.Symbol, Any]) -> bool:
+    if isinstance(arg, sp.Symbol):
+        return arg in parameters
+    return False

@@ -1,0 +1,323 @@
+"""Compile SymPy expressions into fast, broadcasting numeric kernels.
+
+This is the only module that talks to :func:`sympy.lambdify`.  A
+:class:`Kernel` keeps the expression it was compiled from, its argument
+order and its generated source, so the symbolic object and the number
+cruncher are one thing.
+
+Arguments are SymPy symbols (one float array each) or matrices of symbols
+(an array whose trailing dimensions are the matrix's shape: ``(..., n)`` for
+a column vector of ``n`` symbols, ``(..., r, c)`` otherwise).  Leading
+dimensions broadcast.  Scalar results come back with the broadcast batch
+shape; matrix results as ``(..., rows, cols)``, constant and zero entries
+broadcast too.
+
+A kernel may carry *assumptions* (SymPy relations such as ``Abs(a) < 1``).
+Outside them it never returns a number silently: ``on_domain="raise"``
+(default) raises :class:`~rnnsym.errors.DomainError` naming the violated
+condition, ``on_domain="nan"`` returns NaN there (for sweeps).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from rnnsym.kernel import compile
+>>> x, y = sp.symbols("x y")
+>>> k = compile(x**2 + y, [x, y])
+>>> k([1.0, 2.0], 10.0).tolist()
+[11.0, 14.0]
+>>> m = compile(sp.Matrix([[x, 0], [1, x * y]]), [x, y])
+>>> m([1.0, 2.0], 3.0).shape
+(2, 2, 2)
+>>> m([1.0, 2.0], 3.0)[1].tolist()
+[[2.0, 0.0], [1.0, 6.0]]
+>>> compile(sp.sqrt(1 - x**2), [x], assumptions=[sp.Abs(x) <= 1])(2.0)
+Traceback (most recent call last):
+...
+rnnsym.errors.DomainError: `x`=2.0 is outside the kernel's domain: Abs(x) <= 1 fails.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from typing import Any, Iterable, Sequence
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .errors import DomainError, InvalidArgumentError, ShapeError
+
+__all__ = ["Kernel", "compile", "BACKENDS"]
+
+BACKENDS = ("numpy", "mpmath")
+_ON_DOMAIN = ("raise", "nan")
+
+Arg = "sp.Symbol | sp.MatrixBase"
+
+
+def _numeric_form(expr: sp.Basic) -> sp.Basic:
+    """Rewrite functions NumPy lacks into accurate equivalents."""
+    return expr.replace(sp.sech, lambda a: 1 / sp.cosh(a)).replace(
+        sp.csch, lambda a: 1 / sp.sinh(a)
+    )
+
+
+def _arg_symbols(arg: Any, position: int) -> tuple[tuple[sp.Symbol, ...], tuple[int, ...]]:
+    if isinstance(arg, sp.Symbol):
+        return (arg,), ()
+    if isinstance(arg, sp.MatrixBase):
+        entries = tuple(arg)
+        if not all(isinstance(e, sp.Symbol) for e in entries):
+            raise InvalidArgumentError(
+                f"argument {position} of `args` must be a matrix of symbols; got {arg}."
+            )
+        shape = (arg.rows,) if arg.cols == 1 else (arg.rows, arg.cols)
+        return entries, shape
+    raise InvalidArgumentError(
+        f"argument {position} of `args` must be a SymPy Symbol or a Matrix of Symbols; "
+        f"got {type(arg).__name__} {arg!r}."
+    )
+
+
+class Kernel:
+    """A compiled SymPy expression or matrix.
+
+    Create kernels with :func:`compile`; the constructor is internal.
+
+    Attributes
+    ----------
+    expr : sympy.Basic
+        The expression or immutable matrix this kernel computes.
+    args : tuple
+        The argument order: symbols and matrices of symbols.
+    source : str
+        The generated Python source.
+    backend : str
+        ``"numpy"`` or ``"mpmath"``.
+    assumptions : tuple
+        Relations that must hold for the result to mean anything.
+    """
+
+    def __init__(self, expr: sp.Basic, args: tuple, backend: str, cse: bool,
+                 assumptions: tuple, on_domain: str, dps: int) -> None:
+        self.expr = expr
+        self.args = args
+        self.backend = backend
+        self.assumptions = assumptions
+        self.on_domain = on_domain
+        self.dps = dps
+        layout = [_arg_symbols(a, i) for i, a in enumerate(args)]
+        self._arg_shapes = [shape for _, shape in layout]
+        flat = [s for syms, _ in layout for s in syms]
+        missing = expr.free_symbols - set(flat)
+        if missing:
+            names = ", ".join(sorted(str(s) for s in missing))
+            raise InvalidArgumentError(
+                f"`args` must include every free symbol of the expression; missing {names}."
+            )
+        self._matrix = isinstance(expr, sp.MatrixBase)
+        self.shape: tuple[int, ...] = expr.shape if self._matrix else ()
+        body = list(_numeric_form(expr)) if self._matrix else _numeric_form(expr)
+        modules = ["mpmath"] if backend == "mpmath" else ["scipy", "numpy"]
+        self._fn = sp.lambdify(flat, body, modules=modules, cse=cse)
+        self.source: str = inspect.getsource(self._fn)
+        self._checks = [
+            (cond, sp.lambdify(flat, cond, modules=["numpy"])) for cond in assumptions
+        ]
+        self._flat = flat
+
+    # -- calling ------------------------------------------------------------
+    def __call__(self, *values: Any, on_domain: str | None = None) -> Any:
+        """Evaluate on arrays that broadcast over leading dimensions."""
+        mode = self.on_domain if on_domain is None else _check_on_domain(on_domain)
+        if len(values) != len(self.args):
+            raise InvalidArgumentError(
+                f"kernel takes {len(self.args)} argument(s) "
+                f"({', '.join(map(str, self.args))}); got {len(values)}."
+            )
+        flat, batch = self._split(values)
+        mask = self._domain_mask(flat, batch, mode)
+        if self.backend == "mpmath":
+            out = self._call_mpmath(flat, batch)
+        else:
+            with np.errstate(over="ignore", under="ignore"):
+                out = self._call_numpy(flat, batch)
+        if mask is not None:
+            out = np.array(out, dtype=np.result_type(out, float))
+            if self._matrix:
+                out[~mask] = np.nan
+            else:
+                out = np.where(mask, out, np.nan)
+        if not self._matrix and out.shape == ():
+            return out[()]
+        return out
+
+    def _split(self, values: Sequence[Any]) -> tuple[list[np.ndarray], tuple[int, ...]]:
+        flat: list[np.ndarray] = []
+        batches = []
+        for arg, shape, value in zip(self.args, self._arg_shapes, values):
+            array = _as_array(value, arg, self.backend)
+            if array.shape[array.ndim - len(shape):] != shape or array.ndim < len(shape):
+                raise ShapeError(
+                    f"argument `{arg}` must have trailing shape {shape}; got shape {array.shape}."
+                )
+            batch = array.shape[: array.ndim - len(shape)]
+            batches.append(batch)
+            if shape == ():
+                flat.append(array)
+            else:
+                flat.extend(array[(..., *idx)] for idx in np.ndindex(*shape))
+        try:
+            batch = np.broadcast_shapes(*batches)
+        except ValueError:
+            raise ShapeError(
+                f"batch dimensions {batches} of the arguments do not broadcast together."
+            ) from None
+        return flat, batch
+
+    def _assemble(self, out: Any, batch: tuple[int, ...], dtype: Any = None) -> np.ndarray:
+        if not self._matrix:
+            return np.array(np.broadcast_to(np.asarray(out, dtype=dtype), batch))
+        entries = [np.broadcast_to(np.asarray(e, dtype=dtype), batch) for e in out]
+        return np.stack(entries, axis=-1).reshape(batch + self.shape)
+
+    def _call_numpy(self, flat: list[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
+        return self._assemble(self._fn(*flat), batch)
+
+    def _call_mpmath(self, flat: list[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
+        cols = [np.broadcast_to(a, batch) for a in flat]
+        size = self.shape[0] * self.shape[1] if self._matrix else 1
+        out = np.empty(batch + (size,), dtype=object)
+        with mpmath.workdps(self.dps):
+            for idx in np.ndindex(*batch):
+                value = self._fn(*[mpmath.mpmathify(c[idx]) for c in cols])
+                out[idx] = list(value) if self._matrix else [value]
+        if self._matrix:
+            return out.reshape(batch + self.shape)
+        return out[..., 0]
+
+    def _domain_mask(self, flat: list[np.ndarray], batch: tuple[int, ...],
+                     mode: str) -> np.ndarray | None:
+        if not self._checks:
+            return None
+        mask = np.ones(batch, dtype=bool)
+        numeric = [np.asarray(a, dtype=complex if np.iscomplexobj(a) else float) for a in flat]
+        for cond, check in self._checks:
+            with np.errstate(invalid="ignore"):
+                ok = np.broadcast_to(np.asarray(check(*numeric), dtype=bool), batch)
+            if mode == "raise" and not ok.all():
+                bad = tuple(int(i[0]) for i in np.nonzero(~ok)) if batch else ()
+                where = ", ".join(
+                    f"`{s}`={np.broadcast_to(a, batch)[bad].item()!r}"
+                    for s, a in zip(self._flat, numeric) if s in cond.free_symbols
+                )
+                raise DomainError(f"{where} is outside the kernel's domain: {cond} fails.")
+            mask &= ok
+        return None if mode == "raise" else mask
+
+    # -- presentation ---------------------------------------------------------
+    def __repr__(self) -> str:
+        args = ", ".join(map(str, self.args))
+        return f"Kernel({args}) -> {self.expr}"
+
+    def _repr_latex_(self) -> str:
+        from .latex import latex
+
+        return f"$\\displaystyle {latex(self.expr)}$"
+
+
+def _as_array(value: Any, arg: Any, backend: str) -> np.ndarray:
+    if backend == "mpmath":
+        return np.asarray(value, dtype=object)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise InvalidArgumentError(
+            f"argument `{arg}` must be numbers; got {type(value).__name__}."
+        ) from None
+    if array.dtype.kind in "biu":
+        return array.astype(float)
+    if array.dtype.kind not in "fc":
+        try:
+            return array.astype(float)
+        except (ValueError, TypeError):
+            raise InvalidArgumentError(
+                f"argument `{arg}` must be real or complex numbers; got dtype {array.dtype}."
+            ) from None
+    return array
+
+
+def _check_on_domain(on_domain: str) -> str:
+    if on_domain not in _ON_DOMAIN:
+        raise InvalidArgumentError(
+            f"`on_domain` must be 'raise' or 'nan'; got {on_domain!r}."
+        )
+    return on_domain
+
+
+_CACHE: dict[tuple, Kernel] = {}
+_LOCK = threading.Lock()
+
+
+def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool = True,
+            assumptions: Iterable[Any] = (), on_domain: str = "raise",
+            dps: int = 30) -> Kernel:
+    """Compile a SymPy expression or matrix into a :class:`Kernel`.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or sympy.Matrix
+        What to compute.
+    args : sequence of Symbol or Matrix of Symbols
+        The argument order of the kernel.
+    backend : {"numpy", "mpmath"}
+        ``"mpmath"`` evaluates point by point at ``dps`` decimal digits.
+    cse : bool
+        Eliminate common subexpressions (default True).
+    assumptions : sequence of sympy relations
+        The domain; see ``on_domain``.
+    on_domain : {"raise", "nan"}
+        What to do at points outside the assumptions.
+
+    Compiling the same expression with the same options again returns the
+    cached kernel.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a = sp.Symbol("a")
+    >>> k = compile(sp.tanh(a), [a], backend="mpmath", dps=40)
+    >>> import mpmath
+    >>> mpmath.nstr(k(0.5), 20)
+    '0.4621171572600097585'
+    >>> compile(sp.tanh(a), [a], backend="mpmath", dps=40) is k
+    True
+    """
+    if backend not in BACKENDS:
+        raise InvalidArgumentError(
+            f"`backend` must be one of {', '.join(BACKENDS)}; got {backend!r}."
+        )
+    _check_on_domain(on_domain)
+    if isinstance(expr, sp.MatrixBase):
+        expr = sp.ImmutableMatrix(expr)
+    else:
+        try:
+            expr = sp.sympify(expr, strict=True)
+        except sp.SympifyError:
+            raise InvalidArgumentError(
+                f"`expr` must be a SymPy expression or matrix; got {type(expr).__name__}."
+            ) from None
+    if isinstance(args, (sp.Symbol, sp.MatrixBase)):
+        args = [args]
+    args = tuple(sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a for a in args)
+    assumptions = tuple(sp.sympify(c) for c in assumptions)
+    key = (expr, args, backend, cse, assumptions, on_domain, dps)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    kernel = Kernel(expr, args, backend, cse, assumptions, on_domain, dps)
+    with _LOCK:
+        _CACHE[key] = kernel
+    return kernel

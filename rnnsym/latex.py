@@ -1,0 +1,246 @@
+"""LaTeX output that always compiles.
+
+A leaf utility: expressions, matrices and relations in, strings out.  Symbol
+names are ASCII keys (``h_prev``, ``W_h[0,1]``, ``lam``); their LaTeX comes
+from a registry (:func:`register_symbol`) or from a safe default that
+escapes ``& % # $ _ { } ~ ^ \\`` and maps Unicode, so any name prints as
+LaTeX that ``pdflatex`` accepts.  Objects with a ``_latex_()`` method (a
+``Derivation``) render themselves.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from rnnsym.latex import latex, register_symbol
+>>> h_prev = register_symbol(sp.Symbol("h_prev", real=True), "h_{t-1}")
+>>> latex(sp.tanh(2 * h_prev))
+'\\\\tanh{\\\\left(2 h_{t-1} \\\\right)}'
+>>> latex(sp.Symbol("W_h[0,1]"))
+'\\\\left(W_{h}\\\\right)_{0,1}'
+>>> latex(sp.Symbol("profit&loss%"))
+'\\\\mathit{profit\\\\&loss\\\\%}'
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+__all__ = [
+    "latex",
+    "register_symbol",
+    "symbol_latex",
+    "escape_text",
+    "standalone_document",
+    "pdflatex_available",
+    "compile_pdf",
+    "LatexCompileError",
+]
+
+_REGISTRY: dict[sp.Symbol, str] = {}
+_NAMED = {"lam": r"\lambda", "Lam": r"\Lambda", "h_star": r"h^{*}", "L_phi": r"L_{\phi}"}
+_INDEXED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_]*)\[(?P<idx>\d+(?:,\d+)*)\]$")
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$")
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
+    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+class LatexCompileError(RuntimeError):
+    """``pdflatex`` rejected a document; the message holds the log's error lines."""
+
+
+def register_symbol(symbol: sp.Symbol, tex: str) -> sp.Symbol:
+    """Print ``symbol`` as ``tex`` from now on; returns the symbol."""
+    _REGISTRY[symbol] = tex
+    return symbol
+
+
+def _unicode_char(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    match = re.match(r"GREEK (SMALL|CAPITAL) LETTER (\w+)$", name)
+    if match:
+        letter = match.group(2).lower()
+        letter = letter.capitalize() if match.group(1) == "CAPITAL" else letter
+        if letter in _GREEK or letter.lower() in _GREEK:
+            return f"\\{letter} "
+    return f"\\text{{[U+{ord(ch):04X}]}}"
+
+
+def _safe_identifier(name: str) -> str:
+    """LaTeX for an arbitrary name, in math mode."""
+    if name in _NAMED:
+        return _NAMED[name]
+    if name in _GREEK:
+        return f"\\{name}"
+    if _PLAIN.match(name):
+        head, _, sub = name.partition("_")
+        head_tex = f"\\{head}" if head in _GREEK else head
+        sub_tex = f"\\{sub}" if sub in _GREEK else sub
+        return f"{head_tex}_{{{sub_tex}}}" if sub else head_tex
+    out = []
+    for ch in name:
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch].replace("textbackslash", "backslash")
+                       .replace(r"\textasciitilde{}", r"\sim ")
+                       .replace(r"\textasciicircum{}", r"\hat{}"))
+        elif ord(ch) < 128 and (ch.isalnum() or ch in " .,:;!?'()[]<>=+-*/|@\""):
+            out.append(ch)
+        else:
+            out.append(_unicode_char(ch))
+    return r"\mathit{" + "".join(out) + "}"
+
+
+def symbol_latex(symbol: sp.Symbol) -> str:
+    """The LaTeX of one symbol (registry first, then safe defaults).
+
+    >>> import sympy as sp
+    >>> symbol_latex(sp.Symbol("lam")), symbol_latex(sp.Symbol("omega"))
+    ('\\\\lambda', '\\\\omega')
+    """
+    if symbol in _REGISTRY:
+        return _REGISTRY[symbol]
+    for other, tex in _REGISTRY.items():
+        if other.name == symbol.name:
+            return tex
+    match = _INDEXED.match(symbol.name)
+    if match:
+        base = symbol_latex(sp.Symbol(match.group("base")))
+        idx = match.group("idx")
+        if "_" in base or "^" in base:
+            return f"\\left({base}\\right)_{{{idx}}}"
+        return f"{base}_{{{idx}}}"
+    return _safe_identifier(symbol.name)
+
+
+class _Printer(LatexPrinter):
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        return symbol_latex(expr)
+
+    _print_Dummy = _print_Symbol
+
+
+def latex(obj: Any, **settings: Any) -> str:
+    """LaTeX (math mode, without delimiters) for ``obj``.
+
+    ``obj`` may be a SymPy expression, matrix or relation, a list of them,
+    or any object with a ``_latex_()`` method.
+    """
+    if hasattr(obj, "_latex_"):
+        return obj._latex_()
+    if isinstance(obj, (list, tuple)):
+        return ",\\quad ".join(latex(item, **settings) for item in obj)
+    if isinstance(obj, str):
+        return r"\text{" + escape_text(obj) + "}"
+    return _Printer(settings).doprint(sp.sympify(obj) if not isinstance(obj, sp.Basic)
+                                      and not isinstance(obj, sp.MatrixBase) else obj)
+
+
+def escape_text(text: str) -> str:
+    """Escape plain text for LaTeX text mode.
+
+    >>> escape_text("50% of R&D_x")
+    '50\\\\% of R\\\\&D\\\\_x'
+    """
+    out = []
+    for ch in text:
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ord(ch) < 128:
+            out.append(ch if ch.isprintable() else " ")
+        else:
+            out.append(_unicode_text(ch))
+    return "".join(out)
+
+
+_TEXT_UNICODE = {"\u2212": "-", "\u2013": "--", "\u2014": "---", "\u2019": "'", "\u2018": "`",
+                 "\u201c": "``", "\u201d": "''", "\u00b2": r"\textsuperscript{2}",
+                 "\u2264": r"$\le$", "\u2265": r"$\ge$", "\u2260": r"$\ne$", "\u221e": r"$\infty$",
+                 "\u2202": r"$\partial$", "\u2016": r"$\|$", "\u2192": r"$\to$",
+                 "\u21d2": r"$\Rightarrow$", "\u22c5": r"$\cdot$", "\u00b7": r"$\cdot$",
+                 "\u00d7": r"$\times$", "\u2208": r"$\in$", "\u221a": r"$\surd$",
+                 "\u2248": r"$\approx$", "\u2026": r"\dots{}", "\u1d40": r"$^{\top}$"}
+
+
+def _unicode_text(ch: str) -> str:
+    if ch in _TEXT_UNICODE:
+        return _TEXT_UNICODE[ch]
+    tex = _unicode_char(ch)
+    return tex if tex.startswith(r"\text") else f"${tex.strip()}$"
+
+
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\usepackage{bm}
+\usepackage{graphicx}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+\allowdisplaybreaks
+"""
+
+
+def standalone_document(body: str, title: str = "rnnsym") -> str:
+    """Wrap a LaTeX body in a document that compiles with ``texlive-latex-base``.
+
+    >>> doc = standalone_document("$x^2$", title="A & B")
+    >>> doc.splitlines()[0], "A \\\\& B" in doc
+    ('\\\\documentclass[11pt]{article}', True)
+    """
+    return (
+        _PREAMBLE
+        + f"\\title{{{escape_text(title)}}}\n\\date{{}}\n"
+        + "\\begin{document}\n\\maketitle\n"
+        + body
+        + "\n\\end{document}\n"
+    )
+
+
+def pdflatex_available() -> bool:
+    """Whether ``pdflatex`` is on the PATH."""
+    return shutil.which("pdflatex") is not None
+
+
+def compile_pdf(tex: str, directory: "str | Path | None" = None, *, name: str = "document",
+                timeout: float = 120.0) -> Path:
+    """Compile a standalone document with ``pdflatex``; return the PDF's path.
+
+    Runs with ``-no-shell-escape -halt-on-error`` twice (for references).
+    Raises :class:`LatexCompileError` with the log's error lines on failure.
+    """
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise FileNotFoundError(
+            "`pdflatex` is not installed; install Debian's texlive-latex-base "
+            "(apt-get install -y --no-install-recommends texlive-latex-base)."
+        )
+    workdir = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="rnnsym-tex-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / f"{name}.tex"
+    source.write_text(tex, encoding="utf-8")
+    for _ in range(2):
+        proc = subprocess.run(
+            [exe, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", source.name],
+            cwd=workdir, capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.DEVNULL, errors="replace",
+        )
+        if proc.returncode != 0:
+            errors = [ln for ln in proc.stdout.splitlines() if ln.startswith("!") or ln.startswith("l.")]
+            raise LatexCompileError(
+                f"pdflatex failed on {source}: " + " | ".join(errors[:6] or proc.stdout.splitlines()[-5:])
+            )
+    return workdir / f"{name}.pdf"

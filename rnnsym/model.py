@@ -1,0 +1,367 @@
+"""The simple recurrent network ``h_t = phi(W_h h_{t-1} + W_x x_t + b)``.
+
+:class:`RNN` holds its weights as SymPy matrices (symbols, exact numbers or
+floats, mixed freely) and validates their shapes at construction.  Every
+object of the theory (pre-activation, step, unrolling, Jacobian,
+fixed-point equation) is built by SymPy from these weights; the numeric
+simulation (:meth:`RNN.simulate`) runs the model's own NumPy step.
+
+Naming.  Symbol names are ASCII keys that scripts and ``--param`` use:
+matrix entries are ``W_h[i,j]``, vector entries ``b[i]``, ``h_prev[i]``
+(printed ``h_{t-1,i}``), ``x[i]`` (printed ``x_{t,i}``), indices from 0
+as in NumPy.  Argument order is always state, input, parameters.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> net = rs.RNN.symbolic(n=2, m=1)
+>>> net.W_h
+Matrix([
+[W_h[0,0], W_h[0,1]],
+[W_h[1,0], W_h[1,1]]])
+>>> net.jacobian()[0, 1]
+W_h[0,1]*sech(W_h[0,0]*h_prev[0] + W_h[0,1]*h_prev[1] + W_x[0,0]*x[0] + b[0])**2
+>>> net2 = rs.RNN([[0.5, 0], [0, 0.5]], [[1], [0]], [0, 0], activation="relu")
+>>> net2.simulate([[1.0], [0.0]]).tolist()
+[[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import sympy as sp
+
+from .activations import Activation, get_activation
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError
+from .latex import latex, register_symbol
+
+__all__ = ["RNN", "vector_symbols", "matrix_symbols", "as_matrix"]
+
+
+def vector_symbols(name: str, n: int, tex: str | None = None) -> sp.ImmutableMatrix:
+    """A column of real symbols ``name[0] ... name[n-1]``.
+
+    ``tex`` is a template for the LaTeX of entry ``i`` such as
+    ``"h_{{t-1,{i}}}"``.
+
+    >>> vector_symbols("b", 2).T
+    Matrix([[b[0], b[1]]])
+    """
+    syms = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(n)]
+    if tex is not None:
+        for i, s in enumerate(syms):
+            register_symbol(s, tex.format(i=i))
+    return sp.ImmutableMatrix(n, 1, syms)
+
+
+def matrix_symbols(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
+    """A matrix of real symbols ``name[i,j]``.
+
+    >>> matrix_symbols("A", 1, 2)
+    Matrix([[A[0,0], A[0,1]]])
+    """
+    return sp.ImmutableMatrix(
+        rows, cols, [sp.Symbol(f"{name}[{i},{j}]", real=True) for i in range(rows) for j in range(cols)]
+    )
+
+
+def as_matrix(value: Any, name: str, *, shape: tuple[int | None, int | None] | None = None,
+              vector: bool = False) -> sp.ImmutableMatrix:
+    """Convert lists, arrays, SymPy matrices or scalars into an immutable matrix.
+
+    Validates finiteness and, where given, the shape; ``vector=True``
+    accepts a flat sequence as a column.
+    """
+    if isinstance(value, str):
+        raise InvalidArgumentError(
+            f"`{name}` must be numbers, SymPy expressions or arrays; got the string {value[:40]!r}. "
+            "Parse text with rnnsym's parser or build symbols with RNN.symbolic()."
+        )
+    try:
+        if isinstance(value, sp.MatrixBase):
+            mat = sp.ImmutableMatrix(value)
+        else:
+            arr = np.asarray(value, dtype=object)
+            if arr.ndim == 0:
+                arr = arr.reshape(1, 1)
+            elif arr.ndim == 1:
+                arr = arr.reshape(-1, 1) if vector else arr.reshape(1, -1)
+            if arr.ndim != 2:
+                raise ShapeError(f"`{name}` must be a matrix (2-D); got an array of shape {arr.shape}.")
+            mat = sp.ImmutableMatrix(arr.shape[0], arr.shape[1], [_entry(v, name) for v in arr.flat])
+    except (TypeError, ValueError, sp.SympifyError) as exc:
+        if isinstance(exc, (ShapeError, NonFiniteError, InvalidArgumentError)):
+            raise
+        raise InvalidArgumentError(
+            f"`{name}` must be a matrix of numbers or SymPy expressions; got {type(value).__name__}."
+        ) from None
+    if vector and mat.rows == 1 and mat.cols != 1:
+        mat = mat.T
+    for entry in mat:
+        if entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise NonFiniteError(f"`{name}` must be finite; got an entry {entry}.")
+        if entry.is_number and entry.is_real is False:
+            raise InvalidArgumentError(f"`{name}` must be real; got an entry {entry}.")
+    if shape is not None:
+        rows, cols = shape
+        if (rows is not None and mat.rows != rows) or (cols is not None and mat.cols != cols):
+            want = tuple("any" if s is None else s for s in shape)
+            raise ShapeError(f"`{name}` must have shape {want}; got shape {mat.shape}.")
+    return mat
+
+
+def _entry(value: Any, name: str) -> sp.Expr:
+    if isinstance(value, str):
+        raise InvalidArgumentError(f"`{name}` has a string entry {value[:40]!r}; expected numbers.")
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            raise NonFiniteError(f"`{name}` must be finite; got an entry {float(value)}.")
+        return sp.Float(float(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {value}.")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return sp.Integer(int(value))
+    out = sp.sympify(value, strict=True)
+    if not isinstance(out, sp.Expr):
+        raise InvalidArgumentError(f"`{name}` has an entry {value!r} that is not an expression.")
+    return out
+
+
+class RNN:
+    """The recurrence ``h_t = phi(W_h h_{t-1} + W_x x_t + b)``.
+
+    Parameters
+    ----------
+    W_h : array_like or sympy.Matrix, shape (n, n)
+        Recurrent weights.
+    W_x : array_like or sympy.Matrix, shape (n, m), optional
+        Input weights (default: zeros of shape (n, 1)).
+    b : array_like, shape (n,), optional
+        Bias (default: zeros).
+    activation : str or Activation
+        Elementwise ``phi`` (default ``"tanh"``).
+
+    Raises
+    ------
+    ShapeError
+        When shapes disagree (``W_h`` not square, ``W_x`` or ``b`` with the
+        wrong number of rows).
+    NonFiniteError
+        For NaN or infinite weights.
+    """
+
+    def __init__(self, W_h: Any, W_x: Any = None, b: Any = None,
+                 activation: "str | Activation" = "tanh") -> None:
+        W_h = as_matrix(W_h, "W_h")
+        if W_h.rows != W_h.cols:
+            raise ShapeError(
+                f"`W_h` must be square; got shape {W_h.shape}. `W_h` maps the hidden state to itself."
+            )
+        n = W_h.rows
+        if n == 0:
+            raise ShapeError("`W_h` must have at least one row; got shape (0, 0).")
+        W_x = sp.zeros(n, 1) if W_x is None else as_matrix(W_x, "W_x", vector=False)
+        if W_x.rows != n:
+            if W_x.cols == n and W_x.rows == 1 and n > 1:
+                hint = " Did you pass a row where a column was meant?"
+            else:
+                hint = ""
+            raise ShapeError(
+                f"`W_x` must have {n} rows (one per hidden unit, as `W_h`); got shape {W_x.shape}.{hint}"
+            )
+        b = sp.zeros(n, 1) if b is None else as_matrix(b, "b", vector=True)
+        if b.shape != (n, 1):
+            raise ShapeError(f"`b` must have {n} entries (as `W_h` has {n} rows); got shape {b.shape}.")
+        self.W_h: sp.ImmutableMatrix = sp.ImmutableMatrix(W_h)
+        self.W_x: sp.ImmutableMatrix = sp.ImmutableMatrix(W_x)
+        self.b: sp.ImmutableMatrix = sp.ImmutableMatrix(b)
+        self.activation: Activation = get_activation(activation)
+        self.n: int = n
+        self.m: int = W_x.cols
+        self.h_prev = vector_symbols("h_prev", n, "h_{{t-1,{i}}}")
+        self.x = vector_symbols("x", self.m, "x_{{t,{i}}}")
+        self.h_star = vector_symbols("h_star", n, "h^{{*}}_{{{i}}}")
+
+    # -- construction ---------------------------------------------------------
+    @classmethod
+    def symbolic(cls, n: int, m: int = 1, activation: "str | Activation" = "tanh",
+                 *, bias: bool = True) -> "RNN":
+        """An RNN whose every weight is a generated real symbol.
+
+        >>> RNN.symbolic(1, 1).parameters
+        (W_h[0,0], W_x[0,0], b[0])
+        """
+        for label, value, low in (("n", n, 1), ("m", m, 0)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise InvalidArgumentError(f"`{label}` must be an integer >= {low}; got {value!r}.")
+        b = vector_symbols("b", n) if bias else sp.zeros(n, 1)
+        return cls(matrix_symbols("W_h", n, n), matrix_symbols("W_x", n, m), b, activation)
+
+    def subs(self, values: Mapping[Any, Any] | None = None, **by_name: Any) -> "RNN":
+        """A copy with parameters replaced (keys: symbols or their names).
+
+        >>> net = RNN.symbolic(1, 1)
+        >>> net.subs({"W_h[0,0]": 2, "b[0]": 0}).preactivation()
+        Matrix([[W_x[0,0]*x[0] + 2*h_prev[0]]])
+        """
+        mapping = dict(values or {})
+        mapping.update(by_name)
+        lookup = {str(s): s for s in self.parameters}
+        resolved = {}
+        for key, value in mapping.items():
+            sym = lookup.get(key) if isinstance(key, str) else key
+            if sym is None or sym not in self.parameters:
+                raise InvalidArgumentError(
+                    f"`{key}` is not a parameter of this RNN; its parameters are "
+                    f"{', '.join(lookup) or 'none (it is numeric)'}."
+                )
+            resolved[sym] = _entry(value, str(key))
+        return RNN(self.W_h.subs(resolved), self.W_x.subs(resolved), self.b.subs(resolved),
+                   self.activation)
+
+    # -- properties -----------------------------------------------------------
+    @property
+    def parameters(self) -> tuple[sp.Symbol, ...]:
+        """The free symbols of the weights, in a stable order."""
+        seen: dict[sp.Symbol, None] = {}
+        for mat in (self.W_h, self.W_x, self.b):
+            for entry in mat:
+                for s in sorted(entry.free_symbols, key=str):
+                    seen.setdefault(s, None)
+        return tuple(seen)
+
+    @property
+    def is_numeric(self) -> bool:
+        """True when every weight is a number."""
+        return not self.parameters
+
+    # -- symbolic objects -----------------------------------------------------
+    def _state(self, h: Any) -> sp.ImmutableMatrix:
+        return self.h_prev if h is None else as_matrix(h, "h", shape=(self.n, 1), vector=True)
+
+    def _input(self, x: Any) -> sp.ImmutableMatrix:
+        return self.x if x is None else as_matrix(x, "x", shape=(self.m, 1), vector=True)
+
+    def preactivation(self, h: Any = None, x: Any = None) -> sp.ImmutableMatrix:
+        """``a_t = W_h h + W_x x + b`` (defaults: the symbols ``h_{t-1}``, ``x_t``)."""
+        return sp.ImmutableMatrix(self.W_h * self._state(h) + self.W_x * self._input(x) + self.b)
+
+    def step(self, h: Any = None, x: Any = None) -> sp.ImmutableMatrix:
+        """``h_t = phi(a_t)`` as a SymPy column."""
+        return sp.ImmutableMatrix(self.activation(self.preactivation(h, x)))
+
+    def D(self, h: Any = None, x: Any = None) -> sp.ImmutableMatrix:
+        """``D_t = diag(phi'(a_t))``."""
+        return sp.ImmutableMatrix(sp.diag(*self.activation.derivative(self.preactivation(h, x))))
+
+    def jacobian(self, h: Any = None, x: Any = None) -> sp.ImmutableMatrix:
+        """``dh_t/dh_{t-1}``, by the chain rule ``diag(phi'(a_t)) * da_t/dh_{t-1}``.
+
+        ``da_t/dh_{t-1}`` is computed by SymPy from the pre-activation, so a
+        changed model changes the result.
+        """
+        pre = self.preactivation(self.h_prev, x)
+        dadh = pre.jacobian(self.h_prev)
+        jac = self.D(self.h_prev, x) * dadh
+        if h is not None:
+            jac = jac.subs(dict(zip(self.h_prev, self._state(h))))
+        return sp.ImmutableMatrix(jac)
+
+    def unroll(self, T: int, h0: Any = None, xs: Any = None) -> list[sp.ImmutableMatrix]:
+        """The states ``h_1, ..., h_T`` as nested SymPy expressions.
+
+        ``h0`` defaults to symbols ``h_0[i]``, ``xs`` to symbols ``x_t[i]``.
+
+        >>> net = RNN([[2]], [[1]], [0], activation="identity")
+        >>> net.unroll(2)[-1]
+        Matrix([[4*h_0[0] + 2*x_1[0] + x_2[0]]])
+        """
+        if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 1:
+            raise InvalidArgumentError(f"`T` must be an integer >= 1; got {T!r}.")
+        if T > 200:
+            from .errors import ResourceLimitError
+
+            raise ResourceLimitError(
+                f"`T`={T} is too many steps to unroll symbolically (limit 200); "
+                "use RNN.simulate() for long numeric trajectories."
+            )
+        h = vector_symbols("h_0", self.n, "h_{{0,{i}}}") if h0 is None else self._state(h0)
+        if xs is None:
+            inputs = [vector_symbols(f"x_{t}", self.m, f"x_{{{{{t},{{i}}}}}}") for t in range(1, T + 1)]
+        else:
+            arr = np.asarray(xs, dtype=object).reshape(T, self.m) if np.size(xs) == T * self.m else None
+            if arr is None:
+                raise ShapeError(f"`xs` must hold {T} inputs of size {self.m}; got shape {np.shape(xs)}.")
+            inputs = [as_matrix(row, "xs", shape=(self.m, 1), vector=True) for row in arr]
+        states = []
+        for x in inputs:
+            h = self.step(h, x)
+            states.append(h)
+        return states
+
+    def fixed_point_equation(self, x: Any = None) -> sp.Equality:
+        """``h* = phi(W_h h* + u)`` with ``u = W_x x + b`` (unevaluated)."""
+        return sp.Eq(self.h_star, self.step(self.h_star, x), evaluate=False)
+
+    # -- numerics -------------------------------------------------------------
+    def numeric_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(W_h, W_x, b)`` as float64 arrays; raises if any entry is symbolic."""
+        if not self.is_numeric:
+            names = ", ".join(map(str, self.parameters[:6]))
+            raise InvalidArgumentError(
+                f"this RNN has symbolic parameters ({names}); substitute values with "
+                "RNN.subs() before numeric work."
+            )
+        cached = getattr(self, "_numeric_cache", None)
+        if cached is None:
+            cached = tuple(np.array(m.tolist(), dtype=float) for m in (self.W_h, self.W_x, self.b))
+            cached = (cached[0], cached[1], cached[2][:, 0])
+            self._numeric_cache = cached
+        return cached
+
+    def numeric_step(self, h: Any, x: Any = None) -> np.ndarray:
+        """One step on floats; ``h`` (..., n) and ``x`` (..., m) broadcast."""
+        W_h, W_x, b = self.numeric_weights()
+        h = np.asarray(h, dtype=float)
+        pre = h @ W_h.T + b
+        if x is not None:
+            pre = pre + np.asarray(x, dtype=float) @ W_x.T
+        return self.activation.numpy(pre)
+
+    def simulate(self, xs: Any, h0: Any = None) -> np.ndarray:
+        """Run the recurrence on inputs ``xs`` (T, m) from ``h0``; returns (T+1, n).
+
+        The first row is ``h0`` (default zeros).
+        """
+        xs = np.asarray(xs, dtype=float)
+        if xs.ndim == 1 and self.m == 1:
+            xs = xs[:, None]
+        if xs.ndim < 2 or xs.shape[-1] != self.m:
+            raise ShapeError(f"`xs` must have shape (T, {self.m}); got shape {xs.shape}.")
+        h = np.zeros(xs.shape[1:-1] + (self.n,)) if h0 is None else np.asarray(h0, dtype=float)
+        if h.shape[-1] != self.n:
+            raise ShapeError(f"`h0` must have {self.n} entries; got shape {h.shape}.")
+        out = [h]
+        for x in xs:
+            h = self.numeric_step(h, x)
+            out.append(h)
+        return np.stack(out)
+
+    # -- presentation ---------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"RNN(n={self.n}, m={self.m}, activation={self.activation.name!r})"
+
+    def _repr_latex_(self) -> str:
+        name = self.activation._latex_name()
+        return (f"$h_t = {name}\\left({latex(self.W_h)} h_{{t-1}} + {latex(self.W_x)} x_t"
+                f" + {latex(self.b)}\\right)$")
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, RNN) and self.W_h == other.W_h and self.W_x == other.W_x
+                and self.b == other.b and self.activation == other.activation)
+
+    def __hash__(self) -> int:
+        return hash((self.W_h, self.W_x, self.b, self.activation.name))
+

@@ -1,0 +1,153 @@
+"""Property-based verification of symbolic results against simulation.
+
+:func:`check_property` drives a Hypothesis search over examples, computes an
+error for each (the distance between the compiled result and what the
+simulation produced) and returns a :class:`VerificationReport`: examples
+tried, the worst error, and the shrunk counterexample when the error exceeds
+the tolerance.  A failing result is reported, not raised.
+
+Examples
+--------
+>>> from hypothesis import strategies as st
+>>> from rnnsym.verification import check_property
+>>> report = check_property("doubling", st.floats(-1, 1), lambda x: abs(2 * x - (x + x)),
+...                         tolerance=1e-12, max_examples=20)
+>>> report.passed, report.examples
+(True, 20)
+>>> bad = check_property("wrong", st.floats(-1, 1), lambda x: abs(x * x - x),
+...                      tolerance=1e-12, max_examples=20)
+>>> bad.passed, bad.counterexample is not None
+(False, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Unsatisfiable
+from hypothesis.strategies import SearchStrategy
+
+__all__ = ["VerificationReport", "check_property", "combine_reports"]
+
+
+@dataclass
+class VerificationReport:
+    """The outcome of one verification.
+
+    Attributes
+    ----------
+    name : str
+        What was checked.
+    passed : bool
+        True when every example's error was within ``tolerance``.
+    examples : int
+        Examples tried.
+    worst_error : float
+        The largest error seen (NaN if an example failed to evaluate).
+    tolerance : float
+        The bound each error was held to.
+    counterexample : str or None
+        The shrunk failing example, when one was found.
+    message : str
+        One line for humans.
+    """
+
+    name: str
+    passed: bool
+    examples: int
+    worst_error: float
+    tolerance: float
+    counterexample: str | None = None
+    message: str = ""
+    checks: list["VerificationReport"] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "examples": self.examples,
+            "worst_error": None if math.isnan(self.worst_error) else self.worst_error,
+            "tolerance": self.tolerance,
+            "counterexample": self.counterexample,
+            "message": self.message,
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+    def __str__(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        return f"{status} {self.name}: {self.message}"
+
+
+class _Mismatch(AssertionError):
+    pass
+
+
+def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], float], *,
+                   tolerance: float, max_examples: int = 100, seed: int | None = 0,
+                   describe: Callable[[Any], str] = repr) -> VerificationReport:
+    """Search ``examples`` for one whose ``error`` exceeds ``tolerance``.
+
+    ``error(example)`` returns a non-negative float; it may call
+    ``hypothesis.assume`` to skip examples outside the result's domain.
+    An exception inside ``error`` counts as a failure, with its message.
+    """
+    state: dict[str, Any] = {"count": 0, "worst": 0.0, "fail": None}
+
+    @settings(max_examples=max_examples, deadline=None, database=None,
+              verbosity=Verbosity.quiet,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+              phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @given(examples)
+    def run(example: Any) -> None:
+        try:
+            err = float(error(example))
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            if type(exc).__name__ in ("UnsatisfiedAssumption",):
+                raise
+            state["fail"] = (example, math.nan, f"{type(exc).__name__}: {exc}")
+            raise _Mismatch from exc
+        state["count"] += 1
+        if math.isnan(err) or err > tolerance:
+            state["fail"] = (example, err, None)
+            raise _Mismatch
+        state["worst"] = max(state["worst"], err)
+
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
+    try:
+        run()
+    except _Mismatch:
+        example, err, problem = state["fail"]
+        detail = problem or f"error {err:.3g} > tolerance {tolerance:.3g}"
+        return VerificationReport(
+            name, False, state["count"], err if not math.isnan(err) else math.nan, tolerance,
+            counterexample=describe(example),
+            message=f"counterexample found: {detail} at {describe(example)}",
+        )
+    except Unsatisfiable:
+        return VerificationReport(name, False, state["count"], math.nan, tolerance,
+                                  message="no valid example could be generated")
+    return VerificationReport(
+        name, True, state["count"], state["worst"], tolerance,
+        message=f"{state['count']} examples, worst error {state['worst']:.3g} "
+                f"(tolerance {tolerance:.3g})",
+    )
+
+
+def combine_reports(name: str, reports: list[VerificationReport]) -> VerificationReport:
+    """One report that passes when all of ``reports`` pass."""
+    passed = all(r.passed for r in reports)
+    worst = max((r.worst_error for r in reports), default=0.0,
+                key=lambda e: math.inf if math.isnan(e) else e)
+    failing = [r for r in reports if not r.passed]
+    message = "; ".join(f"{r.name}: {r.message}" for r in (failing or reports))
+    return VerificationReport(
+        name, passed, sum(r.examples for r in reports), worst,
+        max((r.tolerance for r in reports), default=0.0),
+        counterexample=failing[0].counterexample if failing else None,
+        message=message, checks=list(reports),
+    )
