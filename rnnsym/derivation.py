@@ -47,9 +47,10 @@ class Step:
 
 
 def _subs(obj: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
+    """Substitute in a statement; relations stay unevaluated (they are displayed)."""
     if not mapping:
         return obj
-    if isinstance(obj, sp.Equality) or isinstance(obj, sp.core.relational.Relational):
+    if isinstance(obj, sp.core.relational.Relational):
         return obj.func(_subs(obj.lhs, mapping), _subs(obj.rhs, mapping), evaluate=False)
     if isinstance(obj, sp.MatrixBase):
         return sp.ImmutableMatrix(obj.xreplace(mapping))
@@ -86,6 +87,11 @@ class Derivation:
         Values already substituted (symbol -> value).
     context : dict
         Objects the verifier needs (for example the model).
+    result_label : sympy expression, optional
+        The left-hand side the result is displayed under.
+    numeric_form : callable, optional
+        Maps the result to an equal expression that evaluates more accurately
+        in floating point; :attr:`kernel` compiles that.
     """
 
     name: str
@@ -100,17 +106,24 @@ class Derivation:
     parameters: Mapping[sp.Symbol, Any] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     result_label: Any = None
+    numeric_form: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
 
     # -- kernels --------------------------------------------------------------
     @property
     def kernel(self) -> Kernel:
         """The result compiled over :attr:`kernel_args` (cached by the compiler)."""
         args = [a for a in self.kernel_args if not _is_fixed(a, self.parameters)]
-        return compile_kernel(self.result, args, assumptions=self.assumptions_for_kernel())
+        expr = self.result if self.numeric_form is None else self.numeric_form(self.result)
+        return compile_kernel(expr, args, assumptions=self.assumptions_for_kernel())
 
     def assumptions_for_kernel(self) -> tuple:
+        """The assumptions a kernel can check: those on its own arguments."""
+        args: set[sp.Basic] = set()
+        for a in self.kernel_args:
+            args |= _free_symbols(a)
         return tuple(a for a in self.assumptions
-                     if isinstance(a, sp.Basic) and a not in (sp.true,) and a.free_symbols)
+                     if isinstance(a, sp.Basic) and a != sp.true and a.free_symbols
+                     and a.free_symbols <= args)
 
     # -- transformation -------------------------------------------------------
     @property
@@ -140,7 +153,7 @@ class Derivation:
             mapping[sym] = sp.sympify(value)
         assumptions = []
         for a in self.assumptions:
-            new = _subs(a, mapping)
+            new = a.subs(mapping) if isinstance(a, sp.Basic) else a  # evaluated: may become false
             if new == sp.false:
                 bad = ", ".join(f"{k}={v}" for k, v in mapping.items())
                 from .errors import DomainError

@@ -141,7 +141,9 @@ class Kernel:
         if self.backend == "mpmath":
             out = self._call_mpmath(flat, batch)
         else:
-            with np.errstate(over="ignore", under="ignore"):
+            # Piecewise compiles to numpy.select, which evaluates every branch:
+            # warnings from branches that are not selected are noise.
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
                 out = self._call_numpy(flat, batch)
         if mask is not None:
             out = np.array(out, dtype=np.result_type(out, float))

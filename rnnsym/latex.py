@@ -14,8 +14,8 @@ Examples
 >>> h_prev = register_symbol(sp.Symbol("h_prev", real=True), "h_{t-1}")
 >>> latex(sp.tanh(2 * h_prev))
 '\\\\tanh{\\\\left(2 h_{t-1} \\\\right)}'
->>> latex(sp.Symbol("W_h[0,1]"))
-'\\\\left(W_{h}\\\\right)_{0,1}'
+>>> latex(sp.Symbol("V_k[0,1]"))
+'\\\\left(V_{k}\\\\right)_{0,1}'
 >>> latex(sp.Symbol("profit&loss%"))
 '\\\\mathit{profit\\\\&loss\\\\%}'
 """
@@ -113,12 +113,9 @@ def symbol_latex(symbol: sp.Symbol) -> str:
     """
     if symbol in _REGISTRY:
         return _REGISTRY[symbol]
-    for other, tex in _REGISTRY.items():
-        if other.name == symbol.name:
-            return tex
     match = _INDEXED.match(symbol.name)
     if match:
-        base = symbol_latex(sp.Symbol(match.group("base")))
+        base = _safe_identifier(match.group("base"))
         idx = match.group("idx")
         if "_" in base or "^" in base:
             return f"\\left({base}\\right)_{{{idx}}}"
@@ -183,7 +180,6 @@ def _unicode_text(ch: str) -> str:
 
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage[T1]{fontenc}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \usepackage{bm}

@@ -1,0 +1,176 @@
+"""The ``rnnsym`` command line (the only module that parses argv).
+
+Commands mirror the Python API::
+
+    rnnsym list
+    rnnsym derive NAME [--param k=v]... [--format text|latex|markdown|json]
+    rnnsym verify [NAME...] [--examples N] [--seed S] [--format text|json]
+
+Exit status: 0 on success, 1 when a verification fails, 2 on bad input
+(with a one-line message on stderr and no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sys
+from typing import Any, Callable, Sequence
+
+from . import __version__
+from .errors import ParseError, RnnsymError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Timeout(Exception):
+    pass
+
+
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?$")
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    """Split ``NAME=VALUE`` items; values are parsed later by the whitelist grammar."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not _KEY.match(key) or not value.strip():
+            raise ParseError(
+                f"`--param` expects NAME=VALUE (for example a=3/5 or W_h[0,1]=1/2); got {item[:60]!r}."
+            )
+        params[key] = value.strip()
+    return params
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .registry import derivation_module, derivation_names
+
+    rows = [(name, derivation_module(name).TITLE, derivation_module(name).REFERENCE)
+            for name in derivation_names()]
+    if args.format == "json":
+        print(json.dumps([{"name": n, "title": t, "reference": r} for n, t, r in rows], indent=2))
+    else:
+        width = max(len(n) for n, _, _ in rows)
+        for name, title, _ in rows:
+            print(f"{name:<{width}}  {title}")
+    return EXIT_OK
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    from .registry import derive
+
+    derivation = derive(args.name, **_parse_params(args.param))
+    if args.format == "json":
+        print(json.dumps(derivation.as_dict(), indent=2))
+    elif args.format == "latex":
+        print(derivation.latex(standalone=not args.fragment), end="")
+    elif args.format == "markdown":
+        print(derivation.markdown())
+    else:
+        print(derivation.text())
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .registry import derivation_names, derive
+
+    names = args.names or list(derivation_names())
+    for name in names:  # fail fast on unknown names, before any work
+        if name not in derivation_names():
+            derive(name)
+    reports = []
+    for name in names:
+        report = derive(name).verify(max_examples=args.examples, seed=args.seed)
+        reports.append(report)
+        if args.format == "text":
+            print(report, flush=True)
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in reports], indent=2))
+    failed = [r.name for r in reports if not r.passed]
+    if failed:
+        print(f"rnnsym: verification failed for {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnsym",
+        description="Derive, compile, typeset and verify the mathematics of RNNs.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnsym {__version__}")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="give up (exit 2) after this many seconds")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the derivations")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=_cmd_list)
+
+    p = sub.add_parser("derive", help="print one derivation")
+    p.add_argument("name", help="derivation name (see `rnnsym list`)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="substitute a value for a symbol, or set an option such as n=3 "
+                        "(numbers, fractions, pi, E, + - * / ** and the derivation's names)")
+    p.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
+    p.add_argument("--fragment", action="store_true",
+                   help="with --format latex: print a section, not a standalone document")
+    p.set_defaults(run=_cmd_derive)
+
+    p = sub.add_parser("verify", help="check derivations against simulation")
+    p.add_argument("names", nargs="*", metavar="NAME", help="derivations (default: all)")
+    p.add_argument("--examples", type=int, default=100, help="examples per check (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=_cmd_verify)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+#: Hooks that add sub-commands (report, analyze) without editing this parser.
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "examples", 1) is not None and getattr(args, "examples", 1) < 1:
+        parser.error(f"argument --examples: must be >= 1; got {args.examples}")
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            parser.error(f"argument --timeout: must be > 0 seconds; got {args.timeout}")
+
+        def _alarm(signum: int, frame: Any) -> None:
+            raise _Timeout
+
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        return int(args.run(args))
+    except RnnsymError as exc:
+        print(f"rnnsym: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _Timeout:
+        print(f"rnnsym: error: gave up after --timeout {args.timeout:g} seconds", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("rnnsym: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    finally:
+        if args.timeout is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
