@@ -1,0 +1,319 @@
+"""The RNN as a noisy filter: frequency response, noise variance and the SNR.
+
+Worked solution (chapter reference 3192150, ERRATA E9, E10).  The linear
+unit ``h_t = αA h_{t-1} + α(x_t + ε_t)`` is an :class:`rnnsym.RNN` with
+identity activation and two inputs, the signal ``x_t`` and the noise
+``ε_t``.  SymPy reads ``a = αA`` off its step, derives the transfer
+function by substituting ``h_t = v z^t``, the time-averaged power of the
+response to ``X cos(ωt)`` from a summed series and a limit, and the noise
+variance twice (geometric series; Parseval integral by residues), then
+divides.  The result is a Piecewise: the chapter's formula for
+``0 < ω < π`` and twice it at ``ω ∈ {0, π}``, under ``|a| < 1``, ``σ > 0``,
+``α ≠ 0``, white noise independent of the signal.  The n-state form uses the
+discrete Lyapunov equation; the two-state resonator ``A = r Rot(ω₀)`` is the
+band-pass filter a one-state unit cannot be (E10).
+
+The kernel (``derivation.kernel``, arguments ``X, sigma, a, omega``) is
+compiled from :func:`rnnsym.filtering.stable_form` of the result, an equal
+expression without cancellation near ``|a| → 1`` and ``ω → 0, π``.  Pass
+``on_domain="nan"`` to a kernel call for sweeps over ``|a| >= 1``.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("snr")
+>>> d.kernel(1.0, 1.0, 0.5, 0.0)
+np.float64(3.0)
+>>> d.result.args[1][0]
+X**2*(1 - a**2)/(2*sigma**2*(a**2 - 2*a*cos(omega) + 1))
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym import filtering as flt
+from rnnsym.derivation import Derivation, Step
+from rnnsym.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
+from rnnsym.latex import register_symbol
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "snr"
+TITLE = "The RNN as a noisy filter: frequency response, noise variance and SNR"
+REFERENCE = "3192150"
+ORDER = 80
+OPTIONS: dict[str, type] = {}
+
+SNR = register_symbol(sp.Symbol("SNR"), r"\mathrm{SNR}")
+SNR_BP = register_symbol(sp.Symbol("SNR_bp"), r"\mathrm{SNR}_{\mathrm{bp}}")
+H_T = register_symbol(sp.Symbol("h_t", real=True), r"h_t")
+H_PREV = register_symbol(sp.Symbol("h_tm1", real=True), r"h_{t-1}")
+X_T = register_symbol(sp.Symbol("x_t", real=True), r"x_t")
+EPS_T = register_symbol(sp.Symbol("epsilon_t", real=True), r"\varepsilon_t")
+H_Z = register_symbol(sp.Symbol("H(z)"), r"H(z)")
+H_W = register_symbol(sp.Symbol("H(e^iw)"), r"H(e^{i\omega})")
+GAIN = register_symbol(sp.Symbol("|H|^2"), r"\left|H(e^{i\omega})\right|^{2}")
+Y2 = register_symbol(sp.Symbol("y_t^2"), r"y_t^{2}")
+MEAN_E = register_symbol(sp.Symbol("mean_e2iwt"), r"\lim_{N\to\infty}\frac{1}{N}\sum_{t<N} e^{2i\omega t}")
+SPECIAL = register_symbol(sp.Symbol("Omega_special"), r"\{\omega\in[0,\pi] : e^{2i\omega}=1\}")
+P_SIG = register_symbol(sp.Symbol("P_signal"), r"\overline{y^{2}}")
+VAR = register_symbol(sp.Symbol("var_noise"), r"\sigma_h^{2}")
+G_K = register_symbol(sp.Symbol("g_k"), r"g_k")
+P_MAT = register_symbol(sp.Symbol("P"), r"P")
+A_BP = register_symbol(sp.Symbol("A_bp"), r"A_{\mathrm{bp}}")
+COS_P = register_symbol(sp.Symbol("cos_omega_p"), r"\cos\omega_p")
+COS_P1 = register_symbol(sp.Symbol("cos_omega_p_e1"), r"\cos\omega_p^{(e_1)}")
+STABLE = register_symbol(sp.Symbol("SNR_float"), r"\mathrm{SNR}_{\mathrm{float64}}")
+
+SYMBOLS = {
+    "X": "signal amplitude (x_t = X cos(omega t))",
+    "sigma": "noise standard deviation (white, zero-mean, independent of x)",
+    "alpha": "input gain",
+    "A": "recurrent weight (scalar)",
+    "a": "a = alpha*A, the pole of the filter",
+    "omega": "signal frequency in [0, pi]",
+    "r": "pole radius of the two-state band-pass filter",
+    "omega_0": "pole angle of the two-state band-pass filter",
+}
+
+KERNEL_ARGS = (X, SIGMA, a, OMEGA)
+
+
+def _ratio(power: sp.Piecewise, variance: sp.Expr) -> sp.Piecewise:
+    return sp.Piecewise(*[(value / variance, cond) for value, cond in power.args])
+
+
+def derive() -> Derivation:
+    """Derive the SNR of the noisy linear unit and its n-state generalisation."""
+    return _derive()
+
+
+@lru_cache(maxsize=1)
+def _derive() -> Derivation:
+    net = rs.RNN([[ALPHA * A]], [[ALPHA, ALPHA]], [0], activation="identity")
+    A_, B_ = flt.linear_system(net)
+    pole = A_[0, 0]
+    A_ = A_.subs(pole, a)
+    shown = {net.h_prev[0]: H_PREV, net.x[0]: X_T, net.x[1]: EPS_T}
+    H = flt.transfer_function(A_, B_[:, 0])
+    H_noise = flt.transfer_function(A_, B_[:, 1])
+    gain = flt.power_gain(H)
+    avg = flt.time_average_power(H)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    impulse = (A_**k * B_[:, 1])[0, 0]
+    series, cond = flt.geometric_noise_variance(impulse, k)
+    poles = sp.solve(sp.denom(sp.cancel(H_noise)), Z)  # eigenvalues of A: inside for |a| < 1
+    integrand, parseval = flt.parseval_noise_variance(H_noise, poles)
+    _, lyapunov = flt.lyapunov_noise_variance(A_, B_[:, 1])
+    for other in (parseval, lyapunov):
+        if sp.simplify(series - other) != 0:
+            raise AssertionError(f"noise variances disagree: {series} != {other}")
+    snr = _ratio(avg.power, series)
+    band_steps, band_snr = _band_pass()
+    generic = snr.args[-1][0]
+    slope = sp.factor(sp.diff(generic, OMEGA))
+    low = sp.limit(generic, OMEGA, 0, "+")
+    high = sp.limit(generic, OMEGA, sp.pi, "-")
+    steps = [
+        Step(sp.Eq(H_T, net.step()[0].xreplace(shown), evaluate=False),
+             "The linear unit as an RNN with identity activation and two inputs, signal x_t and noise epsilon_t."),
+        Step(sp.Eq(a, pole, evaluate=False),
+             "Its recurrent coefficient, read off the step by differentiation; alpha and A enter only through a."),
+        Step(sp.Eq(H_Z, H, evaluate=False),
+             "Substituting h_t = v z^t, x_t = z^t into the recurrence and solving for v gives the transfer function."),
+        Step(sp.Eq(H_W, H.subs(Z, sp.exp(sp.I * OMEGA)), evaluate=False),
+             "On the unit circle z = e^{i omega} it is the frequency response."),
+        Step(sp.Eq(GAIN, gain, evaluate=False),
+             "|H|^2 = H(z) H(1/z) on |z| = 1, written in cos(omega)."),
+        Step(sp.Eq(Y2, avg.square.subs({sp.Symbol("H"): H_W, sp.Symbol("Hbar"): sp.conjugate(H_W)}), evaluate=False),
+             "The steady response to X cos(omega t) is y_t = Re(X H e^{i omega t}); its square."),
+        Step(sp.Eq(MEAN_E, avg.average, evaluate=False),
+             "The summed geometric series over N is bounded unless e^{2 i omega} = 1, so its mean tends to 0."),
+        Step(sp.Eq(SPECIAL, avg.special, evaluate=False),
+             "Solving e^{2 i omega} = 1 on [0, pi]: there the sinusoid does not average to half its peak power."),
+        Step(sp.Eq(P_SIG, avg.power, evaluate=False),
+             "Time-averaged signal power: X^2 |H|^2 / 2 inside (0, pi), X^2 |H|^2 at omega in {0, pi} (H is real there)."),
+        Step(sp.Eq(G_K, impulse, evaluate=False),
+             "Noise impulse response g_k = a^k alpha, from unrolling the recurrence."),
+        Step(sp.Eq(VAR, sp.Eq(SIGMA**2 * sp.Sum(impulse**2, (k, 0, sp.oo)), series, evaluate=False),
+                   evaluate=False),
+             f"Stationary variance of white noise through the filter, summed as a geometric series ({sp.sstr(cond)})."),
+        Step(sp.Eq(VAR, sp.Eq(SIGMA**2 / (2 * sp.pi) * sp.Integral(flt.power_gain(H_noise), (OMEGA, -sp.pi, sp.pi)),
+                              parseval, evaluate=False), evaluate=False),
+             "The same variance as the Parseval integral, by residues of H(z)H(1/z)/z inside |z| = 1 (pole z = a)."),
+        Step(sp.Eq(P_MAT, sp.Eq(A_ * P_MAT * A_.T + SIGMA**2 * B_[:, 1] * B_[:, 1].T, sp.Matrix([lyapunov]),
+                                evaluate=False), evaluate=False),
+             "And from the discrete Lyapunov equation P = A P A^T + sigma^2 B B^T: all three agree."),
+        Step(sp.Eq(sp.Derivative(SNR, OMEGA), slope, evaluate=False),
+             "E10: for 0 < omega < pi the slope has the sign of -a: low-pass for a > 0, high-pass for a < 0."),
+        Step(sp.Eq(sp.Tuple(sp.Limit(SNR, OMEGA, 0, "+"), sp.Limit(SNR, OMEGA, sp.pi, "-")),
+                   sp.Tuple(low, high), evaluate=False),
+             "So inside (0, pi) the SNR lies between these limits, (1-|a|)/(1+|a|) and (1+|a|)/(1-|a|) times X^2/(2 sigma^2)."),
+        *band_steps,
+        Step(sp.Eq(STABLE, flt.stable_form(generic), evaluate=False),
+             "For float64 the kernel uses an equal form without cancellation near |a| -> 1 and omega -> 0, pi."),
+    ]
+    assumptions = [sp.Abs(a) < 1, SIGMA > 0, OMEGA >= 0, OMEGA <= sp.pi, sp.Ne(ALPHA, 0)]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=snr, result_label=SNR,
+        assumptions=assumptions, symbols=SYMBOLS, kernel_args=KERNEL_ARGS, verifier=verify,
+        context={"model": net, "band_pass": band_snr}, numeric_form=flt.stable_form,
+    )
+
+
+def _band_pass() -> tuple[list[Step], sp.Piecewise]:
+    A_, B_, C_ = flt.band_pass_filter()
+    H = flt.transfer_function(A_, B_, C_)
+    _, variance = flt.lyapunov_noise_variance(A_, B_, C_)
+    gain = flt.power_gain(H)
+    denominator = sp.denom(sp.together(gain))
+    (peak,) = flt.critical_cosines(1 / denominator)
+    e1_peaks = flt.critical_cosines(gain)
+    _, B2, _ = flt.band_pass_filter(output="e2")
+    all_pole = flt.critical_cosines(flt.power_gain(flt.transfer_function(A_, B2, C_)))
+    if all_pole != [peak]:
+        raise AssertionError(f"the all-pole peak {all_pole} differs from the denominator's {peak}")
+    band_snr = _ratio(flt.time_average_power(H).power, variance)
+    return [
+        Step(sp.Eq(A_BP, A_, evaluate=False),
+             "n states: h_t = A h_{t-1} + B(x_t + epsilon_t), y_t = C h_t; the resonator A = r Rot(omega_0), B = e_1, C = e_1^T."),
+        Step(sp.Eq(H_Z, H, evaluate=False),
+             "H(z) = C (I - A/z)^{-1} B, derived as above; its poles r e^{+-i omega_0} make a band-pass (E10)."),
+        Step(sp.Eq(VAR, variance, evaluate=False),
+             "Noise variance C P C^T from the Lyapunov equation, solved symbolically for the entries of P."),
+        Step(sp.Eq(SNR_BP, band_snr, evaluate=False),
+             "The band-pass SNR: signal power over noise variance, with the same factor 2 at omega in {0, pi}."),
+        Step(sp.Eq(COS_P, peak, evaluate=False),
+             "Differentiating the denominator |det(I - A e^{-i omega})|^2 in cos(omega): the pole pair peaks here when this is "
+             "at most 1 in magnitude (else at omega = 0 or pi); it is the exact SNR peak of the all-pole output B = e_2."),
+        Step(sp.Eq(COS_P1, sp.FiniteSet(*e1_peaks), evaluate=False),
+             "With B = e_1 the zero at r cos(omega_0) moves the critical points: the exact roots of d|H|^2/d cos(omega) = 0."),
+    ], band_snr
+
+
+# -- verification by simulation --------------------------------------------------
+
+Z_SCORE = 6.0          # standard errors allowed between kernel and simulation
+SE_TARGET = 0.004      # relative standard error the noise simulation is run to
+WINDOW_BIAS = 0.002    # bound on the sinusoid window's relative bias, 1/(K sin omega)
+TOLERANCE = Z_SCORE * SE_TARGET + WINDOW_BIAS
+
+
+def _signal_power(step: Any, h0: np.ndarray, omega: float, amplitude: float, decay: float) -> float:
+    """Time-averaged y_t^2 of the simulated response to X cos(omega t), transient discarded."""
+    burn = 50 + int(math.ceil(math.log(1e-10) / math.log(max(decay, 1e-3))))
+    special = omega in (0.0, math.pi)
+    window = 200 if special else int(math.ceil(1.0 / (WINDOW_BIAS * math.sin(omega))))
+    cos = 1.0 if omega == 0.0 else -1.0 if omega == math.pi else None
+    h, total = h0, 0.0
+    for t in range(burn + window):
+        x = amplitude * (cos**t if cos is not None else math.cos(omega * t))
+        h = step(h, x)
+        if t >= burn:
+            total += float(h[0]) ** 2
+    return total / window
+
+
+def _noise_variance(step: Any, n: int, sigma: float, decay: float, rng: np.random.Generator) -> tuple[float, float]:
+    """Stationary variance of y_t from independent noise-only chains; returns (estimate, relative SE)."""
+    burn = 20 + int(math.ceil(math.log(1e-4) / (2 * math.log(max(decay, 1e-3)))))
+    chains, length = 2000, 500
+    means: list[np.ndarray] = []
+    for _ in range(40):
+        h = np.zeros((chains, n))
+        acc = np.zeros(chains)
+        for t in range(burn + length):
+            h = step(h, sigma * rng.standard_normal(chains))
+            if t >= burn:
+                acc += h[:, 0] ** 2
+        means.append(acc / length)
+        pooled = np.concatenate(means)
+        estimate = float(pooled.mean())
+        se = float(pooled.std(ddof=1) / math.sqrt(pooled.size)) / estimate
+        if se <= SE_TARGET:
+            return estimate, se
+    raise RuntimeError(f"noise simulation did not reach relative SE {SE_TARGET} (got {se:.3g})")
+
+
+def _frequencies() -> st.SearchStrategy[float]:
+    return st.one_of(st.just(0.0), st.just(math.pi), st.floats(0.05, math.pi - 0.05))
+
+
+def _value(derivation: Derivation, sym: sp.Symbol) -> float | None:
+    v = derivation.parameters.get(sym)
+    return None if v is None else float(v)
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Compare the SNR kernels with Monte-Carlo runs of the recurrence (own NumPy loops)."""
+    kernel = derivation.kernel
+    fixed = {s: _value(derivation, s) for s in (X, SIGMA, a, OMEGA, ALPHA, A, R, OMEGA_0)}
+    rng_seed = 0 if seed is None else seed
+
+    def pick(sym: sp.Symbol, strategy: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
+        return st.just(fixed[sym]) if fixed[sym] is not None else strategy
+
+    scalar = st.fixed_dictionaries({
+        "X": pick(X, st.floats(0.2, 3.0)), "sigma": pick(SIGMA, st.floats(0.2, 3.0)),
+        "a": pick(a, st.floats(-0.95, 0.95)), "omega": pick(OMEGA, _frequencies()),
+        "alpha": pick(ALPHA, st.sampled_from([-1.5, -0.5, 0.7, 2.0])),
+    })
+
+    def scalar_error(ex: dict[str, float]) -> float:
+        alpha, av = ex["alpha"], ex["a"]
+        assume(alpha != 0)
+        A_val = fixed[A] if fixed[A] is not None else av / alpha
+        if fixed[A] is not None:
+            av = alpha * A_val if fixed[a] is None else av
+        assume(abs(alpha * A_val) < 1 and abs(alpha * A_val - av) < 1e-12)
+
+        def step(h: Any, u: Any) -> Any:
+            return alpha * A_val * h + alpha * u
+
+        rng = np.random.default_rng(rng_seed)
+        sig = _signal_power(lambda h, x: step(h, x), np.zeros(1), ex["omega"], ex["X"], abs(av))
+        var, _ = _noise_variance(lambda h, e: step(h, e[:, None]), 1, ex["sigma"], abs(av), rng)
+        args = {X: ex["X"], SIGMA: ex["sigma"], a: av, OMEGA: ex["omega"]}
+        predicted = float(kernel(*[args[s] for s in kernel.args]))
+        return abs(predicted / (sig / var) - 1)
+
+    band = derivation.context["band_pass"].xreplace(derivation.parameters)
+    band_args = [s for s in (X, SIGMA, R, OMEGA_0, OMEGA) if s not in derivation.parameters]
+    band_kernel = rs.compile(band, band_args)
+    two_state = st.fixed_dictionaries({
+        "X": pick(X, st.floats(0.2, 3.0)), "sigma": pick(SIGMA, st.floats(0.2, 3.0)),
+        "r": pick(R, st.floats(0.3, 0.9)), "omega_0": pick(OMEGA_0, st.floats(0.2, math.pi - 0.2)),
+        "omega": pick(OMEGA, _frequencies()),
+    })
+
+    def band_error(ex: dict[str, float]) -> float:
+        r, w0 = ex["r"], ex["omega_0"]
+        assume(0 < r < 1)
+        A_num = r * np.array([[math.cos(w0), -math.sin(w0)], [math.sin(w0), math.cos(w0)]])
+        B_num = np.array([1.0, 0.0])
+
+        def step(h: np.ndarray, u: Any) -> np.ndarray:
+            return h @ A_num.T + np.multiply.outer(u, B_num)
+
+        rng = np.random.default_rng(rng_seed)
+        sig = _signal_power(step, np.zeros(2), ex["omega"], ex["X"], r)
+        var, _ = _noise_variance(step, 2, ex["sigma"], r, rng)
+        values = {X: ex["X"], SIGMA: ex["sigma"], R: r, OMEGA_0: w0, OMEGA: ex["omega"]}
+        predicted = float(band_kernel(*[values[s] for s in band_args]))
+        return abs(predicted / (sig / var) - 1)
+
+    reports = [
+        check_property("scalar SNR against Monte-Carlo simulation", scalar, scalar_error,
+                       tolerance=TOLERANCE, max_examples=max_examples, seed=seed),
+        check_property("two-state band-pass SNR against Monte-Carlo simulation", two_state, band_error,
+                       tolerance=TOLERANCE, max_examples=max(3, max_examples // 4), seed=seed),
+    ]
+    return combine_reports(NAME, reports)
