@@ -145,7 +145,7 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self.call(node)
         op = getattr(node, "op", None)
-        if type(op) in _OP_TEXT:
+        if isinstance(op, ast.AST) and type(op) in _OP_TEXT:
             hint = " (use ** for powers)" if isinstance(op, ast.BitXor) else ""
             self.fail(f"the operator '{_OP_TEXT[type(op)]}' is not arithmetic here{hint}")
         what = _NODE_TEXT.get(type(node), f"{type(node).__name__} syntax")
@@ -154,7 +154,8 @@ class _Builder:
     def constant(self, node: ast.Constant) -> sympy.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            kind = {str: "strings", bytes: "bytes"}.get(type(value), repr(value))
+            kinds: dict[type, str] = {str: "strings", bytes: "bytes"}
+            kind = kinds.get(type(value), repr(value))
             self.fail(f"{kind} cannot be used, only real numbers")
         if isinstance(value, int):
             if value.bit_length() > 4 * MAX_LITERAL_DIGITS or len(str(value)) > MAX_LITERAL_DIGITS:

@@ -433,12 +433,12 @@ def _numeric_system(A_: Any, B_: Any, C_: Any) -> tuple[np.ndarray, np.ndarray, 
     if A_.ndim != 2 or A_.shape[0] != A_.shape[1]:
         raise ShapeError(f"`A` must be square; got shape {A_.shape}. `A` maps the state to itself.")
     n = A_.shape[0]
-    B_ = _finite(B_, "B").reshape(n, -1) if np.size(B_) == n else None
-    if B_ is None:
+    if np.size(B_) != n:
         raise ShapeError(f"`B` must have {n} entries (one input); got shape {np.shape(B_)}.")
-    C_ = _finite(C_, "C").reshape(-1, n) if np.size(C_) == n else None
-    if C_ is None:
+    B_ = _finite(B_, "B").reshape(n, -1)
+    if np.size(C_) != n:
         raise ShapeError(f"`C` must have {n} entries (one output); got shape {np.shape(C_)}.")
+    C_ = _finite(C_, "C").reshape(-1, n)
     rho = max(abs(np.linalg.eigvals(A_)))
     if rho >= 1:
         raise DomainError(f"`A` has spectral radius {rho:.6g}; expected < 1 (no stationary state otherwise).")

@@ -169,7 +169,7 @@ class Kernel:
             if shape == ():
                 flat.append(array)
             else:
-                flat.extend(array[(..., *idx)] for idx in np.ndindex(*shape))
+                flat.extend(array[(Ellipsis,) + tuple(idx)] for idx in np.ndindex(*shape))
         try:
             batch = np.broadcast_shapes(*batches)
         except ValueError:
