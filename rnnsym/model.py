@@ -308,14 +308,14 @@ class RNN:
     # -- numerics -------------------------------------------------------------
     def numeric_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(W_h, W_x, b)`` as float64 arrays; raises if any entry is symbolic."""
-        if not self.is_numeric:
-            names = ", ".join(map(str, self.parameters[:6]))
-            raise InvalidArgumentError(
-                f"this RNN has symbolic parameters ({names}); substitute values with "
-                "RNN.subs() before numeric work."
-            )
         cached = getattr(self, "_numeric_cache", None)
         if cached is None:
+            if not self.is_numeric:
+                names = ", ".join(map(str, self.parameters[:6]))
+                raise InvalidArgumentError(
+                    f"this RNN has symbolic parameters ({names}); substitute values with "
+                    "RNN.subs() before numeric work."
+                )
             cached = tuple(np.array(m.tolist(), dtype=float) for m in (self.W_h, self.W_x, self.b))
             cached = (cached[0], cached[1], cached[2][:, 0])
             self._numeric_cache = cached

@@ -1,0 +1,335 @@
+"""Gradients through time: the Jacobian product, its order, its norm bound, transient growth.
+
+Worked solution.  SymPy differentiates the ``T - k``-fold composition of the
+model's step with an unspecified activation ``phi``; naming each ``phi'(a_t)``
+it produces ``D_t`` shows that ``dh_T/dh_k = D_T W_h ... D_{k+1} W_h``, the
+latest factor on the left.  The chapter's ``prod W_h^T D_t`` is the
+transpose in the reverse order (ERRATA E11).  Norms of the factors multiply
+to the bound ``(c ||W_h||_2)**(T-k)`` (E12), which is ``q**(T-k)`` for a
+contracting network (E15).  For ``W = [[lam, s], [0, lam]]`` SymPy derives
+``W^k``, ``||W^k||_2`` and the lag of its peak; ``[[0.9, 0, 0], [0, 0, 0.5],
+[0, 0, 0]]`` shows that ``||W||_2 = rho`` does not imply normality (E13).
+
+The result is the written-out product for ``T - k = horizon`` (option,
+default 3) in the entries ``W_h[i,j]`` and the diagonal entries
+``D_j[i] = phi'(a_{k+j})_i``.  The verifier evaluates it at the ``D`` of a
+simulated trajectory and compares it with central finite differences of the
+simulated ``horizon``-step map.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("gradient_norms", horizon=1, n=1)
+>>> d.result
+Matrix([[D_1[0]*W_h[0,0]]])
+>>> rs.derive("gradient_norms", horizon=2, n=1, activation="identity").result
+Matrix([[W_h[0,0]**2]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym.derivation import Derivation, Step
+from rnnsym.gradients import (T, W_h, backward_recursion, chain_product, diagonal_symbols,
+                              gradient_product, k, t)
+from rnnsym.latex import register_symbol
+from rnnsym.model import vector_symbols
+from rnnsym.normality import (LAM, S, jordan_matrix, jordan_peak_lag, jordan_power,
+                              jordan_power_norm, jordan_transient_peak, normality_defect)
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "gradient_norms"
+TITLE = "Gradients through time: the Jacobian product and its norm"
+REFERENCE = "3148004"
+ORDER = 90
+OPTIONS = {"horizon": int, "n": int, "activation": str}
+MAX_HORIZON = 6
+
+c = sp.Symbol("c", positive=True)
+q = sp.Symbol("q", positive=True)
+NORM_W = register_symbol(sp.Symbol("norm(W_h)", positive=True), r"\left\|W_h\right\|_2")
+NORM_D = register_symbol(sp.Symbol("norm(D_t)", nonnegative=True), r"\left\|D_t\right\|_2")
+NORM_G = register_symbol(sp.Symbol("norm(dh_T/dh_k)", nonnegative=True),
+                         r"\left\|\frac{\partial h_T}{\partial h_k}\right\|_2")
+J_T = register_symbol(sp.Symbol("dh_t/dh_prev"), r"\frac{\partial h_t}{\partial h_{t-1}}")
+DADH = register_symbol(sp.Symbol("da_t/dh_prev"), r"\frac{\partial a_t}{\partial h_{t-1}}")
+D_T = register_symbol(sp.Symbol("D_t"), "D_t")
+G_TK = register_symbol(sp.Symbol("dh_T/dh_k"), r"\frac{\partial h_T}{\partial h_k}")
+G_TK_T = register_symbol(sp.Symbol("(dh_T/dh_k)^T"), r"\left(\frac{\partial h_T}{\partial h_k}\right)^{\top}")
+K_STAR = register_symbol(sp.Symbol("k_star"), "k^{*}")
+POWER = register_symbol(sp.Symbol("W^k"), "W^{k}")
+POWER_NORM = register_symbol(sp.Symbol("norm(W^k)"), r"\left\|W^{k}\right\|_2")
+DEFECT = register_symbol(sp.Symbol("W^TW-WW^T"), r"W^{\top}W - WW^{\top}")
+RHO = sp.Symbol("rho", nonnegative=True)
+NORM_E13 = register_symbol(sp.Symbol("norm(W)"), r"\left\|W\right\|_2")
+R_RATE = sp.Symbol("r", positive=True)
+J_INT = sp.Symbol("k", integer=True, nonnegative=True)
+
+SYMBOLS = {
+    "W_h": "recurrent weights, entries W_h[i,j]",
+    "D_t": "diag(phi'(a_t)); in the result D_j[i] is entry i of D_{k+j}",
+    "T": "the later time", "k": "the earlier time (T - k = horizon in the result)",
+    "c": "bound on |phi'| (sup |phi'|)", "q": "contraction factor L_phi ||W_h||_2",
+    "lam": "eigenvalue of the Jordan-type example [[lam, s], [0, lam]]",
+    "s": "coupling of the Jordan-type example",
+}
+
+
+def _label(horizon: int) -> sp.Symbol:
+    return register_symbol(sp.Symbol(f"dh_(k+{horizon})/dh_k"),
+                           rf"\frac{{\partial h_{{k+{horizon}}}}}{{\partial h_k}}")
+
+
+def _chain_rule_product(net: rs.RNN, horizon: int) -> tuple[sp.ImmutableMatrix, list]:
+    """Differentiate ``horizon`` composed steps with an unspecified phi; name phi'(a) D."""
+    phi = sp.Function("phi")
+    h = vector_symbols("h_k", net.n, "h_{{k,{i}}}")
+    state, points = h, {}
+    diagonals = diagonal_symbols(net.n, horizon)
+    for j in range(horizon):
+        x = vector_symbols(f"x_k{j + 1}", net.m, f"x_{{{{k+{j + 1},{{i}}}}}}")
+        pre = net.preactivation(state, x)
+        for i in range(net.n):
+            points[pre[i]] = diagonals[j][i, i]
+        state = pre.applyfunc(phi)
+    derived = state.jacobian(h)
+
+    # Each phi'(a) appears as Subs(Derivative(phi(xi), xi), xi, a), or as
+    # Derivative(phi(a), a) when a is a bare symbol: name it by its point a.
+    mapping = {}
+    for entry in derived:
+        for sub in entry.atoms(sp.Subs):
+            mapping[sub] = points[sub.point[0]]
+        for der in entry.atoms(sp.Derivative):
+            if der.variables[0] in points and der.expr == phi(der.variables[0]):
+                mapping[der] = points[der.variables[0]]
+    named = derived.xreplace(mapping)
+    if any(entry.has(phi) for entry in named):  # pragma: no cover - guards SymPy's output form
+        raise RuntimeError("an unnamed derivative of phi is left in the chain-rule product")
+    return sp.ImmutableMatrix(sp.expand(named)), diagonals
+
+
+def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation:
+    """Derive ``dh_T/dh_k`` for ``T - k = horizon``, its bound and the transient-growth example."""
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= MAX_HORIZON:
+        raise rs.InvalidArgumentError(
+            f"`horizon` must be an integer in [1, {MAX_HORIZON}]; got {horizon!r}. "
+            "Longer horizons: rnnsym.gradients.gradient_norms() works along a simulated trajectory."
+        )
+    net = rs.RNN.symbolic(n=n, m=1, activation=activation)
+    dadh = net.preactivation().jacobian(net.h_prev)
+    if sp.expand(net.jacobian() - net.D() * dadh) != sp.zeros(n, n):  # pragma: no cover
+        raise RuntimeError("the model's Jacobian does not factor as D_t da_t/dh_{t-1}")
+    derived, diagonals = _chain_rule_product(net, horizon)
+    if sp.expand(derived - chain_product(net.W_h, diagonals)) != sp.zeros(n, n):  # pragma: no cover
+        raise RuntimeError("the chain rule did not produce the ordered product D_T W_h ... D_{k+1} W_h")
+    prime = net.activation.derivative_expr
+    result = derived
+    if not prime.free_symbols:  # phi' constant (identity): every D_t is that constant times I
+        result = sp.ImmutableMatrix(sp.expand(derived.xreplace(
+            {d[i, i]: prime for d in diagonals for i in range(n)})))
+
+    general = gradient_product()
+    bound = sp.Product(c * NORM_W, (t, k + 1, T)).doit()
+    vanishing = sp.limit(bound.subs(c * NORM_W, sp.exp(-R_RATE)), T, sp.oo)
+    w_ex = sp.Matrix([[sp.Rational(1, 2), 2], [0, sp.Rational(1, 2)]])
+    w_ex_power = (w_ex ** J_INT).applyfunc(sp.simplify)
+    w_ex_limit = w_ex_power.applyfunc(lambda e: sp.limit(e, J_INT, sp.oo))
+    k_star, k_peak, peak = jordan_transient_peak(0.9, 1.0)
+    e13 = sp.Matrix([[sp.Rational(9, 10), 0, 0], [0, 0, sp.Rational(1, 2)], [0, 0, 0]])
+    e13_rho = max(sp.Abs(v) for v in e13.eigenvals())
+    counter_w = sp.Matrix([[0, 1], [0, 0]])
+    jordan_k = {sp.Symbol("k", positive=True): k}
+
+    steps = [
+        Step(sp.Eq(DADH, dadh, evaluate=False),
+             "SymPy differentiates the pre-activation a_t = W_h h_{t-1} + W_x x_t + b: it is W_h."),
+        Step(sp.Eq(D_T, net.D(), evaluate=False),
+             "phi acts elementwise, so dh_t/da_t is the diagonal D_t = diag(phi'(a_t))."),
+        Step(sp.Eq(J_T, sp.MatMul(D_T, sp.Symbol("W_h")), evaluate=False),
+             "Chain rule for one step: dh_t/dh_{t-1} = D_t W_h."),
+        Step(sp.Eq(_label(horizon), gradient_product(horizon), evaluate=False),
+             f"SymPy differentiates {horizon} composed steps with an unspecified phi; naming each "
+             "phi'(a_t) D_t, the factors come out with the latest on the left."),
+        Step(sp.Eq(G_TK, general, evaluate=False),
+             "For any T >= k: the ordered product, t running from T (left) down to k+1 (right)."),
+        Step(sp.Eq(G_TK_T, general.transpose(), evaluate=False),
+             "Its transpose reverses the order: W_h^T D_{k+1} ... W_h^T D_T. This is the chapter's "
+             "product of W_h^T D_t (ERRATA E11), the factor in grad_{h_k} L = (dh_T/dh_k)^T grad_{h_T} L; "
+             "the chapter's displayed equality of the two is false as written."),
+        Step(sp.Ne(chain_product(counter_w, [sp.eye(2)]), counter_w.T, evaluate=False),
+             "A counterexample to the chapter's equality: W_h = [[0, 1], [0, 0]], D_{k+1} = I, T = k+1."),
+        Step(backward_recursion(),
+             "Back-propagation runs the transposed product backward in time: g_k = dL/dh_k."),
+        Step(sp.Le(NORM_G, sp.Product(NORM_D * NORM_W, (t, k + 1, T)), evaluate=False),
+             "The 2-norm is submultiplicative."),
+        Step(sp.Le(NORM_G, bound, evaluate=False),
+             "||D_t||_2 = max_i |phi'(a_t)_i| <= c = sup |phi'|; SymPy evaluates the product: the "
+             "exponent is T - k, not T (ERRATA E12)."),
+        Step(sp.Eq(sp.Limit(bound.subs(c * NORM_W, sp.exp(-R_RATE)), T, sp.oo), vanishing, evaluate=False),
+             "With c ||W_h||_2 = exp(-r) < 1 the bound tends to 0: vanishing gradients are certified."),
+        Step(sp.Eq(sp.Limit(POWER, k, sp.oo), w_ex_limit, evaluate=False),
+             f"c ||W_h||_2 > 1 is only necessary for explosion: W = [[1/2, 2], [0, 1/2]] (identity "
+             f"activation, c = 1) has ||W||_2 = {sp.nsimplify(w_ex.norm(2))} > 1, yet W^k = "
+             f"{sp.sstr(w_ex_power.xreplace({J_INT: k}).tolist())} tends to 0."),
+        Step(sp.Eq(DEFECT, normality_defect(jordan_matrix()), evaluate=False),
+             "W = [[lam, s], [0, lam]] is not normal when s != 0, so ||W||_2 > rho(W) = |lam|."),
+        Step(sp.Eq(POWER, jordan_power().xreplace(jordan_k), evaluate=False),
+             "SymPy's matrix power with a symbolic exponent."),
+        Step(sp.Eq(POWER_NORM, jordan_power_norm().xreplace(jordan_k), evaluate=False),
+             "||W^k||_2 is the square root of the larger eigenvalue of (W^k)^T W^k (lam, s > 0; "
+             "the norm depends only on |lam| and |s|)."),
+        Step(sp.Eq(K_STAR, jordan_peak_lag(), evaluate=False),
+             "SymPy solves d/dk log ||W^k||_2 = 0 for 0 < lam < 1; log ||W^k||_2 is concave in k, "
+             "so the integer peak is floor(k*) or ceil(k*)."),
+        Step(sp.Eq(K_STAR, sp.Float(k_star, 6), evaluate=False),
+             f"For lam = 0.9, s = 1 (ERRATA E12): the peak is at k = {k_peak} with "
+             f"||W^{k_peak}||_2 = {peak:.4f}, although rho(W) = 0.9 < 1."),
+        Step(sp.Eq(DEFECT, normality_defect(e13), evaluate=False),
+             f"ERRATA E13: W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]] is not normal, yet "
+             f"||W||_2 = {e13.norm(2)} = rho(W) = {e13_rho}: equality does not imply normality."),
+        Step(sp.Le(NORM_G, bound.subs(c * NORM_W, q), evaluate=False),
+             "ERRATA E15: a globally contracting network, q = L_phi ||W_h||_2 < 1 (L_phi = c), "
+             "has gradients vanishing at least like q^(T-k)."),
+    ]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=result,
+        result_label=_label(horizon), symbols=SYMBOLS,
+        kernel_args=[*net.W_h, *[d[i, i] for d in diagonals for i in range(n)]],
+        verifier=verify,
+        context={"model": net, "horizon": horizon, "diagonals": diagonals, "bound": bound,
+                 "norm_expr": jordan_power_norm(), "k_star": jordan_peak_lag()},
+    )
+
+
+def _examples(free: int, n: int, horizon: int) -> st.SearchStrategy:
+    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+    vec = lambda size: st.lists(floats, min_size=size, max_size=size)  # noqa: E731
+    return st.tuples(vec(free), vec(n), vec(n), vec(n), vec(horizon))
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Compare the product with finite differences of the simulated map; check the bounds."""
+    net: rs.RNN = derivation.context["model"]
+    horizon, diagonals = derivation.context["horizon"], derivation.context["diagonals"]
+    params = dict(derivation.parameters)
+    w_symbols = list(net.W_h)
+    free_w = [s for s in w_symbols if s not in params]
+    d_symbols = [d[i, i] for d in diagonals for i in range(net.n)]
+    kernel = derivation.kernel
+    exact = rs.compile(derivation.result, kernel.args, backend="mpmath", dps=30)
+    c_value = float(params.get(c, net.activation.lipschitz))
+    bound = derivation.context["bound"].subs({**params, c: c_value})
+
+    def build(example: Any, scale_to: float | None = None) -> tuple[rs.RNN, np.ndarray, np.ndarray, list]:
+        w_free, w_x, b, h, xs = example
+        values = dict(zip(free_w, w_free))
+        W = np.array([[float(params.get(s, values.get(s))) for s in row]
+                      for row in np.array(w_symbols, dtype=object).reshape(net.n, net.n)])
+        if scale_to is not None and np.linalg.norm(W, 2) * c_value >= scale_to:
+            W = W * (scale_to / (np.linalg.norm(W, 2) * c_value))
+        concrete = rs.RNN(W, np.array(w_x)[:, None], b, net.activation)
+        return concrete, np.array(h, dtype=float), np.array(xs, dtype=float)[:, None], W
+
+    def d_values(concrete: rs.RNN, h: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        states = concrete.simulate(xs, h)  # the model's own step
+        pre = states[:-1] @ np.array(concrete.W_h.tolist(), dtype=float).T + xs @ \
+            np.array(concrete.W_x.tolist(), dtype=float).T + np.array(concrete.b.tolist(), dtype=float)[:, 0]
+        return concrete.activation.numpy_prime(pre).ravel()
+
+    def kernel_values(W: np.ndarray, d: np.ndarray) -> list:
+        by_symbol = {**dict(zip(w_symbols, W.ravel())), **dict(zip(d_symbols, d))}
+        return [by_symbol[a] for a in kernel.args]
+
+    def fd(concrete: rs.RNN, h: np.ndarray, xs: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+        def run(state: np.ndarray) -> np.ndarray:
+            for x in xs:
+                state = concrete.numeric_step(state, x)
+            return state
+        eye = np.eye(net.n) * eps
+        return np.stack([(run(h + e) - run(h - e)) / (2 * eps) for e in eye], axis=1)
+
+    def product_error(example: Any) -> float:
+        concrete, h, xs, W = build(example)
+        value = np.asarray(kernel(*kernel_values(W, d_values(concrete, h, xs))), dtype=float)
+        truth = fd(concrete, h, xs)
+        return float(np.max(np.abs(value - truth)) / max(1.0, np.max(np.abs(truth))))
+
+    step_mp = rs.compile(net.step(), [net.h_prev, net.x, *net.parameters], backend="mpmath", dps=30)
+    pre_mp = rs.compile(net.activation.derivative(net.preactivation()), [net.h_prev, net.x, *net.parameters],
+                        backend="mpmath", dps=30)
+
+    def mp_error(example: Any) -> float:
+        concrete, h, xs, W = build(example)
+        vals = {s: v for s, v in zip(net.parameters, [*W.ravel(), *concrete.W_x, *concrete.b])}
+        args = [float(vals[s]) for s in net.parameters]
+        with mpmath.workdps(30):
+            def run(state: Any) -> Any:
+                for x in xs:
+                    state = step_mp(state, x, *args)[:, 0]
+                return state
+            state, ds = np.array([mpmath.mpf(v) for v in h], dtype=object), []
+            for x in xs:
+                ds.extend(pre_mp(state, x, *args)[:, 0])
+                state = step_mp(state, x, *args)[:, 0]
+            value = np.array(exact(*kernel_values(W, np.array(ds, dtype=object))), dtype=object)
+            eps, worst = mpmath.mpf("1e-12"), mpmath.mpf(0)
+            base = np.array([mpmath.mpf(v) for v in h], dtype=object)
+            for j in range(net.n):
+                e = np.array([mpmath.mpf(0)] * net.n, dtype=object)
+                e[j] = eps
+                col = (run(base + e) - run(base - e)) / (2 * eps)
+                worst = max([worst] + [abs(value[i, j] - col[i]) for i in range(net.n)])
+        return float(worst)
+
+    def bound_error(example: Any, scale_to: float | None = None) -> float:
+        concrete, h, xs, W = build(example, scale_to)
+        norm = float(np.linalg.norm(fd(concrete, h, xs), 2))
+        limit = float(bound.subs({NORM_W: float(np.linalg.norm(W, 2)), T: horizon, k: 0}))
+        return max(0.0, norm - limit * (1 + 1e-6) - 1e-9)
+
+    lam_fixed, s_fixed = params.get(LAM), params.get(S)
+    norm_expr = derivation.context["norm_expr"].subs(params)
+    k_star_sq = sp.expand(derivation.context["k_star"].subs(params) ** 2)
+
+    def growth_error(example: Any) -> float:
+        lam_v = float(lam_fixed) if lam_fixed is not None else example[0]
+        s_v = float(s_fixed) if s_fixed is not None else example[1]
+        free = {LAM: lam_v, S: s_v}
+        norms, power = [1.0], np.eye(2)
+        W = np.array([[lam_v, s_v], [0.0, lam_v]])
+        while norms[-1] > 1.0 or len(norms) == 1:  # plain NumPy powers until ||W^K|| <= 1
+            power = power @ W
+            norms.append(float(np.linalg.norm(power, 2)))
+        ks2 = float(k_star_sq.subs(free))
+        candidates = [0] if ks2 <= 0 else sorted({0, int(np.floor(np.sqrt(ks2))), int(np.ceil(np.sqrt(ks2)))})
+        closed = [1.0 if kk == 0 else float(norm_expr.subs({**free, sp.Symbol("k", positive=True): kk}))
+                  for kk in candidates]
+        return abs(max(closed) - max(norms)) / max(norms)
+
+    n_free = len(free_w)
+    reports = [
+        check_property("product against finite differences of the simulated map",
+                       _examples(n_free, net.n, horizon), product_error, tolerance=1e-6,
+                       max_examples=max_examples, seed=seed),
+        check_property("30-digit product against 30-digit finite differences",
+                       _examples(n_free, net.n, horizon), mp_error, tolerance=1e-16,
+                       max_examples=max(3, max_examples // 10), seed=seed),
+        check_property("(c ||W_h||_2)^(T-k) bounds the simulated Jacobian",
+                       _examples(n_free, net.n, horizon), bound_error, tolerance=0.0,
+                       max_examples=max_examples, seed=seed),
+        check_property("contracting networks: q^(T-k) bounds the simulated Jacobian",
+                       _examples(n_free, net.n, horizon), lambda ex: bound_error(ex, 0.95),
+                       tolerance=0.0, max_examples=max(5, max_examples // 2), seed=seed),
+        check_property("closed-form transient peak against NumPy matrix powers",
+                       st.tuples(st.floats(0.2, 0.97), st.floats(0.05, 5.0)), growth_error,
+                       tolerance=1e-9, max_examples=max(5, max_examples // 2), seed=seed),
+    ]
+    return combine_reports(NAME, reports)

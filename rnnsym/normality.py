@@ -1,0 +1,281 @@
+"""Spectral norm against spectral radius: normality and transient growth.
+
+``rho(W) <= ||W||_2`` always, with equality for every normal matrix
+(``W^T W = W W^T``).  The converse fails (ERRATA E13):
+``[[0.9, 0, 0], [0, 0, 0.5], [0, 0, 0]]`` is not normal yet
+``||W||_2 = rho = 0.9``.  A non-normal ``W`` with ``rho < 1`` can still
+amplify for a while: ``max_k ||W^k||_2`` (:func:`transient_growth`) exceeds
+1.  For the Jordan-type matrix ``[[lam, s], [0, lam]]`` SymPy derives the
+power, its norm and the lag of the peak in closed form
+(:func:`jordan_power`, :func:`jordan_power_norm`, :func:`jordan_peak_lag`,
+:func:`jordan_transient_peak`).
+
+Examples
+--------
+>>> from rnnsym.normality import is_normal, spectral_norm, spectral_radius, transient_growth
+>>> W = [[0.9, 0, 0], [0, 0, 0.5], [0, 0, 0]]
+>>> is_normal(W), round(spectral_norm(W), 12), round(spectral_radius(W), 12)
+(False, 0.9, 0.9)
+>>> g = transient_growth([[0.9, 1.0], [0.0, 0.9]])
+>>> g.k_peak, round(g.peak, 4)
+(9, 3.9126)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from .model import as_matrix
+
+__all__ = [
+    "normality_defect", "is_normal", "spectral_norm", "spectral_radius", "TransientGrowth",
+    "transient_growth", "jordan_matrix", "jordan_power", "jordan_power_norm", "jordan_peak_lag",
+    "jordan_transient_peak", "LAM", "S", "K",
+]
+
+#: The symbols of the Jordan-type example ``[[lam, s], [0, lam]]`` and the power ``k``.
+LAM = sp.Symbol("lam", positive=True)
+S = sp.Symbol("s", positive=True)
+K = sp.Symbol("k", positive=True)
+_K_INT = sp.Symbol("k", integer=True, nonnegative=True)
+_MU = sp.Symbol("mu", positive=True)
+
+
+def _square(W: Any, name: str = "W") -> sp.ImmutableMatrix:
+    mat = as_matrix(W, name)
+    if mat.rows != mat.cols:
+        raise ShapeError(f"`{name}` must be square; got shape {mat.shape}.")
+    return mat
+
+
+def _float_array(W: Any, name: str = "W") -> np.ndarray:
+    mat = _square(W, name)
+    if mat.free_symbols:
+        raise InvalidArgumentError(
+            f"`{name}` has symbolic entries ({', '.join(sorted(map(str, mat.free_symbols))[:4])}); "
+            "substitute numbers first."
+        )
+    return np.array(mat.tolist(), dtype=float)
+
+
+def normality_defect(W: Any) -> sp.ImmutableMatrix:
+    """``W^T W - W W^T`` (zero exactly when ``W`` is normal).
+
+    >>> a, b = sp.symbols("a b", real=True)
+    >>> normality_defect([[a, b], [0, a]])
+    Matrix([
+    [-b**2,    0],
+    [    0, b**2]])
+    """
+    mat = _square(W)
+    return sp.ImmutableMatrix(sp.expand(mat.T * mat - mat * mat.T))
+
+
+def is_normal(W: Any, *, tol: float = 1e-10) -> bool | None:
+    """Whether ``W^T W = W W^T``.
+
+    Exact and symbolic entries are decided by SymPy (``None`` when that
+    depends on the symbols' values); floats within ``tol * ||W||_F**2``.
+
+    >>> is_normal([[0, -1], [1, 0]]), is_normal([[1, 1], [0, 1]])
+    (True, False)
+    >>> is_normal([[sp.Symbol("a"), sp.Symbol("b")], [0, 1]]) is None
+    True
+    """
+    mat = _square(W)
+    if any(entry.has(sp.Float) for entry in mat) and not mat.free_symbols:
+        arr = np.array(mat.tolist(), dtype=float)
+        defect = arr.T @ arr - arr @ arr.T
+        return bool(np.linalg.norm(defect) <= tol * max(np.linalg.norm(arr) ** 2, 1e-300))
+    defect = sp.simplify(normality_defect(mat))
+    return defect.is_zero_matrix
+
+
+def spectral_norm(W: Any) -> float:
+    """``||W||_2``, the largest singular value.
+
+    >>> spectral_norm([[0.5, 2.0], [0.0, 0.5]]) > 2.1
+    True
+    """
+    return float(np.linalg.norm(_float_array(W), 2))
+
+
+def spectral_radius(W: Any) -> float:
+    """``rho(W)``, the largest eigenvalue modulus.
+
+    >>> spectral_radius([[0.5, 2.0], [0.0, 0.5]])
+    0.5
+    """
+    return float(np.max(np.abs(np.linalg.eigvals(_float_array(W)))))
+
+
+@dataclass(frozen=True)
+class TransientGrowth:
+    """``||W^k||_2`` for ``k = 0 .. len(norms) - 1`` and its maximum.
+
+    Attributes
+    ----------
+    norms : ndarray
+        ``||W^k||_2`` from ``k = 0``.
+    peak : float
+        ``max_k ||W^k||_2`` (at least ``||I|| = 1``).
+    k_peak : int
+        The first ``k`` attaining the peak.
+    exact : bool
+        True when the peak is the maximum over *all* ``k >= 0`` (a power with
+        ``||W^K||_2 <= 1`` was reached, after which no power exceeds an earlier one).
+    """
+
+    norms: np.ndarray
+    peak: float
+    k_peak: int
+    exact: bool
+
+
+def transient_growth(W: Any, k_max: int | None = None, *, limit: int = 100_000) -> TransientGrowth:
+    """``max_k ||W^k||_2`` and where it is attained, by repeated multiplication.
+
+    Without ``k_max`` powers are formed until the first ``K >= 1`` with
+    ``||W^K||_2 <= 1``; then every later power is bounded by an earlier one
+    (``||W^(qK+r)|| <= ||W^K||^q ||W^r||``), so the peak found is global.
+    This needs ``rho(W) < 1``; otherwise pass ``k_max``.
+
+    >>> transient_growth([[0.5, 0.0], [0.0, 0.25]]).k_peak
+    0
+    >>> transient_growth([[1.1]])
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.DomainError: `W` has spectral radius 1.1 >= 1, so ||W^k||_2 need not peak; pass `k_max` to scan k = 0..k_max.
+    """
+    arr = _float_array(W)
+    if not np.isfinite(arr).all():
+        raise InvalidArgumentError("`W` must be finite.")
+    if k_max is not None and (isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 0):
+        raise InvalidArgumentError(f"`k_max` must be an integer >= 0; got {k_max!r}.")
+    rho = spectral_radius(arr)
+    if k_max is None and rho >= 1:
+        raise DomainError(
+            f"`W` has spectral radius {rho:.6g} >= 1, so ||W^k||_2 need not peak; "
+            "pass `k_max` to scan k = 0..k_max."
+        )
+    stop = limit if k_max is None else int(k_max)
+    norms = [1.0]
+    power = np.eye(arr.shape[0])
+    exact = False
+    for _ in range(stop):
+        power = power @ arr
+        norms.append(float(np.linalg.norm(power, 2)))
+        if norms[-1] <= 1.0 and k_max is None:
+            exact = True
+            break
+    else:
+        if k_max is None:
+            raise ResourceLimitError(
+                f"`W` needed more than {limit} powers before ||W^k||_2 <= 1 (rho = {rho:.6g}); "
+                "pass `k_max` or raise `limit`."
+            )
+    values = np.array(norms)
+    k_peak = int(np.argmax(values))
+    return TransientGrowth(values, float(values[k_peak]), k_peak, exact)
+
+
+# -- the Jordan-type example, derived by SymPy --------------------------------
+def jordan_matrix(lam: Any = LAM, s: Any = S) -> sp.ImmutableMatrix:
+    """``[[lam, s], [0, lam]]``.
+
+    >>> jordan_matrix()
+    Matrix([
+    [lam,   s],
+    [  0, lam]])
+    """
+    return sp.ImmutableMatrix([[lam, s], [0, lam]])
+
+
+@lru_cache(maxsize=None)
+def jordan_power() -> sp.ImmutableMatrix:
+    """``W^k`` for ``W = [[lam, s], [0, lam]]``, computed by SymPy's matrix power.
+
+    >>> jordan_power()
+    Matrix([
+    [lam**k, k*lam**(k - 1)*s],
+    [     0,           lam**k]])
+    """
+    return sp.ImmutableMatrix((sp.Matrix(jordan_matrix()) ** _K_INT).subs(_K_INT, K))
+
+
+@lru_cache(maxsize=None)
+def jordan_power_norm() -> sp.Expr:
+    """``||W^k||_2``: the square root of the largest eigenvalue of ``(W^k)^T W^k``.
+
+    Valid for ``lam, s > 0``; ``||W^k||_2`` depends only on ``|lam|`` and ``|s|``.
+
+    >>> round(float(jordan_power_norm().subs({LAM: 0.9, S: 1, K: 9})), 4)
+    3.9126
+    """
+    power = jordan_power()
+    gram = sp.simplify(power.T * power)
+    roots = [sp.simplify(sp.sqrt(r)) for r in sp.Matrix(gram).eigenvals()]
+    # Both roots are real; the larger one carries +sqrt(...): pick it at a sample point.
+    sample = {LAM: sp.Rational(1, 2), S: 1, K: 3}
+    return max(roots, key=lambda r: float(r.subs(sample)))
+
+
+@lru_cache(maxsize=None)
+def jordan_peak_lag() -> sp.Expr:
+    """The stationary point ``k*`` of ``||W^k||_2`` for ``0 < lam < 1``, solved by SymPy.
+
+    ``d/dk log ||W^k||_2 = 0`` is solved with ``lam = exp(-mu)``, ``mu > 0``.
+    The norm is log-concave in ``k``, so ``k*`` is its maximiser when real.
+
+    >>> round(float(jordan_peak_lag().subs({LAM: 0.9, S: 1})), 2)
+    9.32
+    """
+    slope = sp.diff(sp.expand_log(sp.log(jordan_power_norm()), force=True), K)
+    solutions = sp.solve(sp.simplify(slope.subs(LAM, sp.exp(-_MU))), K)
+    if len(solutions) != 1:  # pragma: no cover - guards a change in SymPy's solver
+        raise RuntimeError(f"expected one stationary point of ||W^k||_2; SymPy found {solutions}.")
+    return sp.simplify(solutions[0].subs(_MU, -sp.log(LAM)))
+
+
+@lru_cache(maxsize=None)
+def _compiled() -> tuple[Any, Any]:
+    from .kernel import compile as compile_kernel
+
+    return (compile_kernel(jordan_power_norm(), [LAM, S, K]),
+            compile_kernel(sp.expand(jordan_peak_lag() ** 2), [LAM, S]))
+
+
+def jordan_transient_peak(lam: float, s: float) -> tuple[float | None, int, float]:
+    """``(k*, k_peak, max_k ||W^k||_2)`` for ``W = [[lam, s], [0, lam]]``, ``|lam| < 1``.
+
+    ``k*`` is the real stationary lag (``None`` when ``k*^2 < 0``: then the
+    norm falls from ``k = 0``); the integer peak is ``floor(k*)`` or
+    ``ceil(k*)`` because the norm is log-concave in ``k``.
+
+    >>> k_star, k_peak, peak = jordan_transient_peak(0.9, 1.0)
+    >>> round(k_star, 2), k_peak, round(peak, 4)
+    (9.32, 9, 3.9126)
+    """
+    lam, s = abs(float(lam)), abs(float(s))
+    if not (math.isfinite(lam) and math.isfinite(s)):
+        raise InvalidArgumentError(f"`lam` and `s` must be finite; got lam={lam}, s={s}.")
+    if not 0 < lam < 1:
+        raise DomainError(f"`lam`={lam} must satisfy 0 < |lam| < 1 for ||W^k||_2 to peak.")
+    if s == 0:
+        return None, 0, 1.0
+    norm, k_squared = _compiled()
+    ks2 = float(k_squared(lam, s))
+    if ks2 <= 0:
+        return None, 0, 1.0
+    k_star = math.sqrt(ks2)
+    candidates = {0, math.floor(k_star), math.ceil(k_star)}
+    values = {kk: (1.0 if kk == 0 else float(norm(lam, s, float(kk)))) for kk in candidates}
+    k_peak = max(sorted(values), key=lambda kk: values[kk])
+    return k_star, int(k_peak), values[k_peak]
