@@ -1,0 +1,143 @@
+"""Global contraction: ``q = ||W_h||_2 L_phi < 1`` and its consequences.
+
+Worked solution.  For the map ``T(h) = phi(W_h h + u)`` the Lipschitz bound
+of ``phi`` and the operator norm give ``||T(h) - T(h')|| <= q ||h - h'||``
+with ``q = ||W_h||_2 L_phi``; SymPy computes ``||W_h||_2`` as the square root
+of the largest eigenvalue of ``W_h^T W_h``.  Iterating the bound (SymPy's
+``rsolve``) gives ``||h_t - h'_t|| <= q^t ||h_0 - h'_0||`` for any input
+sequence; Banach's theorem gives a unique fixed point ``h*(u)``, which is
+the origin only when ``phi(0) = 0`` and ``u = 0`` (ERRATA E14).  The same
+bound makes gradients vanish: ``||dh_T/dh_k|| <= q^{T-k}`` (ERRATA E15).
+``verify`` runs the model's own step from many starts.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> rs.derive("contraction", n=1).result
+L_phi*Abs(W_h[0,0])
+>>> rs.derive("contraction", n=1).verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "contraction"
+TITLE = "Global contraction and the unique fixed point"
+REFERENCE = "3192136"
+ORDER = 90
+OPTIONS = {"n": int, "activation": str}
+
+L_phi = sp.Symbol("L_phi", positive=True)
+q = sp.Symbol("q", positive=True)
+k_sym = sp.Symbol("k", integer=True, nonnegative=True)
+e = sp.Function("e")
+GRAM = register_symbol(sp.Symbol("W_h^T W_h"), r"W_h^{\top} W_h")
+EIG = register_symbol(sp.Symbol("lambda(W_h^T W_h)"), r"\lambda\left(W_h^{\top} W_h\right)")
+NORM = register_symbol(sp.Symbol("norm_W_h"), r"\|W_h\|_2")
+STEP_GAP = register_symbol(sp.Symbol("gap_t"), r"\|T(h) - T(h')\|_2")
+GAP = register_symbol(sp.Symbol("gap_0"), r"\|h - h'\|_2")
+ORIGIN = register_symbol(sp.Symbol("T(0)"), r"T(0)")
+GRAD = register_symbol(sp.Symbol("grad_norm"), r"\left\|\frac{\partial h_T}{\partial h_k}\right\|_2")
+T_sym, K_sym = sp.symbols("T k_0", integer=True, nonnegative=True)
+
+SYMBOLS = {
+    "W_h": "recurrent weights, entries W_h[i,j]",
+    "L_phi": "Lipschitz constant sup|phi'| of the activation",
+    "q": "contraction factor ||W_h||_2 L_phi",
+}
+
+
+def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivation:
+    """Derive ``q``; ``model`` replaces ``RNN.symbolic(n, 1, activation)``."""
+    net = model if model is not None else rs.RNN.symbolic(n=n, m=1, activation=activation)
+    W = sp.Matrix(net.W_h)
+    gram = (W.T * W).applyfunc(sp.expand)
+    eigs = list(gram.eigenvals())
+    largest = eigs[0]
+    if len(eigs) == 2:   # (trace +- sqrt(disc))/2, disc >= 0: the larger carries +sqrt
+        largest = eigs[1] if sp.expand(eigs[0] - eigs[1]).could_extract_minus_sign() else eigs[0]
+    elif len(eigs) > 2:
+        largest = sp.Max(*eigs)
+    norm = sp.sqrt(sp.factor(largest)) if W.rows > 1 else sp.sqrt(largest)
+    result = norm * L_phi
+    recursion = sp.rsolve(e(k_sym + 1) - q * e(k_sym), e(k_sym), {e(0): GAP})
+    origin = net.step([0] * net.n, net.x)
+    steps = [
+        Step(sp.Eq(STEP_GAP, sp.Symbol("L_phi") * sp.Symbol("norm_W_h") * GAP, evaluate=False),
+             "phi is L_phi-Lipschitz elementwise, and ||W_h v||_2 <= ||W_h||_2 ||v||_2 "
+             "(this bound is an inequality: <=)."),
+        Step(sp.Eq(GRAM, gram, evaluate=False), "The spectral norm comes from the Gram matrix."),
+        Step(sp.Eq(EIG, sp.FiniteSet(*eigs), evaluate=False), "SymPy's eigenvalues of W_h^T W_h."),
+        Step(sp.Eq(NORM, norm, evaluate=False), "||W_h||_2 is the square root of the largest one."),
+        Step(sp.Eq(L_phi, net.activation.lipschitz, evaluate=False),
+             f"For {net.activation.name}, L_phi = sup|phi'| (carried by the activation)."),
+        Step(sp.Eq(e(k_sym), recursion, evaluate=False),
+             "Iterating e_{k+1} <= q e_k (SymPy rsolve of the equality case): ||h_t - h'_t|| <= q^t ||h_0 - h'_0||, "
+             "for any input sequence, when q < 1."),
+        Step(sp.Eq(ORIGIN, origin, evaluate=False),
+             "Banach: q < 1 gives a unique fixed point h*(u); it is the origin only if T(0) = phi(u) = 0, "
+             "i.e. phi(0) = 0 and u = 0 (sigmoid never: h* = (0.6138, 0.5214) for its example)."),
+        Step(sp.Eq(GRAD, q ** (T_sym - K_sym), evaluate=False),
+             "Each factor D_t W_h has norm <= L_phi ||W_h||_2 = q, so a contracting RNN has "
+             "exponentially vanishing gradients (ERRATA E15; the bound is <=). The condition is "
+             "sufficient, not necessary."),
+        Step(sp.Eq(q, result, evaluate=False), "The contraction factor."),
+    ]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=result, result_label=q,
+        symbols=SYMBOLS, kernel_args=[*[s for s in W if isinstance(s, sp.Symbol)], L_phi],
+        verifier=verify, context={"model": net},
+    )
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Check ``||h_t - h'_t|| <= q^t ||h_0 - h'_0||`` on simulated trajectories."""
+    net: rs.RNN = derivation.context["model"]
+    fixed = {s: v for s, v in derivation.parameters.items() if s in net.parameters}
+    net = net.subs(fixed) if fixed else net
+    free = [s for s in net.parameters if str(s).startswith("W_h")]
+    others = [s for s in net.parameters if s not in free]
+    lip = float(derivation.parameters.get(L_phi, net.activation.lipschitz))
+    kernel = derivation.kernel
+    args = [a for a in kernel.args if a != L_phi]
+    floats = st.floats(-0.8, 0.8, allow_nan=False)
+
+    def error(example: tuple[list[float], list[float], int]) -> float:
+        values, rest, drive_seed = example
+        concrete = net.subs({**dict(zip(free, values)), **dict(zip(others, rest))})
+        by_symbol = dict(zip(free, values))
+        call = [by_symbol[a] for a in args] + ([lip] if L_phi in kernel.args else [])
+        q_value = float(kernel(*call)) if call else float(derivation.result)
+        assume(0.05 < q_value < 0.97)
+        rng = np.random.default_rng(drive_seed)
+        h = rng.uniform(-0.6, 0.6, (24, concrete.n))
+        gap0 = np.linalg.norm(h - h[0], axis=1)[1:]
+        worst = 0.0
+        for step in range(1, 40):
+            x = rng.uniform(-0.3, 0.3, concrete.m)   # time-varying input, the same for all starts
+            h = concrete.numeric_step(h, x)
+            gap = np.linalg.norm(h - h[0], axis=1)[1:]
+            bound = q_value ** step * gap0
+            if bound.max() < 1e-9:   # below this, float rounding dominates the gaps
+                break
+            worst = max(worst, float(np.max((gap - 1e-13) / bound)))
+        return max(0.0, worst - 1.0)
+
+    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
+                         st.lists(floats, min_size=len(others), max_size=len(others)),
+                         st.integers(0, 2**31))
+    report = check_property("||h_t - h'_t|| <= q^t ||h_0 - h'_0|| on 24 simulated starts", examples,
+                            error, tolerance=1e-9, max_examples=max_examples, seed=seed)
+    return combine_reports(NAME, [report])

@@ -1,0 +1,171 @@
+"""Fixed points of the 1-D tanh unit and the saddle-node curve ``b_c(w)``.
+
+Worked solution.  Build the unit ``h_t = tanh(w h_{t-1} + b)`` as an
+:class:`~rnnsym.model.RNN`, take its fixed-point equation and Jacobian from
+the model, impose the fold (saddle-node) conditions ``g(h) = 0`` and
+``g'(h) = 0`` for ``g(h) = tanh(w h + b) - h``, and let SymPy eliminate
+``h`` (ERRATA E1).  The number of critical points of ``g`` bounds the count
+of fixed points; implicit differentiation gives ``dh*/db``.  ``verify``
+counts the attractors that the model's own simulated step reaches just
+inside and just outside the curve.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("fixed_points")
+>>> round(float(d.kernel(2.0)), 12)
+0.532839975354
+>>> d.verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "fixed_points"
+TITLE = "Fixed points of the tanh unit and the saddle-node curve"
+REFERENCE = "3192120"
+ORDER = 20
+OPTIONS = {"scale": int}
+
+w = sp.Symbol("w", real=True)
+b = sp.Symbol("b", real=True)
+h_star = sp.Symbol("h_star", real=True)
+B_C = register_symbol(sp.Symbol("b_c"), r"b_c(w)")
+G = register_symbol(sp.Symbol("g"), r"g(h^{*})")
+DG = register_symbol(sp.Symbol("dg"), r"g'(h^{*})")
+J_SYM = register_symbol(sp.Symbol("J"), r"J")
+DHDB = register_symbol(sp.Symbol("dh_star/db"), r"\frac{d h^{*}}{d b}")
+N_CRIT = register_symbol(sp.Symbol("N_crit"), r"\#\{h : g'(h) = 0\}")
+N_FIX = register_symbol(sp.Symbol("N_fix"), r"N_{\mathrm{fix}}(w, b)")
+
+SYMBOLS = {
+    "w": "recurrent weight of the 1-D unit",
+    "b": "bias",
+    "h_star": "fixed point h^*",
+}
+
+
+def derive(scale: int = 1, model: Any = None) -> Derivation:
+    """Derive ``b_c(w)``; ``model`` replaces the unit ``RNN([[scale*w]], [[0]], [b])``."""
+    net = model if model is not None else rs.RNN([[scale * w]], [[0]], [b], "tanh")
+    hs = net.h_star[0]
+    fixed = net.fixed_point_equation(x=[0]).subs(hs, h_star)
+    g = fixed.rhs[0] - h_star
+    jac = net.jacobian(h=[h_star], x=[0])[0, 0]
+    pre = net.preactivation(h=[h_star], x=[0])[0, 0]
+    identity = sp.Eq(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2, evaluate=False)
+    if sp.simplify((identity.lhs - identity.rhs).rewrite(sp.exp)) != 0:
+        raise AssertionError("sech^2 = 1 - tanh^2 failed to check")
+    # On the fixed point tanh(pre) = h*, so the Jacobian becomes a polynomial in h*.
+    jac_on_fp = jac.subs(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2).subs(sp.tanh(pre), h_star)
+    crit = sp.solve(sp.Eq(jac_on_fp, 1), h_star)
+    (bias_of_h,) = _real_solutions(sp.Eq(fixed.lhs[0], fixed.rhs[0]).subs(hs, h_star), b)
+    fold_h = [c for c in crit if c.could_extract_minus_sign()][0]   # the branch with b_c > 0
+    b_c = sp.simplify(bias_of_h.subs(h_star, fold_h))
+    n_crit = len(crit)
+    count = sp.Piecewise((n_crit + 1, sp.Abs(b) < B_C), (n_crit, sp.Eq(sp.Abs(b), B_C)),
+                         (n_crit - 1, True))
+    dhdb = sp.simplify((-sp.diff(g, b) / sp.diff(g, h_star))
+                       .subs(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2).subs(sp.tanh(pre), h_star))
+    steps = [
+        Step(sp.Eq(h_star, fixed.rhs[0], evaluate=False),
+             "Fixed-point equation of the model with constant input: h* = phi(w h* + b)."),
+        Step(sp.Eq(J_SYM, jac, evaluate=False),
+             "Jacobian of the model's step at h*: J = D W_h = w sech^2(w h* + b)."),
+        Step(identity, "Identity sech^2 = 1 - tanh^2 (checked by SymPy); on the fixed point tanh(w h* + b) = h*."),
+        Step(sp.Eq(J_SYM, jac_on_fp, evaluate=False),
+             "So on the fixed-point set the Jacobian is a polynomial in h*."),
+        Step(sp.Eq(DG, jac - 1, evaluate=False),
+             "g(h) = tanh(w h + b) - h has g' = J - 1; a saddle-node (fold) needs g = 0 and g' = 0, i.e. J = 1."),
+        Step(sp.Eq(h_star, sp.FiniteSet(*crit), evaluate=False),
+             "SymPy solves J = 1 on the fixed-point set: two critical points, real only for w > 1."),
+        Step(sp.Eq(b, bias_of_h, evaluate=False),
+             "SymPy solves the fixed-point equation for the bias that makes h* a fixed point."),
+        Step(sp.Eq(N_CRIT, n_crit, evaluate=False),
+             "g'' = -2 w^2 sech^2 tanh changes sign once, so g has at most these critical points "
+             "and at most one more fixed point than critical points."),
+        Step(sp.Eq(N_FIX, count, evaluate=False),
+             "Count for w > 1: the extremes of g straddle 0 inside |b| < b_c, touch 0 on the curve, "
+             "miss it outside; for w <= 1, g is monotone and there is exactly one fixed point."),
+        Step(sp.Eq(DHDB, dhdb, evaluate=False),
+             "Implicit differentiation of g(h*, b) = 0: dh*/db = -g_b / g_h; it diverges where J = 1."),
+        Step(sp.Eq(B_C, b_c, evaluate=False),
+             "Substituting the critical point h* = -sqrt(1 - 1/w) into b(h*) gives the fold bias."),
+    ]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=b_c,
+        result_label=B_C, assumptions=[w > 1], symbols=SYMBOLS, kernel_args=[w],
+        verifier=verify, context={"model": net, "scale": scale, "dhdb": dhdb},
+    )
+
+
+def _real_solutions(eq: sp.Equality, symbol: sp.Symbol) -> list[sp.Expr]:
+    """Real solutions from ``solveset`` (its ``Intersection`` with the reals unwrapped)."""
+    sol = sp.solveset(eq, symbol, sp.S.Reals)
+    if isinstance(sol, sp.Intersection):
+        sol = next(a for a in sol.args if isinstance(a, sp.FiniteSet))
+    return list(sol)
+
+
+def _attractors(w_value: float, b_value: float, scale: int, steps: int = 2500) -> int:
+    """Distinct limits of the model's own simulated step from 41 starts."""
+    net = rs.RNN([[scale * w_value]], [[0.0]], [b_value], "tanh")
+    h = np.linspace(-1, 1, 41)[:, None]
+    for _ in range(steps):
+        h = net.numeric_step(h)
+    ends = np.sort(h[:, 0])
+    return int(1 + np.count_nonzero(np.diff(ends) > 1e-3))
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Inside the curve the simulated unit is bistable, outside it has one attractor."""
+    scale = derivation.context.get("scale", 1)
+    fixed_w = derivation.parameters.get(w)
+    kernel = derivation.kernel
+    ws = st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1, 4.0)
+
+    def count_error(w_value: float) -> float:
+        b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
+        inside = _attractors(w_value, 0.97 * b_c, scale)
+        outside = _attractors(w_value, 1.03 * b_c, scale)
+        return float(inside != 2) + float(outside != 1)
+
+    def slope_error(example: tuple[float, float]) -> float:
+        w_value, frac = example
+        b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
+        b_value = frac * b_c
+        net = rs.RNN([[scale * w_value]], [[0.0]], [b_value], "tanh")
+        h = np.array([1.0])
+        for _ in range(1500):   # the upper branch is the attractor from h0 = 1
+            h = net.numeric_step(h)
+        eps = 1e-6
+        ends = []
+        for db in (-eps, eps):
+            moved = rs.RNN([[scale * w_value]], [[0.0]], [b_value + db], "tanh")
+            g = h.copy()
+            for _ in range(1500):
+                g = moved.numeric_step(g)
+            ends.append(g[0])
+        fd = (ends[1] - ends[0]) / (2 * eps)
+        predicted = float(sp.N(derivation.context["dhdb"].subs({w: w_value, b: b_value, h_star: h[0]})))
+        return abs(fd - predicted) / max(1.0, abs(fd))
+
+    reports = [
+        check_property("attractor count of the simulated unit at 0.97 b_c and 1.03 b_c", ws,
+                       count_error, tolerance=0.5, max_examples=max_examples, seed=seed),
+        check_property("dh*/db against finite differences of simulated fixed points",
+                       st.tuples(ws, st.floats(-0.5, 0.9)), slope_error, tolerance=1e-4,
+                       max_examples=max(3, max_examples // 5), seed=seed),
+    ]
+    return combine_reports(NAME, reports)

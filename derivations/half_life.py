@@ -1,0 +1,149 @@
+"""Half-life of perturbations at a stable fixed point, and its inverse design.
+
+Worked solution.  Linearise the model at its fixed point: ``delta_t = J
+delta_{t-1}`` with ``J`` the model's own Jacobian, so along the slowest mode
+``|delta_t| ~ rho^t |delta_0|``.  SymPy solves ``rho^t = 1/2`` for ``t``.
+Inverting gives ``rho = 2^{-1/tau}``; for the 1-D tanh unit at ``h* = 0,
+b = 0`` the model's Jacobian is ``w``, so ``w = 2^{-1/tau}``.  The result is
+asymptotic only (ERRATA E3): :func:`rnnsym.stability.steps_to_half` reports
+when ``||J^k||_2`` really drops below one half.  ``verify`` simulates a small
+perturbation with the model's own step and measures its late-time decay.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("half_life")
+>>> d.result
+-log(2)/log(rho)
+>>> d.verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "half_life"
+TITLE = "Half-life of perturbations and the inverse design"
+REFERENCE = "3192099"
+ORDER = 30
+OPTIONS: dict[str, type] = {}
+
+rho = sp.Symbol("rho", real=True)
+tau = sp.Symbol("tau", positive=True)
+w = sp.Symbol("w", real=True)
+b = sp.Symbol("b", real=True)
+h_star = sp.Symbol("h_star", real=True)
+t = sp.Symbol("t", positive=True)
+delta0 = register_symbol(sp.Symbol("delta_0", positive=True), r"|\delta_0|")
+DELTA_T = register_symbol(sp.Symbol("delta_t"), r"|\delta_t|")
+T_HALF = register_symbol(sp.Symbol("t_half"), r"t_{1/2}")
+J_SYM = register_symbol(sp.Symbol("J"), r"J")
+
+SYMBOLS = {
+    "rho": "spectral radius of the Jacobian J at the fixed point",
+    "tau": "target half-life (steps)",
+    "w": "recurrent weight of the 1-D unit (inverse design)",
+    "b": "bias of the 1-D unit",
+    "h_star": "fixed point h^*",
+}
+
+
+def derive(model: Any = None) -> Derivation:
+    """Derive ``t_{1/2}(rho)``; ``model`` replaces the design unit ``RNN([[w]], [[0]], [b])``."""
+    net = model if model is not None else rs.RNN([[w]], [[0]], [b], "tanh")
+    jac = net.jacobian(h=[h_star], x=[0])[0, 0]
+    decay = sp.Eq(DELTA_T, rho ** t * delta0, evaluate=False)
+    r = sp.Dummy("r", positive=True)   # solve on 0 < rho, then return to the named symbol
+    (t_half,) = sp.solve(sp.Eq(r ** t * delta0, delta0 / 2), t)
+    (rho_design,) = sp.solve(sp.Eq(t_half, tau), r)
+    t_half = t_half.subs(r, rho)
+    fixed = net.fixed_point_equation(x=[0]).subs(net.h_star[0], h_star)
+    # Design at h* = 0, b = 0: the fixed-point equation holds, J becomes w (times phi'(0)).
+    at_origin = {h_star: 0, b: 0}
+    holds = sp.simplify(fixed.lhs[0].subs(at_origin) - fixed.rhs[0].subs(at_origin)) == 0
+    jac0 = sp.simplify(jac.subs(at_origin))
+    w_design = [s for s in sp.solve(sp.Eq(jac0, rho_design), w) if s.is_positive is not False]
+    steps = [
+        Step(sp.Eq(J_SYM, jac, evaluate=False),
+             "Linearising the model's step at h*: delta_t = J delta_{t-1} with J = D W_h (its Jacobian)."),
+        Step(decay, "Along the slowest eigen-direction |delta_t| = rho^t |delta_0|, rho = rho(J); "
+                    "for non-normal J only asymptotically (ERRATA E3)."),
+        Step(sp.Eq(T_HALF, t_half, evaluate=False),
+             "SymPy solves rho^t |delta_0| = |delta_0| / 2 for t."),
+        Step(sp.Eq(rho, rho_design, evaluate=False),
+             "Inverse problem: SymPy solves t_half(rho) = tau for rho (J = -rho also works; w > 0 is kept)."),
+        Step(sp.Eq(fixed.lhs[0].subs(at_origin), fixed.rhs[0].subs(at_origin), evaluate=False),
+             "With b = 0, h* = 0 is a fixed point of the model" + (" (checked)." if holds else ".")),
+        Step(sp.Eq(J_SYM, jac0, evaluate=False), "The model's Jacobian at h* = 0, b = 0."),
+        Step(sp.Eq(w, sp.FiniteSet(*w_design), evaluate=False),
+             "SymPy solves J = 2^(-1/tau) for the weight: the design with half-life tau."),
+        Step(sp.Eq(T_HALF, t_half, evaluate=False),
+             "Half-life as a function of rho, defined for 0 < rho < 1."),
+    ]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=t_half,
+        result_label=T_HALF, assumptions=[rho > 0, rho < 1], symbols=SYMBOLS, kernel_args=[rho],
+        verifier=verify, context={"model": net, "w_design": w_design[0] if w_design else None},
+    )
+
+
+def _measured_half_life(net: rs.RNN, h_fixed: np.ndarray) -> float:
+    """Half-life of a 1e-7 perturbation under the model's own step, from the
+    number of steps it takes to shrink by 10^4 (or the steps run in 20000)."""
+    h = h_fixed + 1e-7
+    start = float(np.abs(h - h_fixed).max())
+    norm, k = start, 0
+    while norm > start * 1e-4 and k < 20_000:
+        h = net.numeric_step(h)
+        norm, k = float(np.abs(h - h_fixed).max()), k + 1
+    return k * np.log(2) / np.log(start / norm)
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Simulate a perturbation at a stable fixed point and compare its half-life."""
+    kernel = derivation.kernel if rho not in derivation.parameters else None
+    fixed_rho = derivation.parameters.get(rho)
+    net = derivation.context["model"]
+    w_design = derivation.context["w_design"]
+
+    def unit_error(example: tuple[float, float]) -> float:
+        w_value, b_value = example
+        if fixed_rho is not None:   # build a unit whose slope at its fixed point is rho
+            w_value, b_value = float(fixed_rho), 0.0
+        unit = rs.RNN([[w_value]], [[0.0]], [b_value], "tanh")
+        h = np.zeros(1)
+        for _ in range(2000):
+            h = unit.numeric_step(h)
+        r = abs(float(unit.jacobian(h=h, x=[0])[0, 0]))
+        assume(0.05 < r < 0.97)
+        predicted = float(kernel(r)) if kernel is not None else float(derivation.result)
+        measured = _measured_half_life(unit, h)
+        return abs(measured - predicted) / predicted
+
+    def design_error(tau_value: float) -> float:
+        if w_design is None:
+            return 1.0
+        w_value = float(w_design.subs(tau, tau_value))
+        unit = net.subs({p: (w_value if p == w else 0.0) for p in net.parameters})
+        measured = _measured_half_life(unit, np.zeros(1))
+        return abs(measured - tau_value) / tau_value
+
+    reports = [
+        check_property("half-life of a simulated perturbation at the stable fixed point",
+                       st.tuples(st.floats(-0.95, 0.95), st.floats(-1.0, 1.0)),
+                       unit_error, tolerance=1e-3, max_examples=max_examples, seed=seed),
+        check_property("designed unit w = w(tau): simulated half-life equals tau", st.floats(0.5, 20.0),
+                       design_error, tolerance=1e-3, max_examples=max(5, max_examples // 4), seed=seed),
+    ]
+    return combine_reports(NAME, reports)

@@ -1,0 +1,160 @@
+"""Sign memory: tanh keeps the sign of a negative pulse, ReLU erases it.
+
+Worked solution.  Unroll the 1-D network ``h_t = phi(h_{t-1} + x_t)`` from
+``h_0 = 0`` with a pulse ``x_1`` and ``x_2 = 0``: SymPy gives ``h_2 =
+tanh(tanh(x_1))``, and for ReLU with ``x_1 < 0`` it gives ``h_2 = 0``.  The
+sign is kept for every ``t >= 1`` exactly when ``phi`` maps negatives to
+negatives (decided by SymPy per activation); injectivity is a separate
+property (ERRATA E4), and ``ReLU(h_{t-1} - x_t)`` does store a negative
+pulse.  The kept tanh value decays like ``sqrt(3/(2t))``, from the series
+``tanh h = h - h^3/3`` and SymPy's solution of ``h' = -h^3/3``.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> rs.derive("sign_memory").result
+tanh(tanh(x_1))
+>>> rs.derive("sign_memory").verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+import rnnsym as rs
+from rnnsym.activations import Z
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "sign_memory"
+TITLE = "Sign memory of a negative pulse"
+REFERENCE = "3192149"
+ORDER = 40
+OPTIONS = {"activation": str}
+
+x_1 = sp.Symbol("x_1", real=True)
+t = sp.Symbol("t", positive=True)
+_x1_negative = sp.Symbol("x_1", negative=True)
+H_1 = register_symbol(sp.Symbol("h_1"), r"h_1")
+H_2 = register_symbol(sp.Symbol("h_2"), r"h_2")
+H_2_RELU = register_symbol(sp.Symbol("h_2_relu"), r"h_2^{\mathrm{ReLU}}")
+H_2_FLIP = register_symbol(sp.Symbol("h_2_flip"), r"h_2^{\mathrm{ReLU}(h - x)}")
+H_ABS = register_symbol(sp.Symbol("abs_h_t"), r"|h_t|")
+KEEPS = register_symbol(sp.Symbol("K_sign"), r"\mathcal{K}_{\mathrm{sign}}")
+INJ = register_symbol(sp.Symbol("K_inj"), r"\mathcal{K}_{\mathrm{inj}}")
+TANH_SERIES = register_symbol(sp.Symbol("tanh_series"), r"\tanh h")
+ODE = register_symbol(sp.Symbol("h_of_t"), r"h(t)")
+_NAMES = {name: register_symbol(sp.Symbol(f"act_{name}"), rf"\mathrm{{{name.replace('_', ' ')}}}")
+          for name in rs.ACTIVATION_NAMES}
+
+SYMBOLS = {"x_1": "the input pulse at t = 1 (negative in the claim)", "t": "time step"}
+
+
+def keeps_sign(activation: rs.Activation) -> bool:
+    """``phi(z) < 0`` for every ``z < 0``, decided by SymPy's ``solveset``."""
+    negative = sp.solveset(activation.expr < 0, Z, sp.S.Reals)
+    return bool(sp.Interval.open(-sp.oo, 0).is_subset(negative))
+
+
+def injective(activation: rs.Activation) -> bool:
+    """``phi' > 0`` except at isolated points (so ``phi`` is strictly increasing)."""
+    try:
+        flat = sp.solveset(activation.derivative_expr <= 0, Z, sp.S.Reals)
+        return bool(flat.is_empty or isinstance(flat, sp.FiniteSet))
+    except (NotImplementedError, TypeError, ValueError):
+        grid = np.linspace(-20, 20, 40001)
+        return bool(np.all(np.diff(activation.numpy(grid)) > 0))
+
+
+def _pulse_net(activation: Any, sign: int = 1) -> rs.RNN:
+    return rs.RNN([[1]], [[sign]], [0], activation)
+
+
+def derive(activation: str = "tanh", model: Any = None) -> Derivation:
+    """Derive ``h_2(x_1)``; ``model`` replaces ``RNN([[1]], [[1]], [0], activation)``."""
+    net = model if model is not None else _pulse_net(activation)
+    h1, h2 = (s[0] for s in net.unroll(2, h0=[0], xs=[x_1, 0]))
+    relu_h2 = _pulse_net("relu").unroll(2, h0=[0], xs=[_x1_negative, 0])[-1][0]
+    flip_h2 = _pulse_net("relu", -1).unroll(2, h0=[0], xs=[_x1_negative, 0])[-1][0]
+    acts = [rs.get_activation(n) for n in rs.ACTIVATION_NAMES]
+    kept = [a.name for a in acts if keeps_sign(a)]
+    inj = [a.name for a in acts if injective(a)]
+    tanh = rs.get_activation("tanh")
+    series = sp.series(tanh.expr, Z, 0, 5).removeO()
+    f = sp.Function("h")
+    ode = sp.Eq(f(t).diff(t), (series - Z).subs(Z, f(t)))
+    solutions = sp.dsolve(ode)
+    positive = [s.rhs for s in solutions if sp.limit(s.rhs.subs("C1", 0), t, sp.oo) == 0
+                and s.rhs.subs({"C1": 0, t: 1}).is_positive]
+    amplitude = sp.simplify(sp.limit(positive[0].subs("C1", 0) * sp.sqrt(t), t, sp.oo))
+    decay = sp.sqrt(sp.simplify(amplitude ** 2 / t))
+    steps = [
+        Step(sp.Eq(H_1, h1, evaluate=False), "Unrolling the model from h_0 = 0 with the pulse x_1."),
+        Step(sp.Eq(H_2_RELU, relu_h2, evaluate=False),
+             "ReLU with x_1 < 0: SymPy evaluates max(0, x_1) = 0, and h_2 = max(0, 0 + x_2) = 0: the sign is erased."),
+        Step(sp.Eq(KEEPS, sp.FiniteSet(*[_NAMES[n] for n in kept]), evaluate=False),
+             "phi(z) < 0 for all z < 0 (SymPy solveset): then h_1 < 0 and h_t = phi(h_{t-1}) < 0 for every t >= 1."),
+        Step(sp.Eq(INJ, sp.FiniteSet(*[_NAMES[n] for n in inj]), evaluate=False),
+             "Strictly increasing (phi' > 0 up to isolated points), a separate property (ERRATA E4): "
+             "sigmoid is injective but positive, leaky ReLU keeps the sign though it is not odd."),
+        Step(sp.Eq(H_2_FLIP, flip_h2, evaluate=False),
+             "ReLU(h_{t-1} - x_t) stores the negative pulse as -x_1 > 0: the non-negative range is not the cause."),
+        Step(sp.Eq(TANH_SERIES, series, evaluate=False),
+             "With zero input tanh's unit weight makes rho = 1 at h = 0; SymPy's series gives the slow cubic decay."),
+        Step(sp.Eq(ODE, sp.FiniteSet(*[s.rhs for s in solutions]), evaluate=False),
+             "Treating h_{t} - h_{t-1} = -h^3/3 as dh/dt, SymPy's dsolve."),
+        Step(sp.Eq(H_ABS, decay, evaluate=False),
+             "As t -> infinity the kept value decays like sqrt(3/(2t)): the sign persists, the magnitude does not."),
+        Step(sp.Eq(H_2, h2, evaluate=False), "Two steps of the model: h_2 = phi(phi(x_1) + 0)."),
+    ]
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=h2, result_label=H_2,
+        symbols=SYMBOLS, kernel_args=[x_1], verifier=verify,
+        context={"model": net, "keeps": kept, "injective": inj, "decay": decay},
+    )
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Compare ``h_2`` and the sign and decay claims with simulation of the model."""
+    net: rs.RNN = derivation.context["model"]
+    fixed = derivation.parameters.get(x_1)
+    kernel = derivation.kernel if fixed is None else None
+
+    def h2_error(pulse: float) -> float:
+        pulse = float(fixed) if fixed is not None else pulse
+        simulated = net.simulate([[pulse], [0.0]])[2, 0]
+        predicted = float(kernel(pulse)) if kernel is not None else float(derivation.result)
+        return abs(simulated - predicted)
+
+    def sign_error(example: tuple[str, float]) -> float:
+        name, pulse = example
+        runs = _pulse_net(name).simulate(np.array([[pulse]] + [[0.0]] * 40))[1:, 0]
+        return float(bool(np.all(runs < 0)) != (name in derivation.context["keeps"]))
+
+    def decay_error(pulse: float) -> float:
+        # |h_t| ~ A/sqrt(t) means 1/h_t^2 grows like t/A^2; comparing the growth over
+        # [T/2, T] removes the offset set by the pulse's size.
+        T = 10_000
+        h = _pulse_net("tanh").simulate(np.array([[pulse]] + [[0.0]] * (T - 1)))[:, 0]
+        measured = (h[T] ** -2 - h[T // 2] ** -2) / (T - T // 2)
+        law = derivation.context["decay"]
+        predicted = float(sp.diff(1 / law ** 2, t))
+        return abs(measured / predicted - 1)
+
+    pulses = st.floats(-4.0, -0.05)
+    reports = [
+        check_property("h_2 against the simulated model", st.floats(-4.0, 4.0), h2_error,
+                       tolerance=1e-13, max_examples=max_examples, seed=seed),
+        check_property("sign kept for 40 steps exactly for the derived activations",
+                       st.tuples(st.sampled_from(rs.ACTIVATION_NAMES), pulses), sign_error,
+                       tolerance=0.5, max_examples=max(7, max_examples // 2), seed=seed),
+        check_property("tanh decay |h_t| ~ sqrt(3/(2t)) at t = 10000", pulses, decay_error,
+                       tolerance=5e-3, max_examples=max(2, max_examples // 10), seed=seed),
+    ]
+    return combine_reports(NAME, reports)

@@ -1,0 +1,581 @@
+"""All fixed points of a concrete RNN under a constant input.
+
+:func:`find_fixed_points` runs damped Newton on the compiled residual
+``F(h) = phi(W_h h + u) - h`` with its exact compiled Jacobian
+``D W_h - I`` from many starts at once (one batched array, no loop over
+starts), merges duplicates closer than ``merge_tol`` (infinity norm), can
+polish each point to ``dps`` digits with :func:`mpmath.findroot`, and
+classifies it from the eigenvalues of ``J = D W_h``
+(:func:`rnnsym.stability.classify_jacobian`).
+
+The result says ``complete=True`` only with a named certificate:
+
+* ``"contraction"`` -- ``q = ||W_h||_2 L_phi < 1`` proves the fixed point is
+  unique (ERRATA E14);
+* ``"exact 1-D count"`` -- for one unit, ``g(h) = phi(w h + u) - h`` is
+  monotone between the solutions of ``w phi'(w h + u) = 1`` (solved by
+  SymPy) and the kinks of ``phi``; the signs of ``g`` at those points,
+  evaluated at ``dps`` digits, count its roots exactly, and each root missed
+  by Newton (near a saddle-node two roots can be closer than the merge
+  tolerance) is recovered from its bracket.
+
+Otherwise ``complete`` is False and ``reason`` says why.  An empty list is
+never returned silently: ``reason`` says so and a warning is issued.
+:func:`sweep_fixed_points` runs the same search over many bias values at
+once and returns branches with their stability.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> from rnnsym.fixed_points import find_fixed_points
+>>> res = find_fixed_points(rs.RNN([[2.0]], b=[0.0]))
+>>> len(res), res.complete, res.certificate
+(3, True, 'exact 1-D count')
+>>> [(round(float(p.h[0]), 6), p.stability.kind) for p in res]
+[(-0.957504, 'stable'), (0.0, 'unstable'), (0.957504, 'stable')]
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator
+
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy.stats import qmc
+
+from .activations import Z
+from .errors import InvalidArgumentError, ShapeError
+from .kernel import Kernel, compile as compile_kernel
+from .stability import KINDS, Stability, classify_jacobian, classify_moduli, contraction_factor
+
+__all__ = ["FixedPoint", "FixedPointResult", "Branch", "FixedPointSweep", "find_fixed_points",
+           "sweep_fixed_points", "residual_kernels"]
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """One fixed point: its state, residual, stability and (if polished) digits."""
+
+    h: np.ndarray
+    residual: float
+    stability: Stability
+    exact: tuple | None = None
+
+    def __repr__(self) -> str:
+        return f"FixedPoint(h={np.round(self.h, 10).tolist()}, {self.stability.kind})"
+
+
+@dataclass(frozen=True)
+class FixedPointResult:
+    """The fixed points found, and whether the list is provably complete."""
+
+    points: tuple[FixedPoint, ...]
+    complete: bool
+    certificate: str | None
+    reason: str
+    u: np.ndarray
+    starts: int
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self) -> Iterator[FixedPoint]:
+        return iter(self.points)
+
+    def __getitem__(self, i: int) -> FixedPoint:
+        return self.points[i]
+
+    @property
+    def states(self) -> np.ndarray:
+        """The fixed points as an array ``(k, n)``."""
+        return np.array([p.h for p in self.points]).reshape(len(self.points), self.u.shape[-1])
+
+    @property
+    def kinds(self) -> list[str]:
+        return [p.stability.kind for p in self.points]
+
+
+# -- kernels ------------------------------------------------------------------
+def residual_kernels(net: Any, backend: str = "numpy", dps: int = 30) -> tuple[Kernel, Kernel, Any]:
+    """Compiled ``F(h, u) = phi(W_h h + u) - h`` and ``dF/dh = D W_h - I``.
+
+    Both are built by SymPy from the model's own step and Jacobian; returns
+    ``(F, dF, h_symbols)``.  ``F`` gives ``(..., n, 1)``, ``dF`` ``(..., n, n)``.
+    """
+    return _kernels(net, backend, dps)
+
+
+@lru_cache(maxsize=64)
+def _kernels(net: Any, backend: str, dps: int) -> tuple[Kernel, Kernel, Any]:
+    from .model import RNN
+
+    unit = RNN(net.W_h, sp.eye(net.n), sp.zeros(net.n, 1), net.activation)
+    h, u = unit.h_star, unit.x
+    F = unit.step(h, u) - h
+    dF = unit.jacobian(h, u) - sp.eye(net.n)
+    return (compile_kernel(F, [h, u], backend=backend, dps=dps),
+            compile_kernel(dF, [h, u], backend=backend, dps=dps), (h, u))
+
+
+def _constant_drive(net: Any, x: Any) -> np.ndarray:
+    W_h, W_x, b = net.numeric_weights()
+    if x is None:
+        if np.any(W_x != 0):
+            raise InvalidArgumentError(
+                f"`x` is missing: a fixed point needs the constant input x (shape ({net.m},)) because "
+                "W_x is nonzero; pass x=... (u = W_x x + b)."
+            )
+        return b.copy()
+    xa = np.atleast_1d(np.asarray(x, dtype=float))
+    if xa.shape[-1] != net.m:
+        raise ShapeError(f"`x` must have {net.m} entries; got shape {xa.shape}.")
+    if not np.all(np.isfinite(xa)):
+        raise InvalidArgumentError(f"`x` must be finite; got {xa.tolist()}.")
+    return xa @ W_x.T + b
+
+
+def _box(net: Any, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rng = net.activation.output_range
+    lo, hi = float(rng.inf), float(rng.sup)
+    W_h = net.numeric_weights()[0]
+    reach = 2.0 * (np.abs(u).max() + 1.0) * max(1.0, float(np.abs(W_h).sum(axis=1).max()))
+    return np.full(net.n, max(lo, -reach)), np.full(net.n, min(hi, reach))
+
+
+def _starts(net: Any, u: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Starts spread over the box; for a bounded ``phi``, ``phi`` of points spread
+    over the pre-activation box ``|a_i| <= sum_j |W_ij| max|h| + |u_i|``, so that
+    saturated fixed points (close to the ends of the range) are covered too."""
+    n = net.n
+    sobol = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, (count - 1).bit_length()))[:count]
+    if net.activation.output_range.inf.is_finite and net.activation.output_range.sup.is_finite:
+        W_h = net.numeric_weights()[0]
+        reach = np.abs(W_h).sum(axis=1) * max(np.abs(lo).max(), np.abs(hi).max()) + np.abs(u)
+        pts = net.activation.numpy(reach * (2 * sobol - 1))
+    else:
+        pts = lo + (hi - lo) * sobol
+    mid = np.clip(np.zeros(n), lo, hi)
+    return np.vstack([mid[None], pts])[:count]
+
+
+# -- batched Newton -------------------------------------------------------------
+def _newton_step(Jm: np.ndarray, f: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """Solve ``Jm step = -f`` row by row (Cramer's rule for n <= 2)."""
+    n = f.shape[-1]
+    if n == 1:
+        d = Jm[:, 0, 0]
+        return -f / np.where(np.abs(d) > 1e-14, d, 1e-7)[:, None]
+    if n == 2:
+        a, b, c, d = Jm[:, 0, 0], Jm[:, 0, 1], Jm[:, 1, 0], Jm[:, 1, 1]
+        det = a * d - b * c
+        bad = ~(np.abs(det) > 1e-14)
+        a, d = np.where(bad, a + 1e-7, a), np.where(bad, d + 1e-7, d)
+        det = a * d - b * c
+        return np.stack([-(d * f[:, 0] - b * f[:, 1]), -(a * f[:, 1] - c * f[:, 0])], axis=-1) / det[:, None]
+    singular = ~(np.abs(np.linalg.det(Jm)) > 1e-14)
+    Jm[singular] += 1e-7 * eye
+    return np.linalg.solve(Jm, -f[..., None])[..., 0]
+
+
+def _newton(F: Kernel, dF: Kernel, H: np.ndarray, U: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Damped Newton on every row of ``H`` (..., n) at once; returns (H, |F|_inf).
+
+    Rows stop when ``|F|_inf <= tol`` (after one more full step, which
+    brings them to rounding level), or after three restarts without descent.
+    """
+    shape, n = H.shape, H.shape[-1]
+    H = H.reshape(-1, n).copy()
+    U = np.ascontiguousarray(np.broadcast_to(U, shape)).reshape(-1, n)
+    eye = np.eye(n)
+    fval = F(H, U)[..., 0]
+    norm = np.abs(fval).max(axis=-1)
+    live = np.ones(len(H), dtype=bool)
+    restarts = np.zeros(len(H), dtype=np.int8)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(live)
+        if not idx.size:
+            break
+        Ha, Ua, fa, na = H[idx], U[idx], fval[idx], norm[idx]
+        step = _newton_step(dF(Ha, Ua), fa, eye)
+        Hn = np.clip(Ha + step, lo, hi)
+        fn = F(Hn, Ua)[..., 0]
+        nn = np.abs(fn).max(axis=-1)
+        done = na <= tol  # converged last round: this full step was the polish
+        alpha = np.ones(len(Ha))
+        for _ in range(6):  # backtrack the rows whose residual did not drop
+            worse = ~(nn < na) & ~done
+            if not worse.any():
+                break
+            alpha[worse] /= 4
+            Hn[worse] = np.clip(Ha[worse] + alpha[worse, None] * step[worse], lo, hi)
+            fn[worse] = F(Hn[worse], Ua[worse])[..., 0]
+            nn[worse] = np.abs(fn[worse]).max(axis=-1)
+        better = (nn < na) | (done & (nn <= tol))
+        H[idx[better]], fval[idx[better]], norm[idx[better]] = Hn[better], fn[better], nn[better]
+        live[idx[done]] = False
+        stuck = idx[~better & ~done]  # no descent: restart elsewhere in the box, at most 3 times
+        restarts[stuck] += 1
+        live[stuck[restarts[stuck] > 3]] = False
+        stuck = stuck[restarts[stuck] <= 3]
+        if stuck.size:
+            H[stuck] = (lo + hi) / 2 + (hi - lo) / 2 * np.sin(np.arange(stuck.size)[:, None] * 7.3 + H[stuck] * 13)
+            fval[stuck] = F(H[stuck], U[stuck])[..., 0]
+            norm[stuck] = np.abs(fval[stuck]).max(axis=-1)
+    return H.reshape(shape), norm.reshape(shape[:-1])
+
+
+def _merge(H: np.ndarray, ok: np.ndarray, merge_tol: float) -> np.ndarray:
+    """Mask of representatives: the first converged start of each cluster (..., S)."""
+    dist = np.abs(H[..., :, None, :] - H[..., None, :, :]).max(axis=-1)
+    close = (dist <= merge_tol) & ok[..., None, :] & ok[..., :, None]
+    first = np.argmax(close, axis=-1)
+    return ok & (first == np.arange(H.shape[-2]))
+
+
+# -- the exact 1-D count ----------------------------------------------------------
+def _kinks(act: Any) -> list[sp.Expr]:
+    """Points ``z`` where ``phi`` or ``phi'`` changes formula (found from the forms)."""
+    found: set[sp.Expr] = set()
+    for form in (act.expr, act.derivative_expr):
+        for atom in form.atoms(sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.Piecewise):
+            exprs = [r.lhs - r.rhs for r in atom.atoms(sp.core.relational.Relational)]
+            if isinstance(atom, (sp.Heaviside, sp.Abs)):
+                exprs.append(atom.args[0])
+            if isinstance(atom, (sp.Max, sp.Min)):
+                exprs += [a - c for a in atom.args for c in atom.args if a != c]
+            for e in exprs:
+                found.update(s for s in sp.solve(e, Z) if s.is_real)
+    return sorted(found, key=float)
+
+
+def _mpf(value: sp.Expr, dps: int) -> Any:
+    return mpmath.mpf(str(sp.N(value, dps + 10)))
+
+
+def _exact_count_1d(net: Any, u: float, dps: int) -> tuple[list[tuple], str]:
+    """Roots of ``g(h) = phi(w h + u) - h`` as ``("point", h)`` or ``("bracket", a, b)``.
+
+    Returns ``([], reason)`` with ``reason`` non-empty when no certificate exists.
+    """
+    act = net.activation
+    W, U = sp.Rational(float(net.numeric_weights()[0][0, 0])), sp.Rational(float(u))
+    crit: list[sp.Expr] = []
+    if W != 0:
+        sol = sp.solveset(sp.Eq(W * act.derivative_expr, 1), Z, sp.S.Reals)
+        if not isinstance(sol, sp.FiniteSet) and sol != sp.S.EmptySet:
+            return [], f"w phi'(z) = 1 holds on {sol}, not at isolated points"
+        crit = list(sol)
+    h = sp.Symbol("h", real=True)
+    g = act.expr.subs(Z, W * h + U) - h
+    lo, hi = act.output_range.inf, act.output_range.sup
+    breaks = sorted({(z - U) / W for z in crit + (_kinks(act) if W != 0 else [])}, key=float)
+    points = [lo] + [p for p in breaks if lo < p < hi] + [hi]
+    try:
+        gk = compile_kernel(g, [h], backend="mpmath", dps=dps)
+        dgk = compile_kernel(sp.diff(g, h), [h], backend="mpmath", dps=dps)
+    except Exception as exc:  # noqa: BLE001 - reported as the reason
+        return [], f"g cannot be evaluated at {dps} digits ({type(exc).__name__})"
+    small = mpmath.mpf(10) ** (5 - dps)
+    with mpmath.workdps(dps):
+        signs, where = [], []
+        for p in points:
+            if p.is_finite:
+                value = gk(_mpf(p, dps))
+                signs.append(0 if abs(value) <= small else int(mpmath.sign(value)))
+                where.append(_mpf(p, dps))
+            else:
+                finite = [v for v in points if v.is_finite] or [sp.Integer(0)]
+                base, dist = (finite[-1], 1) if p > 0 else (finite[0], -1)
+                s = sp.Symbol("s", positive=True)  # beyond the last kink: one smooth branch
+                try:
+                    limit = sp.limit(g.subs(h, base + dist * s), s, sp.oo)
+                except (NotImplementedError, TypeError, ValueError):
+                    return [], f"SymPy cannot take the limit of g(h) as h -> {p}"
+                if limit == 0 or not limit.is_extended_real:
+                    return [], f"g(h) -> {limit} as h -> {p}"
+                signs.append(int(sp.sign(limit)))
+                where.append(mpmath.inf if p > 0 else -mpmath.inf)
+        for a, b in zip(where[:-1], where[1:]):  # g must be monotone on each piece
+            if mpmath.isinf(a) or mpmath.isinf(b):
+                base = b if mpmath.isinf(a) else a
+                step = -1 if mpmath.isinf(a) else 1
+                samples = [base + step * mpmath.mpf(2) ** k for k in range(-4, 12)]
+            else:
+                samples = [a + (b - a) * mpmath.mpf(j) / 17 for j in range(1, 17)]
+            slopes = {int(mpmath.sign(v)) for v in (dgk(s) for s in samples) if abs(v) > small}
+            if len(slopes) > 1:
+                return [], "the critical points SymPy found are not confirmed by sampling g'"
+        roots: list[tuple] = []
+        for i, (s, p) in enumerate(zip(signs, where)):
+            if s == 0:
+                roots.append(("point", p))
+            if i + 1 < len(signs) and s * signs[i + 1] < 0:
+                roots.append(("bracket", p, where[i + 1]))
+    return roots, ""
+
+
+def _solve_bracket(gk: Any, a: Any, b: Any, dps: int) -> Any:
+    with mpmath.workdps(dps):
+        if mpmath.isinf(a) or mpmath.isinf(b):
+            base, out = (b, -1) if mpmath.isinf(a) else (a, 1)
+            far = base + out
+            while mpmath.sign(gk(far)) == mpmath.sign(gk(base)):
+                far = base + 2 * (far - base)
+            a, b = sorted([base, far])
+        return mpmath.findroot(lambda v: gk(v), (a, b), solver="anderson", verify=False)
+
+
+# -- the search -----------------------------------------------------------------
+def _polish(net: Any, h: np.ndarray, u: np.ndarray, dps: int) -> tuple | None:
+    Fm, dFm, _ = _kernels(net, "mpmath", dps)
+    u_mp = np.array([mpmath.mpf(float(v)) for v in u], dtype=object)
+    n = net.n
+
+    def f(*hs: Any) -> list:
+        out = Fm(np.array(hs, dtype=object), u_mp)
+        return [out[i, 0] for i in range(n)]
+
+    def jac(*hs: Any) -> Any:
+        return mpmath.matrix(dFm(np.array(hs, dtype=object), u_mp).tolist())
+
+    with mpmath.workdps(dps):
+        try:
+            root = mpmath.findroot(f, [mpmath.mpf(float(v)) for v in h], J=jac)
+        except (ValueError, ZeroDivisionError):
+            return None
+        root = [root] if n == 1 and not isinstance(root, mpmath.matrix) else list(root)
+        if max(abs(v) for v in f(*root)) > mpmath.mpf(10) ** (5 - dps):
+            return None
+        return tuple(root)
+
+
+def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps: int,
+               tol: float) -> tuple[Stability, tuple | None]:
+    dF = _kernels(net, "numpy", dps)[1]
+    J = dF(h, u) + np.eye(net.n)
+    first = classify_jacobian(J, tol=tol)
+    if first.decided and first.margin > tol:
+        return first, exact
+    exact = exact or _polish(net, h, u, dps)
+    if exact is None:
+        return first, exact
+    dFm = _kernels(net, "mpmath", dps)[1]
+    with mpmath.workdps(dps):
+        u_mp = np.array([mpmath.mpf(float(v)) for v in u], dtype=object)
+        Jm = dFm(np.array(exact, dtype=object), u_mp)
+        Jm = [[Jm[i, j] + (1 if i == j else 0) for j in range(net.n)] for i in range(net.n)]
+    return classify_jacobian(J, exact=Jm, tol=tol, dps=dps), exact
+
+
+def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, seed: int = 0,
+                      tol: float = 1e-12, merge_tol: float = 1e-7, polish: bool = False,
+                      dps: int = 30, max_iter: int = 80) -> FixedPointResult:
+    """All fixed points ``h* = phi(W_h h* + W_x x + b)`` of a numeric RNN.
+
+    Parameters
+    ----------
+    net : RNN
+        A numeric network.
+    x : array_like, shape (m,), optional
+        The constant input; required when ``W_x`` is nonzero.
+    starts : int, optional
+        Newton starts (default ``min(4096, max(64, 16 * 2**n))``): a
+        scrambled Sobol set over the activation's range plus the centre
+        and near-corners.
+    tol, merge_tol : float
+        Residual ``|F|_inf`` accepted as converged; distance at which two
+        solutions are the same fixed point.
+    polish : bool
+        Refine every point to ``dps`` digits with :func:`mpmath.findroot`
+        (points with ``rho(J)`` near 1 are always refined).
+
+    Returns
+    -------
+    FixedPointResult
+        ``points`` sorted by the first coordinate, ``complete`` with
+        ``certificate`` (``"contraction"`` or ``"exact 1-D count"``), and
+        ``reason``.
+    """
+    if not net.is_numeric:
+        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    u = _constant_drive(net, x)
+    n = net.n
+    lo, hi = _box(net, u)
+    count = int(starts) if starts is not None else min(4096, max(64, 16 * 2 ** n))
+    if count < 1:
+        raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
+    F, dF, _ = _kernels(net, "numpy", dps)
+    H, res = _newton(F, dF, _starts(net, u, lo, hi, count, seed), u[None, :], lo, hi, tol, max_iter)
+    rep = _merge(H, res <= tol, merge_tol)
+    found = [(H[i], None) for i in np.flatnonzero(rep)]
+    q = contraction_factor(net)
+    certificate, complete = None, False
+    if q < 1:
+        certificate, complete = "contraction", True
+        reason = f"q = ||W_h||_2 L_phi = {q:.6g} < 1 proves a unique fixed point (ERRATA E14)"
+        if len(found) != 1:  # iterate the contraction itself (Banach)
+            h = np.zeros(n) if not found else found[0][0]
+            for _ in range(10_000):
+                h_next = F(h, u)[:, 0] + h
+                if np.abs(h_next - h).max() <= tol:
+                    break
+                h = h_next
+            found = [(h_next, None)]
+    elif n == 1:
+        roots, why = _exact_count_1d(net, float(u[0]), dps)
+        if why:
+            reason = f"multi-start Newton from {count} starts; no exact count ({why}), q = {q:.6g} >= 1"
+        else:
+            certificate, complete = "exact 1-D count", True
+            gk = compile_kernel(F.expr[0, 0], [F.args[0][0], F.args[1][0]], backend="mpmath", dps=dps)
+            g1 = lambda v: gk(v, mpmath.mpf(float(u[0])))  # noqa: E731
+            newton = [h for h, _ in found]
+            found, recovered = [], 0
+            for root in roots:
+                if root[0] == "point":
+                    found.append((np.array([float(root[1])]), (root[1],)))
+                    continue
+                a, b = float(root[1]), float(root[2])
+                inside = [h for h in newton if a < h[0] < b]
+                if len(inside) == 1:
+                    found.append((inside[0], None))
+                else:
+                    value = _solve_bracket(g1, root[1], root[2], dps)
+                    found.append((np.array([float(value)]), (value,)))
+                    recovered += 1
+            reason = (f"g(h) = phi(w h + u) - h is monotone between the solutions of w phi'(w h + u) = 1"
+                      f" and the kinks of phi; sign changes at {dps} digits count {len(roots)} root(s)"
+                      + (f"; {recovered} recovered from brackets" if recovered else ""))
+    else:
+        reason = (f"multi-start Newton from {count} starts found {len(found)}; no certificate "
+                  f"(q = ||W_h||_2 L_phi = {q:.6g} >= 1), so the list may be incomplete")
+    points = []
+    for h, exact in sorted(found, key=lambda item: tuple(item[0])):
+        if polish and exact is None:
+            exact = _polish(net, h, u, dps)
+        stab, exact = _stability(net, h, u, exact, dps, 1e-9)
+        resid = float(np.abs(F(h, u)).max())
+        points.append(FixedPoint(np.asarray(h, dtype=float), resid, stab, exact))
+    if not points and complete:
+        reason = f"no fixed point exists: {reason}"
+    elif not points:
+        reason = f"no fixed point found from {count} starts; {reason}"
+        warnings.warn(f"find_fixed_points: {reason}", RuntimeWarning, stacklevel=2)
+    return FixedPointResult(tuple(points), complete, certificate, reason, u, count)
+
+
+
+# -- parameter sweeps -------------------------------------------------------------
+@dataclass(frozen=True)
+class Branch:
+    """One branch of fixed points over a run of consecutive sweep values."""
+
+    index: np.ndarray
+    b: np.ndarray
+    h: np.ndarray
+    kind: np.ndarray
+    rho: np.ndarray
+
+
+@dataclass(frozen=True)
+class FixedPointSweep:
+    """Fixed points for every bias value of a sweep.
+
+    Attributes
+    ----------
+    b : (P, n) array
+        The bias values.
+    h : (P, K, n) array
+        Fixed points per value, sorted by the first coordinate, NaN-padded.
+    count : (P,) array
+        Fixed points found per value.
+    kind : (P, K) int array
+        Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point);
+        ``|rho - 1| < 1e-9`` is reported as marginal (undecided in float64).
+    rho : (P, K) array
+        ``rho(J)`` at each point.
+    """
+
+    b: np.ndarray
+    h: np.ndarray
+    count: np.ndarray
+    kind: np.ndarray
+    rho: np.ndarray
+
+    @property
+    def kind_names(self) -> np.ndarray:
+        return np.where(self.kind >= 0, np.array(KINDS)[np.maximum(self.kind, 0)], "")
+
+    def branches(self) -> list[Branch]:
+        """Split the sweep where the number of fixed points changes.
+
+        Within a run of constant count, the ``j``-th point (by first
+        coordinate) of each value forms one branch.
+        """
+        cuts = np.concatenate([[0], np.flatnonzero(np.diff(self.count)) + 1, [len(self.count)]])
+        out = []
+        for start, stop in zip(cuts[:-1], cuts[1:]):
+            idx = np.arange(start, stop)
+            for j in range(int(self.count[start])):
+                out.append(Branch(idx, self.b[idx], self.h[idx, j], self.kind[idx, j], self.rho[idx, j]))
+        return out
+
+
+def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int = 16, seed: int = 0,
+                       tol: float = 1e-12, merge_tol: float = 1e-7, max_iter: int = 60,
+                       chunk: int = 20_000) -> FixedPointSweep:
+    """The fixed-point search over many bias values at once.
+
+    ``b`` is ``(P, n)`` (or ``(P,)`` for one unit); every value runs the same
+    batched Newton from the same ``starts`` starts, in chunks of ``chunk``
+    values (the chunking is over parameters, never over starts).  The result
+    is not certified complete: use :func:`find_fixed_points` for that.
+
+    Examples
+    --------
+    >>> import numpy as np, rnnsym as rs
+    >>> sweep = sweep_fixed_points(rs.RNN([[2.0]]), np.linspace(-1, 1, 5))
+    >>> sweep.count.tolist()
+    [1, 3, 3, 3, 1]
+    >>> [br.kind.tolist() for br in sweep.branches()][1:4]
+    [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    """
+    if not net.is_numeric:
+        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    bias = np.asarray(b, dtype=float)
+    if bias.ndim == 1 and net.n == 1:
+        bias = bias[:, None]
+    if bias.ndim != 2 or bias.shape[1] != net.n:
+        raise ShapeError(f"`b` must have shape (P, {net.n}); got shape {np.shape(b)}.")
+    if not np.all(np.isfinite(bias)):
+        raise InvalidArgumentError("`b` must be finite; got NaN or infinity among the sweep values.")
+    drive = _constant_drive(net, x) - net.numeric_weights()[2]
+    U = bias + drive
+    lo, hi = _box(net, U[np.argmax(np.abs(U).max(axis=1))])
+    H0 = _starts(net, np.abs(U).max(axis=0), lo, hi, starts, seed)
+    F, dF, _ = _kernels(net, "numpy", 30)
+    parts = []
+    for first in range(0, len(U), chunk):
+        Uc = U[first:first + chunk, None, :]
+        H, res = _newton(F, dF, np.repeat(H0[None], len(Uc), axis=0), Uc, lo, hi, tol, max_iter)
+        rep = _merge(H, res <= tol, merge_tol)
+        order = np.argsort(~rep, axis=1, kind="stable")
+        H, rep = np.take_along_axis(H, order[..., None], 1), np.take_along_axis(rep, order, 1)
+        key = np.where(rep, H[..., 0], np.inf)
+        order = np.argsort(key, axis=1, kind="stable")
+        H, rep = np.take_along_axis(H, order[..., None], 1), np.take_along_axis(rep, order, 1)
+        J = dF(np.where(rep[..., None], H, 0.0), Uc) + np.eye(net.n)
+        moduli = np.abs(np.linalg.eigvals(J))
+        kind = np.where(rep, classify_moduli(moduli), -1).astype(np.int8)
+        parts.append((np.where(rep[..., None], H, np.nan), rep.sum(axis=1), kind,
+                      np.where(rep, moduli.max(axis=-1), np.nan)))
+    K = max(1, max(int(p[1].max(initial=0)) for p in parts))
+    h = np.concatenate([p[0][:, :K] for p in parts])
+    return FixedPointSweep(bias, h, np.concatenate([p[1] for p in parts]),
+                           np.concatenate([p[2][:, :K] for p in parts]),
+                           np.concatenate([p[3][:, :K] for p in parts]))

@@ -1,0 +1,430 @@
+"""Local stability at a fixed point, half-life of perturbations, contraction.
+
+A fixed point ``h*`` of ``h -> phi(W_h h + u)`` is classified from the
+eigenvalues of its Jacobian ``J = D W_h`` (``D = diag(phi'(W_h h* + u))``):
+
+* ``"stable"``   -- ``rho(J) < 1``: small perturbations die out;
+* ``"unstable"`` -- ``rho(J) > 1`` and no eigenvalue inside the unit circle;
+* ``"saddle"``   -- eigenvalues on both sides of the unit circle;
+* ``"marginal"`` -- ``rho(J) = 1`` (ERRATA E2: the linear test is inconclusive
+  there; ``h <- tanh h`` still converges, but only like ``sqrt(3/(2t))``).
+
+Decisions with ``|rho - 1|`` below ``tol`` are redone at ``dps`` digits with
+``mpmath``; what is still within ``10**(5 - dps)`` of 1 is reported as
+marginal, with the margin, never guessed.
+
+The half-life ``ln 2 / (-ln rho)`` is *derived* here by SymPy (solve
+``rho**t = 1/2`` for ``t``) and compiled with its domain ``0 < rho < 1`` as
+kernel assumptions.  It is an asymptotic rate only (ERRATA E3): for a
+non-normal ``J`` use :func:`steps_to_half` as well.
+
+Examples
+--------
+>>> from rnnsym.stability import half_life, spectral_radius, steps_to_half
+>>> round(float(half_life(0.9)), 4)
+6.5788
+>>> J = [[0.9, 1.0], [0.0, 0.9]]
+>>> spectral_radius(J), steps_to_half(J)
+(0.9, 44)
+>>> half_life(1.5)
+Traceback (most recent call last):
+...
+rnnsym.errors.DomainError: `rho`=1.5 is outside the kernel's domain: rho < 1 fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .activations import Activation, Z, get_activation
+from .errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from .kernel import Kernel, compile as compile_kernel
+
+__all__ = [
+    "RHO", "TAU", "KINDS", "Stability", "spectral_radius", "spectral_norm", "contraction_factor",
+    "half_life_expr", "half_life", "half_life_kernel", "steps_to_half", "classify_moduli",
+    "classify_jacobian", "activation_inverse", "require_in_range", "HalfLifeDesign",
+    "design_unit", "design_half_life",
+]
+
+RHO = sp.Symbol("rho", positive=True)
+TAU = sp.Symbol("tau", positive=True)
+_T = sp.Symbol("t", positive=True)
+
+#: Stability kinds, in the order of the integer codes used by sweeps.
+KINDS: tuple[str, ...] = ("stable", "unstable", "saddle", "marginal")
+
+
+def _float_matrix(value: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(np.array(value.tolist() if isinstance(value, sp.MatrixBase) else value,
+                                  dtype=complex))
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"`{name}` must be a numeric square matrix; got {type(value).__name__}.") from None
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
+        raise ShapeError(f"`{name}` must be square (..., n, n); got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteError(f"`{name}` must be finite; got an entry {arr[~np.isfinite(arr)][0]}.")
+    return arr.real if np.all(arr.imag == 0) else arr
+
+
+def spectral_radius(matrix: Any) -> Any:
+    """``max |lambda_i|`` of a numeric matrix; broadcasts over ``(..., n, n)``.
+
+    >>> spectral_radius([[0.5, 1.0], [0.0, -2.0]])
+    2.0
+    """
+    arr = _float_matrix(matrix, "matrix")
+    out = np.max(np.abs(np.linalg.eigvals(arr)), axis=-1)
+    return float(out) if out.ndim == 0 else out
+
+
+def spectral_norm(matrix: Any) -> Any:
+    """``||W||_2``: ``sqrt`` of the largest eigenvalue of ``W^T W``.
+
+    Numeric input gives a float (through the SVD); a symbolic matrix gives
+    a SymPy expression (eigenvalues by SymPy; sizes up to 2, or diagonal).
+
+    >>> import sympy as sp
+    >>> round(spectral_norm([[0.5, 2.0], [0.0, 0.5]]), 3)
+    2.118
+    >>> a, c = sp.symbols("a c", real=True)
+    >>> spectral_norm(sp.Matrix([[a, 0], [0, c]]))
+    Max(Abs(a), Abs(c))
+    """
+    if isinstance(matrix, sp.MatrixBase) and matrix.free_symbols:
+        return _symbolic_spectral_norm(sp.Matrix(matrix))
+    arr = _float_matrix(matrix, "matrix")
+    out = np.linalg.norm(arr, ord=2, axis=(-2, -1)) if arr.ndim > 2 else np.linalg.norm(arr, 2)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def _symbolic_spectral_norm(W: sp.Matrix) -> sp.Expr:
+    if W.rows != W.cols:
+        raise ShapeError(f"`matrix` must be square; got shape {W.shape}.")
+    if W.is_diagonal():
+        return sp.Max(*[sp.Abs(d) for d in W.diagonal()])
+    if W.rows > 2:
+        from .errors import ResourceLimitError
+
+        raise ResourceLimitError(
+            f"`matrix` is symbolic and {W.rows}x{W.rows}; the largest eigenvalue of W^T W has no "
+            "usable closed form beyond 2x2. Substitute numbers first."
+        )
+    gram = (W.T * W).applyfunc(sp.expand)
+    eigs = list(gram.eigenvals())
+    largest = eigs[0]
+    if len(eigs) == 2:  # (T +- sqrt(T^2 - 4 det^2))/2: the larger carries +sqrt
+        largest = eigs[1] if sp.expand(eigs[0] - eigs[1]).could_extract_minus_sign() else eigs[0]
+    return sp.sqrt(sp.simplify(largest))
+
+
+def contraction_factor(W_h: Any, activation: "str | Activation" = "tanh") -> Any:
+    """The global contraction factor ``q = ||W_h||_2 L_phi`` (ERRATA E14).
+
+    ``W_h`` may also be an :class:`~rnnsym.model.RNN` (its activation is
+    used).  ``q < 1`` proves a unique, globally attracting fixed point
+    ``h*(u)``; it is sufficient, not necessary.
+
+    >>> contraction_factor([[0.5, 0.3], [-0.2, 0.4]], "sigmoid") < 1
+    True
+    """
+    from .model import RNN
+
+    if isinstance(W_h, RNN):
+        activation, W_h = W_h.activation, W_h.W_h
+    lip = get_activation(activation).lipschitz
+    norm = spectral_norm(W_h)
+    if isinstance(norm, sp.Basic):
+        return norm * lip
+    return norm * float(lip)
+
+
+@lru_cache(maxsize=None)
+def half_life_expr() -> sp.Expr:
+    """``t`` with ``rho**t = 1/2``, solved by SymPy.
+
+    >>> half_life_expr()
+    -log(2)/log(rho)
+    """
+    (solution,) = sp.solve(sp.Eq(RHO ** _T, sp.Rational(1, 2)), _T)
+    return solution
+
+
+def half_life_kernel() -> Kernel:
+    """The compiled half-life, with domain ``0 < rho < 1`` as assumptions."""
+    return compile_kernel(half_life_expr(), [RHO], assumptions=[RHO > 0, RHO < 1])
+
+
+def half_life(rho: Any, *, on_domain: str = "raise") -> Any:
+    """Half-life ``ln 2 / (-ln rho)`` of perturbations decaying at rate ``rho``.
+
+    Raises :class:`~rnnsym.errors.DomainError` outside ``0 < rho < 1``
+    (``on_domain="nan"`` returns NaN there instead).
+    """
+    return half_life_kernel()(rho, on_domain=on_domain)
+
+
+def steps_to_half(J: Any, *, max_steps: int = 100_000) -> int:
+    """First ``K`` with ``||J^k||_2 <= 1/2`` for every ``k >= K`` (ERRATA E3).
+
+    For a non-normal ``J`` this can be far above the half-life: for
+    ``[[0.9, 1], [0, 0.9]]`` the half-life is 6.58 but ``K = 44``.
+
+    >>> steps_to_half([[0.5]])
+    1
+    """
+    arr = _float_matrix(J, "J")
+    if arr.ndim != 2:
+        raise ShapeError(f"`J` must be one (n, n) matrix; got shape {arr.shape}.")
+    rho = spectral_radius(arr)
+    if not rho < 1:
+        raise DomainError(f"`J` has spectral radius {rho:.6g}; ||J^k|| never stays below 1/2 unless rho(J) < 1.")
+    power, last_above, k = np.eye(arr.shape[0]), 0, 0
+    horizon = max_steps
+    while k < horizon:
+        k += 1
+        power = power @ arr
+        if np.linalg.norm(power, 2) > 0.5:
+            last_above = k
+        elif horizon == max_steps:  # look well past the first crossing
+            horizon = min(max_steps, 4 * k + 200)
+    return last_above + 1
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How a fixed point responds to small perturbations.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    spectral_radius : float
+        ``rho(J)``.
+    eigenvalues : numpy.ndarray
+        Eigenvalues of ``J`` (complex).
+    margin : float
+        ``|rho(J) - 1|`` (at the precision that made the decision).
+    decided : bool
+        False when ``rho(J) = 1`` within the precision: the linear test is
+        inconclusive.
+    precision : str
+        ``"float64"`` or ``"mpmath, N digits"``.
+    """
+
+    kind: str
+    spectral_radius: float
+    eigenvalues: np.ndarray
+    margin: float
+    decided: bool
+    precision: str
+
+    @property
+    def message(self) -> str:
+        if self.decided:
+            return f"{self.kind}: rho(J) = {self.spectral_radius:.6g} ({self.precision})"
+        return (f"marginal: |rho(J) - 1| = {self.margin:.3g} at {self.precision}; "
+                "the linear test is inconclusive (ERRATA E2)")
+
+
+def classify_moduli(moduli: Any, tol: float = 1e-9) -> np.ndarray:
+    """Integer codes into :data:`KINDS` from eigenvalue moduli ``(..., n)``.
+
+    >>> classify_moduli([[0.5, 0.2], [1.5, 0.2], [1.5, 2.0], [1.0, 0.3]]).tolist()
+    [0, 2, 1, 3]
+    """
+    m = np.asarray(moduli, dtype=float)
+    rho = m.max(axis=-1)
+    inside = (m < 1 - tol).any(axis=-1)
+    code = np.full(rho.shape, 3, dtype=np.int8)
+    code[rho < 1 - tol] = 0
+    code[(rho > 1 + tol) & ~inside] = 1
+    code[(rho > 1 + tol) & inside] = 2
+    return code
+
+
+def classify_jacobian(J: Any, *, exact: Any = None, tol: float = 1e-9, dps: int = 30) -> Stability:
+    """Classify a fixed point from its Jacobian ``J`` (float ``(n, n)``).
+
+    ``exact`` (a SymPy matrix or nested lists of ``mpmath.mpf``) is used to
+    redo a decision within ``tol`` of the unit circle at ``dps`` digits.
+
+    >>> classify_jacobian([[2.0]]).kind, classify_jacobian([[1.0]], exact=[[1]]).kind
+    ('unstable', 'marginal')
+    """
+    arr = _float_matrix(J, "J")
+    eigs = np.linalg.eigvals(arr)
+    moduli = np.abs(eigs)
+    close = np.abs(moduli - 1) <= tol
+    if not close.any() or exact is None:
+        code = int(classify_moduli(moduli, tol))
+        rho = float(moduli.max())
+        return Stability(KINDS[code], rho, eigs, abs(rho - 1), code != 3, "float64")
+    with mpmath.workdps(dps):
+        rows = exact.tolist() if isinstance(exact, sp.MatrixBase) else exact
+        mat = mpmath.matrix([[mpmath.mpmathify(sp.N(v, dps) if isinstance(v, sp.Basic) else v)
+                              for v in row] for row in rows])
+        mp_eigs = mpmath.eig(mat, left=False, right=False)
+        if isinstance(mp_eigs, tuple):  # mpmath returns (E, ER, EL) for 1x1 input
+            mp_eigs = mp_eigs[0]
+        mods = [abs(e) for e in mp_eigs]
+        small = mpmath.mpf(10) ** (5 - dps)
+        code = int(classify_moduli([float(v) for v in mods], 0.0))
+        rho = max(mods)
+        margin = abs(rho - 1)
+        if margin <= small:
+            code = 3
+        elif code == 3 or any(abs(v - 1) <= small for v in mods):
+            code = 0 if rho < 1 else (2 if any(v < 1 - small for v in mods) else 1)
+        return Stability(KINDS[code], float(rho), np.array([complex(e) for e in mp_eigs]),
+                         float(margin), code != 3, f"mpmath, {dps} digits")
+
+
+def require_in_range(activation: Activation, h: Any, name: str = "h_star", *,
+                     open_interval: bool = False) -> np.ndarray:
+    """Check that every entry of ``h`` lies in the range of ``phi``.
+
+    A fixed point satisfies ``h* = phi(...)``, so it lies in the closure of
+    the range; ``open_interval=True`` excludes the ends (where ``phi``
+    cannot be inverted).
+    """
+    arr = np.atleast_1d(np.asarray(h, dtype=float))
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteError(f"`{name}` must be finite; got {arr.tolist()}.")
+    rng = activation.output_range
+    lo, hi = float(rng.inf), float(rng.sup)
+    bad = (arr < lo) | (arr > hi)
+    if open_interval:
+        bad |= ((arr == lo) & np.isfinite(lo)) | ((arr == hi) & np.isfinite(hi))
+    if bad.any():
+        where = "the open interval" if open_interval else "the range"
+        raise DomainError(
+            f"`{name}`={arr.tolist()} lies outside {where} {rng} of {activation.name}; "
+            f"a fixed point satisfies h* = phi(...), so it must lie in that range."
+        )
+    return arr
+
+
+def activation_inverse(activation: "str | Activation", y: Any) -> sp.Expr:
+    """The unique real ``z`` with ``phi(z) = y``, solved by SymPy.
+
+    >>> import sympy as sp
+    >>> activation_inverse("tanh", sp.Rational(1, 2))
+    atanh(1/2)
+    """
+    act = get_activation(activation)
+    y = sp.sympify(y)
+    if y.is_number:
+        require_in_range(act, float(y), "h_star", open_interval=True)
+        sol = sp.solveset(sp.Eq(act.expr, y), Z, sp.S.Reals)
+        if isinstance(sol, sp.FiniteSet) and len(sol) == 1:
+            return next(iter(sol))
+        raise DomainError(
+            f"`h_star`={y} does not determine a unique pre-activation for {act.name} "
+            f"(solutions {sol}); choose a point where phi is invertible."
+        )
+    sols = [s for s in sp.solve(sp.Eq(act.expr, y), Z) if not s.has(sp.nan, sp.Piecewise)]
+    rng = act.output_range
+    mid = (rng.inf + rng.sup) / 2 if rng.inf.is_finite and rng.sup.is_finite else sp.Rational(1, 2)
+    real = [s for s in sols if sp.N(s.subs(y, mid)).is_real]
+    if len(real) != 1:
+        raise InvalidArgumentError(f"cannot invert {act.name} symbolically; substitute a number for `h_star`.")
+    return sp.simplify(real[0])
+
+
+@dataclass(frozen=True)
+class HalfLifeDesign:
+    """Weights that put a stable fixed point at ``h_star`` with half-life ``tau``.
+
+    Attributes
+    ----------
+    model : RNN
+        The designed network (``W_h`` scaled by ``scale``, ``b`` re-solved).
+    scale : float
+        The factor ``s`` applied to ``W_h`` (for the 1-D design, ``w`` itself).
+    rho : float
+        ``rho(J) = 2**(-1/tau)`` at ``h_star``.
+    steps_to_half : int
+        First ``K`` with ``||J^k||_2 <= 1/2`` for all ``k >= K`` (ERRATA E3).
+    """
+
+    model: Any
+    scale: float
+    rho: float
+    steps_to_half: int
+
+
+def _rho_for(tau: Any) -> sp.Expr:
+    """``rho`` with half-life ``tau``: SymPy inverts :func:`half_life_expr`."""
+    (rho,) = sp.solve(sp.Eq(half_life_expr(), TAU), RHO)
+    return rho.subs(TAU, tau)
+
+
+def _check_tau(tau: Any) -> sp.Expr:
+    value = sp.sympify(tau)
+    if value.is_number and not (value.is_real and value.is_finite and value > 0):
+        raise DomainError(f"`tau`={tau} must be a finite half-life > 0 (in steps).")
+    return value
+
+
+def design_unit(tau: Any, h_star: Any, activation: "str | Activation" = "tanh") -> tuple[sp.Expr, sp.Expr]:
+    """``(w, b)`` of a 1-D unit ``h = phi(w h + b)`` with fixed point ``h_star``
+    and half-life ``tau``, in closed form.
+
+    ``z* = phi^{-1}(h*)`` fixes the pre-activation; ``J = w phi'(z*)`` must be
+    ``+-2**(-1/tau)``; the root with ``w > 0`` is returned, and ``b = z* - w h*``.
+
+    >>> import sympy as sp
+    >>> design_unit(1, 0)
+    (1/2, 0)
+    """
+    act = get_activation(activation)
+    tau = _check_tau(tau)
+    z_star = activation_inverse(act, h_star)
+    slope = act.derivative(z_star)
+    if slope.is_number and slope == 0:
+        raise DomainError(f"phi'(z*) = 0 at `h_star`={h_star}: no weight gives a finite half-life there.")
+    w = sp.simplify(_rho_for(tau) / slope)
+    return w, sp.simplify(z_star - w * sp.sympify(h_star))
+
+
+def design_half_life(net: Any, h_star: Any, tau: Any, x: Any = None) -> HalfLifeDesign:
+    """Scale ``W_h`` by ``s`` and re-solve ``b`` so that ``h_star`` stays the
+    fixed point and its half-life is ``tau`` (n dimensions).
+
+    With ``z* = phi^{-1}(h*)`` held fixed, ``J(s) = D(z*) s W_h``, so
+    ``rho(J)`` is proportional to ``s`` and ``s = 2**(-1/tau) / rho(D W_h)``.
+    Scaling ``W_h`` with ``b`` held fixed instead moves ``h*`` and may never
+    reach the target.
+
+    >>> from rnnsym.model import RNN
+    >>> d = design_half_life(RNN([[0.5, 0.2], [0.1, 0.4]]), [0.1, -0.2], 3.0)
+    >>> round(d.rho, 6), round(float(half_life(d.rho)), 6)
+    (0.793701, 3.0)
+    """
+    tau = _check_tau(tau)
+    if not net.is_numeric:
+        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    h = require_in_range(net.activation, h_star, open_interval=True)
+    if h.shape != (net.n,):
+        raise ShapeError(f"`h_star` must have {net.n} entries; got shape {h.shape}.")
+    W_h, W_x, _ = net.numeric_weights()
+    drive = np.zeros(net.n) if x is None else W_x @ np.atleast_1d(np.asarray(x, dtype=float))
+    z = np.array([float(activation_inverse(net.activation, sp.Float(v))) for v in h])
+    D = np.diag(net.activation.numpy_prime(z))
+    rho0 = spectral_radius(D @ W_h)
+    if rho0 == 0:
+        raise DomainError("rho(D W_h) = 0 at `h_star`: scaling W_h cannot produce a positive decay rate.")
+    rho = float(_rho_for(tau))
+    s = rho / rho0
+    from .model import RNN
+
+    model = RNN(s * W_h, net.W_x, z - s * W_h @ h - drive, net.activation)
+    return HalfLifeDesign(model, s, rho, steps_to_half(s * D @ W_h))
