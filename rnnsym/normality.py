@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .stability import spectral_norm, spectral_radius  # one implementation, re-exported
 from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from .model import as_matrix
 
@@ -96,24 +97,6 @@ def is_normal(W: Any, *, tol: float = 1e-10) -> bool | None:
         return bool(np.linalg.norm(defect) <= tol * max(np.linalg.norm(arr) ** 2, 1e-300))
     defect = sp.simplify(normality_defect(mat))
     return defect.is_zero_matrix
-
-
-def spectral_norm(W: Any) -> float:
-    """``||W||_2``, the largest singular value.
-
-    >>> spectral_norm([[0.5, 2.0], [0.0, 0.5]]) > 2.1
-    True
-    """
-    return float(np.linalg.norm(_float_array(W), 2))
-
-
-def spectral_radius(W: Any) -> float:
-    """``rho(W)``, the largest eigenvalue modulus.
-
-    >>> spectral_radius([[0.5, 2.0], [0.0, 0.5]])
-    0.5
-    """
-    return float(np.max(np.abs(np.linalg.eigvals(_float_array(W)))))
 
 
 @dataclass(frozen=True)

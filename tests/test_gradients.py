@@ -21,7 +21,9 @@ from rnnsym.normality import (LAM, K, S, is_normal, jordan_peak_lag, jordan_powe
                               jordan_power_norm, jordan_transient_peak, normality_defect,
                               spectral_norm, spectral_radius, transient_growth)
 
-SMOOTH = st.sampled_from(["tanh", "sigmoid", "softsign", "identity"])
+# Twice differentiable: central differences lose their O(eps^2) accuracy where phi'' jumps
+# (softsign at 0), so softsign is left to the kink-aware derivation verifiers.
+SMOOTH = st.sampled_from(["tanh", "sigmoid", "identity"])
 
 
 def simulated_map_fd(net: rs.RNN, h: np.ndarray, xs: np.ndarray, eps: float = 1e-6) -> np.ndarray:
