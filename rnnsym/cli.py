@@ -5,6 +5,7 @@ Commands mirror the Python API::
     rnnsym list
     rnnsym derive NAME [--param k=v]... [--format text|latex|markdown|json]
     rnnsym verify [NAME...] [--examples N] [--seed S] [--format text|json]
+    rnnsym analyze WEIGHTS.npz [--activation tanh|relu] [--format text|json]
 
 Exit status: 0 on success, 1 when a verification fails, 2 on bad input
 (with a one-line message on stderr and no traceback).
@@ -99,6 +100,19 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analyze import analyze_rnn, format_analysis, load_weights
+
+    layers = load_weights(args.weights, activation=args.activation)
+    results = [(layer.name, analyze_rnn(layer.net, steps=args.steps, seed=args.seed))
+               for layer in layers]
+    if args.format == "json":
+        print(json.dumps([{"layer": name, **res} for name, res in results], indent=2))
+    else:
+        print("\n".join(format_analysis(name, res) for name, res in results))
+    return EXIT_OK
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnnsym",
@@ -129,6 +143,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_verify)
+
+    p = sub.add_parser("analyze", help="analyse a trained RNN from an .npz of its weights")
+    p.add_argument("weights", metavar="WEIGHTS.npz",
+                   help="numpy.savez of a PyTorch nn.RNN state_dict, or of W_h, W_x, b")
+    p.add_argument("--activation", default="tanh", help="the layer's nonlinearity (default tanh)")
+    p.add_argument("--steps", type=int, default=2000,
+                   help="trajectory length for the Lyapunov exponent (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the driving inputs (default 0)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=_cmd_analyze)
 
     for extra in _EXTRA_COMMANDS:
         extra(sub)

@@ -1,0 +1,217 @@
+"""Analyse a trained RNN from its weights (``.npz`` exported from PyTorch).
+
+:func:`load_weights` reads an ``.npz`` file without pickles and accepts
+either PyTorch ``nn.RNN`` state-dict names (``weight_hh_l0``,
+``weight_ih_l0``, ``bias_ih_l0``, ``bias_hh_l0``, one set per layer; the
+two biases add up to ``b``) or rnnsym's own names (``W_h``, ``W_x``,
+``b``).  :func:`analyze_rnn` answers a practitioner's questions for each
+layer: is it stable (spectral radius and norm, the contraction certificate
+``q = ||W_h||_2 L_phi``), where are its fixed points at zero input and are
+they stable, will gradients explode (the bound factor ``c ||W_h||_2``, the
+transient growth of a non-normal ``W_h`` and the top Lyapunov exponent
+along a trajectory), and how far can its inputs steer it (the
+controllability rank of the linearisation at the first stable fixed point).
+
+Examples
+--------
+>>> import numpy as np, tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "rnn.npz")
+>>> rng = np.random.default_rng(0)
+>>> np.savez(path, weight_hh_l0=0.3 * rng.standard_normal((3, 3)),
+...          weight_ih_l0=rng.standard_normal((3, 2)), bias_ih_l0=np.zeros(3),
+...          bias_hh_l0=np.zeros(3))
+>>> layers = load_weights(path)
+>>> [(l.name, l.net.n, l.net.m) for l in layers]
+[('layer 0', 3, 2)]
+>>> report = analyze_rnn(layers[0].net)
+>>> report["fixed_points"]["complete"], report["contraction"]["certified"]
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .activations import get_activation
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError
+from .model import RNN
+
+__all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis"]
+
+_TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)$")
+_MAX_FILE_BYTES = 512 * 2**20
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One recurrent layer read from a weights file."""
+
+    name: str
+    net: RNN
+
+
+def _array(data: Any, key: str, path: Path) -> np.ndarray:
+    arr = np.asarray(data[key])
+    if arr.dtype.kind not in "fiu":
+        raise InvalidArgumentError(
+            f"`{path.name}` entry `{key}` must hold real numbers; got dtype {arr.dtype}."
+        )
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteError(f"`{path.name}` entry `{key}` holds NaN or infinite values.")
+    return arr
+
+
+def load_weights(path: "str | Path", activation: str = "tanh") -> list[Layer]:
+    """Read the recurrent layers stored in an ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.npz`` file (``numpy.savez`` of a PyTorch ``state_dict``, or of
+        ``W_h``, ``W_x``, ``b``).  Pickled objects are refused.
+    activation : str
+        The layer's nonlinearity (PyTorch ``nn.RNN`` uses ``"tanh"`` or
+        ``"relu"``; it is not stored among the weights).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgumentError(f"`WEIGHTS` {str(path)!r} is not a file; expected an .npz file.")
+    if path.stat().st_size > _MAX_FILE_BYTES:
+        raise InvalidArgumentError(
+            f"`WEIGHTS` {path.name!r} is {path.stat().st_size} bytes; the limit is {_MAX_FILE_BYTES}."
+        )
+    act = get_activation(activation)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise InvalidArgumentError(
+            f"`WEIGHTS` {path.name!r} is not a readable .npz file without pickles ({type(exc).__name__})."
+        ) from None
+    with data:
+        keys = list(data.keys())
+        try:
+            if {"W_h"} <= set(keys):
+                W_h = _array(data, "W_h", path)
+                W_x = _array(data, "W_x", path) if "W_x" in keys else None
+                b = _array(data, "b", path) if "b" in keys else None
+                return [Layer("layer 0", RNN(W_h, W_x, b, act))]
+            layers: dict[int, dict[str, np.ndarray]] = {}
+            for key in keys:
+                match = _TORCH_KEY.match(key)
+                if match:
+                    layers.setdefault(int(match.group(2)), {})[match.group(1)] = _array(data, key, path)
+        except ValueError as exc:
+            if isinstance(exc, (ShapeError, NonFiniteError, InvalidArgumentError)):
+                raise
+            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} could not be read: {exc}") from None
+    if not layers:
+        shown = ", ".join(keys[:8]) or "none"
+        raise InvalidArgumentError(
+            f"`WEIGHTS` {path.name!r} has no recurrent weights (keys: {shown}); expected PyTorch "
+            "nn.RNN names such as weight_hh_l0, or W_h, W_x, b."
+        )
+    out = []
+    for index in sorted(layers):
+        parts = layers[index]
+        if "weight_hh" not in parts:
+            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} has no weight_hh_l{index}.")
+        W_h = parts["weight_hh"]
+        n = W_h.shape[0] if W_h.ndim == 2 else 0
+        b = parts.get("bias_ih", np.zeros(n)) + parts.get("bias_hh", np.zeros(n))
+        out.append(Layer(f"layer {index}", RNN(W_h, parts.get("weight_ih"), b, act)))
+    return out
+
+
+def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Stability, fixed points, gradients and reach of one numeric RNN.
+
+    Returns a JSON-ready dict.  ``steps`` sets the trajectory length for
+    the Lyapunov exponent (driven by standard-normal inputs from ``seed``).
+    """
+    from .fixed_points import find_fixed_points
+    from .gradients import bound_factor, lyapunov_spectrum
+    from .normality import is_normal, transient_growth
+    from .stability import contraction_factor, half_life, spectral_norm, spectral_radius
+
+    W_h, W_x, _ = net.numeric_weights()
+    rho = spectral_radius(W_h)
+    norm = spectral_norm(W_h)
+    q = float(contraction_factor(W_h, net.activation))
+    zero = np.zeros(net.m)
+    points = find_fixed_points(net, zero)
+    fixed = []
+    for p in points:
+        entry = {"h": p.h.tolist(), "stability": p.stability.kind,
+                 "spectral_radius": float(p.stability.spectral_radius)}
+        if 0 < p.stability.spectral_radius < 1:
+            entry["half_life"] = float(half_life(float(p.stability.spectral_radius)))
+        fixed.append(entry)
+    growth = transient_growth(W_h, k_max=200)
+    rng = np.random.default_rng(seed)
+    xs = rng.standard_normal((steps, net.m))
+    lyap = lyapunov_spectrum(net, xs, discard=min(100, steps // 10))
+    reach: dict[str, Any] = {}
+    stable = [p for p in points if p.stability.kind == "stable"]
+    if stable:
+        D = np.diag(net.activation.numpy_prime(W_h @ stable[0].h + net.numeric_weights()[2]))
+        A, B = D @ W_h, D @ W_x
+        blocks = [B]
+        for _ in range(net.n - 1):
+            blocks.append(A @ blocks[-1])
+        sv = np.linalg.svd(np.hstack(blocks), compute_uv=False)
+        tol = max(A.shape) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)
+        reach = {"at_fixed_point": stable[0].h.tolist(), "rank": int(np.sum(sv > tol)),
+                 "n": net.n, "smallest_singular_value": float(sv[-1]) if sv.size else 0.0,
+                 "tolerance": float(tol)}
+    c = float(net.activation.lipschitz)
+    return {
+        "n": net.n, "m": net.m, "activation": net.activation.name,
+        "spectral_radius": rho, "spectral_norm": norm,
+        "normal": bool(is_normal(W_h)),
+        "contraction": {"q": q, "certified": q < 1,
+                        "meaning": "unique fixed point attracting every trajectory at rate q^t"
+                        if q < 1 else "no global contraction certificate (q >= 1)"},
+        "fixed_points": {"input": "zero", "complete": points.complete,
+                         "certificate": points.certificate, "reason": points.reason,
+                         "points": fixed},
+        "gradients": {"bound_factor": float(bound_factor(net)), "c": c,
+                      "vanishing_certified": float(bound_factor(net)) < 1,
+                      "transient_peak": float(growth.peak), "transient_peak_k": int(growth.k_peak),
+                      "top_lyapunov_exponent": float(lyap[0]),
+                      "lyapunov_spectrum": [float(v) for v in lyap]},
+        "controllability": reach,
+    }
+
+
+def format_analysis(name: str, report: dict[str, Any]) -> str:
+    """A plain-text summary of :func:`analyze_rnn`'s result."""
+    g, c, fp = report["gradients"], report["contraction"], report["fixed_points"]
+    lines = [
+        f"{name}: n={report['n']}, m={report['m']}, activation={report['activation']}",
+        f"  spectral radius {report['spectral_radius']:.6g}, spectral norm "
+        f"{report['spectral_norm']:.6g}, W_h {'normal' if report['normal'] else 'non-normal'}",
+        f"  contraction q = {c['q']:.6g}: {c['meaning']}",
+        f"  fixed points at zero input: {len(fp['points'])}"
+        + (f" (complete: {fp['certificate']})" if fp["complete"] else f" (may be incomplete: {fp['reason']})"),
+    ]
+    for p in fp["points"]:
+        extra = f", half-life {p['half_life']:.4g} steps" if "half_life" in p else ""
+        lines.append(f"    h* = {np.round(p['h'], 6).tolist()}: {p['stability']} "
+                     f"(rho = {p['spectral_radius']:.6g}{extra})")
+    lines.append(f"  gradients: c||W_h||_2 = {g['bound_factor']:.6g}"
+                 + (" < 1 certifies vanishing gradients" if g["vanishing_certified"]
+                    else " >= 1: explosion possible, not certain")
+                 + f"; top Lyapunov exponent {g['top_lyapunov_exponent']:.6g} per step;"
+                 f" max_k ||W_h^k||_2 = {g['transient_peak']:.6g} at k = {g['transient_peak_k']}")
+    r = report["controllability"]
+    if r:
+        lines.append(f"  inputs reach a {r['rank']}-dimensional subspace of the n={r['n']} state space "
+                     f"near h* (smallest singular value {r['smallest_singular_value']:.3g})")
+    return "\n".join(lines)
