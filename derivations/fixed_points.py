@@ -107,7 +107,26 @@ def derive(scale: int = 1, model: Any = None) -> Derivation:
         name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=b_c,
         result_label=B_C, assumptions=[w > 1], symbols=SYMBOLS, kernel_args=[w],
         verifier=verify, context={"model": net, "scale": scale, "dhdb": dhdb},
+        numeric_form=_accurate_near_cusp,
     )
+
+
+def _accurate_near_cusp(b_c: sp.Expr) -> sp.Expr:
+    """An equal form of ``b_c(w)`` that keeps its digits as ``w -> 1``.
+
+    With ``s = sqrt(1 - 1/w)`` both terms of ``b_c`` vanish like ``s`` and
+    their difference like ``s^3``: evaluated directly it loses every digit
+    near the cusp.  Below ``w = 4/3`` (``s < 1/2``) use the Taylor series in
+    ``s`` that SymPy derives from ``b_c`` itself (all terms positive, no
+    cancellation; truncated where the next term is below 1e-19 relative),
+    in Horner form in ``s^2 = (w - 1)/w``.
+    """
+    s, t = sp.symbols("s t", positive=True)
+    in_s = sp.simplify(b_c.subs(w, 1 / (1 - s**2)))
+    series = sp.expand(sp.series(in_s, s, 0, 64).removeO() / s**3).subs(s, sp.sqrt(t))
+    s2 = (w - 1) / w
+    return sp.Piecewise((s2 ** sp.Rational(3, 2) * sp.horner(series).subs(t, s2), w < sp.Rational(4, 3)),
+                        (b_c, True))
 
 
 def _real_solutions(eq: sp.Equality, symbol: sp.Symbol) -> list[sp.Expr]:

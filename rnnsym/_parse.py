@@ -1,24 +1,28 @@
 """Safe parsing of user strings into SymPy expressions.
 
-Nothing here calls ``eval``, ``sympify`` or ``parse_expr`` on user text.  The
+Nothing here calls ``eval``, ``sympify`` or ``parse_expr`` on user text: the
 text is parsed with ``ast.parse(text, mode="eval")``, every node is checked
-against a whitelist and the SymPy expression is built from the checked tree.
-Size limits are checked before anything expensive is built:
+against a whitelist, and the SymPy expression is built from the checked tree.
+Limits, checked before SymPy is asked to build anything expensive:
 
-* at most :data:`MAX_LENGTH` characters, printable ASCII plus space, tab,
-  CR and LF; any other character (non-ASCII look-alikes such as ``ａ`` or
-  ``𝑎``, which Python would NFKC-normalise to ``a``, NUL bytes and other
-  control characters) raises :class:`~rnnsym.errors.UnsafeExpressionError`;
-* at most :data:`MAX_DEPTH` levels of nesting and :data:`MAX_NODES` nodes;
-* integer literals of at most :data:`MAX_LITERAL_DIGITS` digits;
-* powers of numbers whose result would exceed about ``10**MAX_LOG10``, or
-  numeric exponents above :data:`MAX_EXPONENT`; exp, sinh, cosh, sin, cos and
-  tan of numbers above about 2300 (``MAX_LOG10 * ln 10``) in absolute value;
-* a budget of :data:`MAX_RADICAL_DIGITS` digits for numbers under roots and
-  inside function calls (SymPy factors and merges radicals eagerly).
+* at most :data:`MAX_LENGTH` characters of printable ASCII, space, tab, CR or
+  LF.  Anything else raises :class:`~rnnsym.errors.UnsafeExpressionError`:
+  NUL and other control characters, and all non-ASCII text, including
+  look-alikes such as ``ａ`` or ``𝑎`` that Python would NFKC-normalise to ``a``;
+* at most :data:`MAX_DEPTH` levels of nesting, :data:`MAX_NODES` nodes and
+  :data:`MAX_CALL_DEPTH` nested calls (SymPy's work on numeric arguments grows
+  steeply with nesting); integer literals of :data:`MAX_LITERAL_DIGITS` digits;
+* numbers of at most about ``10**MAX_LOG10`` (powers are estimated with
+  logarithms first); numeric exponents of at most :data:`MAX_EXPONENT`;
+  ``exp``, ``sinh`` and ``cosh`` of numbers below about 2300;
+* roots of numbers of an order dividing :data:`ROOT_ORDERS`, with at most
+  :data:`MAX_RADICAL_DIGITS` digits under roots in all (SymPy factors and
+  merges radicals eagerly; its work grows fast with order and size).
 
-Malformed text (syntax errors, empty text, non-str input, results that are
-infinite or NaN such as ``1/0``) raises :class:`~rnnsym.errors.ParseError`.
+Numeric parts must be real: a power or call whose numeric value is complex
+(``sqrt(-1)``, ``log(-2)``), infinite or undefined (``1/0``) raises
+:class:`~rnnsym.errors.ParseError`, as do syntax errors, empty text and
+non-str input.  Every message is one line naming the argument.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Mapping, NoReturn
 
@@ -41,14 +46,16 @@ MAX_NODES = 500
 MAX_LITERAL_DIGITS = 300
 MAX_LOG10 = 1000
 MAX_EXPONENT = 10**4
-MAX_RADICAL_DIGITS = 400
+MAX_CALL_DEPTH = 8
+ROOT_ORDERS = 12
+MAX_RADICAL_DIGITS = 60
 
 _FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin,
     "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh, "atanh": sympy.atanh,
     "sinh": sympy.sinh, "cosh": sympy.cosh, "Abs": sympy.Abs, "abs": sympy.Abs,
 }
-_GROWING = frozenset({"exp", "sinh", "cosh", "sin", "cos", "tan"})  # big for complex args
+_MAX_GROWING_ARG = MAX_LOG10 / math.log10(math.e)  # exp(x) < 10**MAX_LOG10
 _CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "E": sympy.E}
 _ALLOWED_CHARS = frozenset(map(chr, range(32, 127))) | {"\t", "\n", "\r"}
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?")
@@ -57,16 +64,16 @@ _BINOPS: dict[type, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     ast.Sub: lambda a, b: sympy.Add(a, sympy.Mul(-1, b)),
     ast.Mult: lambda a, b: sympy.Mul(a, b),
     ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, -1)),
+    ast.Pow: lambda a, b: sympy.Pow(a, b),
 }
-_OP_TEXT = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
-            ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
-            ast.Not: "not", ast.Invert: "~"}
-_NODE_TEXT = {ast.Attribute: "attribute access with '.'", ast.Lambda: "lambda",
-              ast.IfExp: "conditional expressions", ast.Compare: "comparisons",
-              ast.BoolOp: "'and'/'or'", ast.NamedExpr: "':=' assignments",
-              ast.JoinedStr: "f-strings", ast.Starred: "'*' unpacking",
-              ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets"}
+_OP_TEXT = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+            ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}
+_NODE_TEXT = {ast.Attribute: "attribute access with '.'", ast.Lambda: "lambda", ast.List: "lists",
+              ast.IfExp: "conditional expressions", ast.Compare: "comparisons", ast.Set: "sets",
+              ast.BoolOp: "'and'/'or'", ast.NamedExpr: "':=' assignments", ast.Dict: "dicts",
+              ast.JoinedStr: "f-strings", ast.Starred: "'*' unpacking", ast.Tuple: "tuples"}
 _SKIP = (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+_NOT_FINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 _LOG10_2 = math.log10(2)
 
 
@@ -81,24 +88,17 @@ def _one_line(message: str) -> str:
 
 
 def _log10_abs(x: sympy.Expr) -> float | None:
-    """Estimate ``log10(|x|)`` of a nonzero number, or None if unknown."""
+    """Estimate ``log10(|x|)`` of a nonzero real number, or None if unknown."""
     if x.is_Rational:
-        return None if x.p == 0 else math.log10(abs(x.p)) - math.log10(x.q)
-    try:
-        re_part, im_part = x.evalf(15).as_real_imag()
-        logs = []
-        for part in (re_part, im_part):
-            if isinstance(part, sympy.Float) and part._mpf_[1]:  # mantissa, exponent
-                logs.append((part._mpf_[2] + math.log2(part._mpf_[1])) * _LOG10_2)
-            elif not part.is_zero:
-                return None
-        return max(logs) + (_LOG10_2 / 2 if len(logs) == 2 else 0.0) if logs else None
-    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        return None if x.p == 0 else math.log10(abs(int(x.p))) - math.log10(int(x.q))
+    value = x.evalf(15)
+    if not isinstance(value, sympy.Float) or not value._mpf_[1]:  # (sign, man, exp, bc)
         return None
+    return float((value._mpf_[2] + math.log2(value._mpf_[1])) * _LOG10_2)
 
 
 def _digits(x: sympy.Rational) -> float:
-    return (abs(x.p).bit_length() + x.q.bit_length()) * _LOG10_2
+    return (abs(int(x.p)).bit_length() + int(x.q).bit_length()) * _LOG10_2
 
 
 class _Builder:
@@ -109,19 +109,17 @@ class _Builder:
         self.text, self.names, self.argument = text, names, argument
         self.functions = functions
         self.radical_digits = 0.0
+        self.call_depth = 0
 
-    def expected(self) -> str:
+    def fail(self, problem: str, error: type[RnnsymError] = UnsafeExpressionError) -> NoReturn:
         keys = sorted(self.names)
         listed = ", ".join(k if k.isprintable() else repr(k) for k in keys[:10])
         listed += ", ..." if len(keys) > 10 else ""
         calls = ", one-argument functions like sqrt(x)" if self.functions else ""
         named = f" and the names {listed}" if keys else " (no names are defined)"
-        return f"use numbers, + - * / **, pi, E{calls}{named}"
-
-    def fail(self, problem: str, error: type[RnnsymError] = UnsafeExpressionError) -> NoReturn:
         verdict = "is not allowed" if error is UnsafeExpressionError else "is not valid"
         raise error(_one_line(f"`{self.argument}` value {_echo(self.text)} {verdict}: "
-                              f"{problem}; {self.expected()}."))
+                              f"{problem}; use numbers, + - * / **, pi, E{calls}{named}."))
 
     def segment(self, node: ast.AST) -> str:
         return _echo(ast.get_source_segment(self.text, node) or "", 30)
@@ -135,13 +133,13 @@ class _Builder:
             return self.subscript(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
             operand = self.build(node.operand)
-            return operand if isinstance(node.op, ast.UAdd) else self.sized(sympy.Mul(-1, operand))
-        if isinstance(node, ast.BinOp) and (type(node.op) in _BINOPS or isinstance(node.op, ast.Pow)):
+            return operand if isinstance(node.op, ast.UAdd) else self.finish(-operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Pow):
                 self.check_power(left, right, node)
-                return self.sized(sympy.Pow(left, right))
-            return self.sized(_BINOPS[type(node.op)](left, right))
+                return self.finish(sympy.Pow(left, right), node)
+            return self.finish(_BINOPS[type(node.op)](left, right))
         if isinstance(node, ast.Call):
             return self.call(node)
         op = getattr(node, "op", None)
@@ -154,13 +152,13 @@ class _Builder:
     def constant(self, node: ast.Constant) -> sympy.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            kinds: dict[type, str] = {str: "strings", bytes: "bytes"}
-            kind = kinds.get(type(value), repr(value))
+            kind = {"str": "strings", "bytes": "bytes"}.get(type(value).__name__, repr(value))
             self.fail(f"{kind} cannot be used, only real numbers")
         if isinstance(value, int):
             if value.bit_length() > 4 * MAX_LITERAL_DIGITS or len(str(value)) > MAX_LITERAL_DIGITS:
                 self.fail(f"integer literals are limited to {MAX_LITERAL_DIGITS} digits")
             return sympy.Integer(value)
+        # exact value of the decimal text, so 0.1 is 1/10 and not a binary float
         source = (ast.get_source_segment(self.text, node) or repr(value)).replace("_", "")
         try:
             sign, digit_tuple, exponent = Decimal(source).as_tuple()
@@ -202,30 +200,37 @@ class _Builder:
             self.fail(f"calls ({self.segment(node)}) are limited to {', '.join(_FUNCTIONS)}")
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             self.fail(f"{name}() takes exactly one positional argument")
+        self.call_depth += 1
+        if self.call_depth > MAX_CALL_DEPTH:
+            self.fail(f"function calls may be nested at most {MAX_CALL_DEPTH} deep")
         arg = self.build(node.args[0])
+        self.call_depth -= 1
         if name == "sqrt":
             self.check_power(arg, sympy.S.Half, node)
-        else:
-            self.spend(arg, 2 if name in ("Abs", "abs") else 1)
-        if name in _GROWING and arg.is_number:
+        elif name == "exp":
+            self.check_exp(arg, node)
+        if name in ("exp", "sinh", "cosh") and arg.is_number and not arg.is_zero:
             size = _log10_abs(arg)
-            if size is None and not arg.is_zero:
-                self.fail(f"the size of {name}() of {self.segment(node.args[0])} cannot be bounded")
-            if size is not None and size > math.log10(MAX_LOG10 / math.log10(math.e)):
-                self.fail(f"{name}() of {self.segment(node.args[0])} is limited to arguments "
-                          f"below {MAX_LOG10 / math.log10(math.e):.0f} in absolute value")
-        return self.sized(_FUNCTIONS[name](arg))
+            if size is None or size > math.log10(_MAX_GROWING_ARG):
+                self.fail(f"{name}() is limited to numbers below {_MAX_GROWING_ARG:.0f} "
+                          f"in absolute value, not {self.segment(node.args[0])}")
+        return self.finish(_FUNCTIONS[name](arg), node)
 
-    def spend(self, expr: sympy.Expr, weight: int = 1) -> None:
-        """Charge the digits of ``expr``'s rationals to the radical budget."""
-        self.radical_digits += weight * sum(_digits(r) for r in expr.atoms(sympy.Rational))
-        if self.radical_digits > MAX_RADICAL_DIGITS:
-            self.fail(f"roots and function calls may use at most {MAX_RADICAL_DIGITS} digits")
+    def check_exp(self, arg: sympy.Expr, node: ast.AST) -> None:
+        """SymPy rewrites ``exp(c*log(x))`` as ``x**c``: check that power."""
+        for term in sympy.Add.make_args(arg):
+            coeff, rest = term.as_coeff_Mul()
+            if term.is_number and any(isinstance(f, sympy.log) or (f.is_Add and f.has(sympy.log))
+                                      for f in sympy.Mul.make_args(rest)):
+                if not isinstance(rest, sympy.log):
+                    self.fail(f"exponentials of logarithms ({self.segment(node)}) are limited "
+                              "to the form exp(c*log(x)) with a rational c")
+                self.check_power(rest.args[0], coeff, node)
 
     def check_power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> None:
-        """Refuse ``base**exponent`` when the result would be huge."""
-        if not exponent.is_Integer:
-            self.spend(base)
+        """Refuse ``base**exponent`` when SymPy would build huge numbers or radicals."""
+        if exponent.is_number and (base == sympy.E or isinstance(base, sympy.exp)):
+            self.check_exp((sympy.S.One if base == sympy.E else base.args[0]) * exponent, node)
         if not exponent.is_number or exponent.is_zero:
             return
         factors = [base] if base.is_number else [f for f in sympy.Mul.make_args(base) if f.is_number]
@@ -237,44 +242,42 @@ class _Builder:
                 self.fail(f"the exponent in {self.segment(node)} is larger than {MAX_EXPONENT}")
             if log_base is None:
                 self.fail(f"the size of the power {self.segment(node)} cannot be bounded")
-            size = abs(log_base)
-            if factor.is_Rational:
-                size = max(size, math.log10(max(abs(factor.p), factor.q)))
-            if size * 10.0**log_exp > MAX_LOG10:
+            rationals = factor.atoms(sympy.Rational)
+            size = max([abs(log_base)] + [math.log10(max(abs(r.p), r.q)) for r in rationals])
+            reach = 10.0**log_exp
+            if exponent.is_Rational and not exponent.is_Integer:
+                # SymPy factors rational radicands; its work grows with the root order
+                order = int(exponent.q) * math.lcm(*(int(p.exp.q) for p in factor.atoms(sympy.Pow)
+                                                     if p.exp.is_Rational))
+                if ROOT_ORDERS % order:
+                    self.fail(f"roots of numbers ({self.segment(node)}) are limited to "
+                              f"orders dividing {ROOT_ORDERS}")
+                reach += order
+                self.radical_digits += sum(_digits(r) for r in rationals)
+                if self.radical_digits > MAX_RADICAL_DIGITS:
+                    self.fail(f"numbers under roots may have {MAX_RADICAL_DIGITS} digits in all")
+            if size * reach > MAX_LOG10:
                 self.fail(f"the power {self.segment(node)} would have about "
-                          f"{size * 10.0**log_exp:.3g} digits, more than {MAX_LOG10}")
+                          f"{size * reach:.3g} digits, more than {MAX_LOG10}")
 
-    def sized(self, expr: sympy.Expr) -> sympy.Expr:
-        """Refuse results holding a rational with more than ~MAX_LOG10 digits."""
+    def finish(self, expr: sympy.Expr, node: ast.AST | None = None) -> sympy.Expr:
+        """Refuse huge rationals, and non-real values made by a power or call."""
         for term in sympy.Add.make_args(expr):
             for factor in sympy.Mul.make_args(term):
                 if factor.is_Rational and _digits(factor) > MAX_LOG10 + 20:
                     self.fail(f"intermediate numbers are limited to about {MAX_LOG10} digits")
+        if node is not None and expr.is_number and not expr.is_Rational:
+            value = expr.evalf(15)
+            if value.has(*_NOT_FINITE):
+                self.fail(f"{self.segment(node)} is infinite or undefined", ParseError)
+            if value.has(sympy.I) or not value.is_Number:
+                self.fail(f"{self.segment(node)} is not a real number", ParseError)
         return expr
-
-
-def _check_text(text: object, argument: str) -> str:
-    """Apply the checks on raw text that come before ``ast.parse``."""
-    if not isinstance(text, str):
-        raise ParseError(_one_line(f"`{argument}` expects a string; got {_echo(text)}."))
-    if len(text) > MAX_LENGTH:
-        raise UnsafeExpressionError(_one_line(
-            f"`{argument}` value {_echo(text)} is not allowed: it has {len(text)} characters, "
-            f"more than {MAX_LENGTH}; use a shorter expression."))
-    bad = next((c for c in text if c not in _ALLOWED_CHARS), None)
-    if bad is not None:
-        raise UnsafeExpressionError(_one_line(
-            f"`{argument}` value {_echo(text)} is not allowed: it contains the character "
-            f"{bad!r}; use plain ASCII letters, digits, spaces and + - * / ** ( ) [ ] , ."))
-    if not text.strip():
-        raise ParseError(_one_line(f"`{argument}` value {_echo(text)} is empty; expected "
-                                   "an expression such as 3/5 or 2*pi."))
-    return text
 
 
 def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, *,
                      argument: str = "expression", functions: bool = True) -> sympy.Expr:
-    """Parse arithmetic ``text`` into a SymPy expression without evaluating it.
+    """Parse arithmetic ``text`` into a SymPy expression without evaluating code.
 
     Parameters
     ----------
@@ -283,9 +286,10 @@ def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, 
         ``+ - * / **``, parentheses, ``pi``, ``E``, the keys of ``names``
         (``W_h[0,1]`` may be written with spaces after commas) and, if
         ``functions``, one-argument calls of sqrt, exp, log, sin, cos, tan,
-        tanh, atanh, sinh, cosh, Abs (or abs).
+        tanh, atanh, sinh, cosh, Abs (or abs).  See the module docstring for
+        the limits.
     names : mapping of str to sympy.Basic, optional
-        The names the text may use.  They take precedence over ``pi``/``E``.
+        The names the text may use; they take precedence over ``pi`` and ``E``.
     argument : str
         How the value is named in error messages, e.g. ``"--param a"``.
     functions : bool
@@ -299,10 +303,10 @@ def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, 
     ------
     UnsafeExpressionError
         Anything beyond plain arithmetic on known names, non-ASCII or control
-        characters (including NUL), or input over the size limits.
+        characters (NUL included), or input over the limits.
     ParseError
-        Non-str input, empty text, Python syntax errors, or a result that is
-        infinite or NaN (``1/0``).
+        Non-str input, empty text, Python syntax errors, or a power or call
+        whose value is complex, infinite or undefined (``sqrt(-1)``, ``1/0``).
 
     Examples
     --------
@@ -319,17 +323,26 @@ def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, 
     ...
     rnnsym.errors.UnsafeExpressionError: `expression` value "__import__('os')" is not allowed: ...
     """
-    names = {} if names is None else names
-    _check_text(text, argument)
-    builder = _Builder(text, names, argument, functions)
+    if not isinstance(text, str):
+        raise ParseError(_one_line(f"`{argument}` expects a string; got {_echo(text)}."))
+    builder = _Builder(text, {} if names is None else names, argument, functions)
+    if len(text) > MAX_LENGTH:
+        builder.fail(f"it has {len(text)} characters, more than {MAX_LENGTH}")
+    bad = next((c for c in text if c not in _ALLOWED_CHARS), None)
+    if bad is not None:
+        builder.fail(f"it contains the character {bad!r}, and only printable ASCII is read")
+    if not text.strip():
+        builder.fail("it is empty", ParseError)
     depth = max_depth = 0
-    for char in text:  # bracket depth before ast.parse, which recurses on it
+    for char in text:  # bracket depth first: ast.parse recurses on it
         depth += (char in "([{") - (char in ")]}")
         max_depth = max(max_depth, depth)
     if max_depth > MAX_DEPTH:
         builder.fail(f"brackets are nested {max_depth} deep, more than {MAX_DEPTH}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. SyntaxWarning "invalid decimal literal"
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except (RecursionError, MemoryError):
         builder.fail("it is too deeply nested")
     except (SyntaxError, ValueError) as exc:
@@ -352,7 +365,7 @@ def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, 
         builder.fail(f"it could not be evaluated ({type(exc).__name__})", ParseError)
     if not isinstance(result, sympy.Expr):
         builder.fail("it is not a scalar expression", ParseError)
-    if result.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+    if result.has(*_NOT_FINITE):
         builder.fail("it is infinite or undefined (division by zero?)", ParseError)
     return result
 
@@ -390,7 +403,7 @@ def parse_function_of(text: str, variable: str = "z", *,
     """Parse a one-variable expression such as a user-defined activation.
 
     The variable becomes ``sympy.Symbol(variable, real=True)`` and the result
-    must depend on it.
+    must depend on it; other names are unknown.
 
     Examples
     --------

@@ -34,6 +34,8 @@ from .latex import escape_text, latex, standalone_document
 
 __all__ = ["Step", "Derivation"]
 
+_NUMERIC_FORMS: dict[tuple[Any, Any], Any] = {}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -113,8 +115,16 @@ class Derivation:
     def kernel(self) -> Kernel:
         """The result compiled over :attr:`kernel_args` (cached by the compiler)."""
         args = [a for a in self.kernel_args if not _is_fixed(a, self.parameters)]
-        expr = self.result if self.numeric_form is None else self.numeric_form(self.result)
-        return compile_kernel(expr, args, assumptions=self.assumptions_for_kernel())
+        return compile_kernel(self._numeric_result(), args, assumptions=self.assumptions_for_kernel())
+
+    def _numeric_result(self) -> Any:
+        """The result in the form the kernel evaluates (see ``numeric_form``)."""
+        if self.numeric_form is None:
+            return self.result
+        key = (self.numeric_form, self.result)
+        if key not in _NUMERIC_FORMS:  # rewriting can be costly (series, simplify)
+            _NUMERIC_FORMS[key] = self.numeric_form(self.result)
+        return _NUMERIC_FORMS[key]
 
     def assumptions_for_kernel(self) -> tuple:
         """The assumptions a kernel can check: those on its own arguments."""
@@ -162,17 +172,24 @@ class Derivation:
                     f"{bad} violates the assumption {a} of derivation `{self.name}`."
                 )
             assumptions.append(new)
+        numeric_form = self.numeric_form
+        if numeric_form is not None:  # rewrite first, then substitute: the rewrite knows the form
+            numeric_form = _FixedForm(_subs(self._numeric_result(), mapping))
         return replace(
             self,
             steps=[s.subs(mapping) for s in self.steps],
             result=_subs(self.result, mapping),
             assumptions=[a for a in assumptions if a != sp.true],
             parameters={**self.parameters, **mapping},
+            numeric_form=numeric_form,
         )
 
     def with_result(self, result: Any) -> "Derivation":
-        """A copy with another result (used to show that verification can fail)."""
-        return replace(self, result=result)
+        """A copy with another result (used to show that verification can fail).
+
+        The kernel then compiles ``result`` exactly as given.
+        """
+        return replace(self, result=result, numeric_form=None)
 
     def verify(self, max_examples: int = 100, seed: int | None = 0) -> Any:
         """Compare the result with numeric simulation; returns a VerificationReport."""
@@ -250,6 +267,16 @@ class Derivation:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.as_dict(), **kwargs)
+
+
+class _FixedForm:
+    """A numeric form already rewritten (and substituted): returned as is."""
+
+    def __init__(self, expr: Any) -> None:
+        self.expr = expr
+
+    def __call__(self, result: Any) -> Any:
+        return self.expr
 
 
 def _is_fixed(arg: Any, parameters: Mapping[sp.Symbol, Any]) -> bool:

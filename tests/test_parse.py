@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnsym._parse import (
+    MAX_CALL_DEPTH,
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_LITERAL_DIGITS,
@@ -23,7 +25,9 @@ from rnnsym.errors import InvalidArgumentError, ParseError, UnsafeExpressionErro
 
 a, omega, w = sympy.symbols("a omega w")
 NAMES: dict[str, sympy.Basic] = {"a": a, "omega": omega, "W_h[0,1]": w}
-PAYLOAD = "__import__('os').system('touch SENTINEL')"
+# Payloads touch a relative path; tests run them with the working directory set to an
+# empty sandbox and fail if anything appears there (Hypothesis may mutate the name).
+PAYLOAD = "__import__('os').system('touch pwned')"
 
 GOOD = [
     ("3/5", sympy.Rational(3, 5)),
@@ -48,6 +52,9 @@ GOOD = [
     ("9**9", sympy.Integer(9) ** 9),
     ("a**(10**100)", a ** (sympy.Integer(10) ** 100)),
     ("1**(10**100) + (-1)**(10**100) + 0**(10**100)", sympy.Integer(2)),
+    ("2**0.25 * 12**(5/12) * 12**(7/12)", 12 * sympy.root(2, 4)),
+    ("exp(log(12)/3)", sympy.cbrt(12)),
+    ("exp(2000) / exp(1999)", sympy.E),
 ]
 
 HOSTILE = [
@@ -121,23 +128,48 @@ HOSTILE = [
     "(y:=1)",
     "[x for x in a]",
     "__import__",
+    # SymPy factors rational radicands; these took minutes or hung before the limits
+    "(10/999999999)**(10/999999999)",
+    "(1/2)**(1/999999999)",
+    "(sqrt(2)/2)**(1/999999)",
+    "12**(1/3)*12**(1/4)*12**(1/5)",
+    "((12**(11/12))**(11/12))**(11/12)",
+    "exp(log(12)*999999998/999999999)",
+    "E**(log(12)*5/7)",
+    "exp(2)**(log(12)/14)",
+    "exp(a + log(12)*(7/11))",
+    "*".join(f"sqrt({10**10 + 2 * k + 1})" for k in range(36)),
+    "2**0.2",
 ]
 
-MALFORMED = ["", "   ", "1 +", "(", "a b", "1\n+2", "sqrt(", "=1", "1/0", "log(0)", "atanh(1)"]
+MALFORMED = ["", "   ", "1 +", "(", "a b", "1\n+2", "sqrt(", "=1", "1/0", "0**-1", "log(0)",
+             "atanh(1)", "sqrt(-1)", "log(-2)", "atanh(10)", "(-8)**(1/3)",
+             "abs(tanh(atanh(10)**(10*E)))"]
 
 
-def assert_refused_or_expr(text: str, sentinel: Path, parse=parse_expression) -> float:
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory that payloads would write into."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def assert_refused_or_expr(text: str, sandbox: Path,
+                           parse: Callable[[str, Mapping[str, sympy.Basic]], object] = parse_expression,
+                           ) -> float:
     """Parse ``text``; assert a clean outcome within one second; return the time."""
+    for leftover in sandbox.iterdir():  # from an earlier failing example, so shrinking is exact
+        leftover.unlink()
     start = time.perf_counter()
     try:
-        result = parse(text.replace("SENTINEL", str(sentinel)), NAMES)
+        result = parse(text, NAMES)
         assert isinstance(result, (sympy.Expr, tuple))
     except (UnsafeExpressionError, ParseError) as exc:
         message = str(exc)
         assert "\n" not in message and "\r" not in message, message
     elapsed = time.perf_counter() - start
     assert elapsed < 1.0, (text[:80], elapsed)
-    assert not sentinel.exists()
+    assert not any(sandbox.iterdir()), text
     return elapsed
 
 
@@ -149,14 +181,15 @@ def test_good_inputs_parse_to_the_exact_expression(text: str, expected: sympy.Ex
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_strings_never_execute(text: str, tmp_path: Path) -> None:
-    sentinel = tmp_path / "pwned"
+def test_hostile_strings_never_execute(text: str, sandbox: Path) -> None:
+    start = time.perf_counter()
     with pytest.raises(UnsafeExpressionError) as info:
-        parse_expression(text.replace("SENTINEL", str(sentinel)), NAMES, argument="--param")
+        parse_expression(text, NAMES, argument="--param")
+    assert time.perf_counter() - start < 1.0
     message = str(info.value)
     assert "\n" not in message and message.startswith("`--param` value ")
     assert len(message) < 600
-    assert not sentinel.exists()
+    assert not any(sandbox.iterdir())
 
 
 @pytest.mark.parametrize("text", MALFORMED)
@@ -196,6 +229,21 @@ def test_limits_are_at_the_documented_sizes() -> None:
         parse_expression("1" + " " * MAX_LENGTH)
     with pytest.raises(UnsafeExpressionError, match="parts"):
         parse_expression("+".join(["a"] * 300), NAMES)
+
+
+def test_function_calls_nest_at_most_max_call_depth() -> None:
+    assert parse_expression("tanh(" * MAX_CALL_DEPTH + "a" + ")" * MAX_CALL_DEPTH, NAMES).has(a)
+    with pytest.raises(UnsafeExpressionError, match="nested at most"):
+        parse_expression("sin(" * (MAX_CALL_DEPTH + 1) + "1" + ")" * (MAX_CALL_DEPTH + 1))
+
+
+def test_exp_of_logarithms_is_checked_as_a_power() -> None:
+    assert parse_expression("exp(log(6)/2 + a)", NAMES) == sympy.sqrt(6) * sympy.exp(a)
+    assert parse_expression("exp(tanh(log(2)))") == sympy.exp(sympy.tanh(sympy.log(2)))
+    with pytest.raises(UnsafeExpressionError, match="orders dividing 12"):
+        parse_expression("exp(log(6)/7)")
+    with pytest.raises(UnsafeExpressionError, match=r"exp\(c\*log\(x\)\)"):
+        parse_expression("exp(pi*log(2))")
 
 
 def test_functions_can_be_switched_off() -> None:
@@ -261,9 +309,8 @@ FRAGMENTS = [
     "os", "system", "[", "]", ",", "'", '"', "0", "1", "9", "+", "-", "*", "/", "**", " ",
     "a", "omega", "W_h[0,1]", "sqrt", "exp(", "E", "pi", "_", "=", ":=", "{", "}", "f'",
     "\\", "\x00", "\uff41", "if", "else", "not", "@", "//", "%", "~", "^", "1e9", "10**",
-    PAYLOAD, "'touch SENTINEL'",
+    PAYLOAD, "'touch pwned'",
 ]
-EXAMPLE_NUMBERS = itertools.count()  # a fresh sentinel per example, so failures shrink correctly
 FUNCTIONS = ["sqrt", "exp", "log", "sin", "cos", "tan", "tanh", "atanh", "sinh", "cosh", "abs"]
 arithmetic = st.recursive(
     st.sampled_from(["9", "10", "0.5", "1e-3", "999999999", "a", "pi", "E", "-1", "2"]),
@@ -285,12 +332,11 @@ arithmetic = st.recursive(
               st.sampled_from([PAYLOAD, "a.__class__", "().__class__.__bases__[0]", "eval('1')"]))
     .map("".join),
 ))
-def test_fuzzed_strings_are_refused_cleanly_and_fast(text: str, tmp_path: Path) -> None:
-    assert_refused_or_expr(text, tmp_path / f"pwned{next(EXAMPLE_NUMBERS)}")
+def test_fuzzed_strings_are_refused_cleanly_and_fast(text: str, sandbox: Path) -> None:
+    assert_refused_or_expr(text, sandbox)
 
 
-def test_thousands_of_hostile_combinations_never_execute(tmp_path: Path) -> None:
-    sentinel = tmp_path / "pwned"
+def test_thousands_of_hostile_combinations_never_execute(sandbox: Path) -> None:
     pieces = ["__import__", "(", ")", ".__class__", "'os'", "9**", "[0]", ",", "lambda:",
               "a", "eval", "system", "1", "**", "_", "'"]
     worst = (0.0, "")
@@ -298,12 +344,12 @@ def test_thousands_of_hostile_combinations_never_execute(tmp_path: Path) -> None
     for combo in itertools.product(pieces, repeat=3):
         for text in ("".join(combo), PAYLOAD + "".join(combo), "".join(combo) + "9**9**9"):
             for parse in (parse_expression, lambda t, names: parse_assignment("a=" + t, names)):
-                elapsed = assert_refused_or_expr(text, sentinel, parse)
+                elapsed = assert_refused_or_expr(text, sandbox, parse)
                 worst = max(worst, (elapsed, text))
                 count += 1
-    for text in itertools.islice(itertools.product(pieces, repeat=3), 300):
-        elapsed = assert_refused_or_expr("z+" + "".join(text), sentinel,
-                                         lambda t, _names: parse_function_of(t))
-        worst = max(worst, (elapsed, "z+" + "".join(text)))
+    for combo in itertools.islice(itertools.product(pieces, repeat=3), 300):
+        text = "z+" + "".join(combo)
+        elapsed = assert_refused_or_expr(text, sandbox, lambda t, _names: parse_function_of(t))
+        worst = max(worst, (elapsed, text))
     print(f"{count} hostile strings; worst {worst[0] * 1000:.1f} ms for {worst[1]!r}")
     assert count > 20000
