@@ -1,0 +1,219 @@
+"""Controllability: the matrix ``[B, AB, ..., A^{n-1}B]``, its rank, and steering.
+
+Worked solution.  Unroll the linear recurrence ``h_t = A h_{t-1} + B x_t``
+for ``n`` steps and let SymPy differentiate ``h_n`` with respect to the
+inputs, newest first: the Jacobian *is* the controllability matrix.
+Cayley-Hamilton (checked by SymPy) shows that more steps add no new
+directions, so every reachable state is reached in at most ``n`` steps
+(ERRATA E7).  The rank is found exactly, with the parameter values where it
+drops (for ``A = diag(a, 1)``, ``B = (1, 1)^T`` at ``a = 1``, which SymPy's
+generic rank misses); a single input with ``A = cI`` is never controllable.
+
+The result is checked against simulation: its columns must be the impulse
+responses of a plain NumPy loop ``h = A @ h + B @ x``, and the least-norm
+input computed from it must steer the simulated system to its target.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("controllability", n=2, m=1)
+>>> d.result
+Matrix([
+[B[0,0], A[0,0]*B[0,0] + A[0,1]*B[1,0]],
+[B[1,0], A[1,0]*B[0,0] + A[1,1]*B[1,0]]])
+>>> d.verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.linear import LinearRNN
+from rnnsym.model import vector_symbols
+from rnnsym.reachability import exact_rank
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "controllability"
+TITLE = "Controllability: reaching every state through the inputs"
+REFERENCE = "3192142"
+ORDER = 60
+OPTIONS = {"n": int, "m": int}
+
+CTRB = register_symbol(sp.Symbol("Ctrb"), r"\mathcal{C}")
+H_T = register_symbol(sp.Symbol("h_t"), r"h_t")
+P_A = register_symbol(sp.Symbol("p(A)"), r"p(A)")
+PBH = register_symbol(sp.Symbol("PBH"), r"\left[\lambda I - A,\ B\right]")
+DET = register_symbol(sp.Symbol("det_C"), r"\det\mathcal{C}")
+RANK_CI = register_symbol(sp.Symbol("rank_C_cI"), r"\operatorname{rank}\mathcal{C}_{cI}")
+LAM = sp.Symbol("lam")
+C_SCALAR = sp.Symbol("c", real=True)
+A_SCALAR = sp.Symbol("a", real=True)
+
+SYMBOLS = {
+    "A": "state transition, entries A[i,j]",
+    "B": "input matrix, entries B[i,j]",
+    "lam": "an eigenvalue of A (PBH test)",
+    "c": "the scalar in A = cI (ERRATA E7)",
+    "a": "the parameter of A = diag(a, 1), B = (1, 1)^T",
+}
+
+
+def derive(n: int = 2, m: int = 1) -> Derivation:
+    """Derive ``[B, AB, ..., A^{n-1}B]`` for a symbolic ``n``-state, ``m``-input system."""
+    sys = LinearRNN.symbolic(n, m)
+    h = vector_symbols("h_0", n, "h_{{0,{i}}}")
+    inputs = [vector_symbols(f"x_{k}", m, f"x_{{{{{k},{{i}}}}}}") for k in range(1, n + 1)]
+    for x in inputs:
+        h = sys.step(h, x)
+    h_n = h.applyfunc(sp.expand)
+    newest_first = sp.Matrix.vstack(*reversed(inputs))
+    ctrb = sp.ImmutableMatrix(h_n.jacobian(newest_first))
+    assert ctrb == sys.controllability_matrix()
+
+    char = sp.factor(sp.det(LAM * sp.eye(n) - sys.A))
+    coeffs = sp.Poly(char, LAM).all_coeffs()
+    p_of_A = sp.zeros(n, n)
+    for coeff in coeffs:  # Horner's rule on the characteristic polynomial
+        p_of_A = p_of_A * sys.A + coeff * sp.eye(n)
+    p_of_A = p_of_A.applyfunc(sp.expand)
+
+    steps = [
+        Step(sp.Eq(H_T, sys.step(), evaluate=False),
+             "The linear recurrence h_t = A h_{t-1} + B x_t."),
+        Step(sp.Eq(sp.Symbol(f"h_{n}"), h_n, evaluate=False),
+             f"Unrolling {n} steps from h_0 with inputs x_1, ..., x_{n}."),
+        Step(sp.Eq(CTRB, ctrb, evaluate=False),
+             f"Differentiating h_{n} with respect to the inputs, newest first, gives "
+             "[B, AB, ..., A^{n-1}B]: the states reachable from h_0 are A^n h_0 plus its range."),
+        Step(sp.Eq(sp.Function("p")(LAM), char, evaluate=False),
+             "The characteristic polynomial p(lambda) = det(lambda I - A)."),
+        Step(sp.Eq(P_A, p_of_A, evaluate=False),
+             "Cayley-Hamilton, checked by SymPy: p(A) = 0, so A^n B lies in the span of "
+             "B, ..., A^{n-1}B; more steps add no direction, and any reachable state is "
+             "reached in at most n steps (ERRATA E7)."),
+    ]
+    steps += _rank_steps(sys, ctrb, n, m)
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
+        result=ctrb, result_label=CTRB, symbols=SYMBOLS,
+        kernel_args=[*sys.A, *sys.B], verifier=verify, context={"system": sys},
+    )
+
+
+def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
+    steps = []
+    if m == 1:
+        det = sp.factor(ctrb.det(method="berkowitz"))
+        steps.append(Step(sp.Eq(DET, det, evaluate=False),
+                          "With one input C is square; the pair is controllable exactly where "
+                          "this determinant is not zero."))
+    drops = exact_rank(ctrb, depth=1).drops if n * m <= 2 else ()  # larger: unreadable branches
+    for drop in drops[:4]:
+        for cond in drop.conditions:
+            steps.append(Step(cond, f"The rank drops to {drop.rank} where this holds "
+                                    "(all maximal minors vanish)."))
+    steps.append(Step(sp.Eq(PBH, sp.Matrix.hstack(LAM * sp.eye(n) - sys.A, sys.B), evaluate=False),
+                      "PBH test: (A, B) is controllable iff this matrix has rank n at every "
+                      "eigenvalue lambda of A, i.e. no left eigenvector w has w B = 0."))
+    cI = LinearRNN(C_SCALAR * sp.eye(n), vector_symbols("b", n))
+    c_rank = exact_rank(cI.controllability_matrix())
+    steps.append(Step(sp.Eq(RANK_CI, c_rank.rank, evaluate=False),
+                      "A = cI with a single input: every A^k b is parallel to b, so the rank is 1 "
+                      "< n whatever c and b (never controllable, ERRATA E7)."))
+    example = LinearRNN(sp.diag(A_SCALAR, *([1] * (n - 1))), [[1]] * n) if n == 2 else None
+    if example is not None:
+        drops = exact_rank(example.controllability_matrix()).drops
+        for drop in drops:
+            for cond in (sp.Eq(k, v) for k, v in (drop.solution or {}).items()):
+                steps.append(Step(cond,
+                                  "A = diag(a, 1), B = (1, 1)^T: the exact test finds the value "
+                                  f"where the rank drops to {drop.rank} (SymPy's generic rank, "
+                                  "and StateSpace.is_controllable, miss it)."))
+    W = sp.zeros(n, n)
+    P = sp.eye(n)
+    for _ in range(n):
+        W += P * sys.B * sys.B.T * P.T
+        P = P * sys.A
+    assert (W - ctrb * ctrb.T).applyfunc(sp.expand) == sp.zeros(n, n)
+    Wsym, Csym = sp.MatrixSymbol("W_n", n, n), sp.MatrixSymbol("Ctrb", n, n * m)
+    steps.append(Step(sp.Eq(Wsym, Csym * Csym.T, evaluate=False),
+                      "The Gramian sum_{k<n} A^k B B^T (A^T)^k equals C C^T (checked by SymPy); "
+                      "its smallest eigenvalue measures how hard the least reachable direction "
+                      "is to reach, and u = C^T W_n^{-1}(target - A^n h_0) is the least-energy "
+                      "input."))
+    return steps
+
+
+# ----------------------------------------------------------------- verification
+def _values(fixed: dict, free: list, values: list[float]) -> dict:
+    """Drawn values for the free symbols, and the given ones (possibly in terms of them)."""
+    drawn = {s: float(v) for s, v in zip(free, values)}
+    given = {k: float(sp.sympify(v).xreplace({s: sp.Float(x) for s, x in drawn.items()}))
+             for k, v in fixed.items()}
+    return {**drawn, **given}
+
+
+def _simulate(A: np.ndarray, B: np.ndarray, h0: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    h = h0.copy()
+    for x in xs:
+        h = A @ h + B @ x
+    return h
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Compare the compiled matrix with impulse responses and steering of a simulated system."""
+    sys: LinearRNN = derivation.context["system"]
+    n, m = sys.n, sys.m
+    fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
+    free = [s for s in sys.parameters if s not in fixed]
+    kernel = derivation.kernel
+    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
+                         st.lists(floats, min_size=2 * n + n * m, max_size=2 * n + n * m))
+
+    def instantiate(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        by_symbol = _values(fixed, free, values)
+        concrete = sys.subs(by_symbol)
+        A, B, _ = concrete.numeric_matrices()
+        K = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
+        return A, B, K
+
+    def impulse_error(example: Any) -> float:
+        values, _ = example
+        A, B, K = instantiate(values)
+        worst = 0.0
+        for k in range(n):  # a unit pulse on channel j at step n-k is seen k steps later
+            for j in range(m):
+                xs = np.zeros((n, m))
+                xs[n - 1 - k, j] = 1.0
+                column = _simulate(A, B, np.zeros(n), xs)
+                worst = max(worst, float(np.max(np.abs(K[:, k * m + j] - column))))
+        return worst / max(1.0, float(np.max(np.abs(K))))
+
+    def steering_error(example: Any) -> float:
+        values, extra = example
+        A, B, K = instantiate(values)
+        h0, target, mix = np.array(extra[:n]), np.array(extra[n:2 * n]), np.array(extra[2 * n:])
+        free_response = _simulate(A, B, h0, np.zeros((n, m)))
+        if np.linalg.matrix_rank(K) < n:  # aim inside the reachable set of the true system
+            target = _simulate(A, B, h0, mix.reshape(n, m))
+        u = np.linalg.pinv(K) @ (target - free_response)
+        xs = u.reshape(n, m)[::-1]  # block k of u drives x_{n-k}
+        reached = _simulate(A, B, h0, xs)
+        return float(np.linalg.norm(reached - target)) / (1.0 + float(np.abs(u).max()))
+
+    reports = [
+        check_property("columns are the simulated impulse responses A^k B", examples,
+                       impulse_error, tolerance=1e-9, max_examples=max_examples, seed=seed),
+        check_property("least-norm input from the result steers the simulation to the target",
+                       examples, steering_error, tolerance=1e-6, max_examples=max_examples,
+                       seed=seed),
+    ]
+    return combine_reports(NAME, reports)

@@ -1,0 +1,190 @@
+"""Observability: the stacked matrix ``[C; CA; ...; CA^{n-1}]`` and reconstructing ``h_0``.
+
+Worked solution.  With zero input the outputs are ``y_t = C h_t``; SymPy
+runs the recurrence from a symbolic ``h_0`` and differentiates the stacked
+outputs ``y_0, ..., y_{n-1}`` with respect to ``h_0``: the Jacobian is the
+observability matrix, stacked with **no transpose** (ERRATA E8; the
+chapter's transpose is the controllability matrix of the dual pair
+``(A^T, C^T)``, which SymPy confirms).  Outputs that start at ``y_1`` give
+``O A`` instead, which loses rank for singular ``A``
+(``A = [[0, 1], [0, 0]]``, ``C = [1, 0]``).  With one output the matrix is
+square and ``h_0 = O^{-1} (y_0, ..., y_{n-1})``.
+
+The result is checked against simulation: its columns are the simulated
+outputs from the unit initial states, and least squares with it recovers
+``h_0`` from simulated outputs.
+
+Examples
+--------
+>>> import rnnsym as rs
+>>> d = rs.derive("observability")
+>>> d.result
+Matrix([
+[                        C[0,0],                         C[0,1]],
+[A[0,0]*C[0,0] + A[1,0]*C[0,1], A[0,1]*C[0,0] + A[1,1]*C[0,1]]])
+>>> d.verify(max_examples=10).passed
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+from rnnsym.derivation import Derivation, Step
+from rnnsym.latex import register_symbol
+from rnnsym.linear import LinearRNN
+from rnnsym.model import vector_symbols
+from rnnsym.reachability import exact_rank
+from rnnsym.verification import check_property, combine_reports
+
+NAME = "observability"
+TITLE = "Observability: seeing the hidden state through the outputs"
+REFERENCE = "3192179"
+ORDER = 70
+OPTIONS = {"n": int, "p": int}
+
+OBSV = register_symbol(sp.Symbol("Obsv"), r"\mathcal{O}")
+OBSV_A = register_symbol(sp.Symbol("Obsv_from_y1"), r"\frac{\partial (y_1, \dots, y_n)}{\partial h_0}")
+DUAL = register_symbol(sp.Symbol("Ctrb_dual"), r"\mathcal{C}(A^{\top}, C^{\top})^{\top}")
+DET = register_symbol(sp.Symbol("det_O"), r"\det\mathcal{O}")
+RANK_O = register_symbol(sp.Symbol("rank_O"), r"\operatorname{rank}\mathcal{O}")
+RANK_OA = register_symbol(sp.Symbol("rank_OA"), r"\operatorname{rank}\mathcal{O}A")
+LAM = sp.Symbol("lam")
+PBH = register_symbol(sp.Symbol("PBH_obs"), r"\begin{bmatrix}\lambda I - A \\ C\end{bmatrix}")
+
+SYMBOLS = {
+    "A": "state transition, entries A[i,j]",
+    "C": "output matrix, entries C[i,j]",
+    "lam": "an eigenvalue of A (PBH test)",
+    "h_0": "initial state, entries h_0[i]",
+    "y": "outputs y_t = C h_t, entries y_t[i]",
+}
+
+
+def derive(n: int = 2, p: int = 1) -> Derivation:
+    """Derive ``[C; CA; ...; CA^{n-1}]`` for a symbolic ``n``-state, ``p``-output system."""
+    sys = LinearRNN.symbolic(n, 1, p=p)
+    h0 = vector_symbols("h_0", n, "h_{{0,{i}}}")
+    zero = sp.zeros(1, 1)
+    states = [h0]
+    for _ in range(n):
+        states.append(sys.step(states[-1], zero).applyfunc(sp.expand))
+    outputs = [sys.output(h).applyfunc(sp.expand) for h in states]
+    stacked = sp.Matrix.vstack(*outputs[:n])
+    obsv = sp.ImmutableMatrix(stacked.jacobian(h0))
+    assert obsv == sys.observability_matrix()
+    from_y1 = sp.ImmutableMatrix(sp.Matrix.vstack(*outputs[1:n + 1]).jacobian(h0))
+    assert (from_y1 - obsv * sys.A).applyfunc(sp.expand) == sp.zeros(p * n, n)
+    dual = sys.dual().controllability_matrix()
+
+    y_syms = [vector_symbols(f"y_{t}", p, f"y_{{{{{t},{{i}}}}}}") for t in range(n)]
+    steps = [
+        Step(sp.Eq(sp.Symbol(f"y_{n - 1}"), outputs[n - 1], evaluate=False),
+             f"With zero input h_t = A^t h_0, so y_t = C A^t h_0; here y_{n - 1}."),
+        Step(sp.Eq(OBSV, obsv, evaluate=False),
+             f"Differentiating the stacked outputs y_0, ..., y_{n - 1} with respect to h_0 gives "
+             "[C; CA; ...; CA^{n-1}], stacked with no transpose (ERRATA E8)."),
+        Step(sp.Eq(DUAL, dual.T, evaluate=False),
+             "Its transpose is the controllability matrix of the dual pair (A^T, C^T): same rank, "
+             "so the Kalman test is unaffected by the chapter's transpose."),
+        Step(sp.Eq(PBH, sp.Matrix.vstack(LAM * sp.eye(n) - sys.A, sys.C), evaluate=False),
+             "PBH test: (A, C) is observable iff this matrix has rank n at every eigenvalue of A."),
+    ]
+    if p == 1:
+        steps.append(Step(sp.Eq(DET, sp.factor(obsv.det(method="berkowitz")), evaluate=False),
+                          "With one output O is square; h_0 is determined by y_0, ..., y_{n-1} "
+                          "exactly where this determinant is not zero."))
+        if n == 2:
+            Y = sp.Matrix.vstack(*y_syms)
+            h0_hat = obsv.LUsolve(Y).applyfunc(sp.factor)
+            steps.append(Step(sp.Eq(sp.Symbol("h_0"), h0_hat, evaluate=False),
+                              "Solving O h_0 = (y_0, ..., y_{n-1}) reconstructs the initial state "
+                              "(least squares when there are more outputs than states)."))
+    steps.append(Step(sp.Eq(OBSV_A, from_y1, evaluate=False),
+                      "Outputs that start at y_1 give O A instead (SymPy checks the product)."))
+    nil = LinearRNN(_nilpotent(n), sp.zeros(n, 1), sp.Matrix([[1] + [0] * (n - 1)]))
+    rank_o = exact_rank(nil.observability_matrix()).rank
+    rank_oa = exact_rank(nil.observability_matrix() * nil.A).rank
+    steps.append(Step(sp.Eq(RANK_O, rank_o, evaluate=False),
+                      "A nilpotent shift A (ones above the diagonal) with C = e_1^T is observable "
+                      "from y_0, ..., y_{n-1} ..."))
+    steps.append(Step(sp.Eq(RANK_OA, rank_oa, evaluate=False),
+                      "... but not from y_1, ..., y_n: O A loses rank because A is singular "
+                      "(ERRATA E8)."))
+    return Derivation(
+        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
+        result=obsv, result_label=OBSV, symbols=SYMBOLS,
+        kernel_args=[*sys.A, *sys.C], verifier=verify, context={"system": sys},
+    )
+
+
+def _nilpotent(n: int) -> sp.Matrix:
+    return sp.Matrix(n, n, lambda i, j: 1 if j == i + 1 else 0)
+
+
+# ----------------------------------------------------------------- verification
+def _values(fixed: dict, free: list, values: list[float]) -> dict:
+    """Drawn values for the free symbols, and the given ones (possibly in terms of them)."""
+    drawn = {s: float(v) for s, v in zip(free, values)}
+    given = {k: float(sp.sympify(v).xreplace({s: sp.Float(x) for s, x in drawn.items()}))
+             for k, v in fixed.items()}
+    return {**drawn, **given}
+
+
+def _outputs(A: np.ndarray, C: np.ndarray, h0: np.ndarray, T: int) -> np.ndarray:
+    """``y_0 ... y_{T-1}`` of ``h = A @ h`` (zero input), stacked."""
+    h, ys = h0.copy(), []
+    for _ in range(T):
+        ys.append(C @ h)
+        h = A @ h
+    return np.concatenate(ys)
+
+
+def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
+    """Compare the compiled matrix with simulated outputs and reconstruct ``h_0`` with it."""
+    sys: LinearRNN = derivation.context["system"]
+    n = sys.n
+    fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
+    free = [s for s in sys.parameters if s not in fixed]
+    kernel = derivation.kernel
+    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
+                         st.lists(floats, min_size=n, max_size=n))
+
+    def instantiate(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        by_symbol = _values(fixed, free, values)
+        concrete = sys.subs(by_symbol)
+        A, _, C = concrete.numeric_matrices()
+        K = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
+        return A, C, K
+
+    def response_error(example: Any) -> float:
+        values, _ = example
+        A, C, K = instantiate(values)
+        simulated = np.column_stack([_outputs(A, C, e, n) for e in np.eye(n)])
+        return float(np.max(np.abs(K - simulated))) / max(1.0, float(np.max(np.abs(K))))
+
+    def reconstruction_error(example: Any) -> float:
+        values, h0 = example
+        A, C, K = instantiate(values)
+        h0 = np.array(h0)
+        ys = _outputs(A, C, h0, n)
+        h0_hat, *_ = np.linalg.lstsq(K, ys, rcond=None)
+        # where O is singular h_0 is known only off its null space: compare outputs there
+        s = np.linalg.svd(K, compute_uv=False)
+        if s.size and s[-1] > 1e-8 * max(1.0, s[0]):
+            return float(np.linalg.norm(h0_hat - h0)) / (1.0 + float(np.linalg.norm(h0)))
+        return float(np.linalg.norm(_outputs(A, C, h0_hat, n) - ys)) / (1.0 + float(np.linalg.norm(ys)))
+
+    reports = [
+        check_property("columns are the simulated outputs from unit initial states", examples,
+                       response_error, tolerance=1e-9, max_examples=max_examples, seed=seed),
+        check_property("least squares with the result recovers h_0 from simulated outputs",
+                       examples, reconstruction_error, tolerance=1e-6,
+                       max_examples=max_examples, seed=seed),
+    ]
+    return combine_reports(NAME, reports)

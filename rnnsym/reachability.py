@@ -1,0 +1,636 @@
+"""Controllability and observability of a :class:`~rnnsym.linear.LinearRNN`.
+
+Ranks come in two kinds.  :func:`exact_rank` handles symbolic or exact
+entries: the generic rank, *and* the parameter values at which it drops,
+found by factoring and solving the minors (SymPy's generic ``rank()`` and
+``StateSpace.is_controllable()`` miss them: for ``A = diag(a, 1)``,
+``B = [1, 1]^T`` both say "controllable" although the rank drops at
+``a = 1``).  :func:`numeric_rank` counts singular values above a stated
+tolerance and reports the gap around it.
+
+For float systems :func:`is_controllable` decides with the Hautus
+(PBH) test through left eigenvectors: ``(A, B)`` is uncontrollable exactly
+when some left eigenvector ``w`` of ``A`` has ``w^H B = 0``.  It stays
+reliable for large ``n``, where ``[B, AB, ..., A^{n-1}B]`` is too
+ill-conditioned for its numeric rank to mean anything.  Clustered
+eigenvalues, whose eigenvectors are ill-determined, fall back to
+``sigma_min([lam I - A, B])``.  Observability is the dual
+(:meth:`LinearRNN.dual`): ``(A, C)`` is observable iff ``(A^T, C^T)`` is
+controllable.
+
+Gramians, the reachable and unobservable subspaces, the minimum-energy
+input sequence and the least-squares reconstruction of ``h_0`` are numeric.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from rnnsym.linear import LinearRNN
+>>> from rnnsym.reachability import controllability_rank, is_controllable
+>>> a = sp.Symbol("a", real=True)
+>>> r = controllability_rank(LinearRNN(sp.diag(a, 1), [[1], [1]]))
+>>> r.rank, [(d.solution, d.rank) for d in r.drops]
+(2, [({a: 1}, 1)])
+>>> is_controllable(LinearRNN([[0.5, 0.0], [0.0, 0.5]], [[1.0], [1.0]])).controllable
+False
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import mpmath
+import numpy as np
+import scipy.linalg as sla
+import sympy as sp
+
+from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from .linear import LinearRNN
+
+__all__ = [
+    "RankDrop", "ExactRank", "NumericRank", "Decision",
+    "exact_rank", "numeric_rank", "controllability_rank", "observability_rank",
+    "krylov_matrix", "is_controllable", "is_observable", "pbh_test",
+    "controllability_gramian", "observability_gramian",
+    "reachable_subspace", "unobservable_subspace",
+    "minimum_energy_input", "reconstruct_initial_state",
+]
+
+EPS = float(np.finfo(float).eps)
+#: Default threshold of the Hautus scores (relative, between 0 and 1).
+HAUTUS_TOL = 1e-8
+_MAX_MINORS = 4000
+
+
+# ----------------------------------------------------------------- exact rank
+@dataclass(frozen=True)
+class RankDrop:
+    """Where a rank drops: ``conditions`` hold (``solution`` solves them) and the rank is ``rank``."""
+
+    conditions: tuple[Any, ...]
+    solution: dict[sp.Symbol, sp.Expr] | None
+    rank: int
+
+
+@dataclass(frozen=True)
+class ExactRank:
+    """The generic rank of a symbolic matrix and the parameter values where it drops.
+
+    ``minors`` are the nonzero ``rank x rank`` minors (factored); the rank is
+    lower exactly where all of them vanish, which ``drops`` lists.
+    """
+
+    rank: int
+    full: int
+    minors: tuple[sp.Expr, ...]
+    drops: tuple[RankDrop, ...] = ()
+
+    @property
+    def is_full(self) -> bool:
+        """True when the generic rank is the largest possible."""
+        return self.rank == self.full
+
+
+@dataclass(frozen=True)
+class NumericRank:
+    """Rank counted as singular values ``> tol``; ``gap`` = (smallest kept) / (largest dropped).
+
+    A missing side of the gap is replaced by ``tol``; ``margin`` is how far
+    the nearest singular value lies from ``tol`` (a factor >= 1).
+    """
+
+    rank: int
+    singular_values: np.ndarray
+    tol: float
+    gap: float
+    margin: float
+
+
+def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> ExactRank:
+    """Generic rank of ``M`` and every parameter value at which it drops.
+
+    The generic rank ``r`` is the exact rank at two random rational points
+    (certified by a nonzero ``r x r`` minor).  The rank is below ``r``
+    exactly where every ``r x r`` minor vanishes: each factor of their
+    greatest common divisor gives one such set, the remaining common zeros
+    are solved for, and the rank there is found again (its own drops too,
+    ``depth`` levels deep; ``depth=1`` reports only the first level).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> c = sp.Symbol("c", real=True)
+    >>> exact_rank(sp.Matrix([[1, c], [1, 1]])).drops[0].solution
+    {c: 1}
+    >>> exact_rank(sp.Matrix([[c, 0], [0, c]])).drops[0].rank
+    0
+    """
+    M = sp.Matrix(M)
+    full = min(M.shape)
+    r = _rank_at_random_points(M)
+    if r == 0:
+        return ExactRank(0, full, ())
+    count = math.comb(M.rows, r) * math.comb(M.cols, r)
+    if count > max_minors:
+        raise ResourceLimitError(
+            f"`M` of shape {M.shape} has {count} minors of size {r} (limit {max_minors}); "
+            "use numeric_rank() or a smaller symbolic example."
+        )
+    minors = []
+    for rows in itertools.combinations(range(M.rows), r):
+        for cols in itertools.combinations(range(M.cols), r):
+            det = sp.factor(sp.cancel(M.extract(list(rows), list(cols)).det(method="berkowitz")))
+            if det != 0:
+                minors.append(det)
+    syms = sorted(M.free_symbols, key=str)
+    drops: list[RankDrop] = []
+    if syms and minors and depth > 0:
+        for conditions, solution in _common_zeros([sp.numer(sp.together(m)) for m in minors], syms):
+            if not solution:
+                drops.append(RankDrop(conditions, None, r - 1))
+                continue
+            sub = M.subs(solution)
+            inner = (exact_rank(sub, max_minors=max_minors, depth=depth - 1) if depth > 1
+                     else ExactRank(_rank_at_random_points(sub), full, ()))
+            if inner.rank >= r:
+                continue  # a spurious solution (for example a zero of a denominator)
+            drops.append(RankDrop(conditions, solution, inner.rank))
+            for deeper in inner.drops:
+                merged = {k: sp.simplify(v.subs(deeper.solution or {})) for k, v in solution.items()}
+                merged.update(deeper.solution or {})
+                if not any(v.has(sp.nan, sp.zoo) for v in merged.values()):
+                    drops.append(RankDrop(conditions + deeper.conditions, merged, deeper.rank))
+    unique = {tuple(sorted((str(k), str(v)) for k, v in (d.solution or {}).items())) or
+              (str(d.conditions),): d for d in drops}
+    return ExactRank(r, full, tuple(minors), tuple(unique.values()))
+
+
+def _rank_at_random_points(M: sp.Matrix) -> int:
+    syms = sorted(M.free_symbols, key=str)
+    rng = random.Random(20240607)
+    best, tried = 0, 0
+    for _ in range(8):
+        point = {s: sp.Rational(rng.randint(1, 10**6), rng.randint(1, 10**6)) * rng.choice((1, -1))
+                 for s in syms}
+        N = M.subs(point) if syms else M
+        if any(e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for e in N):
+            continue  # a pole of a rational entry
+        if all(e.is_Rational for e in N):
+            best = max(best, N.rank())
+        else:
+            with mpmath.workdps(60):
+                S = mpmath.svd(mpmath.matrix([[sp.N(e, 60)._to_mpmath(200) for e in row]
+                                              for row in N.tolist()]), compute_uv=False)
+                best = max(best, sum(1 for s in S if abs(s) > mpmath.mpf(10) ** -40))
+        tried += 1
+        if tried == 2 or not syms:
+            break
+    return best
+
+
+def _easiest_symbol(f: sp.Expr, syms: list[sp.Symbol]) -> sp.Symbol:
+    """The symbol of lowest degree in ``f`` (solving for it gives the simplest branches)."""
+    def degree(s: sp.Symbol) -> int:
+        try:
+            return int(sp.degree(f, s))
+        except (sp.PolynomialError, TypeError, ValueError):
+            return 10**6
+    return min((s for s in syms if f.has(s)), key=lambda s: (degree(s), str(s)))
+
+
+def _common_zeros(polys: list[sp.Expr], syms: list[sp.Symbol]) -> list[tuple[tuple, dict | None]]:
+    """Components of ``{all polys = 0}``: one per factor of their gcd, then the rest solved."""
+    try:
+        g = sp.gcd_list(polys) if len(polys) > 1 else polys[0]
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
+        g = sp.Integer(1)
+    out: list[tuple[tuple, dict | None]] = []
+    factors = [f for f, _ in sp.factor_list(g)[1]] if g.free_symbols else []
+    for f in factors:
+        eq = sp.Eq(f, 0)
+        try:
+            sols = sp.solve(f, _easiest_symbol(f, syms), dict=True, check=False, simplify=False)
+        except NotImplementedError:
+            sols = []
+        out.extend(((eq,), s) for s in sols) if sols else out.append(((eq,), None))
+    rest = [sp.cancel(p / g) for p in polys]
+    rest = [p for p in rest if p.free_symbols or p == 0]
+    if len(rest) == len(polys) or factors:
+        if rest and all(p.free_symbols for p in rest):
+            try:
+                sols = sp.solve(rest, syms, dict=True)
+            except NotImplementedError:
+                sols = []
+            for s in sols:
+                out.append((tuple(sp.Eq(k, v) for k, v in s.items()), s))
+    return out
+
+
+# ----------------------------------------------------------------- numeric rank
+def numeric_rank(M: Any, tol: float | None = None) -> NumericRank:
+    """Rank of a float matrix: singular values above ``tol``.
+
+    The default ``tol`` is ``max(M.shape) * eps * sigma_max`` (NumPy's and
+    MATLAB's convention).
+
+    >>> r = numeric_rank([[1.0, 0.0], [0.0, 1e-20]])
+    >>> r.rank, r.gap > 1e10
+    (1, True)
+    """
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    s = sla.svdvals(M) if M.size else np.zeros(0)
+    if tol is None:
+        tol = max(M.shape) * EPS * (s[0] if s.size else 0.0)
+    tol = float(tol)
+    rank = int(np.sum(s > tol))
+    kept = s[rank - 1] if rank else tol
+    dropped = s[rank] if rank < s.size else tol
+    tiny = np.finfo(float).tiny
+    gap = float(kept / max(dropped, tiny))
+    margin = min(kept / max(tol, tiny) if rank else math.inf,
+                 tol / max(dropped, tiny) if rank < s.size else math.inf)
+    return NumericRank(rank, s, tol, gap, float(margin))
+
+
+def _numeric(system: Any, name: str = "system") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(A, B, C)`` as floats from a numeric LinearRNN or a tuple ``(A, B)`` / ``(A, B, C)``."""
+    if isinstance(system, LinearRNN):
+        if not system.is_numeric:
+            names = ", ".join(map(str, system.parameters[:6]))
+            raise InvalidArgumentError(
+                f"`{name}` has symbolic entries ({names}) but this routine is numeric; "
+                "substitute values with LinearRNN.subs() or use controllability_rank()."
+            )
+        return system.numeric_matrices()
+    if isinstance(system, tuple) and len(system) in (2, 3):
+        try:
+            mats = [np.atleast_2d(np.asarray(m, dtype=float)) for m in system]
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                f"`{name}` must hold float arrays (A, B[, C]); symbolic entries need a LinearRNN "
+                "and controllability_rank()."
+            ) from None
+        A, B = mats[0], mats[1]
+        C = mats[2] if len(mats) == 3 else np.eye(A.shape[0])
+        if A.ndim != 2 or A.shape[0] != A.shape[1]:
+            raise ShapeError(f"`A` must be square; got shape {A.shape}.")
+        if B.ndim != 2 or B.shape[0] != A.shape[0]:
+            raise ShapeError(f"`B` must have {A.shape[0]} rows (as `A`); got shape {B.shape}.")
+        if C.ndim != 2 or C.shape[1] != A.shape[0]:
+            raise ShapeError(f"`C` must have {A.shape[0]} columns (as `A`); got shape {C.shape}.")
+        if not all(np.all(np.isfinite(m)) for m in (A, B, C)):
+            from .errors import NonFiniteError
+
+            raise NonFiniteError(f"`{name}` must have finite entries.")
+        return A, B, C
+    raise InvalidArgumentError(
+        f"`{name}` must be a LinearRNN or a tuple (A, B[, C]) of arrays; got {type(system).__name__}."
+    )
+
+
+def krylov_matrix(A: np.ndarray, B: np.ndarray, steps: int | None = None,
+                  scale: bool = False) -> np.ndarray:
+    """``[B, AB, ..., A^{steps-1} B]`` as floats (``steps`` defaults to ``n``).
+
+    ``scale=True`` first divides ``A`` and ``B`` by their 1-norms, which
+    leaves the rank unchanged and keeps the blocks from over- or
+    underflowing.  (Normalising each column instead would blow rounding
+    noise in a vanishing column up to a spurious direction.)
+
+    >>> krylov_matrix(np.array([[2.0]]), np.array([[1.0]]), 3).tolist()
+    [[1.0, 2.0, 4.0]]
+    """
+    if scale:
+        A, B = _scaled(A, B)
+    steps = A.shape[0] if steps is None else steps
+    blocks = [B]
+    for _ in range(steps - 1):
+        blocks.append(A @ blocks[-1])
+    return np.hstack(blocks)
+
+
+def controllability_rank(system: LinearRNN, *, exact: bool | None = None,
+                         tol: float | None = None) -> "ExactRank | NumericRank":
+    """Rank of ``[B, AB, ..., A^{n-1}B]``: exact (with drops) unless the entries are floats.
+
+    >>> controllability_rank(LinearRNN([[1, 0], [0, 1]], [[1], [1]])).rank
+    1
+    """
+    use_exact = exact if exact is not None else not any(e.has(sp.Float) for e in (*system.A, *system.B))
+    if use_exact:
+        return exact_rank(system.controllability_matrix())
+    A, B, _ = _numeric(system)
+    return numeric_rank(krylov_matrix(A, B, scale=True), tol)
+
+
+def observability_rank(system: LinearRNN, *, exact: bool | None = None,
+                       tol: float | None = None) -> "ExactRank | NumericRank":
+    """Rank of ``[C; CA; ...; CA^{n-1}]`` (the dual of :func:`controllability_rank`).
+
+    >>> observability_rank(LinearRNN([[0, 1], [0, 0]], [[0], [1]], C=[[1, 0]])).rank
+    2
+    """
+    return controllability_rank(system.dual(), exact=exact, tol=tol)
+
+
+# ----------------------------------------------------------------- decisions
+@dataclass(frozen=True)
+class Decision:
+    """A yes/no controllability decision with its evidence.
+
+    ``scores`` are relative (in [0, 1]) per eigenvalue; the pair is
+    controllable when every score exceeds ``tol``.  ``margin`` is
+    ``min(scores) / tol`` (above 1: controllable) and ``eigenvalue`` the
+    one whose score is smallest.
+    """
+
+    controllable: bool
+    margin: float
+    tol: float
+    method: str
+    eigenvalue: complex
+    scores: np.ndarray = field(repr=False)
+
+    def __bool__(self) -> bool:
+        return self.controllable
+
+
+def _clusters(lam: np.ndarray, scale: float) -> np.ndarray:
+    """Whether each eigenvalue lies within ``1e-6 * scale`` of another one."""
+    if lam.size < 2:
+        return np.zeros(lam.size, bool)
+    d = np.abs(lam[:, None] - lam[None, :])
+    np.fill_diagonal(d, np.inf)
+    return np.min(d, axis=1) <= 1e-6 * scale
+
+
+def _pbh_score(A: np.ndarray, B: np.ndarray, lam: complex) -> float:
+    M = np.hstack([lam * np.eye(A.shape[0]) - A, B])
+    s = sla.svdvals(M)
+    return float(s[A.shape[0] - 1] / s[0]) if s[0] > 0 else 0.0
+
+
+def _scaled(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = np.linalg.norm(A, 1) or 1.0
+    b = np.linalg.norm(B, 1)
+    return A / a, (B / b if b else B)
+
+
+def pbh_test(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+    """The PBH test ``rank [lam I - A, B] = n`` at every eigenvalue, by SVD.
+
+    Each score is ``sigma_n / sigma_1`` of ``[lam I - A, B]`` (after scaling
+    ``A`` and ``B`` to unit 1-norm).
+
+    >>> pbh_test(LinearRNN([[1.0, 1.0], [0.0, 1.0]], [[0.0], [1.0]])).controllable
+    True
+    """
+    A, B, _ = _numeric(system)
+    A, B = _scaled(A, B)
+    lam = sla.eigvals(A)
+    scores = np.array([_pbh_score(A, B, v) for v in lam])
+    return _decide(scores, lam, tol, "pbh")
+
+
+def is_controllable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+    """Decide controllability of a float system by the left-eigenvector Hautus test.
+
+    For an isolated eigenvalue with left eigenvector ``w`` the score is
+    ``|w^H B| / (|w| |B|)``; clustered eigenvalues (within ``1e-6`` of each
+    other, relative) use the PBH score ``sigma_n([lam I - A, B])``.  The
+    pair is controllable when every score exceeds ``tol`` (default
+    ``1e-8``, about ``sqrt(eps)``); :attr:`Decision.margin` says by how much.
+
+    Examples
+    --------
+    >>> d = is_controllable(LinearRNN([[0.9, 1.0], [0.0, 0.5]], [[0.0], [1.0]]))
+    >>> d.controllable, d.margin > 1e6
+    (True, True)
+    """
+    A, B, _ = _numeric(system)
+    return _hautus(A, B, tol)
+
+
+def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
+    A, B = _scaled(A, B)
+    if not np.any(B):
+        return _decide(np.zeros(A.shape[0]), sla.eigvals(A), tol, "hautus")
+    lam, vl = sla.eig(A, left=True, right=False)
+    scores = np.linalg.norm(vl.conj().T @ B, axis=1) / (np.linalg.norm(vl, axis=0)
+                                                         * np.linalg.norm(B, 2))
+    clustered = _clusters(lam, max(1.0, float(np.max(np.abs(lam)))))
+    for i in np.flatnonzero(clustered):
+        scores[i] = _pbh_score(A, B, lam[i])
+    return _decide(scores, lam, tol, "hautus")
+
+
+def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+    """Decide observability: the controllability of the dual pair ``(A^T, C^T)``.
+
+    >>> is_observable(LinearRNN([[0.0, 1.0], [0.0, 0.0]], [[0.0], [1.0]], C=[[0.0, 1.0]])).controllable
+    False
+    """
+    A, _, C = _numeric(system)
+    return _hautus(A.T, C.T, tol)
+
+
+def _decide(scores: np.ndarray, lam: np.ndarray, tol: float, method: str) -> Decision:
+    i = int(np.argmin(scores))
+    return Decision(bool(scores[i] > tol), float(scores[i] / tol), tol, method,
+                    complex(lam[i]), scores)
+
+
+# ----------------------------------------------------------------- Gramians
+def _gramian(A: np.ndarray, Q: np.ndarray, N: int | None, what: str) -> np.ndarray:
+    if N is None:
+        rho = float(np.max(np.abs(np.linalg.eigvals(A))))
+        if rho >= 1:
+            raise DomainError(
+                f"the infinite {what} Gramian needs a stable `A` (spectral radius < 1); got "
+                f"spectral radius {rho:.6g}. Give a finite horizon `N`."
+            )
+        return sla.solve_discrete_lyapunov(A, Q)
+    _check_steps(N, 1, "N")
+    W = np.zeros_like(Q)
+    P = np.eye(A.shape[0])
+    for _ in range(N):
+        W += P @ Q @ P.T
+        P = A @ P
+    return W
+
+
+def controllability_gramian(system: "LinearRNN | tuple", N: int | None = None) -> np.ndarray:
+    """``W_N = sum_{k<N} A^k B B^T (A^T)^k``; ``N=None``: the infinite sum (stable ``A``).
+
+    The infinite Gramian solves ``W = A W A^T + B B^T``
+    (:func:`scipy.linalg.solve_discrete_lyapunov`).  Its smallest
+    eigenvalue measures how hard the least reachable direction is to reach
+    (ERRATA E7).
+
+    >>> controllability_gramian(LinearRNN([[0.5]], [[1.0]])).round(6).tolist()
+    [[1.333333]]
+    """
+    A, B, _ = _numeric(system)
+    return _gramian(A, B @ B.T, N, "controllability")
+
+
+def observability_gramian(system: "LinearRNN | tuple", N: int | None = None) -> np.ndarray:
+    """``sum_{k<N} (A^T)^k C^T C A^k``; ``N=None``: the infinite sum (stable ``A``).
+
+    >>> observability_gramian(LinearRNN([[0.5]], [[1.0]]), N=2).tolist()
+    [[1.25]]
+    """
+    A, _, C = _numeric(system)
+    return _gramian(A.T, C.T @ C, N, "observability")
+
+
+# ----------------------------------------------------------------- subspaces
+def reachable_subspace(system: "LinearRNN | tuple", tol: float | None = None) -> np.ndarray:
+    """Orthonormal basis (columns) of the range of ``[B, AB, ..., A^{n-1}B]``.
+
+    >>> reachable_subspace(LinearRNN([[1.0, 0.0], [0.0, 2.0]], [[1.0], [0.0]])).round(12).tolist()
+    [[1.0], [0.0]]
+    """
+    A, B, _ = _numeric(system)
+    K = krylov_matrix(A, B, scale=True)
+    U, _, _ = sla.svd(K, full_matrices=False)
+    U = U[:, :numeric_rank(K, tol).rank]
+    return U * np.where(U[np.argmax(np.abs(U), axis=0), range(U.shape[1])] < 0, -1.0, 1.0)
+
+
+def unobservable_subspace(system: "LinearRNN | tuple", tol: float | None = None) -> np.ndarray:
+    """Orthonormal basis (columns) of the null space of ``[C; CA; ...; CA^{n-1}]``.
+
+    Initial states that differ by a vector in it give identical outputs.
+
+    >>> unobservable_subspace(LinearRNN([[1.0, 0.0], [0.0, 2.0]], [[1.0], [1.0]], C=[[1.0, 0.0]])).round(12).tolist()
+    [[0.0], [1.0]]
+    """
+    A, _, C = _numeric(system)
+    O = krylov_matrix(A.T, C.T, scale=True).T
+    _, _, Vt = sla.svd(O)
+    V = Vt[numeric_rank(O, tol).rank:].T
+    if V.size:
+        V = V * np.where(V[np.argmax(np.abs(V), axis=0), range(V.shape[1])] < 0, -1.0, 1.0)
+    return V
+
+
+# ----------------------------------------------------------------- steering
+def _check_steps(N: Any, low: int, name: str) -> int:
+    if not isinstance(N, (int, np.integer)) or isinstance(N, bool) or N < low:
+        raise InvalidArgumentError(f"`{name}` must be an integer >= {low}; got {N!r}.")
+    return int(N)
+
+
+def _vector(value: Any, n: int, name: str) -> np.ndarray:
+    v = np.asarray(value, dtype=float).reshape(-1) if np.ndim(value) <= 2 else None
+    if v is None or v.shape != (n,):
+        raise ShapeError(f"`{name}` must have {n} entries (one per state); got shape {np.shape(value)}.")
+    if not np.all(np.isfinite(v)):
+        from .errors import NonFiniteError
+
+        raise NonFiniteError(f"`{name}` must be finite; got {v.tolist()}.")
+    return v
+
+
+def minimum_energy_input(system: "LinearRNN | tuple", h0: Any, target: Any, N: int | None = None,
+                         tol: float = 1e-9) -> np.ndarray:
+    """The inputs ``x_1 ... x_N`` of least energy that steer ``h0`` to ``target``.
+
+    ``h_N = A^N h_0 + R u`` with ``R = [A^{N-1}B, ..., AB, B]`` and
+    ``u = (x_1, ..., x_N)``; the least-norm solution is
+    ``u = R^T W_N^{-1} (target - A^N h_0)``, computed stably by least
+    squares.  ``N >= n`` is required (ERRATA E7: ``n`` steps always
+    suffice for a controllable pair).  Returns an array (N, m) to feed to
+    :meth:`LinearRNN.simulate`.
+
+    Raises
+    ------
+    DomainError
+        When ``target - A^N h0`` leaves the reachable subspace (relative
+        residual above ``tol``).
+
+    Examples
+    --------
+    >>> sys = LinearRNN([[1.0, 1.0], [0.0, 1.0]], [[0.0], [1.0]])
+    >>> xs = minimum_energy_input(sys, [0, 0], [1, 0], N=2)
+    >>> (sys.simulate(xs)[-1].round(12) + 0.0).tolist()
+    [1.0, 0.0]
+    """
+    A, B, _ = _numeric(system)
+    n, m = B.shape
+    N = n if N is None else _check_steps(N, 1, "N")
+    if N < n:
+        raise InvalidArgumentError(
+            f"`N` must be at least n={n} steps to reach an arbitrary target; got N={N}."
+        )
+    h0 = _vector(h0, n, "h0")
+    target = _vector(target, n, "target")
+    R = krylov_matrix(A, B, N)  # columns for x_N, x_{N-1}, ..., x_1
+    free = np.linalg.matrix_power(A, N) @ h0
+    d = target - free
+    u, *_ = np.linalg.lstsq(R, d, rcond=None)
+    residual = float(np.linalg.norm(R @ u - d) / max(np.linalg.norm(d), np.linalg.norm(target), 1.0))
+    if residual > tol:
+        raise DomainError(
+            f"`target`={target.tolist()} is not reachable from `h0` in {N} steps: it leaves the "
+            f"reachable subspace (relative residual {residual:.3g} > {tol:g})."
+        )
+    return u.reshape(N, m)[::-1].copy()
+
+
+def reconstruct_initial_state(system: "LinearRNN | tuple", ys: Any, xs: Any = None, *,
+                              tol: float | None = None, allow_unobservable: bool = False
+                              ) -> np.ndarray:
+    """``h_0`` from outputs ``y_0 ... y_{N-1}`` (rows of ``ys``) by least squares.
+
+    ``y_t = C A^t h_0 + (forced response)``; inputs ``xs`` (rows ``x_1,
+    x_2, ...``, at least ``N - 1`` of them) default to zero.  The outputs
+    start at ``y_0`` (ERRATA E8: starting at ``y_1`` the matrix becomes
+    ``O A``, which loses rank when ``A`` is singular).
+
+    Raises
+    ------
+    DomainError
+        When ``[C; CA; ...; CA^{N-1}]`` has a null space (the unobservable
+        directions) unless ``allow_unobservable=True``, which returns the
+        minimum-norm answer (``h_0`` projected off that null space).
+
+    Examples
+    --------
+    >>> sys = LinearRNN([[0.0, 1.0], [0.0, 0.0]], [[0.0], [1.0]], C=[[1.0, 0.0]])
+    >>> ys = sys.observe(sys.simulate([[0.0]], h0=[2.0, 3.0]))
+    >>> reconstruct_initial_state(sys, ys).round(12).tolist()
+    [2.0, 3.0]
+    """
+    A, B, C = _numeric(system)
+    (p, n), m = C.shape, B.shape[1]
+    ys = np.asarray(ys, dtype=float)
+    if ys.ndim == 1 and p == 1:
+        ys = ys[:, None]
+    if ys.ndim != 2 or ys.shape[1] != p or ys.shape[0] < 1:
+        raise ShapeError(f"`ys` must have shape (N, {p}) with N >= 1; got shape {ys.shape}.")
+    N = ys.shape[0]
+    if xs is not None and N > 1:
+        xs = np.asarray(xs, dtype=float)
+        if xs.ndim == 1 and m == 1:
+            xs = xs[:, None]
+        if xs.ndim != 2 or xs.shape[1] != m or xs.shape[0] < N - 1:
+            raise ShapeError(f"`xs` must have shape (T, {m}) with T >= {N - 1}; got shape {xs.shape}.")
+        forced = np.zeros((N, n))
+        for t in range(1, N):
+            forced[t] = A @ forced[t - 1] + B @ xs[t - 1]
+        ys = ys - forced @ C.T
+    O = krylov_matrix(A.T, C.T, N).T
+    rank = numeric_rank(O, tol)
+    if rank.rank < n and not allow_unobservable:
+        raise DomainError(
+            f"`ys` ({N} outputs) determine `h0` only up to a {n - rank.rank}-dimensional "
+            "unobservable subspace; pass allow_unobservable=True for the minimum-norm answer."
+        )
+    rcond = None if tol is None else tol / max(rank.singular_values[0], np.finfo(float).tiny)
+    h0, *_ = np.linalg.lstsq(O, ys.reshape(-1), rcond=rcond)
+    return h0
