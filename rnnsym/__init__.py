@@ -18,6 +18,7 @@ from .errors import (DomainError, InvalidArgumentError, NonFiniteError, ParseErr
                      UnsafeExpressionError)
 from .kernel import Kernel, compile
 from .latex import latex
+from .linear import LinearRNN, linearize
 from .model import RNN
 from .registry import derivation_names, derive
 from .verification import VerificationReport
@@ -29,12 +30,44 @@ __all__ = [
     "Derivation", "Step", "VerificationReport",
     "DomainError", "InvalidArgumentError", "NonFiniteError", "ParseError", "ResourceLimitError",
     "RnnsymError", "ShapeError", "UnknownNameError", "UnsafeExpressionError",
-    "Kernel", "compile", "latex", "RNN", "derivation_names", "derive", "strategies",
+    "Kernel", "compile", "latex", "RNN", "LinearRNN", "linearize", "derivation_names", "derive",
+    # loaded on first use (see _LAZY):
+    "strategies", "find_fixed_points", "sweep_fixed_points", "spectral_radius", "spectral_norm",
+    "contraction_factor", "half_life", "classify_jacobian", "modes", "coupling_matrix",
+    "minimum_energy_input", "reconstruct_initial_state", "gradient_norms", "lyapunov_spectrum",
+    "transient_growth", "is_normal", "frequency_response", "snr_numeric", "build_report",
+    "analyze_rnn",
 ]
+
+# Analyses live in their own modules; importing them all would slow `import rnnsym`
+# (SciPy's statistics, SymPy derivations), so names resolve on first use.
+_LAZY = {
+    "strategies": ("strategies", None),
+    "find_fixed_points": ("fixed_points", "find_fixed_points"),
+    "sweep_fixed_points": ("fixed_points", "sweep_fixed_points"),
+    "spectral_radius": ("stability", "spectral_radius"),
+    "spectral_norm": ("stability", "spectral_norm"),
+    "contraction_factor": ("stability", "contraction_factor"),
+    "half_life": ("stability", "half_life"),
+    "classify_jacobian": ("stability", "classify_jacobian"),
+    "modes": ("modes", "modes"),
+    "coupling_matrix": ("modes", "coupling_matrix"),
+    "minimum_energy_input": ("reachability", "minimum_energy_input"),
+    "reconstruct_initial_state": ("reachability", "reconstruct_initial_state"),
+    "gradient_norms": ("gradients", "gradient_norms"),
+    "lyapunov_spectrum": ("gradients", "lyapunov_spectrum"),
+    "transient_growth": ("normality", "transient_growth"),
+    "is_normal": ("normality", "is_normal"),
+    "frequency_response": ("filtering", "frequency_response"),
+    "snr_numeric": ("filtering", "snr_numeric"),
+    "build_report": ("report", "build_report"),
+    "analyze_rnn": ("analyze", "analyze_rnn"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # `rnnsym.strategies` imports Hypothesis's strategy machinery: load it on first use.
-    if name == "strategies":
-        return importlib.import_module(".strategies", __name__)
+    if name in _LAZY:
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(f".{module_name}", __name__)
+        return module if attr is None else getattr(module, attr)
     raise AttributeError(f"module 'rnnsym' has no attribute {name!r}")

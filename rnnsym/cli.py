@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import tempfile
 import signal
 import sys
 from typing import Any, Callable, Sequence
@@ -159,14 +161,20 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Hooks that add sub-commands (report, analyze) without editing this parser.
+#: Hooks that add sub-commands without editing this parser.
 _EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+from . import cli_report  # noqa: E402,F401  (registers `rnnsym report`)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+    # Hypothesis keeps a cache directory; keep it out of the user's working directory.
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "rnnsym-hypothesis"))
     if getattr(args, "examples", 1) is not None and getattr(args, "examples", 1) < 1:
         parser.error(f"argument --examples: must be >= 1; got {args.examples}")
     if args.timeout is not None:

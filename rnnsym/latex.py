@@ -53,9 +53,14 @@ _GREEK = {
     "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
     "Gamma", "Delta", "Theta", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
+_MATH_ESCAPES = {
+    "\\": r"\backslash ", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
+    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\sim ", "^": r"\hat{}",
+}
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
     "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}",
 }
 
 
@@ -93,10 +98,8 @@ def _safe_identifier(name: str) -> str:
         return f"{head_tex}_{{{sub_tex}}}" if sub else head_tex
     out = []
     for ch in name:
-        if ch in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[ch].replace("textbackslash", "backslash")
-                       .replace(r"\textasciitilde{}", r"\sim ")
-                       .replace(r"\textasciicircum{}", r"\hat{}"))
+        if ch in _MATH_ESCAPES:
+            out.append(_MATH_ESCAPES[ch])
         elif ord(ch) < 128 and (ch.isalnum() or ch in " .,:;!?'()[]<>=+-*/|@\""):
             out.append(ch)
         else:

@@ -305,6 +305,15 @@ class RNN:
         """``h* = phi(W_h h* + u)`` with ``u = W_x x + b`` (unevaluated)."""
         return sp.Eq(self.h_star, self.step(self.h_star, x), evaluate=False)
 
+    def linearize(self, h_star: Any = None, x: Any = None) -> Any:
+        """The linear RNN ``A = D W_h``, ``B = D W_x`` at ``(h_star, x)``.
+
+        See :func:`rnnsym.linear.linearize`.
+        """
+        from .linear import linearize
+
+        return linearize(self, h_star, x)
+
     # -- numerics -------------------------------------------------------------
     def numeric_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(W_h, W_x, b)`` as float64 arrays; raises if any entry is symbolic."""

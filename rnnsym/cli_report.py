@@ -1,0 +1,93 @@
+"""The ``rnnsym report`` sub-command.
+
+Importing this module registers the command with :mod:`rnnsym.cli` through
+its ``_EXTRA_COMMANDS`` hook (``rnnsym/cli.py`` imports it)::
+
+    rnnsym report [--out DIR] [--only NAME...] [--pdf | --no-pdf] [--examples N] [--seed S] [--jobs N]
+
+Exit status: 0 when every verification passed, 1 when one failed (the report
+is still written and says which) or the PDF did not compile, 2 on bad input.
+
+Examples
+--------
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="rnnsym")
+>>> add_report_command(parser.add_subparsers())
+>>> args = parser.parse_args(["report", "--only", "snr", "--no-pdf"])
+>>> args.only, args.pdf, args.out, args.examples
+(['snr'], False, 'report', 30)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+from .cli import _EXTRA_COMMANDS
+
+__all__ = ["add_report_command"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # unwinds build_report, which removes its unfinished directory
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        report = build_report(args.out, args.only, examples=args.examples, seed=args.seed, pdf=args.pdf,
+                              jobs=args.jobs)
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"rnnsym: error: cannot write the report{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    files = ["report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
+    count = sum(len(s.figures) for s in report.sections)
+    if count:
+        files.append(f"figures/ ({count} PNG)")
+    passed = len(report.sections) - len(report.failed)
+    print(f"rnnsym report: {passed} of {len(report.sections)} verifications passed; wrote "
+          f"{', '.join(files)} to {report.directory}/ in {report.seconds:.1f} s")
+    if report.pdf is None and args.pdf is not False:
+        print(report.pdf_note)
+    if report.figures_note:
+        print(report.figures_note)
+    if report.failed:
+        print(f"rnnsym: verification failed for {', '.join(report.failed)} "
+              f"(see {report.directory / 'report.md'})", file=sys.stderr)
+    return report.exit_status
+
+
+def add_report_command(subparsers: Any) -> None:
+    """Add ``report`` to the ``rnnsym`` sub-commands (an ``_EXTRA_COMMANDS`` hook)."""
+    from .report import DEFAULT_OUT, REPORT_EXAMPLES, default_jobs
+
+    p = subparsers.add_parser(
+        "report", help="derive, verify, typeset and plot every result into a report",
+        description="Run every derivation with its defaults, verify it against simulation, and write "
+                    "report.tex (and report.pdf when pdflatex is installed), report.md, figures/*.png "
+                    "and summary.json into DIR. An existing DIR is replaced only when the new report "
+                    "is complete, and only if it holds nothing but report files.")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output directory (default: {DEFAULT_OUT})")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME",
+                   help="only these derivations (see `rnnsym list`)")
+    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
+                   help="compile report.pdf with pdflatex (default: when pdflatex is installed)")
+    p.add_argument("--examples", type=int, default=REPORT_EXAMPLES, metavar="N",
+                   help=f"examples per verification check (default {REPORT_EXAMPLES})")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                   help=f"worker processes (default {default_jobs()}: one per core, at most 2)")
+    p.set_defaults(run=_cmd_report)
+
+
+if add_report_command not in _EXTRA_COMMANDS:
+    _EXTRA_COMMANDS.append(add_report_command)

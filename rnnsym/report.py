@@ -1,0 +1,515 @@
+"""The report: every derivation derived, verified, typeset and plotted.
+
+:func:`build_report` runs each registered derivation with its built-in
+defaults, verifies it against simulation, draws its figure and writes
+
+* ``report.tex`` -- a standalone document, one section per derivation
+  (steps, result, assumptions, verification outcome, figure), compiled to
+  ``report.pdf`` when ``pdflatex`` is installed;
+* ``report.md`` -- the same with ``$$`` math for Markdown viewers;
+* ``figures/NAME.png`` -- one figure per derivation (needs matplotlib,
+  the ``plot`` extra; without it figures are skipped with a note);
+* ``summary.json`` -- per derivation the keys of
+  :meth:`Derivation.as_dict` plus ``verification`` with the keys of
+  :meth:`VerificationReport.as_dict`.
+
+Writing is atomic: everything goes to a hidden sibling directory that
+replaces ``out`` only once complete, so an interrupted or failed run leaves
+the previous report as it was.  A failing verification is not a failed run:
+the report is written and says which derivation failed, and
+:attr:`Report.exit_status` is 1.  Only a directory that is empty or holds
+nothing but report files is ever replaced.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from rnnsym.report import build_report
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
+>>> report = build_report(out, ["recurrence"], examples=3, pdf=False, figures=False, progress=False)
+>>> report.exit_status, sorted(p.name for p in out.iterdir())
+(0, ['report.md', 'report.tex', 'summary.json'])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, TextIO
+
+from .errors import InvalidArgumentError
+from .latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
+from .registry import derivation_module, derivation_names, derive
+from .verification import VerificationReport
+
+if TYPE_CHECKING:
+    from .figures import RenderedFigure
+
+__all__ = ["REPORT_EXAMPLES", "DEFAULT_OUT", "PDF_HINT", "Section", "Report", "Progress", "build_report",
+           "build_section", "default_jobs"]
+
+#: Examples per verification check in the default report (well under 60 s on 2 cores).
+REPORT_EXAMPLES = 30
+DEFAULT_OUT = "report"
+PDF_HINT = "apt-get update && apt-get install -y --no-install-recommends texlive-latex-base"
+_OUTPUTS = frozenset({"report.tex", "report.pdf", "report.md", "report.log", "summary.json", "figures"})
+_TEX_LEFTOVERS = ("report.aux", "report.log", "report.toc", "report.out")
+_TEX_STATUS = {True: "pass", False: "\\textbf{FAIL}"}
+
+
+@dataclass
+class Section:
+    """One derivation's part of the report, already rendered (so it pickles across processes)."""
+
+    name: str
+    title: str
+    record: dict[str, Any]            # Derivation.as_dict(), or name/title/reference if derive() failed
+    latex: str
+    markdown: str
+    verification: VerificationReport
+    figures: "list[RenderedFigure]" = field(default_factory=list)   # paths relative to the report
+    figure_errors: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.verification.passed
+
+    def as_dict(self) -> dict[str, Any]:
+        """``Derivation.as_dict()`` keys plus ``verification``, ``figures`` and timing."""
+        return {**self.record, "verification": self.verification.as_dict(),
+                "figures": [{"path": f.path.as_posix(), "caption": f.caption} for f in self.figures],
+                "figure_errors": list(self.figure_errors), "error": self.error,
+                "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote."""
+
+    directory: Path
+    sections: list[Section]
+    pdf: Path | None
+    pdf_note: str
+    figures_note: str
+    pdf_failed: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the derivations whose derivation or verification failed."""
+        return [s.name for s in self.sections if not s.passed]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every verification passed (and the PDF, if attempted, compiled), else 1."""
+        return 1 if self.failed or self.pdf_failed else 0
+
+
+class Progress:
+    """Progress on ``stream``: one updating line on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.total, self.stream, self.finished = total, stream if stream is not None else sys.stderr, 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
+        self._width = shutil.get_terminal_size((80, 20)).columns - 1
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text[: self._width])
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def running(self, what: str) -> None:
+        """Say what is running now (on a terminal only)."""
+        if self.tty:
+            self._line(f"[{self.finished}/{self.total} done] {what}...")
+
+    def done(self, section: Section) -> None:
+        self.finished += 1
+        status = "PASS" if section.passed else "FAIL"
+        self._line(f"[{self.finished}/{self.total}] {status} {section.name}: {_outcome(section)} "
+                   f"({section.seconds:.1f} s)")
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+class _Silent(Progress):
+    def _line(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def default_jobs() -> int:
+    """Worker processes for the command line: 2 where there are 2 cores or more."""
+    return min(2, os.cpu_count() or 1)
+
+
+def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = None, *,
+                 examples: int = REPORT_EXAMPLES, seed: int | None = 0, pdf: bool | None = None,
+                 figures: bool = True, jobs: int = 1, progress: "Progress | bool | None" = None) -> Report:
+    """Derive, verify, typeset and plot ``names`` (default: all) into directory ``out``.
+
+    ``pdf=None`` compiles ``report.pdf`` when ``pdflatex`` is installed and
+    says so when it is not; ``True`` requires it; ``False`` skips it.
+    ``jobs`` > 1 runs derivations in that many worker processes (the result
+    is the same).  ``progress`` is a :class:`Progress`, ``False`` for none,
+    or ``None`` for one on stderr.
+    """
+    started = time.perf_counter()
+    chosen = list(dict.fromkeys(derivation_names() if names is None else names))
+    if not chosen:
+        raise InvalidArgumentError("`names` must list at least one derivation; got none.")
+    for name in chosen:
+        derivation_module(name)  # unknown names fail here, before any work
+    for label, value in (("examples", examples), ("jobs", jobs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"`{label}` must be an integer >= 1; got {value!r}.")
+    if pdf and not pdflatex_available():
+        raise InvalidArgumentError(f"`--pdf` needs pdflatex, which is not installed; install it with {PDF_HINT}, "
+                                   "or pass --no-pdf.")
+    out = Path(out)
+    _check_replaceable(out)
+    from .figures import plotting_available
+
+    plot = figures and plotting_available()
+    figures_note = ("" if plot else "Figures skipped: matplotlib is not installed (pip install 'rnnsym[plot]')."
+                    if figures else "Figures not requested.")
+    show = progress if isinstance(progress, Progress) else _Silent(len(chosen)) if progress is False \
+        else Progress(len(chosen))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        run = _run_parallel if jobs > 1 and len(chosen) > 1 else _run_serial
+        sections = run(chosen, examples, seed, tmp if plot else None, show, jobs)
+        tex = _latex(sections, examples, seed, figures_note)
+        (tmp / "report.tex").write_text(tex, encoding="utf-8")
+        report = Report(out, sections, None, "", figures_note)
+        _compile(report, tex, tmp, pdf, show)
+        report.seconds = time.perf_counter() - started
+        (tmp / "report.md").write_text(_markdown(report, examples, seed), encoding="utf-8")
+        summary = _summary(report, examples, seed)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        _swap_into_place(tmp, out)
+    finally:
+        show.close()
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+# -- the work -----------------------------------------------------------------------
+def _run_serial(names: list[str], examples: int, seed: int | None, directory: Path | None,
+                show: Progress, jobs: int) -> list[Section]:
+    sections = []
+    for name in names:
+        section = build_section(name, examples, seed, directory, show)
+        show.done(section)
+        sections.append(section)
+    return sections
+
+
+def _run_parallel(names: list[str], examples: int, seed: int | None, directory: Path | None,
+                  show: Progress, jobs: int) -> list[Section]:
+    # "spawn": workers start clean (no fork of a threaded process); each imports rnnsym once.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context)
+    finished = False
+    try:
+        futures = {pool.submit(build_section, name, examples, seed, directory): name for name in names}
+        pending, results = set(futures), {}
+        show.running(f"running {len(names)} derivations in {min(jobs, len(names))} processes")
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = futures[future]
+                try:
+                    results[name] = section = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died (memory, signal)
+                    results[name] = section = _failed_section(name, _one_line(exc), 0.0)
+                show.done(section)
+            if pending:
+                show.running("running " + ", ".join(n for n in names if n not in results))
+        finished = True
+    finally:
+        if not finished:  # interrupted or timed out: do not wait for a worker still computing
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
+    return [results[name] for name in names]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _failed_section(name: str, message: str, seconds: float) -> Section:
+    module = derivation_module(name)
+    failed = VerificationReport(name, False, 0, math.nan, 0.0, message=f"not verified: {message}")
+    record = {"name": name, "title": module.TITLE, "reference": module.REFERENCE}
+    return Section(name, module.TITLE, record, "", "", failed, error=message, seconds=seconds)
+
+
+def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None = 0,
+                  directory: "Path | None" = None, show: Progress | None = None) -> Section:
+    """Derive, verify, render and (into ``directory/figures``) plot one derivation.
+
+    A failure to derive or verify is recorded in the section, not raised;
+    so is a figure that cannot be drawn.
+    """
+    show = show if show is not None else _Silent(1)
+    start = time.perf_counter()
+    try:
+        show.running(f"{name}: deriving")
+        derivation = derive(name)
+        show.running(f"{name}: verifying ({examples} examples per check)")
+        verification = derivation.verify(max_examples=examples, seed=seed)
+        section = Section(name, derivation.title, derivation.as_dict(), derivation.latex(),
+                          derivation.markdown(), verification)
+    except Exception as exc:  # noqa: BLE001 - reported in the report, not raised
+        return _failed_section(name, _one_line(exc), time.perf_counter() - start)
+    if directory is not None:
+        from .figures import FIGURES, render_figure
+
+        if name in FIGURES:
+            show.running(f"{name}: plotting")
+            try:
+                drawn = render_figure(name, derivation, Path(directory) / "figures")
+                section.figures.append(type(drawn)(drawn.path.relative_to(directory), drawn.caption))
+            except Exception as exc:  # noqa: BLE001 - one broken figure must not sink the report
+                section.figure_errors.append(f"figure not drawn: {_one_line(exc)}")
+    section.seconds = time.perf_counter() - start
+    return section
+
+
+def _compile(report: Report, tex: str, tmp: Path, pdf: bool | None, show: Progress) -> None:
+    if pdf is False:
+        report.pdf_note = "report.pdf not requested (--no-pdf)."
+        return
+    if not pdflatex_available():
+        report.pdf_note = f"report.pdf not built: pdflatex is not installed. For the PDF: {PDF_HINT}"
+        return
+    show.running("compiling report.pdf with pdflatex")
+    try:
+        compile_pdf(tex, tmp, name="report", timeout=120)
+    except (LatexCompileError, OSError, ValueError) as exc:
+        for leftover in _TEX_LEFTOVERS[:1] + _TEX_LEFTOVERS[2:]:   # keep report.log to read
+            (tmp / leftover).unlink(missing_ok=True)
+        report.pdf_failed = True
+        report.pdf_note = f"report.pdf not built: {_one_line(exc)} (see report.log)"
+        return
+    for leftover in _TEX_LEFTOVERS:
+        (tmp / leftover).unlink(missing_ok=True)
+    report.pdf = report.directory / "report.pdf"
+    report.pdf_note = "report.pdf compiled with pdflatex."
+
+
+# -- atomic replacement -------------------------------------------------------------
+def _check_replaceable(out: Path) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InvalidArgumentError(f"the output directory `{out}` is a file or a link; pass a directory "
+                                   "with --out (it is replaced as a whole).")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
+        if foreign:
+            raise InvalidArgumentError(
+                f"the output directory `{out}` holds files rnnsym report did not write "
+                f"({', '.join(foreign[:5])}); choose a new or empty directory with --out, or remove them."
+            )
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Make ``tmp`` the directory ``out``; the old ``out`` survives any failure here."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    _check_replaceable(out)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    os.rename(out, old / "previous")
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old / "previous", out)
+        raise
+    finally:
+        if out.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# -- writers -------------------------------------------------------------------------
+def _number(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.2g}"
+
+
+def _outcome(section: Section) -> str:
+    v = section.verification
+    if section.error:
+        return v.message
+    return f"{v.examples} examples, worst error {_number(v.worst_error)} (tolerance {_number(v.tolerance)})"
+
+
+def _tex_number(value: float | None) -> str:
+    text = _number(value)
+    if "e" not in text:
+        return text if text == "n/a" else f"${text}$"
+    mantissa, exponent = text.split("e")
+    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
+
+
+def _tex_text(text: str) -> str:
+    """Escaped text that may break after commas (counterexamples are long)."""
+    return escape_text(text).replace(",", ",\\allowbreak{}")
+
+
+def _latex(sections: list[Section], examples: int, seed: int | None, figures_note: str) -> str:
+    passed = sum(s.passed for s in sections)
+    lines = ["\\pagenumbering{roman}",   # front matter: its length cannot shift the sections' page numbers
+             f"Every result below was derived by SymPy from the model and checked against numeric "
+             f"simulation of the model ({examples} examples per check, seed {seed}). "
+             f"{passed} of {len(sections)} verifications passed."]
+    failed = [s.name for s in sections if not s.passed]
+    if failed:
+        lines.append(f"\\textbf{{Verification failed for: {escape_text(', '.join(failed))}.}}")
+    if figures_note:
+        lines.append(escape_text(figures_note))
+    lines += ["", "\\begin{center}\\small", "\\begin{tabular}{llrrr}", "\\hline",
+              "derivation & verification & examples & worst error & tolerance \\\\", "\\hline"]
+    for s in sections:
+        v = s.verification
+        lines.append(f"\\texttt{{{escape_text(s.name)}}} & {_TEX_STATUS[s.passed]} & "
+                     f"{v.examples} & {_tex_number(v.worst_error)} & {_tex_number(v.tolerance)} \\\\")
+    lines += ["\\hline", "\\end{tabular}", "\\end{center}", "\\tableofcontents", "", _FIT_MACRO,
+              "\\clearpage", "\\pagenumbering{arabic}"]
+    for s in sections:
+        lines += ["\\clearpage", f"\\addcontentsline{{toc}}{{section}}{{{escape_text(s.title)}}}"]
+        if s.error is None:
+            lines.append(_fit_displays(s.latex))
+        else:
+            lines.append(f"\\section*{{{escape_text(s.title)}}}")
+            lines.append(f"\\textbf{{Derivation failed.}} {_tex_text(s.error or '')}")
+        lines.append(_latex_verification(s))
+        for figure in s.figures:
+            lines += ["\\begin{center}\\begin{minipage}{\\linewidth}",   # figure and caption stay together
+                      f"\\includegraphics[width=\\linewidth]{{{figure.path.as_posix()}}}\\\\[0.4em]",
+                      f"{{\\small\\itshape {escape_text(figure.caption)}}}", "\\end{minipage}\\end{center}", ""]
+        for note in s.figure_errors:
+            lines.append(f"\\textbf{{Figure.}} {_tex_text(note)}")
+    return standalone_document("\n".join(lines) + "\n", title="rnnsym report: the RNN chapter, derived and verified")
+
+
+# Displays wider than the page (unrolled matrices) are scaled down to fit it.
+_FIT_MACRO = (r"\newsavebox{\rnnsymbox}" "\n"
+              r"\newcommand{\rnnsymfit}[1]{\sbox{\rnnsymbox}{$\displaystyle #1$}\ifdim\wd\rnnsymbox>\linewidth"
+              r"\resizebox{\linewidth}{!}{\usebox{\rnnsymbox}}\else\usebox{\rnnsymbox}\fi}")
+_DISPLAY = re.compile(r"^\\\[ (.*) \\\]$", re.MULTILINE)
+
+
+def _fit_displays(fragment: str) -> str:
+    r"""Wrap each one-line display ``\[ ... \]`` of a fragment in the fitting macro."""
+    return _DISPLAY.sub(lambda m: "\\[ \\rnnsymfit{" + m.group(1) + "} \\]", fragment)
+
+
+def _latex_verification(s: Section) -> str:
+    v = s.verification
+    head = _TEX_STATUS[s.passed]
+    out = ["\\begin{sloppypar}", f"\\textbf{{Verification against simulation.}} {head}: "
+           f"{v.examples} examples, worst error {_tex_number(v.worst_error)} "
+           f"(tolerance {_tex_number(v.tolerance)})."]
+    checks = v.checks or ([v] if s.error or not v.passed else [])
+    if checks:
+        out.append("\\begin{itemize}")
+        for c in checks:
+            out.append(f"\\item {_TEX_STATUS[c.passed]} --- {_tex_text(c.name)}: "
+                       f"{_tex_text(c.message)}")
+        out.append("\\end{itemize}")
+    out.append("\\end{sloppypar}")
+    return "\n".join(out)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(report: Report, examples: int, seed: int | None) -> str:
+    sections = report.sections
+    passed = sum(s.passed for s in sections)
+    out = ["# rnnsym report: the RNN chapter, derived and verified", "",
+           f"Every result was derived by SymPy from the model and checked against numeric simulation "
+           f"of the model ({examples} examples per check, seed {seed}). "
+           f"**{passed} of {len(sections)} verifications passed.**", ""]
+    if report.failed:
+        out += [f"**Verification failed for: {', '.join(report.failed)}.**", ""]
+    out += [report.pdf_note, ""]
+    if report.figures_note:
+        out += [report.figures_note, ""]
+    out += ["| derivation | verification | examples | worst error | tolerance |", "|---|---|---:|---:|---:|"]
+    for s in sections:
+        v = s.verification
+        out.append(f"| `{s.name}` | {'pass' if s.passed else '**FAIL**'} | {v.examples} | "
+                   f"{_number(v.worst_error)} | {_number(v.tolerance)} |")
+    out.append("")
+    for s in sections:
+        if s.error is None:
+            out.append(s.markdown)
+        else:
+            out += [f"## {s.title}", "", f"**Derivation failed.** {s.error}", ""]
+        v = s.verification
+        out += [f"**Verification against simulation.** {'PASS' if s.passed else '**FAIL**'}: "
+                f"{_md_cell(_outcome(s))}", ""]
+        for c in v.checks:
+            out.append(f"- {'pass' if c.passed else '**FAIL**'}: {_md_cell(c.name)}: {_md_cell(c.message)}")
+        out.append("")
+        for figure in s.figures:
+            caption = _md_cell(figure.caption).replace("*", "\\*").replace("_", "\\_")
+            out += [f"![{caption}]({figure.path.as_posix()})", "", f"*{caption}*", ""]
+        for note in s.figure_errors:
+            out += [f"**Figure.** {note}", ""]
+    return "\n".join(out)
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _summary(report: Report, examples: int, seed: int | None) -> dict[str, Any]:
+    from . import __version__
+
+    return _finite({
+        "generator": f"rnnsym {__version__} report",
+        "examples": examples, "seed": seed,
+        "passed": not report.failed,
+        "failed": report.failed,
+        "pdf": {"built": report.pdf is not None, "note": report.pdf_note},
+        "figures_note": report.figures_note,
+        "seconds": round(report.seconds, 2),
+        "derivations": [s.as_dict() for s in report.sections],
+    })
