@@ -20,7 +20,7 @@ import re
 import tempfile
 import signal
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from . import __version__
 from .errors import ParseError, RnnsymError
@@ -156,15 +156,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_analyze)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    from .cli_report import add_report_command
+
+    add_report_command(sub)
     return parser
-
-
-#: Hooks that add sub-commands without editing this parser.
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
-
-from . import cli_report  # noqa: E402,F401  (registers `rnnsym report`)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

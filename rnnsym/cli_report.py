@@ -1,7 +1,6 @@
 """The ``rnnsym report`` sub-command.
 
-Importing this module registers the command with :mod:`rnnsym.cli` through
-its ``_EXTRA_COMMANDS`` hook (``rnnsym/cli.py`` imports it)::
+:mod:`rnnsym.cli` adds it to its parser with :func:`add_report_command`::
 
     rnnsym report [--out DIR] [--only NAME...] [--pdf | --no-pdf] [--examples N] [--seed S] [--jobs N]
 
@@ -25,7 +24,6 @@ import signal
 import sys
 from typing import Any
 
-from .cli import _EXTRA_COMMANDS
 
 __all__ = ["add_report_command"]
 
@@ -41,7 +39,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         report = build_report(args.out, args.only, examples=args.examples, seed=args.seed, pdf=args.pdf,
-                              jobs=args.jobs)
+                              jobs=args.jobs, force=args.force)
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"rnnsym: error: cannot write the report{where}: {exc.strerror or exc}", file=sys.stderr)
@@ -66,7 +64,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def add_report_command(subparsers: Any) -> None:
-    """Add ``report`` to the ``rnnsym`` sub-commands (an ``_EXTRA_COMMANDS`` hook)."""
+    """Add ``report`` to the ``rnnsym`` sub-commands."""
     from .report import DEFAULT_OUT, REPORT_EXAMPLES, default_jobs
 
     p = subparsers.add_parser(
@@ -77,6 +75,8 @@ def add_report_command(subparsers: Any) -> None:
                     "is complete, and only if it holds nothing but report files.")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"output directory (default: {DEFAULT_OUT})")
+    p.add_argument("--force", action="store_true",
+                   help="replace DIR even if it holds files rnnsym did not write")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="only these derivations (see `rnnsym list`)")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
@@ -88,6 +88,3 @@ def add_report_command(subparsers: Any) -> None:
                    help=f"worker processes (default {default_jobs()}: one per core, at most 2)")
     p.set_defaults(run=_cmd_report)
 
-
-if add_report_command not in _EXTRA_COMMANDS:
-    _EXTRA_COMMANDS.append(add_report_command)

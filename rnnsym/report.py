@@ -163,14 +163,17 @@ def default_jobs() -> int:
 
 def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = None, *,
                  examples: int = REPORT_EXAMPLES, seed: int | None = 0, pdf: bool | None = None,
-                 figures: bool = True, jobs: int = 1, progress: "Progress | bool | None" = None) -> Report:
+                 figures: bool = True, jobs: int = 1, progress: "Progress | bool | None" = None,
+                 force: bool = False) -> Report:
     """Derive, verify, typeset and plot ``names`` (default: all) into directory ``out``.
 
     ``pdf=None`` compiles ``report.pdf`` when ``pdflatex`` is installed and
     says so when it is not; ``True`` requires it; ``False`` skips it.
     ``jobs`` > 1 runs derivations in that many worker processes (the result
     is the same).  ``progress`` is a :class:`Progress`, ``False`` for none,
-    or ``None`` for one on stderr.
+    or ``None`` for one on stderr.  ``force=True`` replaces an ``out`` that
+    holds files the report did not write (still only once the new report is
+    complete); without it such a directory is refused.
     """
     started = time.perf_counter()
     chosen = list(dict.fromkeys(derivation_names() if names is None else names))
@@ -185,7 +188,7 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
         raise InvalidArgumentError(f"`--pdf` needs pdflatex, which is not installed; install it with {PDF_HINT}, "
                                    "or pass --no-pdf.")
     out = Path(out)
-    _check_replaceable(out)
+    _check_replaceable(out, force)
     from .figures import plotting_available
 
     plot = figures and plotting_available()
@@ -206,7 +209,7 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
         (tmp / "report.md").write_text(_markdown(report, examples, seed), encoding="utf-8")
         summary = _summary(report, examples, seed)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(tmp, out)
+        _swap_into_place(tmp, out, force)
     finally:
         show.close()
         if tmp.exists():
@@ -322,20 +325,21 @@ def _compile(report: Report, tex: str, tmp: Path, pdf: bool | None, show: Progre
 
 
 # -- atomic replacement -------------------------------------------------------------
-def _check_replaceable(out: Path) -> None:
+def _check_replaceable(out: Path, force: bool = False) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise InvalidArgumentError(f"the output directory `{out}` is a file or a link; pass a directory "
                                    "with --out (it is replaced as a whole).")
     if out.is_dir():
         foreign = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
-        if foreign:
+        if foreign and not force:
             raise InvalidArgumentError(
                 f"the output directory `{out}` holds files rnnsym report did not write "
-                f"({', '.join(foreign[:5])}); choose a new or empty directory with --out, or remove them."
+                f"({', '.join(foreign[:5])}); choose a new or empty directory with --out, or pass --force "
+                "to replace it."
             )
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
+def _swap_into_place(tmp: Path, out: Path, force: bool = False) -> None:
     """Make ``tmp`` the directory ``out``; the old ``out`` survives any failure here."""
     mask = os.umask(0)
     os.umask(mask)
@@ -343,7 +347,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
-    _check_replaceable(out)
+    _check_replaceable(out, force)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
     os.rename(out, old / "previous")
     try:
