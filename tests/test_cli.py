@@ -71,3 +71,13 @@ def test_verify_exits_1_when_a_check_fails(capsys, monkeypatch) -> None:
 def test_timeout_gives_up_with_exit_status_2(capsys) -> None:
     code, _, err = run(capsys, "--timeout", "0.001", "verify", "recurrence", "--examples", "1000")
     assert code == 2 and "--timeout" in err
+
+
+def test_same_seed_gives_byte_identical_json(capsys) -> None:
+    outputs = []
+    for _ in range(2):
+        assert cli.main(["verify", "recurrence", "half_life", "--examples", "5", "--seed", "7",
+                         "--format", "json"]) == 0
+        assert cli.main(["derive", "snr", "--format", "json", "--param", "a=3/5"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
