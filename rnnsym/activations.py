@@ -141,7 +141,7 @@ _LATEX_NAMES = {
 def _tanh() -> Activation:
     return Activation(
         "tanh", sp.tanh(Z), sp.sech(Z) ** 2, sp.Integer(1), sp.Interval(-1, 1),
-        True, True, np.tanh, lambda x: 1.0 / np.cosh(x) ** 2,
+        True, True, np.tanh, lambda x: (1.0 / np.cosh(x)) ** 2,
     )
 
 

@@ -21,8 +21,8 @@ The result says ``complete=True`` only with a named certificate:
 
 Otherwise ``complete`` is False and ``reason`` says why.  An empty list is
 never returned silently: ``reason`` says so and a warning is issued.
-:func:`sweep_fixed_points` runs the same search over many bias values at
-once and returns branches with their stability.
+:func:`~rnnsym.sweeps.sweep_fixed_points` (re-exported here) solves for many
+bias values at once and returns branches with their stability.
 
 Examples
 --------
@@ -50,7 +50,8 @@ from scipy.stats import qmc
 from .activations import Z
 from .errors import InvalidArgumentError, ShapeError
 from .kernel import Kernel, compile as compile_kernel
-from .stability import KINDS, Stability, classify_jacobian, classify_moduli, contraction_factor
+from .stability import Stability, classify_jacobian, contraction_factor
+from .sweeps import Branch, FixedPointSweep, sweep_fixed_points
 
 __all__ = ["FixedPoint", "FixedPointResult", "Branch", "FixedPointSweep", "find_fixed_points",
            "sweep_fixed_points", "residual_kernels"]
@@ -467,115 +468,3 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
         reason = f"no fixed point found from {count} starts; {reason}"
         warnings.warn(f"find_fixed_points: {reason}", RuntimeWarning, stacklevel=2)
     return FixedPointResult(tuple(points), complete, certificate, reason, u, count)
-
-
-
-# -- parameter sweeps -------------------------------------------------------------
-@dataclass(frozen=True)
-class Branch:
-    """One branch of fixed points over a run of consecutive sweep values."""
-
-    index: np.ndarray
-    b: np.ndarray
-    h: np.ndarray
-    kind: np.ndarray
-    rho: np.ndarray
-
-
-@dataclass(frozen=True)
-class FixedPointSweep:
-    """Fixed points for every bias value of a sweep.
-
-    Attributes
-    ----------
-    b : (P, n) array
-        The bias values.
-    h : (P, K, n) array
-        Fixed points per value, sorted by the first coordinate, NaN-padded.
-    count : (P,) array
-        Fixed points found per value.
-    kind : (P, K) int array
-        Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point);
-        ``|rho - 1| < 1e-9`` is reported as marginal (undecided in float64).
-    rho : (P, K) array
-        ``rho(J)`` at each point.
-    """
-
-    b: np.ndarray
-    h: np.ndarray
-    count: np.ndarray
-    kind: np.ndarray
-    rho: np.ndarray
-
-    @property
-    def kind_names(self) -> np.ndarray:
-        return np.where(self.kind >= 0, np.array(KINDS)[np.maximum(self.kind, 0)], "")
-
-    def branches(self) -> list[Branch]:
-        """Split the sweep where the number of fixed points changes.
-
-        Within a run of constant count, the ``j``-th point (by first
-        coordinate) of each value forms one branch.
-        """
-        cuts = np.concatenate([[0], np.flatnonzero(np.diff(self.count)) + 1, [len(self.count)]])
-        out = []
-        for start, stop in zip(cuts[:-1], cuts[1:]):
-            idx = np.arange(start, stop)
-            for j in range(int(self.count[start])):
-                out.append(Branch(idx, self.b[idx], self.h[idx, j], self.kind[idx, j], self.rho[idx, j]))
-        return out
-
-
-def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int = 16, seed: int = 0,
-                       tol: float = 1e-12, merge_tol: float = 1e-7, max_iter: int = 60,
-                       chunk: int = 20_000) -> FixedPointSweep:
-    """The fixed-point search over many bias values at once.
-
-    ``b`` is ``(P, n)`` (or ``(P,)`` for one unit); every value runs the same
-    batched Newton from the same ``starts`` starts, in chunks of ``chunk``
-    values (the chunking is over parameters, never over starts).  The result
-    is not certified complete: use :func:`find_fixed_points` for that.
-
-    Examples
-    --------
-    >>> import numpy as np, rnnsym as rs
-    >>> sweep = sweep_fixed_points(rs.RNN([[2.0]]), np.linspace(-1, 1, 5))
-    >>> sweep.count.tolist()
-    [1, 3, 3, 3, 1]
-    >>> [br.kind.tolist() for br in sweep.branches()][1:4]
-    [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
-    """
-    if not net.is_numeric:
-        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
-    bias = np.asarray(b, dtype=float)
-    if bias.ndim == 1 and net.n == 1:
-        bias = bias[:, None]
-    if bias.ndim != 2 or bias.shape[1] != net.n:
-        raise ShapeError(f"`b` must have shape (P, {net.n}); got shape {np.shape(b)}.")
-    if not np.all(np.isfinite(bias)):
-        raise InvalidArgumentError("`b` must be finite; got NaN or infinity among the sweep values.")
-    drive = _constant_drive(net, x) - net.numeric_weights()[2]
-    U = bias + drive
-    lo, hi = _box(net, U[np.argmax(np.abs(U).max(axis=1))])
-    H0 = _starts(net, np.abs(U).max(axis=0), lo, hi, starts, seed)
-    F, dF, _ = _kernels(net, "numpy", 30)
-    parts = []
-    for first in range(0, len(U), chunk):
-        Uc = U[first:first + chunk, None, :]
-        H, res = _newton(F, dF, np.repeat(H0[None], len(Uc), axis=0), Uc, lo, hi, tol, max_iter)
-        rep = _merge(H, res <= tol, merge_tol)
-        order = np.argsort(~rep, axis=1, kind="stable")
-        H, rep = np.take_along_axis(H, order[..., None], 1), np.take_along_axis(rep, order, 1)
-        key = np.where(rep, H[..., 0], np.inf)
-        order = np.argsort(key, axis=1, kind="stable")
-        H, rep = np.take_along_axis(H, order[..., None], 1), np.take_along_axis(rep, order, 1)
-        J = dF(np.where(rep[..., None], H, 0.0), Uc) + np.eye(net.n)
-        moduli = np.abs(np.linalg.eigvals(J))
-        kind = np.where(rep, classify_moduli(moduli), -1).astype(np.int8)
-        parts.append((np.where(rep[..., None], H, np.nan), rep.sum(axis=1), kind,
-                      np.where(rep, moduli.max(axis=-1), np.nan)))
-    K = max(1, max(int(p[1].max(initial=0)) for p in parts))
-    h = np.concatenate([p[0][:, :K] for p in parts])
-    return FixedPointSweep(bias, h, np.concatenate([p[1] for p in parts]),
-                           np.concatenate([p[2][:, :K] for p in parts]),
-                           np.concatenate([p[3][:, :K] for p in parts]))

@@ -12,6 +12,16 @@ dimensions broadcast.  Scalar results come back with the broadcast batch
 shape; matrix results as ``(..., rows, cols)``, constant and zero entries
 broadcast too.
 
+Backends: ``"numpy"`` (lambdify, one temporary per operation), ``"mpmath"``
+(point by point at ``dps`` digits), ``"numba"`` (a fused, multi-threaded loop
+printed from the CSE'd expression and compiled by numba: one pass over the
+data, no temporaries; install the ``fast`` extra) and ``"fused"`` (numba where
+it is installed and can compile the expression, NumPy otherwise).  The
+numba backend computes in float64 with the C math library and IEEE semantics
+(no fast-math); its results equal NumPy's to the last bit for arithmetic,
+square roots and integer powers, and within the two libraries' stated
+accuracy (a few ULP) for transcendental functions.
+
 A kernel may carry *assumptions* (SymPy relations such as ``Abs(a) < 1``).
 Outside them it never returns a number silently: ``on_domain="raise"``
 (default) raises :class:`~rnnsym.errors.DomainError` naming the violated
@@ -38,7 +48,9 @@ rnnsym.errors.DomainError: `x`=2.0 is outside the kernel's domain: Abs(x) <= 1 f
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import keyword
 import threading
 from typing import Any, Iterable, Sequence
 
@@ -50,10 +62,15 @@ from .errors import DomainError, InvalidArgumentError, ShapeError
 
 __all__ = ["Kernel", "compile", "BACKENDS"]
 
-BACKENDS = ("numpy", "mpmath")
+BACKENDS = ("numpy", "mpmath", "numba", "fused")
 _ON_DOMAIN = ("raise", "nan")
 
 Arg = "sp.Symbol | sp.MatrixBase"
+
+# Functions SymPy's printers name but NumPy and mpmath do not provide under that name:
+# ``Cbrt`` (sympy.codegen.cfunctions) is the real cube root.
+_NUMPY_EXTRAS = {"Cbrt": np.cbrt}
+_MPMATH_EXTRAS = {"Cbrt": lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x))}
 
 
 def _numeric_form(expr: sp.Basic) -> sp.Basic:
@@ -94,7 +111,10 @@ class Kernel:
     source : str
         The generated Python source.
     backend : str
-        ``"numpy"`` or ``"mpmath"``.
+        The backend asked for (see :data:`BACKENDS`).
+    engine : str
+        What runs: ``"numpy"``, ``"mpmath"`` or ``"numba"`` (``"fused"``
+        runs numba where it can, NumPy otherwise).
     assumptions : tuple
         Relations that must hold for the result to mean anything.
     """
@@ -119,9 +139,24 @@ class Kernel:
         self._matrix = isinstance(expr, sp.MatrixBase)
         self.shape: tuple[int, ...] = expr.shape if self._matrix else ()
         body = list(_numeric_form(expr)) if self._matrix else _numeric_form(expr)
-        modules = ["mpmath"] if backend == "mpmath" else ["scipy", "numpy"]
-        self._fn = sp.lambdify(flat, body, modules=modules, cse=cse)
+        modules = [_MPMATH_EXTRAS, "mpmath"] if backend == "mpmath" else [_NUMPY_EXTRAS, "scipy", "numpy"]
+        # Names such as `W_h[0,1]` are not identifiers; rename them here without
+        # re-evaluating the tree (lambdify's own dummify rebuilds and re-simplifies
+        # it, which takes seconds on large closed forms).
+        rename = {s: sp.Symbol(f"_{''.join(c if c.isalnum() else '_' for c in s.name)}_{k}")
+                  for k, s in enumerate(flat) if not s.name.isidentifier() or keyword.iskeyword(s.name)}
+        if rename:
+            with sp.evaluate(False):
+                body = [e.xreplace(rename) for e in body] if self._matrix else body.xreplace(rename)
+        names = [rename.get(s, s) for s in flat]
+        self._fn = sp.lambdify(names, body, modules=modules, cse=cse)
         self.source: str = inspect.getsource(self._fn)
+        self.engine = "mpmath" if backend == "mpmath" else "numpy"
+        self._fused: Any = None
+        if backend in ("numba", "fused"):
+            self._fused = _fused_loop(body if self._matrix else [body], layout, names, backend)
+            if self._fused is not None:
+                self.engine, self.source = "numba", self._fused.source
         self._checks = [
             (cond, sp.lambdify(flat, cond, modules=["numpy"])) for cond in assumptions
         ]
@@ -138,8 +173,10 @@ class Kernel:
             )
         flat, batch = self._split(values)
         mask = self._domain_mask(flat, batch, mode)
-        if self.backend == "mpmath":
+        if self.engine == "mpmath":
             out = self._call_mpmath(flat, batch)
+        elif self.engine == "numba" and not any(np.iscomplexobj(v) for v in flat):
+            out = self._call_fused(values, batch)
         else:
             # Piecewise compiles to numpy.select, which evaluates every branch:
             # warnings from branches that are not selected are noise.
@@ -187,6 +224,26 @@ class Kernel:
     def _call_numpy(self, flat: list[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
         return self._assemble(self._fn(*flat), batch)
 
+    def _call_fused(self, values: Sequence[Any], batch: tuple[int, ...]) -> np.ndarray:
+        size = int(np.prod(batch))
+        blocks: list[Any] = []
+        for shape, value in zip(self._arg_shapes, values):
+            array = np.asarray(value, dtype=np.float64)
+            width = int(np.prod(shape))
+            own = array.shape[: array.ndim - len(shape)]
+            if int(np.prod(own)) == size and own == batch[len(batch) - len(own):]:
+                blocks += [np.ascontiguousarray(array.reshape(size, width)), 1]
+            elif int(np.prod(own)) == 1:
+                blocks += [np.ascontiguousarray(array.reshape(1, width)), 0]
+            else:  # partial broadcasting: materialise
+                full = np.broadcast_to(array, batch + shape).reshape(size, width)
+                blocks += [np.ascontiguousarray(full), 1]
+        out = np.empty((size, max(len(self._fused.outputs), 1)))
+        self._fused(*blocks, out)
+        if not self._matrix:
+            return out[:, 0].reshape(batch)
+        return out.reshape(batch + self.shape)
+
     def _call_mpmath(self, flat: list[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
         cols = [np.broadcast_to(a, batch) for a in flat]
         size = self.shape[0] * self.shape[1] if self._matrix else 1
@@ -227,6 +284,86 @@ class Kernel:
         from .latex import latex
 
         return f"$\\displaystyle {latex(self.expr)}$"
+
+
+class _FusedLoop:
+    """A numba ``prange`` loop over a flattened batch, printed from SymPy."""
+
+    def __init__(self, fn: Any, source: str, outputs: list[str]) -> None:
+        self.fn, self.source, self.outputs = fn, source, outputs
+
+    def __call__(self, *blocks: Any) -> None:
+        self.fn(*blocks)
+
+
+def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -> Any:
+    """Print ``exprs`` as one numba loop; None (NumPy fallback) where ``"fused"`` cannot."""
+    try:
+        import numba
+    except ImportError:
+        if backend == "numba":
+            raise InvalidArgumentError(
+                "`backend`='numba' needs the optional package numba; "
+                "install it with `pip install rnnsym[fast]` or use backend='fused'."
+            ) from None
+        return None
+    from sympy.printing.pycode import PythonCodePrinter
+
+    names = {s: sp.Symbol(f"_x{k}") for k, s in enumerate(flat)}
+    # NumPy computes x**n by pow() except for n in {-1, 0, 1, 2}; numba would
+    # multiply out every integer power: print the others as float powers so
+    # both call pow() and agree to the last bit.
+    exprs = [sp.sympify(e).xreplace(names).replace(
+        lambda p: p.is_Pow and p.exp.is_Integer and p.exp not in (-1, 0, 1, 2),
+        lambda p: sp.Pow(p.base, sp.Float(p.exp), evaluate=False)) for e in exprs]
+    printer = PythonCodePrinter({"fully_qualified_modules": True, "strict": True})
+    printer._print_Cbrt = lambda e: f"numpy.cbrt({printer._print(e.args[0])})"  # type: ignore[attr-defined]
+    try:
+        if any(e.has(sp.I) for e in exprs):
+            raise TypeError("complex constants")
+        steps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_t"))
+        body = [f"        {printer.doprint(v)} = {printer.doprint(e)}" for v, e in steps]
+        outputs = [printer.doprint(e) for e in reduced]
+    except Exception as exc:  # the printer rejects functions plain Python lacks
+        if backend == "numba":
+            raise InvalidArgumentError(
+                f"`backend`='numba' cannot compile this expression ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else exc}); use backend='numpy'."
+            ) from None
+        return None
+    # One point in a plain njit function; a small prange driver calls it, so
+    # numba's parallel passes see a short loop body (compiles in seconds).
+    count = sum(len(syms) for syms, _ in layout)
+    point = [f"def _point({', '.join(f'_x{k}' for k in range(count))}):",
+             *[line[4:] for line in body], f"    return ({', '.join(outputs)},)"]
+    params, loads, k = [], [], 0
+    for i, (syms, _) in enumerate(layout):  # argument i: block a{i}, row step s{i} (0 broadcasts)
+        params += [f"a{i}", f"s{i}"]
+        loads += [f"a{i}[i * s{i}, {j}]" for j in range(len(syms))]
+    driver = [f"def _fused({', '.join(params + ['out'])}):",
+              "    for i in numba.prange(out.shape[0]):",
+              f"        values = _point({', '.join(loads)})",
+              *[f"        out[i, {j}] = values[{j}]" for j in range(len(outputs))]]
+    source = "\n".join(point + [""] + driver) + "\n"
+    namespace: dict[str, Any] = {"math": __import__("math"), "numpy": np, "numba": numba}
+    exec(builtins.compile("\n".join(point) + "\n", "<rnnsym fused kernel>", "exec"), namespace)
+    namespace["_point"] = numba.njit(error_model="numpy", fastmath=False)(namespace["_point"])
+    exec(builtins.compile("\n".join(driver) + "\n", "<rnnsym fused driver>", "exec"), namespace)
+    fn = numba.njit(parallel=True, error_model="numpy", fastmath=False)(namespace["_fused"])
+    blocks: list[Any] = []
+    for syms, _ in layout:
+        blocks += [np.zeros((1, len(syms))), 1]
+    try:  # compile now, for the argument types every call uses
+        with np.errstate(all="ignore"):
+            fn(*blocks, np.empty((1, len(outputs))))
+    except numba.core.errors.NumbaError as exc:
+        if backend == "numba":
+            raise InvalidArgumentError(
+                "`backend`='numba' cannot compile this expression "
+                f"({str(exc).strip().splitlines()[0]}); use backend='numpy'."
+            ) from None
+        return None
+    return _FusedLoop(fn, source, outputs)
 
 
 def _as_array(value: Any, arg: Any, backend: str) -> np.ndarray:
@@ -273,8 +410,12 @@ def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool
         What to compute.
     args : sequence of Symbol or Matrix of Symbols
         The argument order of the kernel.
-    backend : {"numpy", "mpmath"}
-        ``"mpmath"`` evaluates point by point at ``dps`` decimal digits.
+    backend : {"numpy", "mpmath", "numba", "fused"}
+        ``"mpmath"`` evaluates point by point at ``dps`` decimal digits;
+        ``"numba"`` fuses the whole expression into one multi-threaded loop
+        (optional extra ``fast``; asking for it without numba installed is
+        an :class:`~rnnsym.errors.InvalidArgumentError`); ``"fused"`` is
+        numba where available, NumPy otherwise.
     cse : bool
         Eliminate common subexpressions (default True).
     assumptions : sequence of sympy relations
