@@ -33,7 +33,7 @@ __all__ = [
     "Kernel", "compile", "latex", "RNN", "LinearRNN", "linearize", "derivation_names", "derive",
     # loaded on first use (see _LAZY):
     "strategies", "find_fixed_points", "sweep_fixed_points", "spectral_radius", "spectral_norm",
-    "contraction_factor", "half_life", "classify_jacobian", "modes", "coupling_matrix",
+    "contraction_factor", "half_life", "classify_jacobian", "coupling_matrix",
     "minimum_energy_input", "reconstruct_initial_state", "gradient_norms", "lyapunov_spectrum",
     "transient_growth", "is_normal", "frequency_response", "snr_numeric", "build_report",
     "analyze_rnn",
@@ -50,7 +50,6 @@ _LAZY = {
     "contraction_factor": ("stability", "contraction_factor"),
     "half_life": ("stability", "half_life"),
     "classify_jacobian": ("stability", "classify_jacobian"),
-    "modes": ("modes", "modes"),
     "coupling_matrix": ("modes", "coupling_matrix"),
     "minimum_energy_input": ("reachability", "minimum_energy_input"),
     "reconstruct_initial_state": ("reachability", "reconstruct_initial_state"),

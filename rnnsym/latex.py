@@ -145,8 +145,16 @@ def latex(obj: Any, **settings: Any) -> str:
         return ",\\quad ".join(latex(item, **settings) for item in obj)
     if isinstance(obj, str):
         return r"\text{" + escape_text(obj) + "}"
-    return _Printer(settings).doprint(sp.sympify(obj) if not isinstance(obj, sp.Basic)
-                                      and not isinstance(obj, sp.MatrixBase) else obj)
+    if not isinstance(obj, (sp.Basic, sp.MatrixBase)):
+        try:
+            obj = sp.sympify(obj, strict=True)
+        except (sp.SympifyError, TypeError, ValueError):
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                f"`obj` must be a SymPy expression, matrix or relation; got {type(obj).__name__}."
+            ) from None
+    return _Printer(settings).doprint(obj)
 
 
 def escape_text(text: str) -> str:

@@ -344,7 +344,14 @@ class RNN:
 
         The first row is ``h0`` (default zeros).
         """
-        xs = np.asarray(xs, dtype=float)
+        try:
+            xs = np.asarray(xs, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(
+                f"`xs` must be real numbers of shape (T, {self.m}); got {type(xs).__name__} {str(xs)[:40]!r}."
+            ) from None
+        if not np.all(np.isfinite(xs)):
+            raise NonFiniteError("`xs` must be finite; got NaN or infinite inputs.")
         if xs.ndim == 1 and self.m == 1:
             xs = xs[:, None]
         if xs.ndim < 2 or xs.shape[-1] != self.m:

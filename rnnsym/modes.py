@@ -173,6 +173,8 @@ def modes(A: Any, tol: float | None = None) -> ModeDecomposition:
     [1, 1],
     [0, 1]])
     """
+    if tol is not None and not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+        raise InvalidArgumentError(f"`tol` must be a positive number; got {tol!r}.")
     numeric = isinstance(A, np.ndarray) and A.dtype.kind in "fc"
     if not numeric:
         mat = as_matrix(A, "A")

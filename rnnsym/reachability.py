@@ -390,8 +390,9 @@ def pbh_test(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
     """
     A, B, _ = _numeric(system)
     A, B = _scaled(A, B)
-    lam = sla.eigvals(A)
+    lam, vl, vr = sla.eig(A, left=True, right=True)
     scores = np.array([_pbh_score(A, B, v) for v in lam])
+    _rescore_doubtful(A, B, lam, vl, vr, scores)
     return _decide(scores, lam, tol, "pbh")
 
 
@@ -418,13 +419,32 @@ def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
     A, B = _scaled(A, B)
     if not np.any(B):
         return _decide(np.zeros(A.shape[0]), sla.eigvals(A), tol, "hautus")
-    lam, vl = sla.eig(A, left=True, right=False)
+    lam, vl, vr = sla.eig(A, left=True, right=True)
     scores = np.linalg.norm(vl.conj().T @ B, axis=1) / (np.linalg.norm(vl, axis=0)
                                                          * np.linalg.norm(B, 2))
-    clustered = _clusters(lam, max(1.0, float(np.max(np.abs(lam)))))
-    for i in np.flatnonzero(clustered):
-        scores[i] = _pbh_score(A, B, lam[i])
+    _rescore_doubtful(A, B, lam, vl, vr, scores)
     return _decide(scores, lam, tol, "hautus")
+
+
+def _rescore_doubtful(A: np.ndarray, B: np.ndarray, lam: np.ndarray, vl: np.ndarray,
+                      vr: np.ndarray, scores: np.ndarray) -> None:
+    """Rescore repeated and nearly defective eigenvalues in place.
+
+    A perturbed Jordan block of size k splits its eigenvalue by ``eps^(1/k)``,
+    far more than any cluster tolerance, so neither its left eigenvectors nor
+    its computed eigenvalues can be trusted; the *mean* of the group is
+    accurate to ``eps`` (the trace is preserved).  Where an eigenvalue is
+    clustered or its condition number ``1/|w^H v|`` exceeds 1e3, the score is
+    the smallest PBH score over the group's eigenvalues and the group's mean.
+    """
+    scale = max(1.0, float(np.max(np.abs(lam))))
+    overlap = np.abs(np.sum(vl.conj() * vr, axis=0)) / (
+        np.linalg.norm(vl, axis=0) * np.linalg.norm(vr, axis=0))
+    doubtful = _clusters(lam, scale) | (overlap < 1e-3)
+    for i in np.flatnonzero(doubtful):
+        group = lam[doubtful & (np.abs(lam - lam[i]) <= 0.05 * scale)]
+        candidates = list(group) + [group.mean()]
+        scores[i] = min(scores[i], *(_pbh_score(A, B, v) for v in candidates))
 
 
 def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
