@@ -40,7 +40,7 @@ import sympy as sp
 
 from .errors import InvalidArgumentError, ShapeError
 from .latex import latex
-from .model import _entry, as_matrix, matrix_symbols, vector_symbols
+from .model import _entry, as_matrix, matrix_symbols, ordered_symbols, vector_symbols
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import RNN
@@ -153,12 +153,7 @@ class LinearRNN:
     @property
     def parameters(self) -> tuple[sp.Symbol, ...]:
         """The free symbols of ``A``, ``B`` and ``C``, in a stable order."""
-        seen: dict[sp.Symbol, None] = {}
-        for mat in (self.A, self.B, self.C):
-            for entry in mat:
-                for s in sorted(entry.free_symbols, key=str):
-                    seen.setdefault(s, None)
-        return tuple(seen)
+        return ordered_symbols(self.A, self.B, self.C)
 
     @property
     def is_numeric(self) -> bool:

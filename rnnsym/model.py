@@ -37,7 +37,7 @@ from .activations import Activation, get_activation
 from .errors import InvalidArgumentError, NonFiniteError, ShapeError
 from .latex import latex, register_symbol
 
-__all__ = ["RNN", "vector_symbols", "matrix_symbols", "as_matrix"]
+__all__ = ["RNN", "vector_symbols", "matrix_symbols", "as_matrix", "ordered_symbols"]
 
 
 def vector_symbols(name: str, n: int, tex: str | None = None) -> sp.ImmutableMatrix:
@@ -110,6 +110,20 @@ def as_matrix(value: Any, name: str, *, shape: tuple[int | None, int | None] | N
             want = tuple("any" if s is None else s for s in shape)
             raise ShapeError(f"`{name}` must have shape {want}; got shape {mat.shape}.")
     return mat
+
+
+def ordered_symbols(*matrices: sp.MatrixBase) -> tuple[sp.Symbol, ...]:
+    """Free symbols of ``matrices`` in reading order (entry by entry, then by name).
+
+    >>> ordered_symbols(matrix_symbols("A", 1, 2), vector_symbols("b", 1))
+    (A[0,0], A[0,1], b[0])
+    """
+    seen: dict[sp.Symbol, None] = {}
+    for mat in matrices:
+        for entry in mat:
+            for s in sorted(entry.free_symbols, key=str):
+                seen.setdefault(s, None)
+    return tuple(seen)
 
 
 def _entry(value: Any, name: str) -> sp.Expr:
@@ -225,12 +239,7 @@ class RNN:
     @property
     def parameters(self) -> tuple[sp.Symbol, ...]:
         """The free symbols of the weights, in a stable order."""
-        seen: dict[sp.Symbol, None] = {}
-        for mat in (self.W_h, self.W_x, self.b):
-            for entry in mat:
-                for s in sorted(entry.free_symbols, key=str):
-                    seen.setdefault(s, None)
-        return tuple(seen)
+        return ordered_symbols(self.W_h, self.W_x, self.b)
 
     @property
     def is_numeric(self) -> bool:
