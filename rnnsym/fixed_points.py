@@ -21,7 +21,7 @@ The result says ``complete=True`` only with a named certificate:
 
 Otherwise ``complete`` is False and ``reason`` says why.  An empty list is
 never returned silently: ``reason`` says so and a warning is issued.
-:func:`~rnnsym.sweeps.sweep_fixed_points` (re-exported here) solves for many
+:func:`~rnnsym.fixed_point_sweeps.sweep_fixed_points` (re-exported here) solves for many
 bias values at once and returns branches with their stability.
 
 Examples
@@ -51,7 +51,7 @@ from .activations import Z
 from .errors import InvalidArgumentError, ShapeError
 from .kernel import Kernel, compile as compile_kernel
 from .stability import Stability, classify_jacobian, contraction_factor
-from .sweeps import Branch, FixedPointSweep, sweep_fixed_points
+from .fixed_point_sweeps import Branch, FixedPointSweep, sweep_fixed_points
 
 __all__ = ["FixedPoint", "FixedPointResult", "Branch", "FixedPointSweep", "find_fixed_points",
            "sweep_fixed_points", "residual_kernels"]
@@ -413,7 +413,7 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     F, dF, _ = _kernels(net, "numpy", dps)
     H, res = _newton(F, dF, _starts(net, u, lo, hi, count, seed), u[None, :], lo, hi, tol, max_iter)
     rep = _merge(H, res <= tol, merge_tol)
-    found = [(H[i], None) for i in np.flatnonzero(rep)]
+    found: list[tuple[np.ndarray, tuple | None]] = [(H[i], None) for i in np.flatnonzero(rep)]
     q = contraction_factor(net)
     certificate, complete = None, False
     if q < 1:

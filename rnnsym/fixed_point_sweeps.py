@@ -1,0 +1,641 @@
+"""Fixed points over many bias values at once, and their branches.
+
+:func:`sweep_fixed_points` solves ``h = phi(W_h h + u)``, ``u = b + W_x x``,
+for every bias value of a sweep in one batched computation (loops run over
+Newton iterations, chunks of values and repair rounds, never over starts or
+values).  It works in pre-activation coordinates ``a = W_h h + u``, ``h =
+phi(a)``, which have the same fixed points:
+
+    G(a) = a - W_h phi(a) - u,        dG/da = I - W_h diag(phi'(a)).
+
+``dG/da`` tends to ``I`` in saturation, where Newton in ``h`` stalls.
+
+1. **Pattern starts** ``a = W_h s + u`` with each ``s_i`` at the low end, the
+   middle or the high end of the activation's range (``3**n`` of them, or a
+   sample): a saturated fixed point is one or two steps away.
+2. **Newton inside cells**: a step must lower ``|G|_inf`` and keep the sign
+   of ``det dG/da``, so a start converges in its own cell of
+   ``{det dG/da != 0}`` (in 1-D, its own monotone piece of ``G``) instead of
+   jumping to a neighbouring fixed point; without this the unstable middle
+   fixed points, whose Newton basins are thin, go missing in pairs.
+3. **Index check**: for a bounded ``phi``, ``G`` is the identity plus a
+   bounded map, of Brouwer degree 1, so the indices ``sign det dG/da`` of
+   the fixed points sum to 1 (and their number is odd) away from the
+   bifurcation sets.  A sum other than 1 means a fixed point is missing.
+4. **Repair rounds** (continuation) for flagged values: Newton without the
+   cell constraint from the neighbours' fixed points shifted by ``u - u'``
+   (neighbours along the sweep: sorted order for one unit, a Z-order curve
+   through the drives otherwise), from the value's own near-fold points
+   pushed both ways along the least singular direction of ``dG/da`` (where
+   a saddle-node partner lies) and from fresh Sobol starts, twice as many
+   each round.  A value that gains points passes them on to neighbours with
+   fewer; values still flagged are reported in ``suspect``.
+
+The index sum catches a missing point, not a missing pair, so the result is
+not *certified* complete: :func:`rnnsym.fixed_points.find_fixed_points`
+gives certificates for single values.
+
+Examples
+--------
+>>> import numpy as np, rnnsym as rs
+>>> sweep = sweep_fixed_points(rs.RNN([[2.0]]), np.linspace(-1, 1, 5))
+>>> sweep.count.tolist(), sweep.index_sum.tolist()
+([1, 3, 3, 3, 1], [1, 1, 1, 1, 1])
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+import sympy as sp
+from scipy.stats import qmc
+
+from .activations import Activation, Z
+from .errors import InvalidArgumentError, ShapeError
+from .stability import KINDS, classify_moduli
+
+__all__ = ["Branch", "FixedPointSweep", "sweep_fixed_points"]
+
+
+# -- the system G(a) = a - W phi(a) - u -------------------------------------------
+@lru_cache(maxsize=32)
+def _derivative_in_phi(act: Activation) -> Callable[[np.ndarray], np.ndarray] | None:
+    """``phi'`` as a polynomial ``p(phi)`` (``1 - t**2`` for tanh), or None.
+
+    The candidate is fitted at three points and accepted only when SymPy
+    proves ``phi'(z) - p(phi(z)) = 0`` (in ``y = exp(z)``); it saves a
+    transcendental function per Newton step.
+    """
+    t, y = sp.Symbol("t", real=True), sp.Symbol("y", positive=True)
+    zs = np.array([-0.7, 0.3, 1.1])
+    try:
+        coef = np.polyfit(act.numpy(zs), act.numpy_prime(zs), 2)[::-1]
+        p = sum(sp.nsimplify(round(float(c), 10), rational=True) * t ** k for k, c in enumerate(coef))
+        gap = (act.derivative_expr - p.subs(t, act.expr)).rewrite(sp.exp)
+        if sp.cancel(gap.subs(sp.exp(Z), y).subs(Z, sp.log(y))) != 0:
+            return None
+    except (TypeError, ValueError, NotImplementedError, np.linalg.LinAlgError, sp.PolynomialError):
+        return None
+    c0, c1, c2 = (float(p.coeff(t, k)) for k in range(3))
+
+    def poly(T: np.ndarray) -> np.ndarray:
+        D = T * c2
+        D += c1
+        D *= T
+        D += c0
+        return D
+
+    return poly
+
+
+def _rowmax(X: np.ndarray) -> np.ndarray:
+    """``X.max(axis=0)`` for ``(n, M)``; NumPy reduces a short leading axis slowly, so pairwise."""
+    out = X[0].copy()
+    for row in X[1:]:
+        np.maximum(out, row, out=out)
+    return out
+
+
+@dataclass(frozen=True)
+class _System:
+    """``G(a) = a - W phi(a) - u`` for one network, evaluated column-wise on ``(n, N)``."""
+
+    W: np.ndarray
+    act: Activation
+    poly: Callable[[np.ndarray], np.ndarray] | None
+    lo: float
+    hi: float
+    bounded: bool
+    smax: float
+
+    @property
+    def n(self) -> int:
+        return self.W.shape[0]
+
+    def phi(self, A: np.ndarray) -> np.ndarray:
+        return self.act.numpy_function(A)
+
+    def times(self, T: np.ndarray) -> np.ndarray:
+        """``W @ T`` for ``T`` ``(n, N)``; column sums for small ``n`` (BLAS threads cost more there)."""
+        if self.n > 4:
+            return self.W @ T
+        out = self.W[:, :1] * T[0]
+        for j in range(1, self.n):
+            out += self.W[:, j:j + 1] * T[j]
+        return out
+
+    def dphi(self, T: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return self.poly(T) if self.poly is not None else self.act.numpy_derivative(A)
+
+    def det(self, D: np.ndarray) -> np.ndarray:
+        """``det(I - W diag(D))`` for ``D`` ``(n, N)``."""
+        W = self.W
+        if self.n == 1:
+            return 1.0 - W[0, 0] * D[0]
+        if self.n == 2:
+            return (1.0 - W[0, 0] * D[0]) * (1.0 - W[1, 1] * D[1]) - W[0, 1] * W[1, 0] * D[0] * D[1]
+        return np.linalg.det(np.eye(self.n) - W[None] * D.T[:, None, :])
+
+    def step(self, D: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The Newton step ``-(I - W diag(D))^{-1} G`` (clipped to ``smax``) and the determinant."""
+        W = self.W
+        if self.n == 1:
+            det = 1.0 - W[0, 0] * D[0]
+            S = -G / det
+        elif self.n == 2:
+            j00, j01 = 1.0 - W[0, 0] * D[0], -W[0, 1] * D[1]
+            j10, j11 = -W[1, 0] * D[0], 1.0 - W[1, 1] * D[1]
+            det = j00 * j11 - j01 * j10
+            r = 1.0 / det
+            S = np.empty_like(G)
+            np.multiply((j01 * G[1] - j11 * G[0]), r, out=S[0])
+            np.multiply((j10 * G[0] - j00 * G[1]), r, out=S[1])
+        else:
+            J = np.eye(self.n) - W[None] * D.T[:, None, :]
+            det = np.linalg.det(J)
+            try:
+                S = np.linalg.solve(J, -G.T[..., None])[..., 0].T
+            except np.linalg.LinAlgError:
+                S = (np.linalg.pinv(J) @ -G.T[..., None])[..., 0].T
+        return np.clip(S, -self.smax, self.smax, out=S), det
+
+    def evaluate(self, A: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(G, |G|_inf, D)`` at the columns of ``A``."""
+        T = self.phi(A)
+        G = A - U
+        G -= self.times(T)
+        return G, _rowmax(np.abs(G)), self.dphi(T, A)
+
+
+def _system(net: Any, drive: float = 1.0) -> _System:
+    """The system of ``net``; an unbounded range is cut at a box that scales with ``drive = max|u|``."""
+    W = net.numeric_weights()[0]
+    act = net.activation
+    rng = act.output_range
+    bounded = bool(rng.inf.is_finite and rng.sup.is_finite)
+    reach = 4.0 * max(1.0, float(np.abs(W).sum(axis=1).max())) * max(1.0, drive)
+    lo = float(rng.inf) if rng.inf.is_finite else -reach
+    hi = float(rng.sup) if rng.sup.is_finite else reach
+    smax = 2.0 * (1.0 + float(np.abs(W).sum(axis=1).max()) * max(abs(lo), abs(hi)))
+    return _System(W, act, _derivative_in_phi(act), lo, hi, bounded, smax)
+
+
+# -- batched damped Newton -------------------------------------------------------
+def _newton(sys: _System, A: np.ndarray, U: np.ndarray, tol: float, max_iter: int,
+            cells: bool) -> np.ndarray:
+    """Damped Newton on every column of ``A`` ``(n, N)``; the solutions, NaN where none was reached.
+
+    A step must lower ``|G|_inf``; with ``cells`` it must also keep the sign
+    of ``det dG/da``, so that each start converges inside its own cell of
+    ``{det dG/da != 0}`` (in 1-D: its own monotone piece of ``G``), as the
+    Newton flow does.  A refused step is retried at a quarter of its length
+    in the next iteration (each iteration evaluates every live column once).
+    Once the Newton step is below ``1e-7`` (or the residual below ``tol``)
+    one last step is taken unchecked: quadratic convergence puts it at
+    rounding level, and every merged point's residual is checked afterwards.
+    A column is dropped after three refusals in a row, or when its residual
+    is not below ``2**-(k - m)`` after ``k > m`` iterations (it is chasing a
+    fixed point that does not exist at this value); ``m = 2`` with
+    ``cells``, 12 without (repair, near folds, where Newton is slow).
+    """
+    n, N = A.shape
+    out = np.full((n, N), np.nan)
+    idx = np.arange(N)
+    A, U = A.copy(), U.copy()
+    patience = 2 if cells else 12
+    with np.errstate(all="ignore"):
+        G, nrm, D = sys.evaluate(A, U)
+        S, det = sys.step(D, G)
+        sign = np.sign(det)
+        lam = np.ones(N)
+        live = np.isfinite(nrm)
+        for it in range(max_iter):
+            An = lam * S
+            An += A
+            Gn, nn, Dn = sys.evaluate(An, U)
+            Sn, detn = sys.step(Dn, Gn)
+            ok = nn < nrm
+            if cells:
+                ok &= detn * sign > 0
+            A = np.where(ok, An, A)
+            S = np.where(ok, Sn, S)
+            nrm = np.where(ok, nn, nrm)
+            lam = np.where(ok, 1.0, 0.25 * lam)
+            size = _rowmax(np.abs(S))
+            done = live & ((nrm <= tol) | (size <= 1e-7))
+            if done.any():  # quadratic convergence: one more step lands at rounding level
+                k = np.flatnonzero(done)
+                out[:, idx[k]] = A.take(k, axis=1) + S.take(k, axis=1)
+            live &= ~done & (lam > 0.02)
+            if it > patience:
+                live &= nrm < 0.5 ** (it - patience)
+            alive = np.count_nonzero(live)
+            if not alive:
+                break
+            if alive < 0.7 * live.size:  # compact the arrays to the live columns
+                k = np.flatnonzero(live)
+                idx, A, S, U = idx[k], A.take(k, axis=1), S.take(k, axis=1), U.take(k, axis=1)
+                nrm, sign, lam = nrm[k], sign[k], lam[k]
+                live = np.ones(alive, dtype=bool)
+    return out
+
+
+def _merge(A: np.ndarray, tol: float) -> np.ndarray:
+    """Merge solutions closer than ``tol`` per value: roots ``(P, K, n)``, NaN-padded.
+
+    Up to 16 candidates are compared pairwise; more are sorted by their
+    first coordinate and each is compared with the four before it
+    (duplicates from Newton agree to rounding, so they sit together).
+    """
+    P, S, n = A.shape
+    window = S - 1
+    if S > 16:
+        order = np.argsort(np.where(np.isfinite(A[..., 0]), A[..., 0], np.inf), axis=1)
+        A, window = np.take_along_axis(A, order[..., None], axis=1), 4
+    dup = np.zeros((P, S), dtype=bool)
+    coords = np.moveaxis(A, -1, 0).copy()                     # (n, P, S): contiguous per coordinate
+    for w in range(1, min(window, S - 1) + 1):
+        close = np.abs(coords[0, :, w:] - coords[0, :, :-w]) <= tol   # NaN compares False
+        for c in coords[1:]:
+            close &= np.abs(c[:, w:] - c[:, :-w]) <= tol
+        dup[:, w:] |= close
+    rep = np.isfinite(A[..., 0]) & ~dup
+    pos = np.cumsum(rep, axis=1) - 1
+    roots = np.full((P, max(1, int(pos[:, -1].max(initial=-1)) + 1), n), np.nan)
+    p, k = np.nonzero(rep)
+    roots[p, pos[p, k]] = A[p, k]
+    return roots
+
+
+def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cells: bool) -> np.ndarray:
+    """Roots ``(P, K, n)`` (NaN-padded) from ``starts`` ``(P, S, n)`` in ``a`` (NaN starts skipped)."""
+    P, S, n = starts.shape
+    per = max(1, o.chunk // max(S, 1))
+    parts = []
+    for first in range(0, P, per):
+        A0 = starts[first:first + per]
+        flat = A0.reshape(-1, n)
+        Uc = np.broadcast_to(U[first:first + per, None, :], A0.shape).reshape(-1, n)
+        use = np.flatnonzero(np.isfinite(flat).all(axis=-1))
+        found = np.full(flat.shape, np.nan)
+        found[use] = _newton(sys, flat.take(use, axis=0).T, Uc.take(use, axis=0).T, o.tol, o.max_iter, cells).T
+        A = found.reshape(A0.shape)
+        parts.append(_merge(A, o.merge_tol))
+    if not parts:
+        return np.full((0, 1, n), np.nan)
+    K = max(part.shape[1] for part in parts)
+    return np.concatenate([_widen(part, K) for part in parts])
+
+
+def _widen(roots: np.ndarray, K: int) -> np.ndarray:
+    return np.pad(roots, ((0, 0), (0, K - roots.shape[1]), (0, 0)), constant_values=np.nan)
+
+
+def _place(roots: np.ndarray, idx: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``roots`` with the rows ``idx`` replaced by ``new`` (both padded to a common width)."""
+    K = max(roots.shape[1], new.shape[1])
+    roots = _widen(roots, K)
+    roots[idx] = _widen(new, K)
+    return roots
+
+
+# -- starts ----------------------------------------------------------------------
+def _pattern_starts(sys: _System, count: int | None, seed: int) -> np.ndarray:
+    """Points ``s`` ``(S, n)`` of the activation's range; the starts are ``W s + u``.
+
+    All ``3**n`` patterns of (low end, middle, high end) when ``count``
+    allows (default ``min(3**n, 81)``); otherwise the centre, corners (all, or
+    a Sobol sample of them) and Sobol points of the range box.
+    """
+    n, levels = sys.n, np.array([sys.lo, (sys.lo + sys.hi) / 2, sys.hi])
+    count = min(3 ** n, 81) if count is None else int(count)
+    if count >= 3 ** n:
+        return levels[np.array(list(itertools.product(range(3), repeat=n)))]
+    sob = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, count - 1).bit_length())
+    if 2 ** n <= (count - 1) // 2:
+        corners = np.array(list(itertools.product((0, 2), repeat=n)))
+    else:
+        corners = 2 * np.rint(sob[: (count - 1) // 2]).astype(int)
+    rest = sob[len(sob) - (count - 1 - len(corners)):] if count - 1 > len(corners) else sob[:0]
+    return np.vstack([np.full((1, n), levels[1]), levels[corners].reshape(-1, n),
+                      sys.lo + (sys.hi - sys.lo) * rest])
+
+
+def _fresh(sys: _System, U: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """``W s + u`` for ``count`` Sobol points ``s`` per value (a random shift per value)."""
+    n = sys.n
+    sob = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, count - 1).bit_length())[:count]
+    shift = np.random.default_rng(seed).random((len(U), 1, n))
+    s = sys.lo + (sys.hi - sys.lo) * ((sob[None] + shift) % 1.0)
+    return s @ sys.W.T + U[:, None, :]
+
+
+def _path_order(U: np.ndarray) -> np.ndarray:
+    """An order of the values along a path: sorted in 1-D, a Z-order curve through ``U`` otherwise."""
+    P, n = U.shape
+    if n == 1:
+        return np.argsort(U[:, 0], kind="stable")
+    bits = max(1, min(20, 62 // n))
+    span = np.ptp(U, axis=0)
+    q = ((U - U.min(axis=0)) / np.where(span > 0, span, 1.0) * ((1 << bits) - 1)).astype(np.int64)
+    code = np.zeros(P, dtype=np.int64)
+    for bit in range(bits):
+        for i in range(n):
+            code |= ((q[:, i] >> bit) & 1) << (bit * n + i)
+    return np.argsort(code, kind="stable")
+
+
+def _neighbours(order: np.ndarray, k: int = 2) -> np.ndarray:
+    """The ``2k`` values next to each one along ``order`` ``(P, 2k)``."""
+    P = len(order)
+    pos = np.empty(P, dtype=np.int64)
+    pos[order] = np.arange(P)
+    offsets = np.array([d for j in range(1, k + 1) for d in (-j, j)])
+    return order[np.clip(pos[:, None] + offsets, 0, P - 1)]
+
+
+def _repair_starts(sys: _System, U: np.ndarray, roots: np.ndarray, F: np.ndarray, nb: np.ndarray,
+                   fresh: int, seed: int) -> np.ndarray:
+    n = sys.n
+    near = roots[nb[F]] + (U[F, None, None, :] - U[nb[F], None, :])          # (F, 2k, K, n)
+    own = roots[F]                                                          # (F, K, n)
+    safe = np.where(np.isfinite(own), own, 0.0)
+    D = sys.dphi(sys.phi(safe), safe)
+    J = np.eye(n) - sys.W[None, None] * D[..., None, :]
+    _, sv, vt = np.linalg.svd(J)
+    v = np.where((sv[..., -1:] < 0.5) & np.isfinite(own), vt[..., -1, :], np.nan)  # near a fold only
+    scales = np.array([1e-3, 1e-2, 0.1, 0.5])
+    pushed = own[:, :, None, :] + np.concatenate([scales, -scales])[None, None, :, None] * v[:, :, None, :]
+    return np.concatenate([near.reshape(len(F), -1, n), pushed.reshape(len(F), -1, n),
+                           _fresh(sys, U[F], fresh, seed)], axis=1)
+
+
+# -- repair ------------------------------------------------------
+class _Options(NamedTuple):
+    tol: float
+    merge_tol: float
+    max_iter: int
+    chunk: int
+    rounds: int
+    seed: int
+
+
+def _repair(sys: _System, U: np.ndarray, roots: np.ndarray, nb: np.ndarray, o: _Options) -> np.ndarray:
+    """Search again where the index sum is not 1, and next to values that gained points."""
+    P = len(U)
+    count, isum = _index_sum(sys, roots)
+    bad = (isum != 1) if sys.bounded else (count == 0)
+    todo = bad.copy()
+    fresh = 2 * 3 ** min(sys.n, 4)
+    for r in range(o.rounds):
+        F = np.flatnonzero(todo)
+        if not F.size:
+            break
+        new = _search(sys, U[F], _repair_starts(sys, U, roots, F, nb, fresh, o.seed + 1 + r), o, cells=False)
+        roots = _place(roots, F, _merge(np.concatenate([roots[F], new], axis=1), o.merge_tol))
+        before = count[F]
+        count[F], isum[F] = _index_sum(sys, roots[F])
+        grown = np.zeros(P, dtype=bool)
+        grown[F[count[F] > before]] = True
+        bad = (isum != 1) if sys.bounded else (count == 0)
+        tried = np.zeros(P, dtype=bool)
+        tried[F] = True
+        todo = (bad & tried) | (grown[nb].any(axis=1) & (count[nb] > count[:, None]).any(axis=1))
+        fresh *= 2
+    return roots
+
+
+# -- analysis of the roots ---------------------------------------------------------
+def _index_sum(sys: _System, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(count, sum of sign det(I - W D))`` per value."""
+    ok = np.isfinite(roots[..., 0])
+    p, k = np.nonzero(ok)
+    a = roots[p, k].T
+    sign = np.sign(sys.det(sys.dphi(sys.phi(a), a))).astype(np.int64)
+    return ok.sum(axis=1), np.bincount(p, weights=sign, minlength=len(roots)).astype(np.int64)
+
+
+def _moduli(sys: _System, D: np.ndarray) -> np.ndarray:
+    """``|eigenvalues|`` ``(M, n)`` of ``J = diag(D) W`` for ``D`` ``(n, M)``."""
+    W, n = sys.W, sys.n
+    if n == 1:
+        return np.abs(W[0, 0] * D.T)
+    if n == 2:
+        tr = W[0, 0] * D[0] + W[1, 1] * D[1]
+        dt = (W[0, 0] * W[1, 1] - W[0, 1] * W[1, 0]) * D[0] * D[1]
+        disc = tr * tr / 4 - dt
+        sq = np.sqrt(np.maximum(disc, 0.0))
+        real = disc >= 0
+        cplx = np.sqrt(np.maximum(dt, 0.0))
+        return np.stack([np.where(real, np.abs(tr / 2 + sq), cplx),
+                         np.where(real, np.abs(tr / 2 - sq), cplx)], axis=-1)
+    return np.abs(np.linalg.eigvals(D.T[:, :, None] * W[None]))
+
+
+def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dict[str, np.ndarray]:
+    """The sweep's arrays: points whose residual passes, sorted by ``h`` (first coordinate, then the next)."""
+    P, K, n = roots.shape
+    p, k = np.nonzero(np.isfinite(roots[..., 0]))
+    a = roots[p, k].T
+    with np.errstate(all="ignore"):
+        h = sys.phi(a)
+        pre = sys.times(h)
+        pre += U[p].T
+        residual = _rowmax(np.abs(sys.phi(pre) - h))
+        keep = residual <= max(tol, 1e-14)
+        if not keep.all():
+            p, k, a, h, residual = p[keep], k[keep], a[:, keep], h[:, keep], residual[keep]
+        D = sys.act.numpy_derivative(a)  # not p(phi): full relative accuracy in saturation
+        moduli = _moduli(sys, D)
+        sign = np.sign(sys.det(D))
+    key = np.full((min(n, 3), P, K), np.inf)
+    key[:, p, k] = h[:3]
+    order = np.broadcast_to(np.arange(K), (P, K))
+    for i in reversed(range(len(key))):  # lexicographic: stable sorts from the last key
+        ranked = np.take_along_axis(key[i], order, axis=1)
+        order = np.take_along_axis(order, np.argsort(ranked, axis=1, kind="stable"), axis=1)
+    rank = np.empty((P, K), dtype=np.int64)
+    np.put_along_axis(rank, order, np.arange(K)[None, :], axis=1)
+    slot = rank[p, k]
+    count = np.bincount(p, minlength=P)
+    width = max(1, int(count.max(initial=0)))
+
+    def table(values: np.ndarray, fill: Any, dtype: Any) -> np.ndarray:
+        out = np.full((P, width) + values.shape[1:], fill, dtype=dtype)
+        out[p, slot] = values
+        return out
+
+    return {"h": table(h.T, np.nan, float), "count": count, "residual": table(residual, np.nan, float),
+            "kind": table(classify_moduli(moduli), -1, np.int8), "rho": table(_rowmax(moduli.T), np.nan, float),
+            "index_sum": np.bincount(p, weights=sign, minlength=P).astype(np.int64)}
+
+
+# -- the sweep --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Branch:
+    """One branch of fixed points over a run of consecutive sweep values."""
+
+    index: np.ndarray
+    b: np.ndarray
+    h: np.ndarray
+    kind: np.ndarray
+    rho: np.ndarray
+
+
+@dataclass(frozen=True)
+class FixedPointSweep:
+    """Fixed points for every bias value of a sweep.
+
+    Attributes
+    ----------
+    b : (P, n) array
+        The bias values.
+    h : (P, K, n) array
+        Fixed points per value, sorted by the first coordinate (then the
+        next), NaN-padded.
+    count : (P,) array
+        Fixed points found per value.
+    kind : (P, K) int array
+        Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point);
+        ``|rho - 1| < 1e-9`` is reported as marginal (undecided in float64).
+    rho : (P, K) array
+        ``rho(J)`` at each point, ``J = D W_h``.
+    residual : (P, K) array
+        ``|phi(W_h h + u) - h|_inf`` at each point.
+    index_sum : (P,) int array
+        Sum of ``sign det(I - J)`` over the points found: 1 when none is
+        missing (bounded ``phi``, away from bifurcations).
+    suspect : (P,) bool array
+        Values whose index sum is not 1 after the repair rounds (always
+        False for an unbounded ``phi``, where there is no such check).
+    """
+
+    b: np.ndarray
+    h: np.ndarray
+    count: np.ndarray
+    kind: np.ndarray
+    rho: np.ndarray
+    residual: np.ndarray | None = None
+    index_sum: np.ndarray | None = None
+    suspect: np.ndarray | None = None
+
+    @property
+    def kind_names(self) -> np.ndarray:
+        return np.where(self.kind >= 0, np.array(KINDS)[np.maximum(self.kind, 0)], "")
+
+    def branches(self, max_jump: float = np.inf) -> list[Branch]:
+        """Split the sweep into branches followed by continuity.
+
+        Meant for a path of bias values (consecutive values close).  A run
+        ends where the number of fixed points changes or where a point moves
+        by more than ``max_jump`` (infinity norm).  Within a run each branch
+        follows the nearest point of the next value, so branches that cross
+        in the first coordinate stay apart; where that matching is not
+        one-to-one (a coarse sweep) the sorted order is kept.
+        """
+        P, K = self.kind.shape
+        if P == 0:
+            return []
+        valid = np.arange(K)[None, :] < self.count[:, None]
+        h = np.where(valid[..., None], self.h, np.inf)
+        with np.errstate(invalid="ignore"):
+            dist = np.abs(h[1:, :, None, :] - h[:-1, None, :, :]).max(axis=-1)  # (P-1, K now, K before)
+        dist = np.where(np.isfinite(dist), dist, np.inf)
+        match = np.argmin(dist, axis=-1)
+        match = np.where(valid[1:], match, np.arange(K)[None, :])
+        onto = (np.sort(match, axis=-1) == np.arange(K)).all(axis=-1)
+        match[~onto] = np.arange(K)  # not one-to-one (a coarse sweep): keep the sorted order
+        moved = np.take_along_axis(dist, match[..., None], axis=-1)[..., 0]
+        cut = (np.diff(self.count) != 0) | ((moved > max_jump) & valid[1:]).any(axis=-1)
+        start = np.maximum.accumulate(np.where(np.concatenate([[True], cut]), np.arange(P), 0))
+        # label[p, k] = slot at the run's first value that slot k at value p continues
+        label = np.vstack([np.arange(K)[None, :], match])
+        label[start == np.arange(P)] = np.arange(K)
+        d = 1
+        while d < P:  # segmented prefix composition of the matchings (Hillis-Steele)
+            p = np.arange(d, P)
+            join = p - d >= start[p]
+            composed = np.take_along_axis(label[p - d], label[p], axis=-1)
+            label[p[join]] = composed[join]
+            d *= 2
+        slot = np.argsort(label, axis=-1, kind="stable")                      # inverse permutation
+        firsts = np.flatnonzero(start == np.arange(P))
+        out = []
+        for first, stop in zip(firsts, np.append(firsts[1:], P)):
+            idx = np.arange(first, stop)
+            for j in range(int(self.count[first])):
+                k = slot[idx, j]
+                out.append(Branch(idx, self.b[idx], self.h[idx, k], self.kind[idx, k], self.rho[idx, k]))
+        return out
+
+
+def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = None, seed: int = 0,
+                       tol: float = 1e-12, merge_tol: float = 1e-7, max_iter: int = 60,
+                       chunk: int = 16_384, rounds: int = 6) -> FixedPointSweep:
+    """All fixed points of a numeric RNN for many bias values at once.
+
+    Parameters
+    ----------
+    net : RNN
+        A numeric network; its own ``b`` is replaced by each value of ``b``.
+    b : array_like, shape (P, n) (or (P,) for one unit)
+        The bias values.
+    x : array_like, shape (m,), optional
+        A constant input, added to every bias through ``W_x``.
+    starts : int, optional
+        Pattern starts per value (default ``min(3**n, 81)``).
+    tol : float
+        Newton stops at ``|a - W_h phi(a) - u|_inf <= tol``; the reported
+        ``residual`` (in ``h``) is at most ``L_phi`` times that.
+    merge_tol : float
+        Solutions closer than this in ``a`` (infinity norm) are one.
+    chunk : int
+        Newton rows (values times starts) held at once; chunks are over
+        values, never over starts.
+    rounds : int
+        Repair rounds for values whose index sum is not 1.
+
+    Returns
+    -------
+    FixedPointSweep
+
+    Examples
+    --------
+    >>> import numpy as np, rnnsym as rs
+    >>> sweep = sweep_fixed_points(rs.RNN([[2.0]]), np.linspace(-1, 1, 5))
+    >>> sweep.count.tolist()
+    [1, 3, 3, 3, 1]
+    >>> [br.kind.tolist() for br in sweep.branches()][1:4]
+    [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
+    """
+    from .fixed_points import _constant_drive
+
+    if not net.is_numeric:
+        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    bias = np.asarray(b, dtype=float)
+    if bias.ndim == 1 and net.n == 1:
+        bias = bias[:, None]
+    if bias.ndim != 2 or bias.shape[1] != net.n:
+        raise ShapeError(f"`b` must have shape (P, {net.n}); got shape {np.shape(b)}.")
+    if not np.all(np.isfinite(bias)):
+        raise InvalidArgumentError("`b` must be finite; got NaN or infinity among the sweep values.")
+    if starts is not None and int(starts) < 1:
+        raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
+    U = bias + (_constant_drive(net, x) - net.numeric_weights()[2])
+    sys = _system(net, float(np.abs(U).max(initial=0.0)))
+    P, n = U.shape
+    if P == 0:
+        empty = np.zeros((0, 1, n))
+        return FixedPointSweep(bias, empty, np.zeros(0, int), np.zeros((0, 1), np.int8), empty[..., 0],
+                               empty[..., 0], np.zeros(0, np.int64), np.zeros(0, bool))
+    o = _Options(tol, merge_tol, max_iter, chunk, rounds, seed)
+    pattern = _pattern_starts(sys, starts, seed)
+    roots = _search(sys, U, (pattern @ sys.W.T)[None] + U[:, None, :], o, cells=True)
+    roots = _repair(sys, U, roots, _neighbours(_path_order(U)), o)
+    t = _tabulate(sys, roots, U, tol)
+    suspect = (t["index_sum"] != 1) if sys.bounded else np.zeros(P, dtype=bool)
+    return FixedPointSweep(bias, t["h"], t["count"], t["kind"], t["rho"], t["residual"], t["index_sum"], suspect)

@@ -1,0 +1,185 @@
+"""Claims about the batched fixed-point sweep over many bias values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import rnnsym as rs
+from rnnsym.errors import InvalidArgumentError, ShapeError
+from rnnsym.fixed_points import find_fixed_points
+from rnnsym.fixed_points import sweep_fixed_points as reexported
+from rnnsym.stability import KINDS, classify_jacobian
+from rnnsym.fixed_point_sweeps import FixedPointSweep, _derivative_in_phi, _system, sweep_fixed_points
+
+W2 = np.array([[2.0, 0.3], [0.2, 2.0]])   # two bistable units, weakly coupled: 1 to 9 fixed points
+
+
+def reduced_count(W: np.ndarray, u: np.ndarray, grid: int = 20_000) -> int:
+    """Independent count for a 2-D tanh RNN: eliminate ``a_2`` and count sign changes in ``a_1``.
+
+    With ``a = W tanh(a) + u``, the first row gives ``tanh(a_2)`` as a function of
+    ``a_1``; the second row is then one equation in ``a_1``.
+    """
+    reach = abs(W[0, 0]) + abs(W[0, 1])
+    a1 = np.linspace(u[0] - reach, u[0] + reach, grid)
+    t2 = (a1 - W[0, 0] * np.tanh(a1) - u[0]) / W[0, 1]
+    inside = np.abs(t2) < 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.arctanh(t2) - W[1, 0] * np.tanh(a1) - W[1, 1] * t2 - u[1]
+    s = np.sign(f)
+    return int(np.count_nonzero((s[1:] * s[:-1] < 0) & inside[1:] & inside[:-1]))
+
+
+def model_jacobian(net: rs.RNN, h: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``J = D W_h`` at ``h`` from the model's own symbolic Jacobian, compiled."""
+    unit = rs.RNN(net.W_h, sp.eye(net.n), sp.zeros(net.n, 1), net.activation)
+    kernel = rs.compile(unit.jacobian(), [unit.h_prev, unit.x])
+    return kernel(h, u)
+
+
+@pytest.fixture(scope="module")
+def grid_sweep():
+    shift = np.array([np.sqrt(2) - 1.4, np.sqrt(3) - 1.7]) * 1e-2   # keep off the bifurcation sets
+    g = np.linspace(-1.0, 1.0, 81)
+    b = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2) + shift
+    return b, sweep_fixed_points(rs.RNN(W2), b)
+
+
+def test_sweep_is_importable_from_fixed_points_for_compatibility():
+    assert reexported is sweep_fixed_points
+
+
+def test_two_unit_tanh_sweep_finds_an_odd_count_with_index_sum_one_at_every_grid_value(grid_sweep):
+    b, sweep = grid_sweep
+    assert set(np.unique(sweep.count)) == {1, 3, 5, 7, 9}
+    assert (sweep.count % 2 == 1).all() and (sweep.index_sum == 1).all() and not sweep.suspect.any()
+    assert np.nanmax(sweep.residual) <= 1e-12
+
+
+def test_two_unit_sweep_matches_an_independent_count_by_elimination(grid_sweep):
+    b, sweep = grid_sweep
+    sample = np.random.default_rng(3).choice(len(b), 300, replace=False)
+    expected = [reduced_count(W2, u) for u in b[sample]]
+    assert sweep.count[sample].tolist() == expected
+
+
+def test_every_swept_point_is_fixed_under_the_model_step(grid_sweep):
+    b, sweep = grid_sweep
+    for p in np.random.default_rng(4).choice(len(b), 40, replace=False):
+        net = rs.RNN(W2, b=b[p])
+        for h in sweep.h[p, : sweep.count[p]]:
+            assert np.abs(net.numeric_step(h) - h).max() <= 1e-12
+
+
+@pytest.mark.parametrize("w", [2.0, 3.5])
+def test_one_unit_sweep_agrees_with_the_certified_search(w):
+    b = np.linspace(-2.0, 2.0, 4001)
+    sweep = sweep_fixed_points(rs.RNN([[w]]), b)
+    for p in np.random.default_rng(int(w)).choice(len(b), 12, replace=False):
+        res = find_fixed_points(rs.RNN([[w]], b=[b[p]]))
+        assert res.complete and sweep.count[p] == len(res)
+        assert np.abs(sweep.h[p, : len(res), 0] - res.states[:, 0]).max() < 1e-10
+        assert [KINDS[k] for k in sweep.kind[p, : len(res)]] == res.kinds
+
+
+def test_two_unit_sweep_agrees_with_a_many_start_search_on_sampled_values():
+    b = np.array([[0.19919608, 0.46944031], [-0.5, -0.06], [0.238, 0.247], [0.9, -0.9],
+                  [0.0, 0.0], [0.575, 0.287], [-0.3, 0.71]])
+    sweep = sweep_fixed_points(rs.RNN(W2), b)
+    for p, u in enumerate(b):
+        res = find_fixed_points(rs.RNN(W2, b=u), starts=1024)
+        assert sweep.count[p] == len(res)
+        assert np.abs(sweep.h[p, : len(res)] - res.states).max() < 1e-9
+        assert [KINDS[k] for k in sweep.kind[p, : len(res)]] == res.kinds
+
+
+def test_branches_carry_the_stability_of_the_model_jacobian():
+    beta = np.linspace(-1.0, 1.0, 801)
+    b = np.stack([beta, 0.5 * beta + 0.05], axis=1)
+    net = rs.RNN(W2)
+    sweep = sweep_fixed_points(net, b)
+    branches = sweep.branches()
+    assert sum(len(br.index) for br in branches) == int(sweep.count.sum())
+    rng = np.random.default_rng(5)
+    for br in branches:
+        for i in rng.choice(len(br.index), min(3, len(br.index)), replace=False):
+            J = model_jacobian(net, br.h[i], br.b[i])
+            stab = classify_jacobian(J)
+            assert KINDS[br.kind[i]] == stab.kind
+            assert br.rho[i] == pytest.approx(stab.spectral_radius, rel=1e-9)
+
+
+def test_branches_follow_continuity_where_points_cross_in_the_first_coordinate():
+    t = np.linspace(-1.0, 1.0, 201)
+    h = np.stack([np.stack([t, np.full_like(t, 0.5)], 1), np.stack([-t, np.full_like(t, -0.5)], 1)], 1)
+    order = np.argsort(h[..., 0], axis=1)          # stored sorted by the first coordinate, as a sweep is
+    h = np.take_along_axis(h, order[..., None], axis=1)
+    kind = np.where(h[..., 1] > 0, 0, 1).astype(np.int8)
+    sweep = FixedPointSweep(np.stack([t, t], 1), h, np.full(len(t), 2), kind, np.abs(h[..., 0]))
+    first, second = sweep.branches()
+    assert np.ptp(first.h[:, 1]) == 0 and np.ptp(second.h[:, 1]) == 0   # each keeps its identity
+    assert len(set(first.kind.tolist())) == 1 and len(set(second.kind.tolist())) == 1
+    assert len(sweep.branches(max_jump=0.005)) > 2                       # a jump cap splits runs
+
+
+def test_the_index_check_flags_an_incomplete_list_and_the_repair_completes_it():
+    b = np.array([[0.0], [0.3]])
+    partial = sweep_fixed_points(rs.RNN([[2.0]]), b, starts=1, rounds=0)
+    assert (partial.count == 1).all() and partial.suspect.all() and (partial.index_sum == -1).all()
+    repaired = sweep_fixed_points(rs.RNN([[2.0]]), b, starts=1)
+    assert (repaired.count == 3).all() and not repaired.suspect.any()
+
+
+def test_relu_sweep_has_no_index_check_and_matches_the_certified_count():
+    b = np.array([-1000.0, -0.7, -0.2, 0.3])          # far drives too: the start box scales with |u|
+    sweep = sweep_fixed_points(rs.RNN([[2.0]], activation="relu"), b)
+    assert not sweep.suspect.any()
+    for p, value in enumerate(b):
+        res = find_fixed_points(rs.RNN([[2.0]], b=[value], activation="relu"))
+        assert res.complete and sweep.count[p] == len(res)
+        assert np.allclose(sweep.h[p, : len(res), 0], res.states[:, 0], atol=1e-12)
+
+
+def test_a_constant_input_enters_through_W_x():
+    net = rs.RNN(W2, [[1.0], [-2.0]])
+    b = np.array([[0.1, 0.2], [-0.4, 0.3]])
+    with_x = sweep_fixed_points(net, b, x=[0.25])
+    shifted = sweep_fixed_points(rs.RNN(W2), b + np.array([0.25, -0.5]))
+    assert np.array_equal(with_x.count, shifted.count)
+    assert np.allclose(with_x.h, shifted.h, equal_nan=True)
+
+
+def test_newton_residual_and_jacobian_match_the_models_symbolic_forms():
+    net = rs.RNN([[1.5, -0.4], [0.7, 2.2]], activation="sigmoid")
+    a, u = sp.Matrix(sp.symbols("a0 a1")), sp.Matrix(sp.symbols("u0 u1"))
+    unit = rs.RNN(net.W_h, sp.eye(2), sp.zeros(2, 1), net.activation)
+    G = a - unit.preactivation(net.activation(a), u)
+    G_k, J_k = rs.compile(G, [a, u]), rs.compile(G.jacobian(a), [a, u])
+    A = np.random.default_rng(6).uniform(-4, 4, (50, 2))
+    U = np.random.default_rng(7).uniform(-1, 1, (50, 2))
+    sys = _system(net)
+    G_num, _, D = sys.evaluate(A.T, U.T)
+    assert np.allclose(G_num.T, G_k(A, U)[..., 0], atol=1e-14)
+    assert np.allclose(np.eye(2) - sys.W * D.T[:, None, :], J_k(A, U), atol=1e-14)
+
+
+def test_derivative_in_terms_of_phi_is_proved_not_guessed():
+    z = np.linspace(-5, 5, 101)
+    for name in ("tanh", "sigmoid"):
+        act = rs.get_activation(name)
+        assert np.allclose(_derivative_in_phi(act)(act.numpy(z)), act.numpy_prime(z), atol=1e-15)
+    assert _derivative_in_phi(rs.get_activation("softsign")) is None
+
+
+def test_bad_sweep_input_is_a_one_line_error():
+    net = rs.RNN(W2)
+    with pytest.raises(ShapeError, match="`b` must have shape"):
+        sweep_fixed_points(net, np.zeros((3, 3)))
+    with pytest.raises(InvalidArgumentError, match="`b` must be finite"):
+        sweep_fixed_points(net, [[0.0, np.nan]])
+    with pytest.raises(InvalidArgumentError, match="`starts`"):
+        sweep_fixed_points(net, [[0.0, 0.0]], starts=0)
+    with pytest.raises(InvalidArgumentError, match="numeric"):
+        sweep_fixed_points(rs.RNN.symbolic(2), [[0.0, 0.0]])
