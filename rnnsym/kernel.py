@@ -132,13 +132,13 @@ class Kernel:
         flat = [s for syms, _ in layout for s in syms]
         missing = expr.free_symbols - set(flat)
         if missing:
-            names = ", ".join(sorted(str(s) for s in missing))
+            listed = ", ".join(sorted(str(s) for s in missing))
             raise InvalidArgumentError(
-                f"`args` must include every free symbol of the expression; missing {names}."
+                f"`args` must include every free symbol of the expression; missing {listed}."
             )
         self._matrix = isinstance(expr, sp.MatrixBase)
         self.shape: tuple[int, ...] = expr.shape if self._matrix else ()
-        body = list(_numeric_form(expr)) if self._matrix else _numeric_form(expr)
+        body: Any = list(_numeric_form(expr)) if self._matrix else _numeric_form(expr)
         modules = [_MPMATH_EXTRAS, "mpmath"] if backend == "mpmath" else [_NUMPY_EXTRAS, "scipy", "numpy"]
         # Names such as `W_h[0,1]` are not identifiers; rename them here without
         # re-evaluating the tree (lambdify's own dummify rebuilds and re-simplifies
@@ -289,8 +289,9 @@ class Kernel:
 class _FusedLoop:
     """A numba ``prange`` loop over a flattened batch, printed from SymPy."""
 
-    def __init__(self, fn: Any, source: str, outputs: list[str]) -> None:
-        self.fn, self.source, self.outputs = fn, source, outputs
+    def __init__(self, fn: Any, source: str, outputs: list[str], point: Any) -> None:
+        # `point`: the njit function of one point (flat scalar arguments -> tuple of outputs)
+        self.fn, self.source, self.outputs, self.point = fn, source, outputs, point
 
     def __call__(self, *blocks: Any) -> None:
         self.fn(*blocks)
@@ -313,9 +314,10 @@ def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -
     # NumPy computes x**n by pow() except for n in {-1, 0, 1, 2}; numba would
     # multiply out every integer power: print the others as float powers so
     # both call pow() and agree to the last bit.
-    exprs = [sp.sympify(e).xreplace(names).replace(
-        lambda p: p.is_Pow and p.exp.is_Integer and p.exp not in (-1, 0, 1, 2),
-        lambda p: sp.Pow(p.base, sp.Float(p.exp), evaluate=False)) for e in exprs]
+    with sp.evaluate(False):  # re-evaluating a large tree costs minutes
+        exprs = [sp.sympify(e).xreplace(names).replace(
+            lambda p: p.is_Pow and p.exp.is_Integer and p.exp not in (-1, 0, 1, 2),
+            lambda p: sp.Pow(p.base, sp.Float(p.exp), evaluate=False)) for e in exprs]
     printer = PythonCodePrinter({"fully_qualified_modules": True, "strict": True})
     printer._print_Cbrt = lambda e: f"numpy.cbrt({printer._print(e.args[0])})"  # type: ignore[attr-defined]
     try:
@@ -363,7 +365,7 @@ def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -
                 f"({str(exc).strip().splitlines()[0]}); use backend='numpy'."
             ) from None
         return None
-    return _FusedLoop(fn, source, outputs)
+    return _FusedLoop(fn, source, outputs, namespace["_point"])
 
 
 def _as_array(value: Any, arg: Any, backend: str) -> np.ndarray:
