@@ -26,7 +26,10 @@ def test_signal_mid_run_keeps_the_previous_report_and_leaves_no_partial_files(tm
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnsym.cli", "report", "--out", str(out), "--no-pdf",
          "--examples", "200", "--jobs", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A background job inherits SIGINT as ignored (as CI runs us); restore the default
+        # so the child's Python installs its KeyboardInterrupt handler, as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until the new run has made its working directory
         if any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
