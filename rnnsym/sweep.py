@@ -1,0 +1,202 @@
+"""Evaluate a kernel over parameter grids larger than memory, in chunks or on a Dask cluster.
+
+:func:`sweep` takes a :class:`~rnnsym.kernel.Kernel` (or a
+:class:`~rnnsym.derivation.Derivation`, whose kernel it uses) and a grid:
+one 1-D array of values per swept argument, in order.  The result has one
+axis per grid entry.  The full grid is never built: each chunk of the
+flattened index range is unravelled to per-axis indices, the kernel runs on
+those values and writes into ``out`` (any array of the right shape, such as
+a ``numpy.memmap`` on disk for results larger than memory).
+
+``backend="dask"`` runs the same chunks as a Dask array
+(``dask.array.map_blocks``) on the active scheduler, a local or a
+distributed cluster (``distributed.Client``); the chunk function ships the
+SymPy expression, not compiled code, and compiles it once per worker.
+Install the ``dask`` extra.
+
+Examples
+--------
+>>> import numpy as np, sympy as sp
+>>> import rnnsym as rs
+>>> from rnnsym.sweep import sweep
+>>> a, w = sp.symbols("a w", real=True)
+>>> k = rs.compile(a * sp.cos(w), [a, w])
+>>> sweep(k, {"a": [1.0, 2.0], "w": [0.0, np.pi]}, chunk=3).tolist()
+[[1.0, -1.0], [2.0, -2.0]]
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from .errors import InvalidArgumentError, ShapeError, UnknownNameError
+from .kernel import Kernel, compile as compile_kernel
+
+__all__ = ["SWEEP_BACKENDS", "sweep"]
+
+SWEEP_BACKENDS = ("numpy", "dask")
+
+
+class _Chunk:
+    """Picklable chunk function: the kernel is recompiled (and cached) where it runs."""
+
+    def __init__(self, kernel: Kernel, order: list[int], fixed: dict[int, Any],
+                 axes: list[np.ndarray]) -> None:
+        self.expr, self.args, self.backend = kernel.expr, kernel.args, kernel.backend
+        self.cse, self.assumptions, self.dps = True, kernel.assumptions, kernel.dps
+        self.order, self.fixed, self.axes = order, fixed, axes
+        self._kernel: Kernel | None = kernel
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_kernel"] = None
+        return state
+
+    def kernel(self) -> Kernel:
+        if self._kernel is None:
+            self._kernel = compile_kernel(self.expr, self.args, backend=self.backend,
+                                          assumptions=self.assumptions, on_domain="nan", dps=self.dps)
+        return self._kernel
+
+    def values(self, index: np.ndarray) -> np.ndarray:
+        """Kernel values at flat grid indices ``index``."""
+        shape = tuple(len(a) for a in self.axes)
+        where = np.unravel_index(index, shape)
+        values: list[Any] = [None] * len(self.args)
+        for axis, position in enumerate(self.order):
+            values[position] = self.axes[axis][where[axis]]
+        for position, value in self.fixed.items():
+            values[position] = value
+        return np.asarray(self.kernel()(*values, on_domain="nan"))
+
+    def block(self, index: np.ndarray) -> np.ndarray:
+        return self.values(index)
+
+
+def _target(kernel_or_derivation: Any) -> Kernel:
+    if isinstance(kernel_or_derivation, Kernel):
+        return kernel_or_derivation
+    kernel = getattr(kernel_or_derivation, "kernel", None)
+    if isinstance(kernel, Kernel):
+        return kernel
+    raise InvalidArgumentError(
+        f"`kernel_or_derivation` must be a Kernel or a Derivation; got {type(kernel_or_derivation).__name__}."
+    )
+
+
+def _position(kernel: Kernel, key: Any) -> int:
+    names = [str(a) for a in kernel.args]
+    if isinstance(key, sp.Basic) and key in kernel.args:
+        return kernel.args.index(key)
+    if str(key) in names:
+        return names.index(str(key))
+    raise UnknownNameError(f"`{key}` is not an argument of the kernel; its arguments are {', '.join(names)}.")
+
+
+def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
+    if not enabled:
+        return lambda step: None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        done = [0]
+
+        def text(step: int) -> None:
+            done[0] += step
+            print(f"\rsweep: {done[0]:,}/{total:,} points ({100 * done[0] / max(total, 1):.0f}%)",
+                  end="" if done[0] < total else "\n", file=sys.stderr)
+        return text
+    bar = tqdm(total=total, unit="pt", unit_scale=True, desc="sweep")
+
+    def update(step: int) -> None:
+        bar.update(step)
+        if bar.n >= total:
+            bar.close()
+    return update
+
+
+def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[Any, Any] | None = None,
+          chunk: int = 1 << 20, backend: str = "numpy", progress: bool = False,
+          out: Any = None, compute: bool = True) -> Any:
+    """Evaluate a kernel on the outer product of ``grid``'s axes, chunk by chunk.
+
+    Parameters
+    ----------
+    kernel_or_derivation : Kernel or Derivation
+    grid : mapping of argument (name or symbol) to a 1-D array
+        The swept arguments; the result has one axis per entry, in order.
+    fixed : mapping, optional
+        Values for the remaining arguments (scalars or matrices).
+    chunk : int
+        Points per chunk (bounds memory; also the Dask chunk size).
+    backend : {"numpy", "dask"}
+    progress : bool
+        Show a progress bar (tqdm when installed; the numpy backend).
+    out : array, optional
+        Where to write (for example a ``numpy.memmap``); numpy backend.
+    compute : bool
+        With ``backend="dask"``, return the computed NumPy array (default)
+        or the lazy Dask array.
+
+    Points outside the kernel's assumptions come back as NaN.
+
+    Returns
+    -------
+    numpy.ndarray or dask.array.Array, shape ``tuple(len(axis) for axis in grid)``
+    (plus the kernel's matrix shape for matrix results).
+    """
+    kernel = _target(kernel_or_derivation)
+    if backend not in SWEEP_BACKENDS:
+        raise InvalidArgumentError(f"`backend` must be one of {', '.join(SWEEP_BACKENDS)}; got {backend!r}.")
+    if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
+        raise InvalidArgumentError(f"`chunk` must be a positive integer; got {chunk!r}.")
+    order, axes = [], []
+    for key, values in grid.items():
+        axis = np.asarray(values, dtype=float)
+        if axis.ndim != 1 or axis.size == 0:
+            raise ShapeError(f"grid axis `{key}` must be a non-empty 1-D array; got shape {axis.shape}.")
+        order.append(_position(kernel, key))
+        axes.append(axis)
+    fixed_pos = {_position(kernel, k): np.asarray(v, dtype=float) for k, v in (fixed or {}).items()}
+    missing = [str(a) for i, a in enumerate(kernel.args) if i not in order and i not in fixed_pos]
+    if missing:
+        raise InvalidArgumentError(f"arguments {', '.join(missing)} are neither in `grid` nor in `fixed`.")
+    if len(set(order)) != len(order) or set(order) & set(fixed_pos):
+        raise InvalidArgumentError("each kernel argument must appear once, in `grid` or in `fixed`.")
+    chunker = _Chunk(kernel, order, fixed_pos, axes)
+    shape = tuple(len(a) for a in axes)
+    total = int(np.prod(shape))
+    if backend == "dask":
+        return _dask_sweep(chunker, shape, total, int(chunk), kernel.shape, compute)
+    if out is None:
+        out = np.empty(shape + kernel.shape)
+    elif tuple(out.shape) != shape + kernel.shape:
+        raise ShapeError(f"`out` must have shape {shape + kernel.shape}; got shape {tuple(out.shape)}.")
+    flat = out.reshape((total,) + kernel.shape)
+    advance = _progress_bar(total, progress)
+    for lo in range(0, total, int(chunk)):
+        hi = min(lo + int(chunk), total)
+        flat[lo:hi] = chunker.values(np.arange(lo, hi))
+        advance(hi - lo)
+    return out
+
+
+def _dask_sweep(chunker: _Chunk, shape: tuple[int, ...], total: int, chunk: int,
+                tail: tuple[int, ...], compute: bool) -> Any:
+    try:
+        import dask.array as da
+    except ImportError:
+        raise InvalidArgumentError(
+            "`backend`='dask' needs the optional package dask; install it with `pip install rnnsym[dask]`."
+        ) from None
+    index = da.arange(total, chunks=chunk, dtype=np.int64)
+    new_axis = list(range(1, 1 + len(tail))) or None
+    values = da.map_blocks(chunker.block, index, dtype=float, new_axis=new_axis,
+                           chunks=(index.chunks[0],) + tuple((s,) for s in tail),
+                           meta=np.empty((0,) * (1 + len(tail))))
+    values = values.reshape(shape + tail) if len(shape) > 1 else values
+    return values.compute() if compute else values
