@@ -40,7 +40,7 @@ import sympy as sp
 
 from .errors import InvalidArgumentError, ShapeError
 from .latex import latex
-from .model import _entry, as_matrix, matrix_symbols, ordered_symbols, vector_symbols
+from .model import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import RNN
@@ -134,18 +134,7 @@ class LinearRNN:
         >>> LinearRNN.symbolic(1, 1).subs({"A[0,0]": 2}).A
         Matrix([[2]])
         """
-        mapping = dict(values or {})
-        mapping.update(by_name)
-        lookup = {str(s): s for s in self.parameters}
-        resolved = {}
-        for key, value in mapping.items():
-            sym = lookup.get(key) if isinstance(key, str) else key
-            if sym is None or sym not in self.parameters:
-                raise InvalidArgumentError(
-                    f"`{key}` is not a parameter of this system; its parameters are "
-                    f"{', '.join(lookup) or 'none (it is numeric)'}."
-                )
-            resolved[sym] = _entry(value, str(key))
+        resolved = resolve_values(self.parameters, {**(values or {}), **by_name}, "system")
         return LinearRNN(self.A.xreplace(resolved), self.B.xreplace(resolved),
                          self.C.xreplace(resolved))
 

@@ -126,6 +126,22 @@ def ordered_symbols(*matrices: sp.MatrixBase) -> tuple[sp.Symbol, ...]:
     return tuple(seen)
 
 
+def resolve_values(parameters: tuple[sp.Symbol, ...], mapping: Mapping[Any, Any],
+                   owner: str) -> dict[sp.Symbol, sp.Expr]:
+    """Map keys (symbols or their names) to validated values, for ``subs``."""
+    lookup = {str(s): s for s in parameters}
+    resolved = {}
+    for key, value in mapping.items():
+        sym = lookup.get(key) if isinstance(key, str) else key
+        if sym is None or sym not in parameters:
+            raise InvalidArgumentError(
+                f"`{key}` is not a parameter of this {owner}; its parameters are "
+                f"{', '.join(lookup) or 'none (it is numeric)'}."
+            )
+        resolved[sym] = _entry(value, str(key))
+    return resolved
+
+
 def _entry(value: Any, name: str) -> sp.Expr:
     if isinstance(value, str):
         raise InvalidArgumentError(f"`{name}` has a string entry {value[:40]!r}; expected numbers.")
@@ -220,18 +236,7 @@ class RNN:
         >>> net.subs({"W_h[0,0]": 2, "b[0]": 0}).preactivation()
         Matrix([[W_x[0,0]*x[0] + 2*h_prev[0]]])
         """
-        mapping = dict(values or {})
-        mapping.update(by_name)
-        lookup = {str(s): s for s in self.parameters}
-        resolved = {}
-        for key, value in mapping.items():
-            sym = lookup.get(key) if isinstance(key, str) else key
-            if sym is None or sym not in self.parameters:
-                raise InvalidArgumentError(
-                    f"`{key}` is not a parameter of this RNN; its parameters are "
-                    f"{', '.join(lookup) or 'none (it is numeric)'}."
-                )
-            resolved[sym] = _entry(value, str(key))
+        resolved = resolve_values(self.parameters, {**(values or {}), **by_name}, "RNN")
         return RNN(self.W_h.subs(resolved), self.W_x.subs(resolved), self.b.subs(resolved),
                    self.activation)
 
