@@ -338,7 +338,8 @@ def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -
     count = sum(len(syms) for syms, _ in layout)
     point = [f"def _point({', '.join(f'_x{k}' for k in range(count))}):",
              *[line[4:] for line in body], f"    return ({', '.join(outputs)},)"]
-    params, loads, k = [], [], 0
+    params: list[str] = []
+    loads: list[str] = []
     for i, (syms, _) in enumerate(layout):  # argument i: block a{i}, row step s{i} (0 broadcasts)
         params += [f"a{i}", f"s{i}"]
         loads += [f"a{i}[i * s{i}, {j}]" for j in range(len(syms))]

@@ -33,7 +33,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from .errors import InvalidArgumentError, ShapeError
 from .kernel import compile as compile_kernel

@@ -75,11 +75,15 @@ def rnn_jacobian(net: Any) -> Any:
     return se.DenseMatrix(rows)
 
 
-def controllability_matrix(A: Any, B: Any = None) -> Any:
-    """``[B, AB, ..., A^{n-1} B]`` expanded entrywise, built in SymEngine.
+def controllability_matrix(A: Any, B: Any = None, *, expand: bool = False) -> Any:
+    """``[B, AB, ..., A^{n-1} B]``, built in SymEngine.
 
     ``A`` is a :class:`~rnnsym.linear.LinearRNN` (``B`` omitted) or a square
-    SymPy matrix with ``B``; as :meth:`LinearRNN.controllability_matrix`.
+    SymPy matrix with ``B``.  Unexpanded by default (each block is ``A``
+    times the previous one, shared, so ``Lambdify`` with CSE compiles it
+    fast; a fully symbolic 7-state matrix expanded has ~10^5 terms per
+    entry); ``expand=True`` gives the form of
+    :meth:`LinearRNN.controllability_matrix`.
     """
     se = _symengine()
     if B is None:
@@ -90,7 +94,9 @@ def controllability_matrix(A: Any, B: Any = None) -> Any:
     Ase, block = _matrix(se, A), _matrix(se, B)
     blocks = [block]
     for _ in range(A.rows - 1):
-        block = (Ase * block).expand()
+        block = Ase * block
+        if expand:
+            block = block.expand()
         blocks.append(block)
     out = blocks[0]
     for block in blocks[1:]:
