@@ -18,9 +18,10 @@ printed from the CSE'd expression and compiled by numba: one pass over the
 data, no temporaries; install the ``fast`` extra) and ``"fused"`` (numba where
 it is installed and can compile the expression, NumPy otherwise).  The
 numba backend computes in float64 with the C math library and IEEE semantics
-(no fast-math); its results equal NumPy's to the last bit for arithmetic,
-square roots and integer powers, and within the two libraries' stated
-accuracy (a few ULP) for transcendental functions.
+(no fast-math); its results equal NumPy's to the last bit for arithmetic
+and square roots, integer powers ``x**n`` with ``|n| <= 4`` are multiplied
+out (within ``|n|`` ULP of NumPy's ``pow``), and transcendental functions
+agree within the two libraries' stated accuracy (a few ULP).
 
 A kernel may carry *assumptions* (SymPy relations such as ``Abs(a) < 1``).
 Outside them it never returns a number silently: ``on_domain="raise"``
@@ -64,6 +65,7 @@ __all__ = ["Kernel", "compile", "BACKENDS"]
 
 BACKENDS = ("numpy", "mpmath", "numba", "fused")
 _ON_DOMAIN = ("raise", "nan")
+_MULTIPLIED_POWER = 4  # the fused backend multiplies out x**n for |n| <= this
 
 Arg = "sp.Symbol | sp.MatrixBase"
 
@@ -311,15 +313,25 @@ def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -
     from sympy.printing.pycode import PythonCodePrinter
 
     names = {s: sp.Symbol(f"_x{k}") for k, s in enumerate(flat)}
-    # NumPy computes x**n by pow() except for n in {-1, 0, 1, 2}; numba would
-    # multiply out every integer power: print the others as float powers so
-    # both call pow() and agree to the last bit.
+    # Integer powers with |n| <= 4 stay integer: numba multiplies them out by
+    # squaring (then 1/x^|n| for n < 0), several times faster than pow() and
+    # within |n| ULP of it (|n| - 1 roundings, and the division); NumPy calls pow() for n outside {-1, 0, 1, 2}.
+    # Larger integer powers print as float powers so both call pow().
     with sp.evaluate(False):  # re-evaluating a large tree costs minutes
         exprs = [sp.sympify(e).xreplace(names).replace(
-            lambda p: p.is_Pow and p.exp.is_Integer and p.exp not in (-1, 0, 1, 2),
+            lambda p: p.is_Pow and p.exp.is_Integer and abs(p.exp) > _MULTIPLIED_POWER,
             lambda p: sp.Pow(p.base, sp.Float(p.exp), evaluate=False)) for e in exprs]
     printer = PythonCodePrinter({"fully_qualified_modules": True, "strict": True})
     printer._print_Cbrt = lambda e: f"numpy.cbrt({printer._print(e.args[0])})"  # type: ignore[attr-defined]
+    plain_pow = printer._print_Pow
+
+    def print_pow(e: sp.Pow, rational: bool = False) -> str:
+        # numba's x**-n raises ZeroDivisionError at 0: divide under the NumPy error model
+        if e.exp.is_Integer and -_MULTIPLIED_POWER <= e.exp < -1:
+            return f"(1.0/{printer.parenthesize(e.base, 100)}**{-e.exp})"
+        return plain_pow(e, rational)
+
+    printer._print_Pow = print_pow  # type: ignore[method-assign]
     try:
         if any(e.has(sp.I) for e in exprs):
             raise TypeError("complex constants")
