@@ -65,6 +65,28 @@ def main() -> None:
         print(f"  accuracy vs mpmath on {args.sample} samples: worst relative error {err.max():.1e} "
               f"(LAPACK {lerr.max():.1e}); where separation > 1e-4 ({wide.sum()}): "
               f"{err[wide].max() if wide.any() else 0:.1e}")
+    hard_families(rng, args.sample // 2)
+
+
+def hard_families(rng: np.random.Generator, count: int) -> None:
+    """3x3 matrices built to be hard: the closed form against LAPACK, both against mpmath."""
+    print(f"n = 3, hard families ({count} each): worst error, and worst error / max(LAPACK's error, eps)")
+    for kind in ("near_repeated", "near_defective", "nearly_triple", "pair_near_real"):
+        mats = []
+        for _ in range(count):
+            lam, d, other = rng.uniform(-1.5, 1.5), 10.0 ** rng.uniform(-10, -2), rng.uniform(-1.5, 1.5)
+            D = {"near_repeated": np.diag([lam, lam + d, other]),
+                 "near_defective": np.array([[lam, 1, 0], [d, lam, 0], [0, 0, other]]),
+                 "nearly_triple": np.array([[lam, 1, 0], [0, lam, 1], [d, 0, lam]]),
+                 "pair_near_real": np.array([[lam, d, 0], [-d, lam, 0], [0, 0, other / 3]])}[kind]
+            S = rng.normal(size=(3, 3))
+            mats.append(S @ D @ np.linalg.inv(S))
+        J = np.array(mats)
+        rho = np.array([exact(M)[0] for M in J])
+        err = np.abs(batched_spectral_radius(J) - rho) / rho
+        lerr = np.abs(np.abs(np.linalg.eigvals(J)).max(-1) - rho) / rho
+        ratio = err / np.maximum(lerr, np.finfo(float).eps)
+        print(f"  {kind:15s} closed form {err.max():.1e}  LAPACK {lerr.max():.1e}  worst ratio {ratio.max():5.2f}")
 
 
 if __name__ == "__main__":

@@ -99,11 +99,18 @@ def _depressed_cubic(K: sp.MatrixBase, k: tuple) -> tuple[sp.Expr, sp.Expr]:
 
 
 _L = sp.Symbol("L")
+#: Roots closer than this (unit-scaled matrices) go to LAPACK instead of the polish.
+_POLISH_FLOOR = 1e-4
+#: Polished roots with a larger condition number go to LAPACK (random matrices: 99.9% below 15).
+_KAPPA_MAX = 30.0
 
 
 @lru_cache(maxsize=None)
-def rayleigh_polish_expr() -> sp.Expr:
+def rayleigh_polish_expr() -> sp.ImmutableMatrix:
     """A real eigenvalue estimate ``L`` of the 3x3 ``J`` refined by a two-sided Rayleigh quotient.
+
+    Returns ``[refined L, kappa]``, ``kappa = |x| |y| / |y^T x|`` the
+    eigenvalue's condition number estimated from the same vectors.
 
     The roots of the characteristic polynomial carry errors of order
     ``eps ||J||**2 / separation``; ``y^T J x / y^T x``, with ``x`` and ``y``
@@ -128,8 +135,10 @@ def rayleigh_polish_expr() -> sp.Expr:
     x = sp.Matrix(pick(cols, lambda j, i: adj[i, j]))
     y = sp.Matrix(pick(rows, lambda i, j: adj[i, j]))
     quotient = (y.T * (J * x))[0] / (y.T * x)[0]
+    kappa = sp.sqrt((x.T * x)[0] * (y.T * y)[0]) / sp.Abs((y.T * x)[0])
     top = sp.Max(*[sp.Abs(e) for e in J])
-    return sp.Piecewise((quotient, sp.Abs(quotient - _L) <= sp.Float(1e-6) * top), (_L, True))
+    refined = sp.Piecewise((quotient, sp.Abs(quotient - _L) <= sp.Float(1e-6) * top), (_L, True))
+    return sp.ImmutableMatrix([refined, kappa])
 
 
 def _cubic_roots(m: sp.Expr, p: sp.Expr, q: sp.Expr) -> tuple[list[sp.Expr], list[sp.Expr]]:
@@ -348,21 +357,98 @@ def batched_eigenvalue_moduli(J: Any, *, backend: str = "fused") -> np.ndarray:
     arr = _matrices(J)
     if not _closed(arr):
         return np.abs(np.linalg.eigvals(arr))
+    if arr.shape[-1] == 3:
+        return _moduli3(arr, backend)
     arr, scale = _unit_scale(arr)
-    if arr.shape[-1] < 3:
-        return _kernel("moduli", arr.shape[-1], backend)(arr)[..., 0] * scale[..., None]
-    return _polished_moduli(arr, backend) * scale[..., None]
+    return _kernel("moduli", arr.shape[-1], backend)(arr)[..., 0] * scale[..., None]
+
+
+@lru_cache(maxsize=1)
+def _fused_moduli3() -> Any:
+    """One numba pass per 3x3 matrix: unit scaling, closed-form roots, the polish, rescaling.
+
+    The same steps as :func:`_unit_scale` and :func:`_polished_moduli`,
+    calling the one-point functions of their compiled SymPy kernels, so no
+    temporaries are made and only the few matrices that need it are polished.
+    None where numba cannot compile the kernels.
+    """
+    roots, polish = _kernel("roots", 3, "fused"), _kernel("polish", 3, "fused")
+    if roots.engine != "numba" or polish.engine != "numba":
+        return None
+    import numba
+
+    roots_point, polish_point = roots._fused.point, polish._fused.point
+    floor = _POLISH_FLOOR
+
+    @numba.njit(parallel=True, error_model="numpy")
+    def moduli3(flat: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+        for i in numba.prange(flat.shape[0]):
+            top = 0.0
+            for k in range(9):
+                top = max(top, abs(flat[i, k]))
+            exponent = math.floor(math.log2(top)) + 1 if top > 0 else 0
+            f = 2.0 ** (-exponent)
+            x0, x1, x2 = flat[i, 0] * f, flat[i, 1] * f, flat[i, 2] * f
+            x3, x4, x5 = flat[i, 3] * f, flat[i, 4] * f, flat[i, 5] * f
+            x6, x7, x8 = flat[i, 6] * f, flat[i, 7] * f, flat[i, 8] * f
+            v = roots_point(x0, x1, x2, x3, x4, x5, x6, x7, x8)
+            m0, m1, m2 = float(v[7]), float(v[8]), float(v[9])
+            worth = 0.035 / max(max(m0, max(m1, m2)), 1e-300)
+            pair = v[3] == 1
+            lapack = False
+            for j in range(3):  # the point's outputs may differ in type: index them literally
+                gap = float(v[4]) if j == 0 else float(v[5]) if j == 1 else float(v[6])
+                if gap >= worth:
+                    continue
+                root = float(v[0]) if j == 0 else float(v[1]) if j == 1 else float(v[2])
+                if gap < floor or (j and pair):
+                    lapack = True
+                    continue
+                polished = polish_point(x0, x1, x2, x3, x4, x5, x6, x7, x8, root)
+                new = polished[0]
+                if not (abs(new - root) <= gap / 8 and polished[1] <= _KAPPA_MAX):
+                    lapack = True
+                elif j == 0:
+                    m0 = abs(new)
+                elif j == 1:
+                    m1 = abs(new)
+                else:
+                    m2 = abs(new)
+            scale = 2.0 ** exponent
+            out[i, 0], out[i, 1], out[i, 2] = m0 * scale, m1 * scale, m2 * scale
+            out[i, 3] = 1.0 if lapack else 0.0
+    return moduli3
+
+
+def _moduli3(arr: np.ndarray, backend: str) -> np.ndarray:
+    """Moduli ``(..., 3)`` of unscaled real 3x3 matrices: the fused pass where it exists."""
+    fused = _fused_moduli3() if backend in ("fused", "numba") else None
+    if fused is None:
+        scaled, scale = _unit_scale(arr)
+        return _polished_moduli(scaled, backend) * scale[..., None]
+    flat = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1, 9)
+    out = np.empty((flat.shape[0], 4))
+    fused(flat, out)
+    hard = np.nonzero(out[:, 3])[0]
+    if hard.size:
+        out[hard, :3] = np.abs(np.linalg.eigvals(flat[hard].reshape(-1, 3, 3)))
+    return out[:, :3].reshape(arr.shape[:-2] + (3,))
 
 
 def _polished_moduli(arr: np.ndarray, backend: str) -> np.ndarray:
-    """3x3 moduli from the closed-form roots, real roots refined by :func:`rayleigh_polish_expr`.
+    """3x3 moduli of unit-scaled matrices: closed-form roots, polished or handed to LAPACK.
 
     A real root's error is about ``16 eps ||J||**2 / gap`` (``gap``: its
-    distance to the others).  It is refined where that could exceed
-    ``1e-13 rho`` (only those matrices are polished: a few percent of random
-    ones) and only where ``gap > sqrt(100 eps) max |J_ij|``: closer than that the
-    Rayleigh quotient's second-order error ``delta**2 / gap`` would exceed
-    the root's own error ``delta``.
+    distance to the others).  Where that could exceed ``1e-13 rho`` (a few
+    percent of random matrices) and ``gap >= _POLISH_FLOOR``, one two-sided
+    Rayleigh quotient (:func:`rayleigh_polish_expr`) brings it to LAPACK's
+    accuracy (its second-order error ``(16 eps / gap)**2 / gap`` is below
+    ``eps`` there).  Closer roots, complex pairs that close, rejected
+    polishes and ill-conditioned roots (``kappa > _KAPPA_MAX``: near-defective
+    matrices, where the quotient's rounding ``eps kappa`` is amplified
+    further than in LAPACK's QR) go to ``numpy.linalg.eigvals``: near repeated eigenvalues the
+    result is LAPACK's own, never worse.  :func:`_fused_moduli3` runs the
+    same steps in one numba pass.
     """
     batch, arr = arr.shape[:-2], arr.reshape(-1, 3, 3)
     out = _kernel("roots", 3, backend)(arr)[..., 0]  # a, b, c, flag, gaps (3), moduli (3)
@@ -370,17 +456,23 @@ def _polished_moduli(arr: np.ndarray, backend: str) -> np.ndarray:
     # arr is unit-scaled (max |J_ij| in [1/2, 1)): the bounds below take max |J_ij| = 1
     worth = 0.035 / np.maximum(moduli.max(axis=-1), 1e-300)  # 16 eps |J|^2 / gap > 1e-13 rho
     kernel = _kernel("polish", 3, backend)
+    lapack = np.zeros(len(arr), dtype=bool)
     for j in range(3):
         gap = gaps[..., j]
-        refine = (gap > np.sqrt(100 * np.finfo(float).eps)) & (gap < worth)
-        if j:
-            refine &= ~pair
-        where = np.nonzero(refine)
-        if where[0].size:
-            root = roots[..., j][where]
-            new = kernel(arr[where], root)  # a sound correction is far smaller than the gap
-            moduli[..., j][where] = np.where(np.abs(new - root) <= gap[where] / 8, np.abs(new),
-                                             moduli[..., j][where])
+        close = gap < worth
+        refine = close & (gap >= _POLISH_FLOOR) & (~pair if j else True)
+        lapack |= close & ~refine
+        where = np.nonzero(refine)[0]
+        if where.size:
+            root = roots[where, j]
+            new, kappa = kernel(arr[where], root)[..., 0].T
+            # a sound correction is far smaller than the gap; ill-conditioned roots go to LAPACK
+            sound = (np.abs(new - root) <= gap[where] / 8) & (kappa <= _KAPPA_MAX)
+            moduli[where[sound], j] = np.abs(new[sound])
+            lapack[where[~sound]] = True
+    hard = np.nonzero(lapack)[0]
+    if hard.size:
+        moduli[hard] = np.abs(np.linalg.eigvals(arr[hard]))
     return moduli.reshape(batch + (3,))
 
 
@@ -397,9 +489,9 @@ def batched_spectral_radius(J: Any, *, backend: str = "fused") -> np.ndarray:
     arr = _matrices(J)
     if not _closed(arr):
         return np.abs(np.linalg.eigvals(arr)).max(axis=-1)
-    arr, scale = _unit_scale(arr)
     if arr.shape[-1] == 3:
-        return _polished_moduli(arr, backend).max(axis=-1) * scale
+        return _moduli3(arr, backend).max(axis=-1)
+    arr, scale = _unit_scale(arr)
     return np.asarray(_kernel("radius", arr.shape[-1], backend)(arr)) * scale
 
 
