@@ -21,7 +21,7 @@ import numpy as np
 
 import rnnsym as rs
 from rnnsym.closed_forms import _J, spectral_radius_expr
-from rnnsym.sweep import sweep
+from rnnsym.grids import sweep
 
 
 def main() -> None:

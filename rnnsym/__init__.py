@@ -13,6 +13,7 @@ from typing import Any
 
 from .activations import ACTIVATION_NAMES, Activation, custom_activation, get_activation
 from .derivation import Derivation, Step
+from .grids import sweep
 from .errors import (DomainError, InvalidArgumentError, NonFiniteError, ParseError,
                      ResourceLimitError, RnnsymError, ShapeError, UnknownNameError,
                      UnsafeExpressionError)
@@ -31,12 +32,14 @@ __all__ = [
     "DomainError", "InvalidArgumentError", "NonFiniteError", "ParseError", "ResourceLimitError",
     "RnnsymError", "ShapeError", "UnknownNameError", "UnsafeExpressionError",
     "Kernel", "compile", "latex", "RNN", "LinearRNN", "linearize", "derivation_names", "derive",
+    "sweep",
     # loaded on first use (see _LAZY):
     "strategies", "find_fixed_points", "sweep_fixed_points", "spectral_radius", "spectral_norm",
     "contraction_factor", "half_life", "classify_jacobian", "coupling_matrix",
     "minimum_energy_input", "reconstruct_initial_state", "gradient_norms", "lyapunov_spectrum",
     "transient_growth", "is_normal", "frequency_response", "snr_numeric", "build_report",
-    "analyze_rnn",
+    "analyze_rnn", "simulate_batch", "batched_spectral_radius", "batched_spectral_norm",
+    "batched_eigenvalue_moduli", "classify_batch", "jacobian_spectral_radius",
 ]
 
 # Analyses live in their own modules; importing them all would slow `import rnnsym`
@@ -61,6 +64,12 @@ _LAZY = {
     "snr_numeric": ("filtering", "snr_numeric"),
     "build_report": ("report", "build_report"),
     "analyze_rnn": ("analyze", "analyze_rnn"),
+    "simulate_batch": ("simulate", "simulate_batch"),
+    "batched_spectral_radius": ("closed_forms", "batched_spectral_radius"),
+    "batched_spectral_norm": ("closed_forms", "batched_spectral_norm"),
+    "batched_eigenvalue_moduli": ("closed_forms", "batched_eigenvalue_moduli"),
+    "classify_batch": ("closed_forms", "classify_batch"),
+    "jacobian_spectral_radius": ("closed_forms", "jacobian_spectral_radius"),
 }
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, ShapeError
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError
 from .kernel import compile as compile_kernel
 from .model import RNN
 
@@ -90,13 +90,22 @@ def _inputs(net: RNN, xs: Any, h0: Any, dtype: Any) -> tuple[np.ndarray, np.ndar
     xs = np.asarray(xs)
     if xs.ndim != 3 or xs.shape[-1] != net.m:
         raise ShapeError(f"`xs` must have shape (B, T, {net.m}); got shape {xs.shape}.")
+    if xs.dtype.kind not in "biuf":
+        raise InvalidArgumentError(f"`xs` must be real numbers; got dtype {xs.dtype}.")
     xs = xs.astype(dtype, copy=False)
+    if not np.isfinite(xs).all():
+        raise NonFiniteError("`xs` must be finite; got NaN or infinite entries.")
     B = xs.shape[0]
-    h = np.zeros((1, net.n), dtype) if h0 is None else np.asarray(h0, dtype=dtype)
+    try:
+        h = np.zeros((1, net.n), dtype) if h0 is None else np.asarray(h0, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"`h0` must be real numbers; got {type(h0).__name__}.") from None
     if h.ndim == 1:
         h = h[None, :]
     if h.ndim != 2 or h.shape[-1] != net.n or h.shape[0] not in (1, B):
         raise ShapeError(f"`h0` must have shape ({net.n},) or ({B}, {net.n}); got shape {np.shape(h0)}.")
+    if not np.isfinite(h).all():
+        raise NonFiniteError("`h0` must be finite; got NaN or infinite entries.")
     return xs, h
 
 

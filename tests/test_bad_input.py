@@ -79,6 +79,20 @@ TABLE = [
     ("build_report", lambda: rs.build_report(names=["nope"])),
     ("build_report", lambda: rs.build_report(names=[])),
     ("analyze_rnn", lambda: rs.analyze_rnn(SYMBOLIC)),
+    ("sweep", lambda: rs.sweep(rs.compile(x**2, [x]), {"x": [NAN, 1.0]})),
+    ("sweep", lambda: rs.sweep(rs.compile(x**2, [x]), {"y": [1.0]})),
+    ("sweep", lambda: rs.sweep(rs.compile(x**2, [x]), {"x": []})),
+    ("simulate_batch", lambda: rs.simulate_batch(GOOD, np.zeros((2, 3)))),
+    ("simulate_batch", lambda: rs.simulate_batch(SYMBOLIC, np.zeros((2, 3, 1)))),
+    ("simulate_batch", lambda: rs.simulate_batch(GOOD, np.full((2, 3, 1), NAN))),
+    ("simulate_batch", lambda: rs.simulate_batch(GOOD, np.zeros((2, 3, 1)), h0=["a", "b"])),
+    ("batched_spectral_radius", lambda: rs.batched_spectral_radius([[[NAN, 0], [0, 1]]])),
+    ("batched_spectral_radius", lambda: rs.batched_spectral_radius(np.zeros((4, 2, 3)))),
+    ("batched_spectral_norm", lambda: rs.batched_spectral_norm([[[INF]]])),
+    ("batched_eigenvalue_moduli", lambda: rs.batched_eigenvalue_moduli("abc")),
+    ("classify_batch", lambda: rs.classify_batch(np.zeros((0, 0)))),
+    ("jacobian_spectral_radius", lambda: rs.jacobian_spectral_radius(np.eye(4), np.zeros(4))),
+    ("jacobian_spectral_radius", lambda: rs.jacobian_spectral_radius(np.eye(2), [[NAN, 0.0]])),
 ]
 
 

@@ -8,7 +8,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.errors import InvalidArgumentError, UnknownNameError
-from rnnsym.sweep import sweep
+from rnnsym.grids import sweep
 
 a, w, s = sp.symbols("a w s", real=True)
 KERNEL = rs.compile(s * (1 - a**2) / (1 - 2 * a * sp.cos(w) + a**2), [a, w, s])

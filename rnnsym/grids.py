@@ -18,7 +18,7 @@ Examples
 --------
 >>> import numpy as np, sympy as sp
 >>> import rnnsym as rs
->>> from rnnsym.sweep import sweep
+>>> from rnnsym.grids import sweep
 >>> a, w = sp.symbols("a w", real=True)
 >>> k = rs.compile(a * sp.cos(w), [a, w])
 >>> sweep(k, {"a": [1.0, 2.0], "w": [0.0, np.pi]}, chunk=3).tolist()
@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgumentError, ShapeError, UnknownNameError
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError, UnknownNameError
 from .kernel import Kernel, compile as compile_kernel
 
 __all__ = ["SWEEP_BACKENDS", "sweep"]
@@ -119,6 +119,16 @@ def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
     return update
 
 
+def _finite(what: str, values: Any) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{what} must be real numbers; got {type(values).__name__}.") from None
+    if not np.isfinite(array).all():
+        raise NonFiniteError(f"{what} must be finite; got NaN or infinite values.")
+    return array
+
+
 def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[Any, Any] | None = None,
           chunk: int = 1 << 20, backend: str = "numpy", progress: bool = False,
           out: Any = None, compute: bool = True) -> Any:
@@ -156,12 +166,12 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
         raise InvalidArgumentError(f"`chunk` must be a positive integer; got {chunk!r}.")
     order, axes = [], []
     for key, values in grid.items():
-        axis = np.asarray(values, dtype=float)
+        axis = _finite(f"grid axis `{key}`", values)
         if axis.ndim != 1 or axis.size == 0:
             raise ShapeError(f"grid axis `{key}` must be a non-empty 1-D array; got shape {axis.shape}.")
         order.append(_position(kernel, key))
         axes.append(axis)
-    fixed_pos = {_position(kernel, k): np.asarray(v, dtype=float) for k, v in (fixed or {}).items()}
+    fixed_pos = {_position(kernel, k): _finite(f"fixed value `{k}`", v) for k, v in (fixed or {}).items()}
     missing = [str(a) for i, a in enumerate(kernel.args) if i not in order and i not in fixed_pos]
     if missing:
         raise InvalidArgumentError(f"arguments {', '.join(missing)} are neither in `grid` nor in `fixed`.")
