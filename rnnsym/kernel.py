@@ -12,6 +12,8 @@ dimensions broadcast.  Scalar results come back with the broadcast batch
 shape; matrix results as ``(..., rows, cols)``, constant and zero entries
 broadcast too.
 
+GPU backends ``"jax"`` and ``"cupy"`` live in :mod:`rnnsym.gpu`.
+
 Backends: ``"numpy"`` (lambdify, one temporary per operation), ``"mpmath"``
 (point by point at ``dps`` digits), ``"numba"`` (a fused, multi-threaded loop
 printed from the CSE'd expression and compiled by numba: one pass over the
@@ -63,7 +65,7 @@ from .errors import DomainError, InvalidArgumentError, ShapeError
 
 __all__ = ["Kernel", "compile", "BACKENDS"]
 
-BACKENDS = ("numpy", "mpmath", "numba", "fused")
+BACKENDS = ("numpy", "mpmath", "numba", "fused", "jax", "cupy")
 _ON_DOMAIN = ("raise", "nan")
 _MULTIPLIED_POWER = 4  # the fused backend multiplies out x**n for |n| <= this
 
@@ -155,6 +157,13 @@ class Kernel:
         self.source: str = inspect.getsource(self._fn)
         self.engine = "mpmath" if backend == "mpmath" else "numpy"
         self._fused: Any = None
+        self._gpu: Any = None
+        if backend in ("jax", "cupy"):
+            from .gpu import build
+
+            self._gpu = build(backend, body, names, self._arg_shapes, self.shape, self._matrix,
+                              cse, assumptions, flat)
+            self.engine, self.source = backend, self._gpu.source
         if backend in ("numba", "fused"):
             self._fused = _fused_loop(body if self._matrix else [body], layout, names, backend)
             if self._fused is not None:
@@ -173,6 +182,8 @@ class Kernel:
                 f"kernel takes {len(self.args)} argument(s) "
                 f"({', '.join(map(str, self.args))}); got {len(values)}."
             )
+        if self._gpu is not None:  # device arrays in and out
+            return self._gpu(values, mode)
         flat, batch = self._split(values)
         mask = self._domain_mask(flat, batch, mode)
         if self.engine == "mpmath":
@@ -425,12 +436,14 @@ def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool
         What to compute.
     args : sequence of Symbol or Matrix of Symbols
         The argument order of the kernel.
-    backend : {"numpy", "mpmath", "numba", "fused"}
+    backend : {"numpy", "mpmath", "numba", "fused", "jax", "cupy"}
         ``"mpmath"`` evaluates point by point at ``dps`` decimal digits;
         ``"numba"`` fuses the whole expression into one multi-threaded loop
         (optional extra ``fast``; asking for it without numba installed is
         an :class:`~rnnsym.errors.InvalidArgumentError`); ``"fused"`` is
-        numba where available, NumPy otherwise.
+        numba where available, NumPy otherwise.  ``"jax"`` and ``"cupy"``
+        run one fused pass on a GPU and return device arrays
+        (:mod:`rnnsym.gpu`; extras ``jax`` and ``cupy``).
     cse : bool
         Eliminate common subexpressions (default True).
     assumptions : sequence of sympy relations
