@@ -52,7 +52,6 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import sympy as sp
-from scipy.stats import qmc
 
 from .activations import Activation, Z
 from .errors import InvalidArgumentError, ShapeError
@@ -315,6 +314,7 @@ def _pattern_starts(sys: _System, count: int | None, seed: int) -> np.ndarray:
     count = min(3 ** n, 81) if count is None else int(count)
     if count >= 3 ** n:
         return levels[np.array(list(itertools.product(range(3), repeat=n)))]
+    from scipy.stats import qmc  # ~1 s to import: only when sampling
     sob = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, count - 1).bit_length())
     if 2 ** n <= (count - 1) // 2:
         corners = np.array(list(itertools.product((0, 2), repeat=n)))
@@ -328,6 +328,7 @@ def _pattern_starts(sys: _System, count: int | None, seed: int) -> np.ndarray:
 def _fresh(sys: _System, U: np.ndarray, count: int, seed: int) -> np.ndarray:
     """``W s + u`` for ``count`` Sobol points ``s`` per value (a random shift per value)."""
     n = sys.n
+    from scipy.stats import qmc  # ~1 s to import: only when sampling
     sob = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, count - 1).bit_length())[:count]
     shift = np.random.default_rng(seed).random((len(U), 1, n))
     s = sys.lo + (sys.hi - sys.lo) * ((sob[None] + shift) % 1.0)

@@ -45,7 +45,6 @@ from typing import Any, Iterator
 import mpmath
 import numpy as np
 import sympy as sp
-from scipy.stats import qmc
 
 from .activations import Z
 from .errors import InvalidArgumentError, ShapeError
@@ -152,6 +151,7 @@ def _starts(net: Any, u: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int,
     over the pre-activation box ``|a_i| <= sum_j |W_ij| max|h| + |u_i|``, so that
     saturated fixed points (close to the ends of the range) are covered too."""
     n = net.n
+    from scipy.stats import qmc  # ~1 s to import: only when sampling
     sobol = qmc.Sobol(n, scramble=True, seed=seed).random(1 << max(0, (count - 1).bit_length()))[:count]
     if net.activation.output_range.inf.is_finite and net.activation.output_range.sup.is_finite:
         W_h = net.numeric_weights()[0]
