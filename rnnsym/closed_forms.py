@@ -103,6 +103,10 @@ _L = sp.Symbol("L")
 _POLISH_FLOOR = 1e-4
 #: Polished roots with a larger condition number go to LAPACK (random matrices: 99.9% below 15).
 _KAPPA_MAX = 30.0
+#: Complex pairs with |p'(mu)| below this times rho (nearly triple or nearly real double) go to LAPACK.
+_PAIR_SLOPE = 0.01
+#: Unit-scaled spectral radii above this are far above any root's error (<= eps**(1/3)).
+_SMALL_RHO = 1e-4
 
 
 @lru_cache(maxsize=None)
@@ -381,7 +385,7 @@ def _fused_moduli3() -> Any:
     floor = _POLISH_FLOOR
 
     @numba.njit(parallel=True, error_model="numpy")
-    def moduli3(flat: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    def moduli3(flat: np.ndarray, out: np.ndarray, radius_only: bool) -> None:  # pragma: no cover
         for i in numba.prange(flat.shape[0]):
             top = 0.0
             for k in range(9):
@@ -393,16 +397,25 @@ def _fused_moduli3() -> Any:
             x6, x7, x8 = flat[i, 6] * f, flat[i, 7] * f, flat[i, 8] * f
             v = roots_point(x0, x1, x2, x3, x4, x5, x6, x7, x8)
             m0, m1, m2 = float(v[7]), float(v[8]), float(v[9])
-            worth = 0.035 / max(max(m0, max(m1, m2)), 1e-300)
+            top_m = max(m0, max(m1, m2))
+            worth = 0.035 / max(top_m, 1e-300)
             pair = v[3] == 1
             lapack = False
             for j in range(3):  # the point's outputs may differ in type: index them literally
                 gap = float(v[4]) if j == 0 else float(v[5]) if j == 1 else float(v[6])
                 if gap >= worth:
                     continue
+                modulus = m0 if j == 0 else m1 if j == 1 else m2
+                if radius_only and modulus < 0.5 * top_m and top_m > _SMALL_RHO:
+                    continue  # cannot be the largest: its accuracy does not matter
                 root = float(v[0]) if j == 0 else float(v[1]) if j == 1 else float(v[2])
-                if gap < floor or (j and pair):
+                if gap < floor:
                     lapack = True
+                    continue
+                if j and pair:  # complex: kept unless |p'(mu)| = 2|c| |a - b - ic| is small
+                    a_, b_, c_ = float(v[0]), float(v[1]), float(v[2])
+                    if 2 * c_ * math.sqrt((a_ - b_) ** 2 + c_ * c_) < _PAIR_SLOPE * top_m:
+                        lapack = True
                     continue
                 polished = polish_point(x0, x1, x2, x3, x4, x5, x6, x7, x8, root)
                 new = polished[0]
@@ -420,22 +433,26 @@ def _fused_moduli3() -> Any:
     return moduli3
 
 
-def _moduli3(arr: np.ndarray, backend: str) -> np.ndarray:
-    """Moduli ``(..., 3)`` of unscaled real 3x3 matrices: the fused pass where it exists."""
+def _moduli3(arr: np.ndarray, backend: str, radius_only: bool = False) -> np.ndarray:
+    """Moduli ``(..., 3)`` of unscaled real 3x3 matrices: the fused pass where it exists.
+
+    ``radius_only``: only the largest modulus must be accurate (roots below
+    half of it are neither polished nor handed to LAPACK).
+    """
     fused = _fused_moduli3() if backend in ("fused", "numba") else None
     if fused is None:
         scaled, scale = _unit_scale(arr)
-        return _polished_moduli(scaled, backend) * scale[..., None]
+        return _polished_moduli(scaled, backend, radius_only) * scale[..., None]
     flat = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1, 9)
     out = np.empty((flat.shape[0], 4))
-    fused(flat, out)
+    fused(flat, out, radius_only)
     hard = np.nonzero(out[:, 3])[0]
     if hard.size:
         out[hard, :3] = np.abs(np.linalg.eigvals(flat[hard].reshape(-1, 3, 3)))
     return out[:, :3].reshape(arr.shape[:-2] + (3,))
 
 
-def _polished_moduli(arr: np.ndarray, backend: str) -> np.ndarray:
+def _polished_moduli(arr: np.ndarray, backend: str, radius_only: bool = False) -> np.ndarray:
     """3x3 moduli of unit-scaled matrices: closed-form roots, polished or handed to LAPACK.
 
     A real root's error is about ``16 eps ||J||**2 / gap`` (``gap``: its
@@ -443,7 +460,9 @@ def _polished_moduli(arr: np.ndarray, backend: str) -> np.ndarray:
     percent of random matrices) and ``gap >= _POLISH_FLOOR``, one two-sided
     Rayleigh quotient (:func:`rayleigh_polish_expr`) brings it to LAPACK's
     accuracy (its second-order error ``(16 eps / gap)**2 / gap`` is below
-    ``eps`` there).  Closer roots, complex pairs that close, rejected
+    ``eps`` there).  Complex pairs are kept as computed unless the cubic's
+    slope there, ``|p'(mu)|``, is below ``_PAIR_SLOPE rho`` (nearly triple
+    roots, nearly real double roots).  Those, closer real roots, rejected
     polishes and ill-conditioned roots (``kappa > _KAPPA_MAX``: near-defective
     matrices, where the quotient's rounding ``eps kappa`` is amplified
     further than in LAPACK's QR) go to ``numpy.linalg.eigvals``: near repeated eigenvalues the
@@ -454,14 +473,21 @@ def _polished_moduli(arr: np.ndarray, backend: str) -> np.ndarray:
     out = _kernel("roots", 3, backend)(arr)[..., 0]  # a, b, c, flag, gaps (3), moduli (3)
     roots, pair, gaps, moduli = out[..., :3], out[..., 3] == 1, out[..., 4:7], out[..., 7:]
     # arr is unit-scaled (max |J_ij| in [1/2, 1)): the bounds below take max |J_ij| = 1
-    worth = 0.035 / np.maximum(moduli.max(axis=-1), 1e-300)  # 16 eps |J|^2 / gap > 1e-13 rho
+    top = moduli.max(axis=-1)
+    worth = 0.035 / np.maximum(top, 1e-300)  # 16 eps |J|^2 / gap > 1e-13 rho
     kernel = _kernel("polish", 3, backend)
     lapack = np.zeros(len(arr), dtype=bool)
     for j in range(3):
         gap = gaps[..., j]
         close = gap < worth
+        if radius_only:  # roots below half the largest cannot be the largest
+            close &= ~((moduli[:, j] < 0.5 * top) & (top > _SMALL_RHO))
         refine = close & (gap >= _POLISH_FLOOR) & (~pair if j else True)
-        lapack |= close & ~refine
+        lapack |= close & (gap < _POLISH_FLOOR)
+        if j:
+            a_, b_, c_ = roots[:, 0], roots[:, 1], roots[:, 2]
+            slope = 2 * c_ * np.sqrt((a_ - b_) ** 2 + c_ * c_)  # |p'(mu)| at the complex root
+            lapack |= close & pair & (slope < _PAIR_SLOPE * top)
         where = np.nonzero(refine)[0]
         if where.size:
             root = roots[where, j]
@@ -490,7 +516,7 @@ def batched_spectral_radius(J: Any, *, backend: str = "fused") -> np.ndarray:
     if not _closed(arr):
         return np.abs(np.linalg.eigvals(arr)).max(axis=-1)
     if arr.shape[-1] == 3:
-        return _moduli3(arr, backend).max(axis=-1)
+        return _moduli3(arr, backend, radius_only=True).max(axis=-1)
     arr, scale = _unit_scale(arr)
     return np.asarray(_kernel("radius", arr.shape[-1], backend)(arr)) * scale
 
