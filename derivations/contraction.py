@@ -38,6 +38,7 @@ TITLE = "Global contraction and the unique fixed point"
 REFERENCE = "3192136"
 ORDER = 90
 OPTIONS = {"n": int, "activation": str}
+MAX_N = 2  # the eigenvalues of a symbolic n x n Gram matrix: n = 2 took 0.6 s, n = 3 over 20 s
 
 L_phi = sp.Symbol("L_phi", positive=True)
 q = sp.Symbol("q", positive=True)
@@ -61,6 +62,11 @@ SYMBOLS = {
 
 def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivation:
     """Derive ``q``; ``model`` replaces ``RNN.symbolic(n, 1, activation)``."""
+    if model is None and isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
+        raise rs.ResourceLimitError(
+            f"`n`={n} is too large for the symbolic contraction derivation (limit {MAX_N}); "
+            "use rnnsym.stability.contraction_factor() on numbers."
+        )
     net = model if model is not None else rs.RNN.symbolic(n=n, m=1, activation=activation)
     W = sp.Matrix(net.W_h)
     gram = (W.T * W).applyfunc(sp.expand)

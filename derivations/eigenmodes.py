@@ -46,6 +46,7 @@ TITLE = "Eigenmodes of the linear recurrence and their coupling by the nonlinear
 REFERENCE = "3192175"
 ORDER = 50
 OPTIONS = {"n": int, "activation": str}
+MAX_N = 3  # symbolic Q: n = 2 took 1.1 s, n = 3 10.6 s (the accuracy table uses it), n = 4 over 20 s
 
 COUPLING = register_symbol(sp.Symbol("dy_t/dy_prev"), r"\frac{\partial y_t}{\partial y_{t-1}}")
 Y_T = register_symbol(sp.Symbol("y_t"), r"y_t")
@@ -73,6 +74,11 @@ SYMBOLS = {
 
 def derive(n: int = 2, activation: str = "tanh") -> Derivation:
     """Derive the decoupled recurrence and the coupling matrix for ``n`` modes."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
+        raise rs.ResourceLimitError(
+            f"`n`={n} is too large for the symbolic eigenmodes derivation (limit {MAX_N}); "
+            "use rnnsym.modes.modes() and coupling_strength() on float matrices."
+        )
     rs.get_activation(activation)  # validate the name early
     Q = sp.Matrix(matrix_symbols("Q", n, n))
     lam = vector_symbols("lam", n)

@@ -50,6 +50,7 @@ TITLE = "Gradients through time: the Jacobian product and its norm"
 REFERENCE = "3148004"
 ORDER = 90
 OPTIONS = {"horizon": int, "n": int, "activation": str}
+MAX_N = 4  # n = 4 took 3.6 s, n = 6 11 s, n = 8 over 20 s (horizon 3)
 MAX_HORIZON = 6
 
 c = sp.Symbol("c", positive=True)
@@ -118,6 +119,11 @@ def _chain_rule_product(net: rs.RNN, horizon: int) -> tuple[sp.ImmutableMatrix, 
 
 def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation:
     """Derive ``dh_T/dh_k`` for ``T - k = horizon``, its bound and the transient-growth example."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
+        raise rs.ResourceLimitError(
+            f"`n`={n} is too large for the symbolic gradient_norms derivation (limit {MAX_N}); "
+            "use rnnsym.gradients.gradient_norms() along a simulated trajectory."
+        )
     if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= MAX_HORIZON:
         raise rs.InvalidArgumentError(
             f"`horizon` must be an integer in [1, {MAX_HORIZON}]; got {horizon!r}. "

@@ -35,6 +35,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from rnnsym.derivation import Derivation, Step
+from rnnsym.errors import ResourceLimitError
 from rnnsym.latex import register_symbol
 from rnnsym.linear import LinearRNN
 from rnnsym.model import vector_symbols
@@ -46,6 +47,7 @@ TITLE = "Observability: seeing the hidden state through the outputs"
 REFERENCE = "3192179"
 ORDER = 70
 OPTIONS = {"n": int, "p": int}
+MAX_N = 3  # fully symbolic: n = 3 took 1.7 s, n = 4 over 20 s
 
 OBSV = register_symbol(sp.Symbol("Obsv"), r"\mathcal{O}")
 OBSV_A = register_symbol(sp.Symbol("Obsv_from_y1"), r"\frac{\partial (y_1, \dots, y_n)}{\partial h_0}")
@@ -67,6 +69,11 @@ SYMBOLS = {
 
 def derive(n: int = 2, p: int = 1) -> Derivation:
     """Derive ``[C; CA; ...; CA^{n-1}]`` for a symbolic ``n``-state, ``p``-output system."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
+        raise ResourceLimitError(
+            f"`n`={n} is too large for the symbolic observability derivation (limit {MAX_N}); "
+            "use rnnsym.reachability.observability_rank(system, exact=False) or is_observable() on numbers."
+        )
     sys = LinearRNN.symbolic(n, 1, p=p)
     h0 = vector_symbols("h_0", n, "h_{{0,{i}}}")
     zero = sp.zeros(1, 1)

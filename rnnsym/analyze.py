@@ -39,13 +39,15 @@ from typing import Any
 import numpy as np
 
 from .activations import get_activation
-from .errors import InvalidArgumentError, NonFiniteError, ShapeError
+from .errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from .model import RNN
 
 __all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis"]
 
 _TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)$")
 _MAX_FILE_BYTES = 512 * 2**20
+#: Most floats in the stack of trajectory Jacobians (``steps * n**2``) :func:`analyze_rnn` holds.
+MAX_JACOBIAN_FLOATS = 2**27
 
 
 @dataclass(frozen=True)
@@ -133,13 +135,24 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     """Stability, fixed points, gradients and reach of one numeric RNN.
 
     Returns a JSON-ready dict.  ``steps`` sets the trajectory length for
-    the Lyapunov exponent (driven by standard-normal inputs from ``seed``).
+    the Lyapunov exponent (driven by standard-normal inputs from ``seed``);
+    its ``steps`` Jacobians of ``n x n`` floats are held at once, so
+    ``steps * n**2`` above :data:`MAX_JACOBIAN_FLOATS` (1 GiB) raises
+    :class:`~rnnsym.errors.ResourceLimitError`.
     """
     from .fixed_points import find_fixed_points
     from .gradients import bound_factor, lyapunov_spectrum
     from .normality import is_normal, transient_growth
     from .stability import contraction_factor, half_life, spectral_norm, spectral_radius
 
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise InvalidArgumentError(f"`steps` must be an integer >= 1; got {steps!r}.")
+    if steps * net.n ** 2 > MAX_JACOBIAN_FLOATS:
+        raise ResourceLimitError(
+            f"`steps`={steps} Jacobians of a {net.n}-unit layer hold {steps * net.n ** 2:.3g} floats "
+            f"(limit {MAX_JACOBIAN_FLOATS:.3g}, 1 GiB); pass steps={MAX_JACOBIAN_FLOATS // net.n ** 2} "
+            "or fewer (the --steps option of `rnnsym analyze`)."
+        )
     W_h, W_x, _ = net.numeric_weights()
     rho = spectral_radius(W_h)
     norm = spectral_norm(W_h)

@@ -30,8 +30,8 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by the --timeout alarm; a BaseException so no `except Exception` swallows it."""
 
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?$")
@@ -180,13 +180,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise _Timeout
 
         signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, args.timeout)
+        # repeat every 50 ms until cancelled: CPython drops an exception raised by a
+        # signal handler while it compiles a module's source (a fresh checkout's first import)
+        signal.setitimer(signal.ITIMER_REAL, args.timeout, 0.05)
     try:
         return int(args.run(args))
     except RnnsymError as exc:
         print(f"rnnsym: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _Timeout:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         print(f"rnnsym: error: gave up after --timeout {args.timeout:g} seconds", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from .errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from .errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from .model import RNN, as_matrix
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "cos_polynomial", "TimeAverage", "time_average_power", "geometric_noise_variance",
     "parseval_noise_variance", "lyapunov_noise_variance", "snr_expression", "band_pass_filter",
     "critical_cosines", "stable_form", "snr_numeric", "noise_variance_numeric",
+    "MAX_TRANSFER_SYMBOLS", "MAX_LYAPUNOV_SIZE", "MAX_PARSEVAL_DEGREE",
 ]
 
 X = sp.Symbol("X", real=True)
@@ -59,6 +60,15 @@ Z = sp.Symbol("z")
 R = sp.Symbol("r", positive=True)
 OMEGA_0 = sp.Symbol("omega_0", real=True)
 _C = sp.Symbol("c", real=True)  # stands for cos(omega)
+
+#: Most free symbols of ``A`` in a symbolic transfer function (:func:`transfer_function`).
+MAX_TRANSFER_SYMBOLS = 9
+#: Largest ``n(n+1)/2 * (1 + symbols of A)`` of a symbolic Lyapunov solve.
+MAX_LYAPUNOV_SIZE = 50
+#: Largest degree in ``z`` of the denominator of ``H`` in :func:`parseval_noise_variance`.
+MAX_PARSEVAL_DEGREE = 2
+#: Largest ``count_ops`` handed to ``simplify`` by :func:`linear_system`.
+MAX_SIMPLIFY_OPS = 300
 
 
 def _square(A_: Any, name: str = "A") -> sp.ImmutableMatrix:
@@ -81,21 +91,39 @@ def linear_system(model: RNN) -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
     step = model.step()
     A_ = step.jacobian(model.h_prev)
     B_ = step.jacobian(model.x)
-    rest = sp.simplify(step - A_ * model.h_prev - B_ * model.x)
-    if rest != sp.zeros(*rest.shape) or A_.has(*model.h_prev, *model.x):
-        raise InvalidArgumentError(
-            f"`model` must be linear (identity activation, zero bias) for the filter view; "
-            f"got activation {model.activation.name!r} and bias {list(model.b)}."
-        )
+    error = InvalidArgumentError(
+        f"`model` must be linear (identity activation, zero bias) for the filter view; "
+        f"got activation {model.activation.name!r} and bias {list(model.b)}."
+    )
+    if A_.has(*model.h_prev, *model.x) or B_.has(*model.h_prev, *model.x):
+        raise error  # decided without simplify(), which hangs on tanh of a long sum
+    rest = (step - A_ * model.h_prev - B_ * model.x).applyfunc(sp.expand)
+    if rest != sp.zeros(*rest.shape):
+        ops = int(sp.count_ops(rest))
+        if ops > MAX_SIMPLIFY_OPS:
+            raise ResourceLimitError(
+                f"`model`'s step minus its linear part has {ops} operations, above the limit "
+                f"{MAX_SIMPLIFY_OPS} for simplify(); give a linear model (identity activation, zero "
+                "bias) or its matrices directly to transfer_function(A, B, C)."
+            )
+        if sp.simplify(rest) != sp.zeros(*rest.shape):
+            raise error
     return sp.ImmutableMatrix(A_), sp.ImmutableMatrix(B_)
 
 
-def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z) -> Any:
+def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z, *,
+                      max_symbols: int | None = None) -> Any:
     """``H(z)``, derived by substituting ``h_t = v z^t``, ``x_t = z^t`` into the recurrence.
 
     ``h_t = A h_{t-1} + B x_t`` becomes ``v z^t = A v z^{t-1} + B z^t``;
     SymPy divides by ``z^t`` and solves the linear equations for ``v``; then
     ``H = C v``.  Returns a scalar when the result is 1 x 1.
+
+    Refused up front (:class:`~rnnsym.errors.ResourceLimitError`) when ``A``
+    has more than ``max_symbols`` free symbols (default
+    :data:`MAX_TRANSFER_SYMBOLS` = 9: a fully symbolic 3x3 ``A`` took 0.7 s,
+    4x4 over 15 s; a diagonal one with 8 symbols 2.3 s).  Exact numbers are
+    not limited (a rational 16x16 took 2.4 s).
 
     >>> transfer_function([[0, 1], [0, 0]], [[0], [1]], [[1, 0]])  # a one-step delay
     1/z
@@ -108,6 +136,15 @@ def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z) -> Any
     C_ = sp.eye(n) if C_ is None else as_matrix(C_, "C")
     if C_.cols != n:
         raise ShapeError(f"`C` must have {n} columns (as `A`); got shape {C_.shape}.")
+    limit = MAX_TRANSFER_SYMBOLS if max_symbols is None else max_symbols
+    syms = len(A_.free_symbols)
+    if syms > limit:
+        raise ResourceLimitError(
+            f"`A` ({n}x{n}) has {syms} free symbols, above the limit max_symbols={limit} for a symbolic "
+            "(zI - A)^{-1}; substitute numbers (exact rationals are not limited) or evaluate "
+            "H(e^{i omega}) = C (e^{i omega} I - A)^{-1} B numerically (as rnnsym.filtering.snr_numeric "
+            f"does), or pass max_symbols={syms} to try anyway."
+        )
     t = sp.Dummy("t", integer=True)
     v = sp.Matrix([sp.Dummy(f"v{i}") for i in range(n)])
     columns = []
@@ -254,7 +291,8 @@ def geometric_noise_variance(impulse: sp.Expr, k: sp.Symbol, sigma: sp.Expr = SI
 
 
 def parseval_noise_variance(H: sp.Expr, poles_inside: Any, z: sp.Symbol = Z,
-                            sigma: sp.Expr = SIGMA) -> tuple[sp.Expr, sp.Expr]:
+                            sigma: sp.Expr = SIGMA, *, max_degree: int | None = None
+                            ) -> tuple[sp.Expr, sp.Expr]:
     """``(σ²/2π)∫_{-π}^{π}|H(e^{iω})|² dω`` by the residue theorem.
 
     With ``z = e^{iω}``, ``dω = dz/(iz)`` and ``|H|² = H(z)H(1/z)``, the
@@ -262,9 +300,23 @@ def parseval_noise_variance(H: sp.Expr, poles_inside: Any, z: sp.Symbol = Z,
     circle: ``z = 0`` and the poles of ``H`` (eigenvalues of a stable ``A``),
     given as ``poles_inside``.  Returns ``(integrand, variance)``.
 
+    The residues are refused up front (:class:`~rnnsym.errors.ResourceLimitError`)
+    when the denominator of ``H`` has degree above ``max_degree`` in ``z``
+    (default :data:`MAX_PARSEVAL_DEGREE` = 2: two poles took 0.8 s; three
+    and four, from rational 3x3 and 4x4 systems, 19 s and more); use
+    :func:`noise_variance_numeric` or :func:`lyapunov_noise_variance`.
+
     >>> parseval_noise_variance(1 / (1 - Z / 2), [sp.Rational(1, 2)], sigma=1)[1]
     4/3
     """
+    degree = sp.degree(sp.denom(sp.together(H)), z) if H.has(z) else 0
+    limit = MAX_PARSEVAL_DEGREE if max_degree is None else max_degree
+    if degree > limit:
+        raise ResourceLimitError(
+            f"`H` has a denominator of degree {degree} in {z}, above the limit max_degree={limit} for "
+            "exact residues; use rnnsym.filtering.noise_variance_numeric() on numbers or "
+            f"lyapunov_noise_variance(), or pass max_degree={degree} to try anyway."
+        )
     integrand = sp.cancel(H * H.subs(z, 1 / z) / z)
     den = sp.denom(integrand)
     candidates = set(poles_inside) | ({sp.Integer(0)} if den.subs(z, 0) == 0 else set())
@@ -272,8 +324,18 @@ def parseval_noise_variance(H: sp.Expr, poles_inside: Any, z: sp.Symbol = Z,
     return integrand, sp.factor(sp.simplify(sigma**2 * total))
 
 
-def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = SIGMA) -> tuple[sp.Matrix, sp.Expr]:
+def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = SIGMA, *,
+                            max_size: int | None = None) -> tuple[sp.Matrix, sp.Expr]:
     """Stationary covariance ``P = A P Aᵀ + σ² B Bᵀ`` solved symbolically; returns ``(P, C P Cᵀ)``.
+
+    The ``n(n+1)/2`` unknowns of ``P`` are solved with the entries of ``A`` as
+    coefficients; the work is refused up front
+    (:class:`~rnnsym.errors.ResourceLimitError`) when ``n(n+1)/2 * (1 + s)``,
+    ``s`` the free symbols of ``A``, exceeds ``max_size`` (default
+    :data:`MAX_LYAPUNOV_SIZE` = 50).  Measured: fully symbolic 2x2 (12) 0.8 s,
+    3x3 (60) over 15 s; diagonal 4x4 (50) 2.9 s, 5x5 (90) over 15 s; one
+    symbol 5x5 (30) 1.7 s; rational 8x8 (36) 1.6 s, 10x10 (55) 4.9 s.  For
+    numbers use :func:`noise_variance_numeric`.
 
     >>> P, var = lyapunov_noise_variance([[sp.Rational(1, 2)]], [[1]], [[1]], sigma=1)
     >>> var
@@ -283,6 +345,16 @@ def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = S
     n = A_.rows
     B_ = as_matrix(B_, "B")
     C_ = sp.eye(n) if C_ is None else as_matrix(C_, "C")
+    syms = len(A_.free_symbols)
+    size = n * (n + 1) // 2 * (1 + syms)
+    limit = MAX_LYAPUNOV_SIZE if max_size is None else max_size
+    if size > limit:
+        raise ResourceLimitError(
+            f"`A` ({n}x{n}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic Lyapunov "
+            f"solve of size n(n+1)/2*(1+symbols) = {size}, above the limit max_size={limit}; use "
+            "rnnsym.filtering.noise_variance_numeric() on numbers, or pass "
+            f"max_size={size} to try anyway."
+        )
     # Solve over rational functions: sin(u), cos(u) become symbols, then
     # even powers of sin(u) are folded back with sin² = 1 - cos².
     trig = {}

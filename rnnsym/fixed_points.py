@@ -47,8 +47,9 @@ import numpy as np
 import sympy as sp
 
 from .activations import Z
-from .errors import InvalidArgumentError, ShapeError
+from .errors import InvalidArgumentError, ResourceLimitError, ShapeError
 from .kernel import Kernel, compile as compile_kernel
+from .model import MAX_JACOBIAN_N
 from .stability import Stability, classify_jacobian, contraction_factor
 from .fixed_point_sweeps import Branch, FixedPointSweep, sweep_fixed_points
 
@@ -119,6 +120,39 @@ def _kernels(net: Any, backend: str, dps: int) -> tuple[Kernel, Kernel, Any]:
     dF = unit.jacobian(h, u) - sp.eye(net.n)
     return (compile_kernel(F, [h, u], backend=backend, dps=dps),
             compile_kernel(dF, [h, u], backend=backend, dps=dps), (h, u))
+
+
+#: Most ``starts * n**3`` (the flops of one batched Newton iteration) :func:`find_fixed_points` runs.
+MAX_NEWTON_WORK = 2 ** 30
+
+#: Above this ``n`` the Newton search uses NumPy closures of the same residual instead
+#: of compiling SymPy's (the n x n symbolic Jacobian took 4.8 s to build and compile at
+#: n = 16 and grows like n^3); the mpmath polish keeps the compiled kernels.
+MAX_COMPILED_N = 8
+
+
+class _DenseResidual:
+    """``F(h, u) = phi(W_h h + u) - h`` or ``dF/dh = D W_h - I`` on floats, batched like a Kernel."""
+
+    def __init__(self, net: Any, jacobian: bool) -> None:
+        self.W = net.numeric_weights()[0]
+        self.act = net.activation
+        self.jacobian = jacobian
+
+    def __call__(self, H: Any, U: Any) -> np.ndarray:
+        H, U = np.asarray(H, dtype=float), np.asarray(U, dtype=float)
+        pre = H @ self.W.T + U
+        if self.jacobian:
+            return self.act.numpy_prime(pre)[..., :, None] * self.W - np.eye(self.W.shape[0])
+        return (self.act.numpy(pre) - H)[..., None]
+
+
+def _numpy_kernels(net: Any, dps: int) -> tuple[Any, Any]:
+    """``(F, dF)`` for the float search: compiled from SymPy up to :data:`MAX_COMPILED_N`."""
+    if net.n <= MAX_COMPILED_N:
+        F, dF, _ = _kernels(net, "numpy", dps)
+        return F, dF
+    return _DenseResidual(net, False), _DenseResidual(net, True)
 
 
 def _constant_drive(net: Any, x: Any) -> np.ndarray:
@@ -231,11 +265,37 @@ def _newton(F: Kernel, dF: Kernel, H: np.ndarray, U: np.ndarray, lo: np.ndarray,
 
 
 def _merge(H: np.ndarray, ok: np.ndarray, merge_tol: float) -> np.ndarray:
-    """Mask of representatives: the first converged start of each cluster (..., S)."""
-    dist = np.abs(H[..., :, None, :] - H[..., None, :, :]).max(axis=-1)
-    close = (dist <= merge_tol) & ok[..., None, :] & ok[..., :, None]
-    first = np.argmax(close, axis=-1)
-    return ok & (first == np.arange(H.shape[-2]))
+    """Mask of representatives (..., S): each converged start with no earlier converged
+    start within ``merge_tol`` (infinity norm).
+
+    Never forms the (S, S, n) distance array (4096 starts at n = 16 made it 2 GB):
+    starts close to a representative found so far are settled in blocks, and
+    only the rest are compared with every earlier converged start.
+    """
+    lead, (S, n) = H.shape[:-2], H.shape[-2:]
+    Hf, okf = H.reshape(-1, S, n), ok.reshape(-1, S)
+    out = np.zeros(okf.shape, dtype=bool)
+    block = max(1, min(S, (1 << 20) // max(1, n * 8)))
+    for b in range(len(Hf)):
+        idx = np.flatnonzero(okf[b])
+        pts = Hf[b, idx]
+        reps: list[int] = []
+        for start in range(0, len(idx), block):
+            alive = np.ones(min(block, len(idx) - start), dtype=bool)
+            for r in reps:  # representatives all come before this block
+                alive &= ~(np.abs(pts[start:start + len(alive)] - pts[r]).max(axis=-1) <= merge_tol)
+            for t in np.flatnonzero(alive):
+                k = start + t
+                if not alive[t]:
+                    continue
+                if k and (np.abs(pts[:k] - pts[k]).max(axis=-1) <= merge_tol).any():
+                    continue  # close to an earlier start (not itself a representative)
+                reps.append(k)
+                rest = slice(t + 1, len(alive))
+                alive[rest] &= ~(np.abs(pts[start + t + 1:start + len(alive)] - pts[k]).max(axis=-1)
+                                 <= merge_tol)
+        out[b, idx[reps]] = True
+    return out.reshape(*lead, S)
 
 
 # -- the exact 1-D count ----------------------------------------------------------
@@ -357,11 +417,11 @@ def _polish(net: Any, h: np.ndarray, u: np.ndarray, dps: int) -> tuple | None:
 
 def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps: int,
                tol: float) -> tuple[Stability, tuple | None]:
-    dF = _kernels(net, "numpy", dps)[1]
+    dF = _numpy_kernels(net, dps)[1]
     J = dF(h, u) + np.eye(net.n)
     first = classify_jacobian(J, tol=tol)
-    if first.decided and first.margin > tol:
-        return first, exact
+    if (first.decided and first.margin > tol) or (exact is None and net.n > MAX_JACOBIAN_N):
+        return first, exact  # too large for the symbolic mpmath kernels: the float64 verdict stands
     exact = exact or _polish(net, h, u, dps)
     if exact is None:
         return first, exact
@@ -385,15 +445,22 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     x : array_like, shape (m,), optional
         The constant input; required when ``W_x`` is nonzero.
     starts : int, optional
-        Newton starts (default ``min(4096, max(64, 16 * 2**n))``): a
-        scrambled Sobol set over the activation's range plus the centre
-        and near-corners.
+        Newton starts (default ``min(4096, max(64, 16 * 2**n))``, and at most
+        ``MAX_NEWTON_WORK // n**3`` but at least 16): a scrambled Sobol set
+        over the activation's range plus the centre and near-corners.  Each
+        Newton iteration costs about ``starts * n**3`` flops; more than
+        :data:`MAX_NEWTON_WORK` (4096 starts at n = 64 took 4.5 s; at n = 128
+        over 60 s) raises :class:`~rnnsym.errors.ResourceLimitError`.
     tol, merge_tol : float
         Residual ``|F|_inf`` accepted as converged; distance at which two
         solutions are the same fixed point.
     polish : bool
         Refine every point to ``dps`` digits with :func:`mpmath.findroot`
-        (points with ``rho(J)`` near 1 are always refined).
+        (points with ``rho(J)`` near 1 are always refined).  Both use the
+        compiled symbolic residual, so only up to ``n = MAX_JACOBIAN_N``
+        (32); above it ``polish=True`` raises
+        :class:`~rnnsym.errors.ResourceLimitError` and near-marginal points
+        keep their float64 classification.
 
     Returns
     -------
@@ -407,10 +474,24 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     u = _constant_drive(net, x)
     n = net.n
     lo, hi = _box(net, u)
-    count = int(starts) if starts is not None else min(4096, max(64, 16 * 2 ** n))
+    count = (int(starts) if starts is not None
+             else min(4096, max(64, 16 * 2 ** min(n, 12)), max(16, MAX_NEWTON_WORK // n ** 3)))
     if count < 1:
         raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
-    F, dF, _ = _kernels(net, "numpy", dps)
+    if polish and n > MAX_JACOBIAN_N:
+        raise ResourceLimitError(
+            f"`polish`=True needs the symbolic Jacobian of the n={n} residual (limit n <= "
+            f"{MAX_JACOBIAN_N}); drop polish (the float64 points have residuals near 1e-12), or "
+            "polish one point with mpmath.findroot on RNN.numeric_step."
+        )
+    if count * n ** 3 > MAX_NEWTON_WORK:
+        raise ResourceLimitError(
+            f"`starts`={count} Newton starts at n={n} need about {count * n ** 3:.2g} flops per iteration "
+            f"(limit MAX_NEWTON_WORK={MAX_NEWTON_WORK:.2g}); pass starts={max(1, MAX_NEWTON_WORK // n ** 3)} "
+            "or fewer, or use rnnsym.stability.contraction_factor() (q < 1 proves a unique fixed point) "
+            "and RNN.simulate() from a few states."
+        )
+    F, dF = _numpy_kernels(net, dps)
     H, res = _newton(F, dF, _starts(net, u, lo, hi, count, seed), u[None, :], lo, hi, tol, max_iter)
     rep = _merge(H, res <= tol, merge_tol)
     found: list[tuple[np.ndarray, tuple | None]] = [(H[i], None) for i in np.flatnonzero(rep)]

@@ -316,6 +316,11 @@ for _name, _tex in (("g_{k + 1}", "g_{k+1}"), ("dl_k/dh_k", r"\frac{\partial \el
 
 
 # -- numerics along a trajectory ---------------------------------------------
+#: Above this ``n``, :func:`trajectory_jacobians` evaluates ``D_t W_h`` with NumPy
+#: instead of compiling ``RNN.jacobian()`` (whose build and compile grow like n^3).
+MAX_COMPILED_N = 8
+
+
 def jacobian_kernel(net: RNN) -> Kernel:
     """The compiled ``RNN.jacobian()`` with arguments ``(h_prev, x)``; batches over time."""
     net.numeric_weights()  # raises a clear error for symbolic weights
@@ -359,7 +364,13 @@ def trajectory_jacobians(net: RNN, xs: Any, h0: Any = None) -> tuple[np.ndarray,
             f"the simulated state `h_{bad}` is not finite (the trajectory diverged); "
             "use a bounded activation or shorter inputs `xs`."
         )
-    jac = jacobian_kernel(net)(states[:-1], xs)
+    if net.n <= MAX_COMPILED_N:
+        jac = jacobian_kernel(net)(states[:-1], xs)
+    else:  # the same D W_h on floats: SymPy's n x n Jacobian took 19 s to build and compile at n = 32
+        W_h, W_x, b = net.numeric_weights()
+        with np.errstate(over="ignore", invalid="ignore"):
+            pre = states[:-1] @ W_h.T + xs @ W_x.T + b
+            jac = net.activation.numpy_prime(pre)[:, :, None] * W_h
     return states, np.asarray(jac, dtype=float)
 
 

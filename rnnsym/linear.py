@@ -33,12 +33,14 @@ Matrix([
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
-from .errors import InvalidArgumentError, ShapeError
+from .errors import InvalidArgumentError, ResourceLimitError, ShapeError
 from .latex import latex
 from .model import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
 
@@ -46,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import RNN
     from .modes import ModeDecomposition
 
-__all__ = ["LinearRNN", "linearize"]
+__all__ = ["LinearRNN", "linearize", "krylov_terms", "MAX_KRYLOV_TERMS"]
 
 
 class LinearRNN:
@@ -179,19 +181,27 @@ class LinearRNN:
         h = self.h_prev if h is None else as_matrix(h, "h", shape=(self.n, 1), vector=True)
         return sp.ImmutableMatrix(self.C * h)
 
-    def controllability_matrix(self) -> sp.ImmutableMatrix:
-        """``[B, AB, ..., A^{n-1} B]``, shape ``(n, n m)`` (ERRATA R2)."""
-        blocks = [self.B]
-        for _ in range(self.n - 1):
-            blocks.append(sp.ImmutableMatrix((self.A * blocks[-1]).applyfunc(sp.expand)))
-        return sp.ImmutableMatrix(sp.Matrix.hstack(*blocks))
+    def controllability_matrix(self, *, max_terms: int | None = None) -> sp.ImmutableMatrix:
+        """``[B, AB, ..., A^{n-1} B]``, shape ``(n, n m)`` (ERRATA R2), entries expanded.
 
-    def observability_matrix(self) -> sp.ImmutableMatrix:
-        """``[C; CA; ...; CA^{n-1}]`` stacked, shape ``(p n, n)``, no transpose (ERRATA E8)."""
-        blocks = [self.C]
-        for _ in range(self.n - 1):
-            blocks.append(sp.ImmutableMatrix((blocks[-1] * self.A).applyfunc(sp.expand)))
-        return sp.ImmutableMatrix(sp.Matrix.vstack(*blocks))
+        Symbolic entries are refused up front (:class:`~rnnsym.errors.ResourceLimitError`)
+        when the expanded matrix would hold more than ``max_terms`` terms
+        (default :data:`MAX_KRYLOV_TERMS`; see :func:`krylov_terms`).  A fully
+        symbolic system passes up to ``n = 5`` (~3,900 terms); ``n = 6``
+        (~56,000 terms) took over 20 s.  Numeric entries are not limited.
+        Alternatives: :func:`rnnsym.reachability.krylov_matrix` on numbers,
+        :func:`rnnsym.symengine_backend.controllability_matrix` (unexpanded).
+        """
+        _check_krylov(self.A, self.B, "controllability", max_terms)
+        return sp.ImmutableMatrix(_krylov(self.A, self.B, self.n, right=False))
+
+    def observability_matrix(self, *, max_terms: int | None = None) -> sp.ImmutableMatrix:
+        """``[C; CA; ...; CA^{n-1}]`` stacked, shape ``(p n, n)``, no transpose (ERRATA E8).
+
+        Limited like :meth:`controllability_matrix` (``max_terms`` lifts it).
+        """
+        _check_krylov(self.A.T, self.C.T, "observability", max_terms)
+        return sp.ImmutableMatrix(_krylov(self.A, self.C, self.n, right=True))
 
     def dual(self) -> "LinearRNN":
         """The dual system ``(A^T, C^T, B^T)``: controllability and observability swap.
@@ -202,11 +212,12 @@ class LinearRNN:
         """
         return LinearRNN(self.A.T, self.C.T, self.B.T)
 
-    def modes(self, tol: float | None = None) -> "ModeDecomposition":
-        """Eigenmodes of ``A`` (see :func:`rnnsym.modes.modes`)."""
+    def modes(self, tol: float | None = None, *, max_size: int | None = None,
+              max_degree: int | None = None) -> "ModeDecomposition":
+        """Eigenmodes of ``A`` (see :func:`rnnsym.modes.modes`, also for its resource limits)."""
         from .modes import modes
 
-        return modes(self.A, tol=tol)
+        return modes(self.A, tol=tol, max_size=max_size, max_degree=max_degree)
 
     # -- numerics -------------------------------------------------------------
     def simulate(self, xs: Any, h0: Any = None) -> np.ndarray:
@@ -258,6 +269,99 @@ class LinearRNN:
 
     def __hash__(self) -> int:
         return hash((self.A, self.B, self.C))
+
+
+#: Default limit on the terms of a symbolic controllability or observability matrix.
+MAX_KRYLOV_TERMS = 10_000
+
+
+def _terms(e: sp.Expr) -> int:
+    return 0 if e == 0 else len(sp.Add.make_args(e))
+
+
+def _degree(e: sp.Expr, syms: list[sp.Symbol]) -> int:
+    if not e.free_symbols:
+        return 0
+    if e.is_Symbol:
+        return 1
+    try:
+        return int(sp.Poly(e, *syms).total_degree())
+    except sp.PolynomialError:
+        return 1
+
+
+def krylov_terms(A: Any, B: Any) -> int:
+    """An estimate of the terms of ``[B, AB, ..., A^{n-1}B]`` expanded (0 without symbols).
+
+    Block ``k`` has at most as many terms per entry as weighted paths of
+    length ``k`` through the nonzero entries of ``A`` (``T_k = T_A T_{k-1}``,
+    counting the terms of each entry) and at most as many as there are
+    monomials of its degree in the free symbols; the estimate sums the
+    smaller of the two over the entries of every block.  Cheap: ``n``
+    products of an ``n x n`` float matrix with ``n x m`` counts.
+
+    >>> krylov_terms(LinearRNN.symbolic(5, 1).A, LinearRNN.symbolic(5, 1).B)
+    3905
+    >>> krylov_terms([[1, 2], [3, 4]], [[1], [1]])
+    0
+    """
+    A, B = sp.Matrix(A), sp.Matrix(B)
+    syms = sorted(A.free_symbols | B.free_symbols, key=str)
+    if not syms:
+        return 0
+    TA = np.array([[_terms(e) for e in A.row(i)] for i in range(A.rows)], dtype=float)
+    T = np.array([[_terms(e) for e in B.row(i)] for i in range(B.rows)], dtype=float)
+    dA = max(_degree(e, syms) for e in A)
+    dB = max(_degree(e, syms) for e in B)
+    total = float(T.sum())
+    for k in range(1, A.rows):
+        degree = k * dA + dB
+        monomials = float(math.comb(len(syms) + degree, degree)) if degree < 10**4 else math.inf
+        T = np.minimum(TA @ T, monomials)
+        total += float(T.sum())
+        if total > 1e15:
+            break
+    return int(min(total, 1e15))
+
+
+def _check_krylov(A: sp.MatrixBase, B: sp.MatrixBase, what: str, max_terms: int | None) -> None:
+    limit = MAX_KRYLOV_TERMS if max_terms is None else max_terms
+    terms = krylov_terms(A, B)
+    if terms > limit:
+        syms = len(A.free_symbols | B.free_symbols)
+        raise ResourceLimitError(
+            f"`system` (n={A.rows}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic "
+            f"{what} matrix of about {terms:,} terms (limit max_terms={limit:,}); substitute numbers "
+            f"(LinearRNN.subs()) and use rnnsym.reachability.krylov_matrix() or "
+            f"{what}_rank(..., exact=False), use "
+            f"rnnsym.symengine_backend.controllability_matrix() (unexpanded), or pass max_terms={terms}."
+        )
+
+
+def _krylov(A: sp.MatrixBase, X: sp.MatrixBase, n: int, *, right: bool) -> sp.Matrix:
+    """``[X, AX, ...]`` (``right=False``) or ``[X; XA; ...]`` (``right=True``), ``n`` blocks, expanded.
+
+    Over a polynomial ring (integer or rational coefficients) SymPy's
+    ``DomainMatrix`` multiplies sparse polynomials, several times faster than
+    ``expand`` on expressions and with the same expanded result; other
+    entries (floats, radicals, functions, fractions) use ``expand``.
+    """
+    try:
+        dA, dX = DomainMatrix.from_Matrix(sp.Matrix(A)).unify(DomainMatrix.from_Matrix(sp.Matrix(X)))
+        dom = dA.domain
+        exact = dom.is_ZZ or dom.is_QQ or (dom.is_PolynomialRing and (dom.domain.is_ZZ or dom.domain.is_QQ))
+    except (sp.PolynomialError, sp.CoercionFailed, ValueError, TypeError):  # pragma: no cover
+        exact = False
+    if exact:
+        blocks = [dX]
+        for _ in range(n - 1):
+            blocks.append(blocks[-1] * dA if right else dA * blocks[-1])
+        joined = DomainMatrix.vstack(*blocks) if right else DomainMatrix.hstack(*blocks)
+        return joined.to_Matrix()
+    out = [sp.Matrix(X)]
+    for _ in range(n - 1):
+        out.append((out[-1] * A if right else A * out[-1]).applyfunc(sp.expand))
+    return sp.Matrix.vstack(*out) if right else sp.Matrix.hstack(*out)
 
 
 def _is_flat(value: Any) -> bool:

@@ -28,6 +28,7 @@ W_h[0,1]*sech(W_h[0,0]*h_prev[0] + W_h[0,1]*h_prev[1] + W_x[0,0]*x[0] + b[0])**2
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
@@ -37,7 +38,15 @@ from .activations import Activation, get_activation
 from .errors import InvalidArgumentError, NonFiniteError, ShapeError
 from .latex import latex, register_symbol
 
-__all__ = ["RNN", "vector_symbols", "matrix_symbols", "as_matrix", "ordered_symbols"]
+__all__ = ["RNN", "vector_symbols", "matrix_symbols", "as_matrix", "ordered_symbols",
+           "MAX_JACOBIAN_N", "MAX_UNROLL_TERMS", "MAX_UNROLL_STEPS"]
+
+#: Largest ``n`` of a symbolic :meth:`RNN.jacobian`.
+MAX_JACOBIAN_N = 32
+#: Most terms (estimated ``k**(T-1)``) of a symbolic :meth:`RNN.unroll`.
+MAX_UNROLL_TERMS = 4096
+#: Most steps of :meth:`RNN.unroll` (nesting depth).
+MAX_UNROLL_STEPS = 50
 
 
 def vector_symbols(name: str, n: int, tex: str | None = None) -> sp.ImmutableMatrix:
@@ -270,23 +279,48 @@ class RNN:
         """``D_t = diag(phi'(a_t))``."""
         return sp.ImmutableMatrix(sp.diag(*self.activation.derivative(self.preactivation(h, x))))
 
-    def jacobian(self, h: Any = None, x: Any = None) -> sp.ImmutableMatrix:
+    def jacobian(self, h: Any = None, x: Any = None, *, max_size: int | None = None) -> sp.ImmutableMatrix:
         """``dh_t/dh_{t-1}``, by the chain rule ``diag(phi'(a_t)) * da_t/dh_{t-1}``.
 
         ``da_t/dh_{t-1}`` is computed by SymPy from the pre-activation, so a
-        changed model changes the result.
+        changed model changes the result.  Its ``n**2`` entries each hold a
+        sum of ``n + m + 1`` terms: ``n`` above ``max_size`` (default
+        :data:`MAX_JACOBIAN_N` = 32; fully symbolic n = 32 took 2.8 s,
+        n = 64 13 s) raises :class:`~rnnsym.errors.ResourceLimitError`.
         """
+        limit = MAX_JACOBIAN_N if max_size is None else max_size
+        if self.n > limit:
+            from .errors import ResourceLimitError
+
+            raise ResourceLimitError(
+                f"`n`={self.n} is too large for a symbolic Jacobian (limit {limit}); use "
+                "rnnsym.gradients.trajectory_jacobians() for numeric Jacobians along a trajectory, "
+                f"rnnsym.symengine_backend.rnn_jacobian(), or pass max_size={self.n} to try anyway."
+            )
         pre = self.preactivation(self.h_prev, x)
         dadh = pre.jacobian(self.h_prev)
-        jac = self.D(self.h_prev, x) * dadh
-        if h is not None:
-            jac = jac.subs(dict(zip(self.h_prev, self._state(h))))
-        return sp.ImmutableMatrix(jac)
+        if h is None:
+            return sp.ImmutableMatrix(self.D(self.h_prev, x) * dadh)
+        # D at h directly (the same expressions as substituting into D(h_prev), and
+        # without subs(), which took 9 of the 11 s at n = 16)
+        state = self._state(h)
+        return sp.ImmutableMatrix(self.D(state, x) * dadh.xreplace(dict(zip(self.h_prev, state))))
 
-    def unroll(self, T: int, h0: Any = None, xs: Any = None) -> list[sp.ImmutableMatrix]:
+    def unroll(self, T: int, h0: Any = None, xs: Any = None, *,
+               max_terms: int | None = None) -> list[sp.ImmutableMatrix]:
         """The states ``h_1, ..., h_T`` as nested SymPy expressions.
 
         ``h0`` defaults to symbols ``h_0[i]``, ``xs`` to symbols ``x_t[i]``.
+
+        Each step copies every state entry into each of the ``k`` nonzero
+        weights of a row of ``W_h``, so ``h_T`` grows like ``k**(T-1)``
+        terms: above ``max_terms`` (default :data:`MAX_UNROLL_TERMS` = 4096;
+        ``n = 2`` took 0.3 s at ``T = 10`` and 6.9 s at 15, ``n = 3`` 4.9 s at
+        ``T = 10``), and for ``T > 50`` in any case (one unit nests ``T`` deep:
+        ``T = 50`` took 2.8 s, ``T = 100`` hit Python's recursion limit after 7 s),
+        :class:`~rnnsym.errors.ResourceLimitError` is raised before any work.
+        Only all-float weights, ``h0`` and ``xs`` (whose states are floats)
+        are exempt from the term limit.
 
         >>> net = RNN([[2]], [[1]], [0], activation="identity")
         >>> net.unroll(2)[-1]
@@ -294,12 +328,12 @@ class RNN:
         """
         if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 1:
             raise InvalidArgumentError(f"`T` must be an integer >= 1; got {T!r}.")
-        if T > 200:
+        if T > MAX_UNROLL_STEPS:
             from .errors import ResourceLimitError
 
             raise ResourceLimitError(
-                f"`T`={T} is too many steps to unroll symbolically (limit 200); "
-                "use RNN.simulate() for long numeric trajectories."
+                f"`T`={T} is too many steps to unroll symbolically (limit {MAX_UNROLL_STEPS}: "
+                "the nesting depth); use RNN.simulate() for long numeric trajectories."
             )
         h = vector_symbols("h_0", self.n, "h_{{0,{i}}}") if h0 is None else self._state(h0)
         if xs is None:
@@ -309,6 +343,18 @@ class RNN:
             if arr is None:
                 raise ShapeError(f"`xs` must hold {T} inputs of size {self.m}; got shape {np.shape(xs)}.")
             inputs = [as_matrix(row, "xs", shape=(self.m, 1), vector=True) for row in arr]
+        k = max(sum(1 for e in self.W_h.row(i) if e != 0) for i in range(self.n))
+        entries = [*self.W_h, *self.W_x, *self.b, *h, *(e for x in inputs for e in x)]
+        floats = all(e.is_Float or e == 0 for e in entries)
+        limit = MAX_UNROLL_TERMS if max_terms is None else max_terms
+        if k > 1 and not floats and (T - 1) * math.log(k) > math.log(limit):
+            from .errors import ResourceLimitError
+
+            raise ResourceLimitError(
+                f"`T`={T} steps with {k} nonzero weights per row of W_h nest about {k}**{T - 1} terms "
+                f"in h_T (limit max_terms={limit}); use RNN.simulate() for numeric trajectories, "
+                "rnnsym.gradients.trajectory_jacobian_product() for Jacobians, or pass a larger max_terms."
+            )
         states = []
         for x in inputs:
             h = self.step(h, x)

@@ -38,14 +38,27 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.linalg as sla
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
-from .errors import DomainError, InvalidArgumentError, ShapeError
+from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from .model import as_matrix
 
 __all__ = ["Mode", "ModeDecomposition", "modes", "classify", "coupling_matrix",
-           "coupling_strength", "coupling_versus_amplitude"]
+           "coupling_strength", "coupling_versus_amplitude", "MAX_SYMBOLIC_MODES",
+           "MAX_ROOT_DEGREE", "MAX_SYMBOLIC_COUPLING"]
 
 KINDS = ("fading", "persistent", "polynomially growing", "exploding", "undetermined")
+
+#: Largest ``n`` of a matrix with free symbols whose exact modes are attempted
+#: (a triangular symbolic 4x4 took 1.9 s, 5x5 12 s; a diagonal 8x8 3.1 s, 10x10 over 15 s).
+MAX_SYMBOLIC_MODES = 4
+#: Largest degree of an irreducible factor of the characteristic polynomial whose
+#: roots are written out (a rational 3x3 with ``x^3 - x - 1``, a random integer 4x4,
+#: a fully symbolic 3x3 each took over 15 s; a fully symbolic 2x2 1.2 s).
+MAX_ROOT_DEGREE = 2
+#: Largest ``n`` of a symbolic :func:`coupling_matrix` (a triangular symbolic 3x3 took
+#: 1.0 s, 4x4 over 20 s in ``simplify``).
+MAX_SYMBOLIC_COUPLING = 3
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,8 @@ def _jordan_sizes(J: Any, lam: Any, exact: bool, tol: float) -> tuple[int, ...]:
     return tuple(sorted(sizes, reverse=True))
 
 
-def modes(A: Any, tol: float | None = None) -> ModeDecomposition:
+def modes(A: Any, tol: float | None = None, *, max_size: int | None = None,
+          max_degree: int | None = None) -> ModeDecomposition:
     """Eigenmodes of ``A``: multiplicities, left and right eigenvectors, kinds, half-lives.
 
     Symbolic or exact entries use SymPy (``eigenvects``, ``jordan_form``);
@@ -161,6 +175,16 @@ def modes(A: Any, tol: float | None = None) -> ModeDecomposition:
     geometric multiplicity from the numeric rank of ``A - lam I``.  The
     Jordan form of a defective float matrix is computed exactly from its
     rational approximation.
+
+    Resource limits (:class:`~rnnsym.errors.ResourceLimitError`, raised
+    before any eigenvector is computed): with free symbols ``n`` may be at
+    most ``max_size`` (default :data:`MAX_SYMBOLIC_MODES` = 4), and the
+    characteristic polynomial (of an exact ``A``, or of the rational
+    approximation of a defective float ``A``) may have no irreducible factor
+    of degree above ``max_degree`` (default :data:`MAX_ROOT_DEGREE` = 2:
+    cubic and quartic formulas, and ``CRootOf``, make the eigenvectors too
+    large to simplify).  Pass larger values to try anyway; for numbers pass
+    floats (``modes(np.array(A, dtype=float))``).
 
     Examples
     --------
@@ -181,11 +205,73 @@ def modes(A: Any, tol: float | None = None) -> ModeDecomposition:
         numeric = any(e.has(sp.Float) for e in mat) and not mat.free_symbols
         if numeric:
             A = np.array(mat.tolist(), dtype=float)
+    degree_limit = MAX_ROOT_DEGREE if max_degree is None else max_degree
     if numeric:
-        return _numeric_modes(np.asarray(A), tol)
+        return _numeric_modes(np.asarray(A), tol, degree_limit)
     if mat.rows != mat.cols:
         raise ShapeError(f"`A` must be square; got shape {mat.shape}.")
+    size_limit = MAX_SYMBOLIC_MODES if max_size is None else max_size
+    syms = len(mat.free_symbols)
+    if syms and mat.rows > size_limit:
+        raise ResourceLimitError(
+            f"`A` is {mat.rows}x{mat.rows} with {syms} free symbol{'s' if syms != 1 else ''}: exact "
+            f"eigenmodes with symbols are limited to n <= {size_limit}; substitute numbers and pass "
+            f"floats (modes(np.array(A, dtype=float))), or pass max_size={mat.rows} to try anyway."
+        )
+    _check_root_degree(sp.Matrix(mat), degree_limit,
+                       "substitute numbers and pass floats (modes(np.array(A, dtype=float)))")
     return _exact_modes(sp.Matrix(mat))
+
+
+def _charpoly_degrees(M: sp.Matrix) -> list[int]:
+    """Degrees of the irreducible factors of ``det(lam I - M)`` over the rationals.
+
+    Free symbols (and functions of them) are first replaced by random
+    rationals: a factor of the generic polynomial of degree ``d`` gives
+    factors of degree at most ``d``, so a factor above the limit here is one
+    in general too; factoring the multivariate polynomial itself took from
+    0.3 s to 10 s for the same symbolic 3x3 (SymPy's factoring draws random
+    evaluation points).
+    """
+    lam = sp.Dummy("lam")
+    if M.free_symbols:
+        funcs = {f: sp.Dummy() for f in M.atoms(sp.Function) if f.free_symbols}
+        M0 = M.xreplace(funcs) if funcs else M
+        syms = sorted(M0.free_symbols, key=str)
+        rng = np.random.default_rng(20240607)
+        for _ in range(8):
+            point = {v: sp.Rational(int(rng.integers(1, 10**6)), int(rng.integers(1, 10**6)))
+                     for v in syms}
+            sample = M0.xreplace(point)
+            if not any(e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for e in sample):
+                M = sample
+                break
+    try:
+        dm = DomainMatrix.from_Matrix(M)
+        exact = not (dm.domain.is_EX or dm.domain.is_EXRAW)
+    except (sp.PolynomialError, sp.CoercionFailed, ValueError, TypeError):  # pragma: no cover
+        exact = False
+    if exact:
+        poly = sp.Add(*[dm.domain.to_sympy(c) * lam ** (M.rows - k) for k, c in enumerate(dm.charpoly())])
+    else:
+        poly = M.charpoly(lam).as_expr()
+    try:
+        factors = sp.factor_list(poly, lam)[1]
+    except (sp.PolynomialError, NotImplementedError):  # pragma: no cover
+        return [M.rows]
+    return [int(sp.degree(f, lam)) for f, _ in factors if f.has(lam)]
+
+
+def _check_root_degree(M: sp.Matrix, limit: int, alternative: str) -> None:
+    if M.rows <= limit:
+        return
+    worst = max(_charpoly_degrees(M), default=1)
+    if worst > limit:
+        raise ResourceLimitError(
+            f"`A` ({M.rows}x{M.rows}) has an irreducible factor of degree {worst} in its characteristic "
+            f"polynomial, above the limit max_degree={limit} (exact roots of degree 3 and up are too "
+            f"large to use); {alternative}, or pass max_degree={worst} to try anyway."
+        )
 
 
 def _exact_modes(A: sp.Matrix) -> ModeDecomposition:
@@ -215,7 +301,8 @@ def _exact_modes(A: sp.Matrix) -> ModeDecomposition:
                              sp.ImmutableMatrix(Q), sp.ImmutableMatrix(Q_inv), sp.ImmutableMatrix(Lam))
 
 
-def _numeric_modes(A: np.ndarray, tol: float | None) -> ModeDecomposition:
+def _numeric_modes(A: np.ndarray, tol: float | None,
+                   degree_limit: int = MAX_ROOT_DEGREE) -> ModeDecomposition:
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ShapeError(f"`A` must be square; got shape {A.shape}.")
     if not np.all(np.isfinite(A)):
@@ -245,6 +332,9 @@ def _numeric_modes(A: np.ndarray, tol: float | None) -> ModeDecomposition:
         Q_inv = np.linalg.inv(vr)
     else:
         exact = sp.Matrix(A.tolist()).applyfunc(lambda v: sp.nsimplify(v, rational=True))
+        _check_root_degree(exact, degree_limit,
+                           "pass a smaller `tol` to treat the clustered eigenvalues as distinct "
+                           "(numeric eigenvectors), or use scipy.linalg.schur(A)")
         P, J = exact.jordan_form()
         Q = np.array(P.evalf().tolist(), dtype=complex)
         Lam = np.array(J.evalf().tolist(), dtype=complex)
@@ -264,7 +354,8 @@ def _numeric_modes(A: np.ndarray, tol: float | None) -> ModeDecomposition:
 
 
 # ------------------------------------------------------------------ coupling
-def coupling_matrix(W_h: Any, D: Any) -> Any:
+def coupling_matrix(W_h: Any, D: Any, *, max_size: int | None = None,
+                    max_degree: int | None = None) -> Any:
     """``Q^{-1} D Q Lam``: the Jacobian of the mode coordinates under ``h_t = phi(W_h h_{t-1})``.
 
     ``D`` is ``diag(phi'(W_h h_{t-1}))`` (a matrix, or its diagonal as a
@@ -285,7 +376,19 @@ def coupling_matrix(W_h: Any, D: Any) -> Any:
     [d0,    0],
     [ 0, 2*d1]])
     """
-    dec = modes(W_h)
+    W = W_h if isinstance(W_h, np.ndarray) else as_matrix(W_h, "W_h")
+    symbolic = (not isinstance(W, np.ndarray) and bool(W.free_symbols)) or (
+        isinstance(D, sp.Basic) and bool(D.free_symbols)) or (
+        not isinstance(D, (np.ndarray, sp.Basic)) and any(isinstance(d, sp.Basic) and d.free_symbols
+                                                          for d in np.ravel(np.asarray(D, dtype=object))))
+    limit = MAX_SYMBOLIC_COUPLING if max_size is None else max_size
+    if symbolic and W.shape[0] > limit:
+        raise ResourceLimitError(
+            f"`W_h` is {W.shape[0]}x{W.shape[0]} and the coupling matrix is symbolic: simplifying "
+            f"Q^-1 D Q Lam is limited to n <= {limit}; use coupling_strength() or pass floats "
+            f"(coupling_matrix(np.array(W_h, dtype=float), d)), or pass max_size={W.shape[0]} to try anyway."
+        )
+    dec = modes(W_h, max_size=max_size, max_degree=max_degree)  # limits: see modes()
     if not dec.diagonalizable:
         raise DomainError("`W_h` must be diagonalizable for mode coordinates; it has a Jordan block.")
     if isinstance(dec.Q, np.ndarray):

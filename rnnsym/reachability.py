@@ -46,13 +46,14 @@ import mpmath
 import numpy as np
 import scipy.linalg as sla
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from .linear import LinearRNN
 
 __all__ = [
     "RankDrop", "ExactRank", "NumericRank", "Decision",
-    "exact_rank", "numeric_rank", "controllability_rank", "observability_rank",
+    "exact_rank", "symbolic_rank_limit", "numeric_rank", "controllability_rank", "observability_rank",
     "krylov_matrix", "is_controllable", "is_observable", "pbh_test",
     "controllability_gramian", "observability_gramian",
     "reachable_subspace", "unobservable_subspace",
@@ -109,7 +110,8 @@ class NumericRank:
     margin: float
 
 
-def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> ExactRank:
+def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3,
+               max_size: int | None = None) -> ExactRank:
     """Generic rank of ``M`` and every parameter value at which it drops.
 
     The generic rank ``r`` is the exact rank at two random rational points
@@ -118,6 +120,18 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> Exac
     greatest common divisor gives one such set, the remaining common zeros
     are solved for, and the rank there is found again (its own drops too,
     ``depth`` levels deep; ``depth=1`` reports only the first level).
+
+    Resource limits: the minors, their factors and the solved conditions
+    grow explosively with the minor size ``r`` and the number ``s`` of free
+    symbols, so a symbolic ``M`` is refused up front
+    (:class:`~rnnsym.errors.ResourceLimitError`) when ``r`` exceeds
+    :func:`symbolic_rank_limit` (6 with one symbol, 3 with up to 9, 2 with
+    up to 12, 1 beyond; every limit sits below a case measured to take
+    more than 5 s).  ``max_size=r`` lifts it.  Matrices without symbols
+    (exact rationals) are not limited by size; more than ``max_minors``
+    minors are refused either way.  For numbers use :func:`numeric_rank`
+    or, for a system, ``controllability_rank(system.subs(...), exact=False)``
+    and :func:`is_controllable`.
 
     Examples
     --------
@@ -136,13 +150,23 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> Exac
     count = math.comb(M.rows, r) * math.comb(M.cols, r)
     if count > max_minors:
         raise ResourceLimitError(
-            f"`M` of shape {M.shape} has {count} minors of size {r} (limit {max_minors}); "
-            "use numeric_rank() or a smaller symbolic example."
+            f"`M` of shape {M.shape} has {count} minors of size {r} (limit max_minors={max_minors}); "
+            "use rnnsym.reachability.numeric_rank() on numbers, or pass a larger max_minors."
+        )
+    nsyms = len(M.free_symbols)
+    limit = symbolic_rank_limit(nsyms) if max_size is None else max_size
+    if nsyms and r > limit:
+        raise ResourceLimitError(
+            f"`M` ({M.rows}x{M.cols}, {nsyms} free symbol{'s' if nsyms != 1 else ''}) needs exact "
+            f"minors of size {r}, above the limit {limit} for {nsyms} symbol{'s' if nsyms != 1 else ''} "
+            "(6 with one, 3 up to 9, 2 up to 12); substitute numbers and use "
+            "rnnsym.reachability.numeric_rank(), controllability_rank(system.subs(...), exact=False) "
+            f"or is_controllable(), or pass max_size={r} to try anyway."
         )
     minors = []
     for rows in itertools.combinations(range(M.rows), r):
         for cols in itertools.combinations(range(M.cols), r):
-            det = sp.factor(sp.cancel(M.extract(list(rows), list(cols)).det(method="berkowitz")))
+            det = _minor(M.extract(list(rows), list(cols)))
             if det != 0:
                 minors.append(det)
     syms = sorted(M.free_symbols, key=str)
@@ -153,8 +177,11 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> Exac
                 drops.append(RankDrop(conditions, None, r - 1))
                 continue
             sub = M.subs(solution)
-            inner = (exact_rank(sub, max_minors=max_minors, depth=depth - 1) if depth > 1
-                     else ExactRank(_rank_at_random_points(sub), full, ()))
+            # only the rank and the drops of ``sub`` are used: without symbols it has no
+            # drops, so its minors (perhaps full of radicals, slow to expand) are not needed
+            inner = (exact_rank(sub, max_minors=max_minors, depth=depth - 1, max_size=max_size)
+                     if depth > 1 and sub.free_symbols
+                     else ExactRank(_rank_at_random_points(_evaluated(M, solution, sub)), full, ()))
             if inner.rank >= r:
                 continue  # a spurious solution (for example a zero of a denominator)
             drops.append(RankDrop(conditions, solution, inner.rank))
@@ -168,6 +195,62 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3) -> Exac
     return ExactRank(r, full, tuple(minors), tuple(unique.values()))
 
 
+def symbolic_rank_limit(free_symbols: int) -> int:
+    """The largest minor size :func:`exact_rank` attempts with ``free_symbols`` symbols.
+
+    Measured (``exact_rank`` with its default ``depth=3``, one core): one
+    symbol in an integer ``n x n`` Krylov matrix took 3.1 s at ``r = 6``,
+    7.7 s at 8, over 15 s at 10; two symbols 1.8 s at ``r = 3``, over 15 s
+    at 4; a fully symbolic 3x3 matrix (9 symbols) 2.5 s, 4x4 over 15 s; a
+    3x4 one (12 symbols, ``r = 3``) over 15 s; a 2x6 one (12 symbols,
+    ``r = 2``) 4.4 s and 2x10 (20 symbols) over 15 s.
+
+    >>> [symbolic_rank_limit(s) for s in (0, 1, 2, 9, 12, 13)]
+    [1000000, 6, 3, 3, 2, 1]
+    """
+    if free_symbols <= 0:
+        return 10**6
+    if free_symbols == 1:
+        return 6
+    if free_symbols <= 9:
+        return 3
+    return 2 if free_symbols <= 12 else 1
+
+
+def _minor(sub: sp.Matrix) -> sp.Expr:
+    """``det(sub)``, cancelled and factored; over a polynomial ring or field when SymPy finds one.
+
+    :class:`~sympy.polys.matrices.DomainMatrix` works on integers and sparse
+    polynomials (much faster than Berkowitz on expressions); entries with
+    radicals or functions fall back to Berkowitz.
+    """
+    try:
+        dm = DomainMatrix.from_Matrix(sub)
+    except (sp.PolynomialError, sp.CoercionFailed, ValueError, TypeError):  # pragma: no cover
+        dm = None
+    if dm is not None and not (dm.domain.is_EX or dm.domain.is_EXRAW):
+        det = dm.domain.to_sympy(dm.det())
+    else:
+        det = sub.det(method="berkowitz")
+    return sp.factor(sp.cancel(det))
+
+
+def _evaluated(M: sp.Matrix, solution: dict, sub: sp.Matrix) -> sp.Matrix:
+    """``M`` at ``solution``: ``sub`` itself unless the values are irrational numbers.
+
+    Evaluating the entries of ``sub`` would evaluate every power of a root
+    (``CRootOf`` of a quintic, nested radicals) again; the values are
+    evaluated once to 80 digits instead (the rank test works at 60).
+    """
+    if sub.free_symbols or all(e.is_Rational for e in sub):
+        return sub
+
+    def approx(v: sp.Expr) -> sp.Expr:  # CRootOf's own evalf bisects for seconds; findroot does not
+        return sp.N(v.xreplace({r: r.eval_approx(80) for r in v.atoms(sp.CRootOf)}), 80)
+
+    return M.subs({k: approx(v) for k, v in solution.items()})
+
+
 def _rank_at_random_points(M: sp.Matrix) -> int:
     syms = sorted(M.free_symbols, key=str)
     rng = random.Random(20240607)
@@ -178,8 +261,8 @@ def _rank_at_random_points(M: sp.Matrix) -> int:
         N = M.subs(point) if syms else M
         if any(e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for e in N):
             continue  # a pole of a rational entry
-        if all(e.is_Rational for e in N):
-            best = max(best, N.rank())
+        if all(e.is_Rational for e in N):  # fraction-free Matrix.rank() swells its integers
+            best = max(best, DomainMatrix.from_Matrix(N).to_field().rank())
         else:
             with mpmath.workdps(60):
                 S = mpmath.svd(mpmath.matrix([[sp.N(e, 60)._to_mpmath(200) for e in row]
@@ -313,27 +396,36 @@ def krylov_matrix(A: np.ndarray, B: np.ndarray, steps: int | None = None,
 
 
 def controllability_rank(system: LinearRNN, *, exact: bool | None = None,
-                         tol: float | None = None) -> "ExactRank | NumericRank":
+                         tol: float | None = None, max_size: int | None = None,
+                         max_terms: int | None = None) -> "ExactRank | NumericRank":
     """Rank of ``[B, AB, ..., A^{n-1}B]``: exact (with drops) unless the entries are floats.
+
+    The exact path is refused up front (:class:`~rnnsym.errors.ResourceLimitError`)
+    when the symbolic matrix or its minors would be too large: ``max_terms``
+    lifts the limit of :meth:`LinearRNN.controllability_matrix`, ``max_size``
+    that of :func:`exact_rank`.  With numbers, ``exact=False`` (or float
+    entries) counts singular values instead.
 
     >>> controllability_rank(LinearRNN([[1, 0], [0, 1]], [[1], [1]])).rank
     1
     """
     use_exact = exact if exact is not None else not any(e.has(sp.Float) for e in (*system.A, *system.B))
     if use_exact:
-        return exact_rank(system.controllability_matrix())
+        return exact_rank(system.controllability_matrix(max_terms=max_terms), max_size=max_size)
     A, B, _ = _numeric(system)
     return numeric_rank(krylov_matrix(A, B, scale=True), tol)
 
 
 def observability_rank(system: LinearRNN, *, exact: bool | None = None,
-                       tol: float | None = None) -> "ExactRank | NumericRank":
+                       tol: float | None = None, max_size: int | None = None,
+                       max_terms: int | None = None) -> "ExactRank | NumericRank":
     """Rank of ``[C; CA; ...; CA^{n-1}]`` (the dual of :func:`controllability_rank`).
 
     >>> observability_rank(LinearRNN([[0, 1], [0, 0]], [[0], [1]], C=[[1, 0]])).rank
     2
     """
-    return controllability_rank(system.dual(), exact=exact, tol=tol)
+    return controllability_rank(system.dual(), exact=exact, tol=tol, max_size=max_size,
+                                max_terms=max_terms)
 
 
 # ----------------------------------------------------------------- decisions

@@ -114,8 +114,9 @@ def _symbolic_spectral_norm(W: sp.Matrix) -> sp.Expr:
         from .errors import ResourceLimitError
 
         raise ResourceLimitError(
-            f"`matrix` is symbolic and {W.rows}x{W.rows}; the largest eigenvalue of W^T W has no "
-            "usable closed form beyond 2x2. Substitute numbers first."
+            f"`matrix` is symbolic and {W.rows}x{W.rows} (limit 2x2, or diagonal): the largest "
+            "eigenvalue of W^T W has no usable closed form beyond 2x2; substitute numbers and pass "
+            "floats to spectral_norm() (numpy.linalg.norm(W, 2))."
         )
     gram = (W.T * W).applyfunc(sp.expand)
     eigs = list(gram.eigenvals())
