@@ -9,6 +9,17 @@ ints; keep them small (``n <= 8``), which is where the numerical guarantees
 quoted in the docstrings are checked.  In the per-function examples the
 names are this module's and ``st`` is :mod:`hypothesis.strategies`.
 
+Hard regions are drawn on purpose, not by luck: each strategy mixes a
+generic branch with branches for the edge of its domain, so that a fixed
+fraction of the draws (checked in ``tests/test_strategies.py``) lands there:
+frequencies exactly ``0`` and ``pi`` and within ``1e-12 .. 1e-2`` of them
+(:func:`frequencies`); spectral radii and coefficients with ``|a| >= 0.99``
+(:func:`stable_coefficients`, :func:`stable_matrices`,
+:func:`matrices_with_spectral_radius` given a strategy of radii from
+:func:`spectral_radii`); dimension ``8`` (:func:`dimensions`, and
+:func:`rnns` when ``n`` is not given); saturated units, ``|z| >= 10``
+(:func:`pre_activations`, and the ``saturate`` option of :func:`rnns`).
+
 Examples
 --------
 >>> import numpy as np
@@ -34,11 +45,17 @@ from hypothesis.extra import numpy as hnp
 from .errors import InvalidArgumentError
 
 __all__ = [
+    "dimensions", "frequencies", "stable_coefficients", "spectral_radii", "pre_activations",
     "matrices", "matrices_with_spectral_radius", "stable_matrices", "unstable_matrices",
     "normal_matrices", "non_normal_matrices", "orthogonal_matrices", "jordan_block_matrices",
     "diagonalizable_matrices", "controllable_pairs", "uncontrollable_pairs", "observable_pairs",
     "unobservable_pairs", "activation_names", "activations", "inputs", "rnns", "states",
 ]
+
+#: Where a unit counts as saturated: ``|z| >= SATURATION`` (tanh'(10) ~ 8e-9, sigmoid'(10) ~ 5e-5).
+SATURATION = 10.0
+#: Where a coefficient or spectral radius counts as near the unit circle.
+NEAR_ONE = 0.99
 
 Array = np.ndarray
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -73,6 +90,36 @@ def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
+def _mix(*branches: tuple[int, st.SearchStrategy[_T]]) -> st.SearchStrategy[_T]:
+    # A weighted choice of branch: a branch of weight w is picked for about
+    # w / sum(weights) of the draws (the reach tests check the fractions).  The
+    # index comes from sampled_from, which Hypothesis draws uniformly (st.one_of
+    # and st.integers favour some branches and boundary values, so their
+    # fractions drift); it shrinks toward the first, generic, branch.
+    index = st.sampled_from([k for k, (weight, _) in enumerate(branches) for _ in range(weight)])
+    choices = [strategy for _, strategy in branches]
+
+    @st.composite
+    def build(draw: Draw) -> _T:
+        return draw(choices[draw(index)])
+
+    return build()
+
+
+def _gaps(lo: float, hi: float) -> st.SearchStrategy[float]:
+    # 10**u with u uniform in [lo, hi]: gaps to an edge on a log scale.
+    return _floats(lo, hi).map(lambda u: 10.0 ** u)
+
+
+def _below(hi: float) -> st.SearchStrategy[float]:
+    # Values just below hi > 0.  For NEAR_ONE < hi < 1 they are 1 - gap with the
+    # gap log-uniform in [1 - hi, 0.01], i.e. they fill [0.99, hi] toward the unit
+    # circle; otherwise hi (1 - gap) with the gap log-uniform in [1e-12, 1e-2].
+    if NEAR_ONE < hi < 1.0:
+        return _gaps(max(math.log10(1.0 - hi), -15.0), -2.0).map(lambda g: min(1.0 - g, hi))
+    return _gaps(-12.0, -2.0).map(lambda g: hi * (1.0 - g))
+
+
 def _array(shape: int | tuple[int, ...], lo: float = -1.0, hi: float = 1.0) -> st.SearchStrategy[Array]:
     return hnp.arrays(np.float64, shape, elements=_floats(lo, hi))
 
@@ -102,6 +149,120 @@ def _companion(draw: Draw, n: int) -> Array:
     a = np.eye(n, k=1)
     a[-1, :] = -draw(_array(n))
     return a
+
+
+# ------------------------------------------------------ scalars and sizes
+def dimensions(min_n: int = 1, max_n: int = 8) -> st.SearchStrategy[int]:
+    """Dimensions in ``[min_n, max_n]``; ``max_n`` in about a third of the draws.
+
+    Examples
+    --------
+    >>> isinstance(dimensions(2, 8), st.SearchStrategy)
+    True
+    """
+    lo, hi = _dim("min_n", min_n), _dim("max_n", max_n)
+    if hi < lo:
+        raise InvalidArgumentError(f"`max_n` must be >= `min_n` = {lo}; got {hi}.")
+    return _mix((2, st.integers(lo, hi)), (1, st.just(hi)))
+
+
+def frequencies(*, endpoints: bool = True) -> st.SearchStrategy[float]:
+    """Angular frequencies ``omega`` in ``[0, pi]`` (``pi`` is ``math.pi``).
+
+    A third of the draws are anywhere in the interval, a third within
+    ``1e-12 .. 1e-2`` of ``0`` or of ``pi``, and a third exactly ``0`` or
+    ``pi``.  ``endpoints=False`` leaves out the exact endpoints (half the draws
+    are then near them), for results that hold on the open interval only.
+
+    Examples
+    --------
+    >>> isinstance(frequencies(endpoints=False), st.SearchStrategy)
+    True
+    """
+    inside = st.floats(0.0, math.pi, exclude_min=True, exclude_max=True)
+    near_zero = _gaps(-12.0, -2.0)
+    near_pi = near_zero.map(lambda g: math.pi - g)
+    if not endpoints:
+        return _mix((2, inside), (1, near_zero), (1, near_pi))
+    return _mix((2, _floats(0.0, math.pi)), (1, near_zero), (1, near_pi),
+                (1, st.just(0.0)), (1, st.just(math.pi)))
+
+
+def stable_coefficients(*, max_abs: float = 1.0 - 1e-6) -> st.SearchStrategy[float]:
+    """Real coefficients ``a`` with ``|a| <= max_abs`` (``max_abs < 1``): the scalar
+    recurrence ``h <- a h`` is stable.
+
+    Half the draws have ``|a| >= 0.99`` when ``max_abs > 0.99`` (``1 - |a|``
+    log-uniform in ``[1 - max_abs, 0.01]``, plus ``|a| = max_abs`` exactly),
+    otherwise ``|a|`` within a relative ``1e-2`` of ``max_abs``; both signs;
+    ``a = 0`` exactly in about one draw in ten.
+
+    Examples
+    --------
+    >>> isinstance(stable_coefficients(max_abs=0.999), st.SearchStrategy)
+    True
+    >>> stable_coefficients(max_abs=1.0)
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `max_abs` must be a finite real number in [0, 1); got 1.0.
+    """
+    hi = _real("max_abs", max_abs)
+    if hi >= 1.0:
+        raise InvalidArgumentError(f"`max_abs` must be a finite real number in [0, 1); got {max_abs!r}.")
+    if hi == 0.0:
+        return st.just(0.0)
+    sign = st.sampled_from([1.0, -1.0])
+    edge = st.tuples(_below(hi), sign).map(lambda t: t[0] * t[1])
+    exact = sign.map(lambda s: s * hi)
+    return _mix((4, _floats(-hi, hi)), (4, edge), (1, exact), (1, st.just(0.0)))
+
+
+def spectral_radii(lo: float = 0.0, hi: float = 1.0 - 1e-3) -> st.SearchStrategy[float]:
+    """Radii in ``[lo, hi]`` for :func:`matrices_with_spectral_radius`.
+
+    Weights: generic 2, just below ``hi`` 2 (in ``[0.99, hi]`` when
+    ``hi > 0.99``, see :func:`stable_coefficients`), ``hi`` exactly 1, ``lo``
+    exactly 1 and, when ``lo >= 1``, just above ``lo`` (``lo (1 + gap)``, gap
+    log-uniform in ``[1e-12, 1e-2]``, capped at ``hi``) 1.  Radii below 1e-200
+    become 0.
+
+    Examples
+    --------
+    >>> isinstance(spectral_radii(1.05, 3.0), st.SearchStrategy)
+    True
+    """
+    lo, hi = _real("lo", lo), _real("hi", hi)
+    if hi < lo:
+        raise InvalidArgumentError(f"`hi` must be >= `lo` = {lo}; got {hi}.")
+    branches: list[tuple[int, st.SearchStrategy[float]]] = [(2, _floats(lo, hi))]
+    if hi > 0:
+        branches += [(2, _below(hi).map(lambda r: max(r, lo))), (1, st.just(hi))]
+    branches.append((1, st.just(lo)))
+    if lo >= 1.0:
+        branches.append((1, _gaps(-12.0, -2.0).map(lambda g: min(lo * (1.0 + g), hi))))
+    return _mix(*branches).map(lambda r: r if r >= 1e-200 else 0.0)
+
+
+def pre_activations(*, max_abs: float = 50.0) -> st.SearchStrategy[float]:
+    """Pre-activations ``z`` in ``[-max_abs, max_abs]``.
+
+    Half the draws are saturated, ``|z| >= 10`` (``SATURATION``; needs
+    ``max_abs >= 10``), a quarter in ``[-3, 3]`` and one in eight on a kink
+    (``0``, ``+-1``).
+
+    Examples
+    --------
+    >>> isinstance(pre_activations(), st.SearchStrategy)
+    True
+    """
+    hi = _real("max_abs", max_abs)
+    small = _floats(-min(hi, 3.0), min(hi, 3.0))
+    kinks = st.sampled_from([z for z in (0.0, 1.0, -1.0) if abs(z) <= hi])
+    if hi < SATURATION:
+        return _mix((3, _floats(-hi, hi)), (2, small), (1, kinks))
+    sign = st.sampled_from([1.0, -1.0])
+    saturated = st.tuples(_floats(SATURATION, hi), sign).map(lambda t: t[0] * t[1])
+    return _mix((2, small), (1, _floats(-hi, hi)), (1, kinks), (4, saturated))
 
 
 # --------------------------------------------------------- general matrices
@@ -172,21 +333,26 @@ def matrices_with_spectral_radius(n: int, rho: FloatOrStrategy) -> st.SearchStra
     return build()
 
 
-def stable_matrices(n: int, *, max_rho: float = 0.95) -> st.SearchStrategy[Array]:
+def stable_matrices(n: int, *, max_rho: float = 0.999) -> st.SearchStrategy[Array]:
     """Square matrices with spectral radius in ``[0, max_rho]`` (radii below 1e-200 become 0).
+
+    Radii come from :func:`spectral_radii`: with the default ``max_rho`` about
+    half the draws have radius in ``[0.99, 0.999]`` and about one in six is
+    the zero matrix.
 
     Examples
     --------
     >>> isinstance(stable_matrices(2), st.SearchStrategy)
     True
     """
-    hi = _real("max_rho", max_rho)
-    radii = _floats(0.0, hi).map(lambda r: r if r >= 1e-200 else 0.0)
-    return matrices_with_spectral_radius(n, radii)
+    return matrices_with_spectral_radius(n, spectral_radii(0.0, _real("max_rho", max_rho)))
 
 
 def unstable_matrices(n: int, *, min_rho: float = 1.05, max_rho: float = 3.0) -> st.SearchStrategy[Array]:
     """Square matrices with spectral radius in ``[min_rho, max_rho]``.
+
+    Radii come from :func:`spectral_radii`, so ``min_rho`` (exactly and just
+    above it) and ``max_rho`` are drawn on purpose.
 
     Examples
     --------
@@ -196,7 +362,7 @@ def unstable_matrices(n: int, *, min_rho: float = 1.05, max_rho: float = 3.0) ->
     lo, hi = _real("min_rho", min_rho, 1e-200), _real("max_rho", max_rho)
     if hi < lo:
         raise InvalidArgumentError(f"`max_rho` must be >= `min_rho` = {lo}; got {hi}.")
-    return matrices_with_spectral_radius(n, _floats(lo, hi))
+    return matrices_with_spectral_radius(n, spectral_radii(lo, hi))
 
 
 # -------------------------------------------------------- structured matrices
@@ -473,42 +639,68 @@ def states(n: int) -> st.SearchStrategy[Array]:
     return _array(_dim("n", n), -2.0, 2.0)
 
 
-def _rnn_weights(n: int | None, m: int | None, stable: bool | None
+#: ``rnns(stable=True)`` draws ``||W_h||_2 <= MAX_CONTRACTION``.
+MAX_CONTRACTION = 0.999
+
+
+def _rnn_weights(n: int | None, m: int | None, stable: bool | None, saturate: bool | None = False
                  ) -> st.SearchStrategy[tuple[Array, Array, Array]]:
-    dims_n = st.integers(1, 4) if n is None else st.just(_dim("n", n))
+    dims_n = dimensions(1, 8) if n is None else st.just(_dim("n", n))
     dims_m = st.integers(1, 3) if m is None else st.just(_dim("m", m))
+    saturating = _mix((1, st.just(False)), (1, st.just(True))) if saturate is None else st.just(bool(saturate))
+    norms = spectral_radii(0.0, MAX_CONTRACTION)  # the same edges, used for ||W_h||_2
 
     @st.composite
     def build(draw: Draw) -> tuple[Array, Array, Array]:
-        nn, mm = draw(dims_n), draw(dims_m)
+        # The discrete choices come first: Hypothesis fills the tail of early test
+        # cases with simplest choices, which would otherwise starve the hard branches.
+        nn, mm, sat = draw(dims_n), draw(dims_m), draw(saturating)
+        c = draw(norms) if stable else 0.0
         if stable is None:
             w_h = draw(matrices(nn))
         elif stable:
             w_h = draw(_array((nn, nn)))
-            c, norm = draw(_floats(0.0, 0.89)), np.linalg.norm(w_h, 2)
-            if norm > c:
-                w_h = w_h * (c / norm)  # ||W_h||_2 <= c (1 + eps) < 0.9
+            norm = np.linalg.norm(w_h, 2)
+            if norm > 1e-100:
+                w_h = w_h * (c / norm)  # ||W_h||_2 = c (1 + eps) < 1
         else:
             w_h = draw(unstable_matrices(nn))
-        return w_h, draw(matrices(nn, mm)), draw(_array(nn, -2.0, 2.0))
+        w_x, b = draw(matrices(nn, mm)), draw(_array(nn, -2.0, 2.0))
+        if sat:
+            # |z_i| = |W_h[i] h + W_x[i] x + b_i| >= |b_i| - 2 (|W_h[i]|_1 + |W_x[i]|_1) >= 10
+            # for every h and x with entries in [-2, 2].
+            i = draw(st.integers(0, nn - 1))
+            margin = 2.0 * (np.abs(w_h[i]).sum() + np.abs(w_x[i]).sum())
+            b[i] = draw(st.sampled_from([1.0, -1.0])) * (SATURATION + margin + draw(_floats(0.0, 10.0)))
+        return w_h, w_x, b
 
     return build()
 
 
 def rnns(n: int | None = None, m: int | None = None, *, activation: Any = None,
-         stable: bool | None = None) -> st.SearchStrategy[Any]:
+         stable: bool | None = None, saturate: bool | None = None) -> st.SearchStrategy[Any]:
     """``rnnsym.model.RNN(W_h, W_x, b, activation)`` objects.
 
     Parameters
     ----------
     n, m : int, optional
-        State and input sizes, drawn from [1, 4] and [1, 3] when not given.
+        State and input sizes, drawn from :func:`dimensions` ``(1, 8)`` (so
+        ``n = 8`` in about a third of the draws) and from [1, 3] when not given.
     activation : str, object or SearchStrategy, optional
         Passed to ``RNN``; drawn from :func:`activations` when not given.
     stable : bool, optional
-        ``True``: contracting weights, ``||W_h||_2 < 0.9``.  ``False``:
-        ``W_h`` from :func:`unstable_matrices`.  ``None``: entries in [-2, 2].
-        ``W_x`` and ``b`` always have entries in [-2, 2].
+        ``True``: contracting weights, ``||W_h||_2 <= 0.999`` (the norm drawn
+        like :func:`spectral_radii`, so about half the draws have
+        ``||W_h||_2 >= 0.99``).  ``False``: ``W_h`` from
+        :func:`unstable_matrices`.  ``None``: entries in [-2, 2].
+        ``W_x`` always has entries in [-2, 2].
+    saturate : bool, optional
+        ``True``: one unit ``i`` is saturated, ``|z_i| >= 10`` for every state
+        and input with entries in ``[-2, 2]`` (its bias is
+        ``+-(10 + 2 |W_h[i]|_1 + 2 |W_x[i]|_1 + e)``, ``e`` in [0, 10]).
+        ``False``: ``b`` has entries in [-2, 2].  ``None`` (default): a
+        saturated unit in about half the draws (a fifth or more in practice:
+        Hypothesis fills the tail of its early test cases with simplest choices).
 
     Examples
     --------
@@ -516,7 +708,7 @@ def rnns(n: int | None = None, m: int | None = None, *, activation: Any = None,
     True
     """
     acts = activations() if activation is None else _as_strategy(activation)
-    weights = _rnn_weights(n, m, stable)
+    weights = _rnn_weights(n, m, stable, saturate)
 
     @st.composite
     def build(draw: Draw) -> Any:

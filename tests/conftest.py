@@ -1,12 +1,15 @@
 """Hypothesis profiles and shared fixtures.
 
 ``ci`` (used by ``.ci/run`` and whenever ``CI=true``) is derandomised so a
-run is reproducible; ``dev`` explores more examples.  Select one with
-``HYPOTHESIS_PROFILE=dev``.
+run is reproducible; ``dev`` explores more examples; ``seeded`` draws fresh
+examples from ``--hypothesis-seed=N`` (no database, no derandomising), which
+is what ``scripts/seed_sweep.py`` runs once per seed to show that the
+property suite does not flake.  Select one with ``HYPOTHESIS_PROFILE=dev``.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import pytest
@@ -17,8 +20,31 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow], database=None,
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
+settings.register_profile(
+    "seeded", derandomize=False, deadline=None, max_examples=30, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow], database=None,
+)
 _default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that run a nested ``@given`` with ``hypothesis`` too.
+
+    Hypothesis's plugin marks only decorated test functions; with this,
+    ``-m hypothesis`` selects every property test (``scripts/seed_sweep.py``
+    relies on it).
+    """
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or item.get_closest_marker("hypothesis") is not None:
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        if "@given(" in source:
+            item.add_marker("hypothesis")
 
 
 @pytest.fixture

@@ -6,19 +6,18 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import rnnsym as rs
+from rnnsym import strategies as rst
 from rnnsym.activations import Z
 
 ALL = [rs.get_activation(name) for name in rs.ACTIVATION_NAMES] + [
     rs.get_activation("leaky_relu", slope=0.2)
 ]
-finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False)
 
 
 @pytest.mark.parametrize("act", ALL, ids=lambda a: f"{a.name}{dict(a.params) or ''}")
-@given(z=finite)
+@given(z=rst.pre_activations(max_abs=800.0))  # saturated |z| >= 10 in half the draws, kinks, exp overflow
 @settings(max_examples=40)
 def test_numpy_implementation_agrees_with_sympy_form(act: rs.Activation, z: float) -> None:
     exact = rs.compile(act.expr, [Z], backend="mpmath", dps=30)

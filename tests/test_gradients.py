@@ -115,11 +115,35 @@ def test_a_merely_non_symmetric_W_can_hide_the_wrong_order() -> None:
 
 
 # -- numerics along a trajectory --------------------------------------------------
+def split_product_condition(jac: np.ndarray) -> np.ndarray:
+    """``kappa_k = sum_j ||J_k..J_{j+1}|| ||J_j|| ||J_{j-1}..J_1|| / ||J_k..J_1||``.
+
+    A relative perturbation ``eps`` of each factor (the backward error of a QR
+    step, or of a matrix product) changes ``||J_k..J_1||`` by up to about
+    ``eps kappa_k`` relative; ``kappa_k >= k``, and it is huge where the product
+    nearly vanishes though its factors do not (a nearly nilpotent W_h).
+    """
+    steps, n = len(jac), jac.shape[1]
+    prefix = [np.eye(n)]
+    for J in jac:
+        prefix.append(J @ prefix[-1])
+    total = np.zeros(steps)
+    for j in range(1, steps + 1):  # factor J_j, perturbed
+        left = np.eye(n)
+        for last in range(j, steps + 1):  # in the product J_last ... J_1
+            if last > j:
+                left = jac[last - 1] @ left
+            total[last - 1] += (np.linalg.norm(left, 2) * np.linalg.norm(jac[j - 1], 2)
+                                * np.linalg.norm(prefix[j - 1], 2))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero product: masked by the caller
+        return total / np.array([np.linalg.norm(p, 2) for p in prefix[1:]])
+
+
 @settings(max_examples=20, deadline=None)
-@given(net=rst.rnns(n=3, m=1, activation=SMOOTH), xs=rst.inputs(1, 40))
+@given(net=rst.rnns(m=1, activation=SMOOTH), xs=rst.inputs(1, 40))  # n up to 8, saturated units
 def test_qr_log_norms_match_the_direct_product(net, xs) -> None:
     _, jac = trajectory_jacobians(net, xs)
-    direct, forward = np.eye(3), []
+    direct, forward = np.eye(net.n), []
     for J in jac:
         direct = J @ direct
         forward.append(np.linalg.norm(direct, 2))
@@ -127,7 +151,13 @@ def test_qr_log_norms_match_the_direct_product(net, xs) -> None:
         expected = np.log(np.array(forward))
     logs, _ = product_log_norms(jac)
     finite = np.array(forward) > 1e-250
-    assert np.allclose(logs[finite], expected[finite], rtol=1e-9, atol=1e-9)
+    # Both are normwise backward stable, so they agree to 1e-9 plus the product's own
+    # sensitivity, 100 n eps kappa_k (which is below 1e-10 unless the product nearly
+    # cancels, e.g. W_h = e2 e1^T + 1e-38: ||W_h^2|| ~ 3e-38, below QR's resolution).
+    slack = 100 * net.n * np.finfo(float).eps * split_product_condition(jac)
+    with np.errstate(invalid="ignore"):  # -inf - -inf where the product underflowed: masked
+        error = np.abs(logs - expected)
+    assert np.all(error[finite] <= (1e-9 + 1e-9 * np.abs(expected) + slack)[finite])
 
 
 def test_jacobian_kernel_batches_over_time_steps() -> None:
@@ -174,15 +204,15 @@ def test_ten_thousand_steps_of_a_normal_linear_network_give_exponent_log_rho() -
 
 # -- bounds (E12, E13, E15) ----------------------------------------------------------
 @settings(max_examples=20, deadline=None)
-@given(net=rst.rnns(n=3, m=1, activation=SMOOTH), xs=rst.inputs(1, 30))
+@given(net=rst.rnns(m=1, activation=SMOOTH), xs=rst.inputs(1, 30))
 def test_gradient_norms_never_exceed_the_c_norm_bound(net, xs) -> None:
     result = gradient_norms(net, xs)
     assert np.all(result.log_norms <= result.lags * result.log_bound_factor + 1e-9)
 
 
 @settings(max_examples=20, deadline=None)
-@given(net=rst.rnns(n=3, m=1, activation=st.sampled_from(["tanh", "sigmoid", "softsign"]),
-                    stable=True), xs=rst.inputs(1, 30))
+@given(net=rst.rnns(m=1, activation=st.sampled_from(["tanh", "sigmoid", "softsign"]),
+                    stable=True), xs=rst.inputs(1, 30))  # ||W_h||_2 >= 0.99 in half the draws
 def test_contracting_network_has_gradients_below_q_to_the_lag(net, xs) -> None:
     q = float(net.activation.lipschitz) * spectral_norm(np.array(net.W_h.tolist(), dtype=float))
     assert q < 1
@@ -280,7 +310,8 @@ def test_jordan_example_peaks_at_nine_with_norm_3_9126() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(lam=st.floats(0.2, 0.97) | st.floats(-0.97, -0.2), s=st.floats(0.05, 5.0) | st.floats(-5.0, -0.05))
+@given(lam=rst.stable_coefficients(max_abs=0.999).filter(lambda v: abs(v) >= 0.2),  # |lam| >= 0.99 in half
+       s=st.floats(0.05, 5.0) | st.floats(-5.0, -0.05))
 def test_closed_form_peak_matches_numeric_powers(lam, s) -> None:
     _, k_peak, peak = jordan_transient_peak(lam, s)
     growth = transient_growth([[lam, s], [0.0, lam]])

@@ -124,19 +124,20 @@ def test_numeric_rank_states_its_tolerance_and_gap() -> None:
 
 # ------------------------------------------------------------------ decisions
 @SETTINGS
-@given(rst.controllable_pairs(4, 1))
+@given(rst.dimensions(2, 8).flatmap(lambda n: rst.controllable_pairs(n, 1)))
 def test_controllable_pairs_are_recognised(pair: tuple) -> None:
     assert is_controllable(pair).controllable and pbh_test(pair).controllable
-    assert np.linalg.eigvalsh(controllability_gramian(pair, N=4)).min() > 0
+    assert np.linalg.eigvalsh(controllability_gramian(pair, N=len(pair[0]))).min() > 0
 
 
 @SETTINGS
-@given(rst.uncontrollable_pairs(4, 2))
+@given(rst.dimensions(2, 8).flatmap(lambda n: rst.uncontrollable_pairs(n, 2)))
 def test_uncontrollable_pairs_are_recognised(pair: tuple) -> None:
     decision = is_controllable(pair)
-    # a perturbed Jordan block of the uncontrollable part leaves scores near 1e-11, still
-    # a hundred times below the tolerance
-    assert not decision.controllable and decision.margin < 1e-2
+    # A perturbed Jordan block of the uncontrollable part usually leaves scores near 1e-11,
+    # but not always: an eigenvalue with condition number ~1e8 (a Jordan pair at 0, split
+    # by rounding to +-4e-8) leaves 3e-9, a third of the tolerance.  The decision is the claim.
+    assert not decision.controllable and decision.margin < 1
     assert not pbh_test(pair).controllable
 
 
@@ -175,13 +176,18 @@ def test_finite_gramian_over_n_steps_is_c_c_transpose() -> None:
 
 
 @SETTINGS
-@given(rst.stable_matrices(3), vectors(3))
+@given(rst.stable_matrices(3), vectors(3))  # spectral radius up to 0.999, >= 0.99 in half the draws
 def test_infinite_gramian_is_the_limit_of_finite_ones(A: np.ndarray, b: np.ndarray) -> None:
     W = controllability_gramian((A, b[:, None]))
-    assert np.allclose(W, A @ W @ A.T + np.outer(b, b), atol=1e-9)
-    assert np.allclose(W, controllability_gramian((A, b[:, None]), N=3000), atol=1e-6)
+    # W grows like 1 / (1 - rho^2): the tolerances scale with it
+    scale = 1 + np.abs(W).max()
+    assert np.allclose(W, A @ W @ A.T + np.outer(b, b), rtol=0, atol=1e-9 * scale)
+    # W - W_N = A^N W (A^T)^N: enough steps for rho^(2N) (times the transient) to be negligible
+    rho = float(np.abs(np.linalg.eigvals(A)).max())
+    N = 3000 if rho <= 0.99 else 20_000
+    assert np.allclose(W, controllability_gramian((A, b[:, None]), N=N), rtol=0, atol=1e-6 * scale)
     Wo = observability_gramian((A, b[:, None], b[None, :]))
-    assert np.allclose(Wo, A.T @ Wo @ A + np.outer(b, b), atol=1e-9)
+    assert np.allclose(Wo, A.T @ Wo @ A + np.outer(b, b), rtol=0, atol=1e-9 * (1 + np.abs(Wo).max()))
 
 
 def test_infinite_gramian_of_unstable_a_is_refused() -> None:

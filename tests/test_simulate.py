@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnsym as rs
+from rnnsym import strategies as rst
 from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.simulate import simulate_batch
 
@@ -24,7 +25,7 @@ def random_net(seed: int, n: int, m: int, activation: str = "tanh") -> rs.RNN:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(0, 10**6), st.integers(1, 5), st.integers(1, 3),
+@given(st.integers(0, 10**6), rst.dimensions(1, 8), st.integers(1, 3),
        st.sampled_from(["tanh", "relu", "sigmoid"]))
 def test_matmul_simulation_matches_the_models_own_step(seed: int, n: int, m: int, act: str) -> None:
     net = random_net(seed, n, m, act)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import rnnsym as rs
 from rnnsym import filtering as flt
+from rnnsym import strategies as rst
 from rnnsym.errors import DomainError, ShapeError
 from rnnsym.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
 from rnnsym.registry import derive
@@ -170,7 +170,7 @@ def test_kernel_is_within_8_ulp_of_a_50_digit_evaluation(d):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.floats(-0.99, 0.99), st.floats(1e-3, math.pi - 1e-3), st.floats(1e-3, math.pi - 1e-3))
+@given(rst.stable_coefficients(), rst.frequencies(endpoints=False), rst.frequencies(endpoints=False))
 def test_first_order_filter_is_monotone_and_bounded_inside_the_band(d, av, w1, w2):
     k = d.kernel
     lo, hi = sorted((w1, w2))
@@ -182,6 +182,18 @@ def test_first_order_filter_is_monotone_and_bounded_inside_the_band(d, av, w1, w
     band = ((1 - abs(av)) / (1 + abs(av)) / 2, (1 + abs(av)) / (1 - abs(av)) / 2)
     for s in (s_lo, s_hi):
         assert band[0] * (1 - 1e-12) <= s <= band[1] * (1 + 1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rst.stable_coefficients(), rst.frequencies())  # |a| >= 0.99, omega in {0, pi} and near them
+def test_kernel_is_the_chapter_value_inside_the_band_and_twice_it_at_zero_and_pi(d, av, w):
+    with mpmath.workdps(50):
+        edge = w in (0.0, math.pi)
+        omega = mpmath.pi if w == math.pi else mpmath.mpf(w)
+        x, s, a_ = mpmath.mpf(1.3), mpmath.mpf(0.7), mpmath.mpf(av)
+        chapter = x**2 / (2 * s**2) * (1 - a_**2) / (1 - 2 * a_ * mpmath.cos(omega) + a_**2)
+        expected = float(2 * chapter if edge else chapter)
+    assert d.kernel(1.3, 0.7, av, w) == pytest.approx(expected, rel=1e-12)
 
 
 def test_band_pass_peak_from_the_denominator_is_the_textbook_resonator_peak(d):
