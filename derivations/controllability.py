@@ -182,7 +182,8 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
     free = [s for s in sys.parameters if s not in fixed]
     kernel = derivation.kernel
-    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+    # no subnormal weights: LAPACK's SVD (pinv) returns NaN on them (seed 17 of the 20-seed run)
+    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
                          st.lists(floats, min_size=2 * n + n * m, max_size=2 * n + n * m))
 
