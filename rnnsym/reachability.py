@@ -514,29 +514,48 @@ def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
     lam, vl, vr = sla.eig(A, left=True, right=True)
     scores = np.linalg.norm(vl.conj().T @ B, axis=1) / (np.linalg.norm(vl, axis=0)
                                                          * np.linalg.norm(B, 2))
-    _rescore_doubtful(A, B, lam, vl, vr, scores)
+    doubtful = _rescore_doubtful(A, B, lam, vl, vr, scores)
+    # a low raw score at a simple eigenvalue is confirmed by PBH there (reliable for
+    # simple eigenvalues): balancing a matrix with entries ~1e-95 can leave computed
+    # left eigenvectors orthogonal to B although the pair is controllable
+    for i in np.flatnonzero(~doubtful & (scores <= 100 * tol)):
+        scores[i] = _pbh_score(A, B, lam[i])
     return _decide(scores, lam, tol, "hautus")
 
 
 def _rescore_doubtful(A: np.ndarray, B: np.ndarray, lam: np.ndarray, vl: np.ndarray,
-                      vr: np.ndarray, scores: np.ndarray) -> None:
-    """Rescore repeated and nearly defective eigenvalues in place.
+                      vr: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Rescore repeated and nearly defective eigenvalues in place; returns which were doubtful.
 
     A perturbed Jordan block of size k splits its eigenvalue by ``eps^(1/k)``,
     far more than any cluster tolerance, so neither its left eigenvectors nor
     its computed eigenvalues can be trusted; the *mean* of the group is
     accurate to ``eps`` (the trace is preserved).  Where an eigenvalue is
     clustered or its condition number ``1/|w^H v|`` exceeds 1e3, the score is
-    the smallest PBH score over the group's eigenvalues and the group's mean.
+    the smallest PBH score over the group's eigenvalues and the means of its
+    nearest members (``lam[i]`` and its k nearest neighbours, every k): the
+    raw left-eigenvector score is not used there (a nearly defective pair's
+    computed left eigenvectors can both be orthogonal to ``B``), and a
+    group that also holds an unrelated eigenvalue still has the accurate
+    mean of the Jordan block among its candidates.  An eigenvalue is also
+    doubtful within ``2 eps^(1/min(n, 8))`` of another one: a perturbed Jordan block
+    of size ``k <= 8`` spreads that far and can hide an uncontrollable
+    eigenvalue among its members.
     """
     scale = max(1.0, float(np.max(np.abs(lam))))
     overlap = np.abs(np.sum(vl.conj() * vr, axis=0)) / (
         np.linalg.norm(vl, axis=0) * np.linalg.norm(vr, axis=0))
-    doubtful = _clusters(lam, scale) | (overlap < 1e-3)
+    spread = 2 * np.finfo(float).eps ** (1 / min(max(len(lam), 1), 8)) * scale  # blocks up to 8
+    distance = np.abs(lam[:, None] - lam[None, :])
+    np.fill_diagonal(distance, np.inf)
+    near = distance.min(axis=1) <= spread if len(lam) > 1 else np.zeros(len(lam), bool)
+    doubtful = _clusters(lam, scale) | (overlap < 1e-3) | near
     for i in np.flatnonzero(doubtful):
         group = lam[doubtful & (np.abs(lam - lam[i]) <= 0.05 * scale)]
-        candidates = list(group) + [group.mean()]
-        scores[i] = min(scores[i], *(_pbh_score(A, B, v) for v in candidates))
+        nearest = group[np.argsort(np.abs(group - lam[i]))]
+        candidates = list(group) + [nearest[: k + 1].mean() for k in range(1, len(nearest))]
+        scores[i] = min(_pbh_score(A, B, v) for v in candidates)
+    return doubtful
 
 
 def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:

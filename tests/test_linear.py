@@ -357,3 +357,33 @@ def test_tanh_coupling_grows_with_amplitude() -> None:
     c = coupling_versus_amplitude([[0.5, 0.4], [0.2, 0.6]], [0.0, 0.25, 0.5, 1.0, 2.0])
     assert c[0] < 1e-12 and np.all(np.diff(c) > 0)
     assert coupling_strength(np.diag([0.5, 0.9]), [3.0, -1.0]) < 1e-12
+
+
+# Found by the 20-seed run (scripts/seed_sweep.py): wrong decisions before the rescoring fix.
+SEED_RUN_CASES = [
+    # controllable companion pair; LAPACK's left eigenvectors of the near-double 0 are orthogonal to B
+    (np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [-1e-200, 0.0, -1.0]]), np.array([[0.0], [0.0], [1.0]]), True),
+    # controllable dual of an observable pair; balancing around a 5e-95 entry zeroes the raw score
+    (np.array([[0.0, -1.0, 1.0], [0.0, 0.0, -4.93404026e-95], [-1.0, 0.0, 0.0]]).T,
+     np.array([[0.0], [0.0], [1.0]]), True),
+    # uncontrollable dual of an unobservable pair: an unrelated eigenvalue in the group spoiled its mean
+    (np.array([[-0.01041666666666665, -0.7744457033053916, -0.2151376300279417],
+               [0.591579700479047, 0.2692373699720583, 0.5052083333333333],
+               [-0.5811630338123803, 0.5052083333333333, -0.29007070330539164]]).T,
+     np.array([[-0.5773502691896257], [0.7886751345948129], [-0.2113248654051871]]), False),
+    # uncontrollable 4x4 pair from uncontrollable_pairs(4, 2)
+    (np.array([[0.016861866979072986, -0.18339479837535944, -0.09297813342416111, -0.6688761154839139],
+               [0.14061583005397862, -0.6119418823477268, 0.3626710244027213, -0.05836029396234434],
+               [0.9987444973965217, -0.03010272541825174, -0.2344971026175113, -0.9638912800396958],
+               [0.16525508584781426, 0.7165198910724785, -0.42023790528153054, 0.0356103043807767]]),
+     np.array([[0.014811661821548073, -0.7107378078640385], [-0.20639638869894497, -0.28849408151845773],
+               [-0.3372882698009775, 1.2397185962382278], [0.10384914112821167, 1.0063283579959208]]), False),
+]
+
+
+@pytest.mark.parametrize("A, B, expected", SEED_RUN_CASES)
+def test_decisions_found_wrong_by_the_seed_run(A: np.ndarray, B: np.ndarray, expected: bool) -> None:
+    krylov = np.hstack([np.linalg.matrix_power(A, k) @ B for k in range(len(A))])
+    s = np.linalg.svd(krylov, compute_uv=False)
+    assert bool(s[-1] / s[0] > 1e-8) is expected  # the truth, from the Krylov matrix's singular values
+    assert is_controllable((A, B)).controllable is expected
