@@ -360,7 +360,7 @@ def draws(strategy: st.SearchStrategy, count: int = REACH_DRAWS) -> list:
     out: list = []
 
     @seed(20240501)
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate], derandomize=False,
               suppress_health_check=list(HealthCheck))
     @given(strategy, st.integers(0, 2**32))
     def collect(value, _):
