@@ -554,8 +554,28 @@ def _rescore_doubtful(A: np.ndarray, B: np.ndarray, lam: np.ndarray, vl: np.ndar
         group = lam[doubtful & (np.abs(lam - lam[i]) <= 0.05 * scale)]
         nearest = group[np.argsort(np.abs(group - lam[i]))]
         candidates = list(group) + [nearest[: k + 1].mean() for k in range(1, len(nearest))]
-        scores[i] = min(_pbh_score(A, B, v) for v in candidates)
+        best = min(candidates, key=lambda v: _pbh_score(A, B, v))
+        scores[i] = min(_pbh_score(A, B, best), _refined_pbh(A, B, best, scale))
     return doubtful
+
+
+def _refined_pbh(A: np.ndarray, B: np.ndarray, lam: complex, scale: float) -> float:
+    """The smallest PBH score on the real line within ``1e-4 scale`` of a real candidate.
+
+    An eigenvalue next to a nearly defective cluster can itself be computed
+    ``1e-8`` off, and the PBH score at a point is about its distance to an
+    uncontrollable eigenvalue: minimise over the neighbourhood (bounded
+    Brent), which approximates the distance to uncontrollability there.
+    Complex candidates are left as they are.
+    """
+    from scipy.optimize import minimize_scalar
+
+    if abs(complex(lam).imag) > 1e-12 * scale:
+        return _pbh_score(A, B, lam)
+    centre, radius = float(complex(lam).real), 1e-4 * scale
+    found = minimize_scalar(lambda x: _pbh_score(A, B, x), bounds=(centre - radius, centre + radius),
+                            method="bounded", options={"xatol": 1e-16 * scale, "maxiter": 80})
+    return float(found.fun)
 
 
 def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
