@@ -66,6 +66,13 @@ def jacobian_close(got: np.ndarray, want: np.ndarray, h, x_, W, Wx, b) -> bool:
     return bool(np.all(np.abs(got - want) <= bound))
 
 
+def jacobian_values(seed: int, batch: int) -> list[np.ndarray]:
+    """(h_prev, x, W_h, W_x, b) for :func:`jacobian_2x2`: a batch of states, shared weights."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-2, 2, (batch, 2)), rng.uniform(-2, 2, (batch, 1)), rng.uniform(-1, 1, (2, 2)),
+            rng.uniform(-1, 1, 2), rng.uniform(-1, 1, 2)]
+
+
 # ------------------------------------------------------------ the C body, run by cc
 CC = shutil.which("cc") or shutil.which("gcc")
 
@@ -154,9 +161,7 @@ def test_jax_snr_matches_numpy_within_4_ulp() -> None:
 def test_jax_matrix_kernels_broadcast_like_numpy() -> None:
     pytest.importorskip("jax")
     J, args = jacobian_2x2()
-    rng = np.random.default_rng(2)
-    values = [rng.uniform(-2, 2, (7, 2)), rng.uniform(-2, 2, (7, 1)), rng.uniform(-1, 1, (2, 2)),
-              rng.uniform(-1, 1, 2), rng.uniform(-1, 1, 2)]
+    values = jacobian_values(2, 7)
     got = np.asarray(rs.compile(J, args, backend="jax")(*values))
     want = rs.compile(J, args)(*values)
     assert got.shape == want.shape == (7, 2, 2)
@@ -195,9 +200,7 @@ def test_cupy_kernels_match_numpy_on_the_device() -> None:
     assert isinstance(out, cupy.ndarray)
     assert ulps(cupy.asnumpy(out), rs.compile(SNR, [X, sigma, a, omega])(*cols)) <= 4
     J, args = jacobian_2x2()
-    rng = np.random.default_rng(3)
-    values = [rng.uniform(-2, 2, (5, 2)), rng.uniform(-2, 2, (5, 1)), rng.uniform(-1, 1, (2, 2)),
-              rng.uniform(-1, 1, 2), rng.uniform(-1, 1, 2)]
+    values = jacobian_values(3, 5)
     got = cupy.asnumpy(rs.compile(J, args, backend="cupy")(*values))
     want = rs.compile(J, args)(*values)
     assert jacobian_close(got, want, *values)
