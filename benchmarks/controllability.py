@@ -7,7 +7,7 @@ with blocks of size n/2, hidden by a random orthogonal change of basis).
 It reports the share of correct decisions and the median time per decision
 (over ``--repeats`` runs of the whole batch) of
 
-- rnnsym: ``rnnsym.reachability.is_controllable`` (left-eigenvector Hautus
+- rnnsym: ``rnnsym.linear.controllability.is_controllable`` (left-eigenvector Hautus
   test, PBH fallback on clustered eigenvalues, tolerance 1e-8), with the
   worst margin seen on each kind (margin > 1 means "controllable");
 - python-control ``ctrb`` + ``numpy.linalg.matrix_rank`` (its default
@@ -33,7 +33,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rnnsym.reachability import is_controllable  # noqa: E402
+from rnnsym.linear.controllability import is_controllable  # noqa: E402
 
 try:
     import control

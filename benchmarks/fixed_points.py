@@ -3,7 +3,7 @@
 A 2-D tanh RNN with two bistable, weakly coupled units (1 to 9 fixed points
 per bias value) and ``--values`` random bias pairs (default 10^5).
 
-* rnnsym: one call of :func:`rnnsym.fixed_point_sweeps.sweep_fixed_points` for all values.
+* rnnsym: one call of :func:`rnnsym.fixedpoints.sweep.sweep_fixed_points` for all values.
 * baseline: ``scipy.optimize.fsolve`` on ``tanh(W h + u) - h`` with its exact
   Jacobian, called once per value and start, (a) from the same nine starts
   the sweep uses (``h0 = tanh(W s + u)``, ``s`` in ``{-1, 0, 1}^2``) and (b) from
@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import fsolve
 
 import rnnsym as rs
-from rnnsym.fixed_point_sweeps import sweep_fixed_points
+from rnnsym.fixedpoints.sweep import sweep_fixed_points
 
 W_H = np.array([[2.0, 0.3], [0.2, 2.0]])
 TOL = 1e-12

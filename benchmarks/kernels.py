@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 import rnnsym as rs
-from rnnsym.filtering import OMEGA, SIGMA, X, a
+from rnnsym.linear.filtering import OMEGA, SIGMA, X, a
 
 
 def _inputs(n: int, seed: int = 0) -> tuple[np.ndarray, ...]:

@@ -24,9 +24,9 @@ import time
 from typing import Callable
 
 import rnnsym as rs
-from rnnsym import symengine_backend as seb
+from rnnsym.backends import symengine as seb
 from rnnsym.kernel import _CACHE
-from rnnsym.linear import LinearRNN
+from rnnsym.linear.system import LinearRNN
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:

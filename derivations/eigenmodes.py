@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
-from rnnsym.model import matrix_symbols, vector_symbols
+from rnnsym._matrices import matrix_symbols, vector_symbols
 from rnnsym.verification import check_property, combine_reports
 
 NAME = "eigenmodes"
@@ -77,7 +77,7 @@ def derive(n: int = 2, activation: str = "tanh") -> Derivation:
     if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
         raise rs.ResourceLimitError(
             f"`n`={n} is too large for the symbolic eigenmodes derivation (limit {MAX_N}); "
-            "use rnnsym.modes.modes() and coupling_strength() on float matrices."
+            "use rnnsym.linear.modes.modes() and coupling_strength() on float matrices."
         )
     rs.get_activation(activation)  # validate the name early
     Q = sp.Matrix(matrix_symbols("Q", n, n))

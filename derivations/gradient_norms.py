@@ -40,8 +40,8 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.gradients import (T, W_h, backward_recursion, chain_product, diagonal_symbols,
                               gradient_product, k, t)
 from rnnsym.latex import register_symbol
-from rnnsym.model import vector_symbols
-from rnnsym.normality import (LAM, S, jordan_matrix, jordan_peak_lag, jordan_power,
+from rnnsym._matrices import vector_symbols
+from rnnsym.linear.normality import (LAM, S, jordan_matrix, jordan_peak_lag, jordan_power,
                               jordan_power_norm, jordan_transient_peak, normality_defect)
 from rnnsym.verification import check_property, combine_reports
 

@@ -37,9 +37,9 @@ from hypothesis import strategies as st
 from rnnsym.derivation import Derivation, Step
 from rnnsym.errors import ResourceLimitError
 from rnnsym.latex import register_symbol
-from rnnsym.linear import LinearRNN
-from rnnsym.model import vector_symbols
-from rnnsym.reachability import exact_rank
+from rnnsym.linear.system import LinearRNN
+from rnnsym._matrices import vector_symbols
+from rnnsym.linear.controllability import exact_rank
 from rnnsym.verification import check_property, combine_reports
 
 NAME = "observability"
@@ -72,7 +72,7 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
     if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
         raise ResourceLimitError(
             f"`n`={n} is too large for the symbolic observability derivation (limit {MAX_N}); "
-            "use rnnsym.reachability.observability_rank(system, exact=False) or is_observable() on numbers."
+            "use rnnsym.linear.controllability.observability_rank(system, exact=False) or is_observable() on numbers."
         )
     sys = LinearRNN.symbolic(n, 1, p=p)
     h0 = vector_symbols("h_0", n, "h_{{0,{i}}}")

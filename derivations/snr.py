@@ -14,7 +14,7 @@ discrete Lyapunov equation; the two-state resonator ``A = r Rot(ω₀)`` is the
 band-pass filter a one-state unit cannot be (E10).
 
 The kernel (``derivation.kernel``, arguments ``X, sigma, a, omega``) is
-compiled from :func:`rnnsym.filtering.stable_form` of the result, an equal
+compiled from :func:`rnnsym.linear.filtering.stable_form` of the result, an equal
 expression without cancellation near ``|a| → 1`` and ``ω → 0, π``.  Pass
 ``on_domain="nan"`` to a kernel call for sweeps over ``|a| >= 1``.
 
@@ -40,9 +40,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import rnnsym as rs
-from rnnsym import filtering as flt
+from rnnsym.linear import filtering as flt
 from rnnsym.derivation import Derivation, Step
-from rnnsym.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
+from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
 from rnnsym.latex import register_symbol
 from rnnsym.verification import check_property, combine_reports
 

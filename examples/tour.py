@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 import rnnsym as rs
-from rnnsym.linear import LinearRNN
+from rnnsym.linear.system import LinearRNN
 
 # %% [markdown]
 # ## A model with symbolic weights

@@ -11,20 +11,23 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .activations import ACTIVATION_NAMES, Activation, custom_activation, get_activation
-from .derivation import Derivation, Step
-from .grids import sweep
-from .errors import (DomainError, InvalidArgumentError, NonFiniteError, ParseError,
+from rnnsym.activations import ACTIVATION_NAMES, Activation, custom_activation, get_activation
+from rnnsym.derivation import Derivation, Step
+from rnnsym.grids import sweep
+from rnnsym.errors import (DomainError, InvalidArgumentError, NonFiniteError, ParseError,
                      ResourceLimitError, RnnsymError, ShapeError, UnknownNameError,
                      UnsafeExpressionError)
-from .kernel import Kernel, compile
-from .latex import latex
-from .linear import LinearRNN, linearize
-from .model import RNN
-from .registry import derivation_names, derive
-from .verification import VerificationReport
+from rnnsym.kernel import Kernel, compile
+from rnnsym.latex import latex
+from rnnsym.linear import LinearRNN, linearize
+from rnnsym.model import RNN
+from rnnsym.registry import derivation_names, derive
+from rnnsym.verification import VerificationReport
 
-__version__ = "0.1.0"
+from rnnsym._version import __version__
+from rnnsym import _moved
+
+_moved.install()
 
 __all__ = [
     "ACTIVATION_NAMES", "Activation", "custom_activation", "get_activation",
@@ -46,23 +49,23 @@ __all__ = [
 # (SciPy's statistics, SymPy derivations), so names resolve on first use.
 _LAZY = {
     "strategies": ("strategies", None),
-    "find_fixed_points": ("fixed_points", "find_fixed_points"),
-    "sweep_fixed_points": ("fixed_points", "sweep_fixed_points"),
+    "find_fixed_points": ("fixedpoints", "find_fixed_points"),
+    "sweep_fixed_points": ("fixedpoints", "sweep_fixed_points"),
     "spectral_radius": ("stability", "spectral_radius"),
     "spectral_norm": ("stability", "spectral_norm"),
     "contraction_factor": ("stability", "contraction_factor"),
     "half_life": ("stability", "half_life"),
     "classify_jacobian": ("stability", "classify_jacobian"),
-    "coupling_matrix": ("modes", "coupling_matrix"),
-    "minimum_energy_input": ("reachability", "minimum_energy_input"),
-    "reconstruct_initial_state": ("reachability", "reconstruct_initial_state"),
+    "coupling_matrix": ("linear.modes", "coupling_matrix"),
+    "minimum_energy_input": ("linear.controllability", "minimum_energy_input"),
+    "reconstruct_initial_state": ("linear.controllability", "reconstruct_initial_state"),
     "gradient_norms": ("gradients", "gradient_norms"),
     "lyapunov_spectrum": ("gradients", "lyapunov_spectrum"),
-    "transient_growth": ("normality", "transient_growth"),
-    "is_normal": ("normality", "is_normal"),
-    "frequency_response": ("filtering", "frequency_response"),
-    "snr_numeric": ("filtering", "snr_numeric"),
-    "build_report": ("report", "build_report"),
+    "transient_growth": ("linear.normality", "transient_growth"),
+    "is_normal": ("linear.normality", "is_normal"),
+    "frequency_response": ("linear.filtering", "frequency_response"),
+    "snr_numeric": ("linear.filtering", "snr_numeric"),
+    "build_report": ("report.build", "build_report"),
     "analyze_rnn": ("analyze", "analyze_rnn"),
     "simulate_batch": ("simulate", "simulate_batch"),
     "batched_spectral_radius": ("closed_forms", "batched_spectral_radius"),
@@ -76,6 +79,10 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module_name, attr = _LAZY[name]
-        module = importlib.import_module(f".{module_name}", __name__)
+        module = importlib.import_module(f"rnnsym.{module_name}")
         return module if attr is None else getattr(module, attr)
     raise AttributeError(f"module 'rnnsym' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -36,7 +36,7 @@ from typing import Callable, Mapping, NoReturn
 
 import sympy
 
-from .errors import InvalidArgumentError, ParseError, RnnsymError, UnsafeExpressionError
+from rnnsym.errors import InvalidArgumentError, ParseError, RnnsymError, UnsafeExpressionError
 
 __all__ = ["parse_expression", "parse_assignment", "parse_function_of"]
 

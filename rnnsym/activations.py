@@ -38,7 +38,10 @@ import numpy as np
 import sympy as sp
 from scipy.special import expit
 
-from .errors import InvalidArgumentError, UnknownNameError
+from rnnsym.errors import InvalidArgumentError, UnknownNameError
+from rnnsym._parse import parse_expression
+from rnnsym._parse import parse_function_of
+from rnnsym.kernel import compile as compile_kernel
 
 __all__ = ["Activation", "ACTIVATION_NAMES", "get_activation", "custom_activation", "Z"]
 
@@ -188,7 +191,6 @@ def _leaky_relu(slope: Any = sp.Rational(1, 100)) -> Activation:
 def _check_slope(slope: Any) -> sp.Expr:
     try:
         if isinstance(slope, str):
-            from ._parse import parse_expression
 
             s = parse_expression(slope, argument="slope")
         elif isinstance(slope, float):
@@ -313,8 +315,6 @@ def custom_activation(expr: "sp.Expr | str", variable: "sp.Symbol | str" = "z",
     >>> act.odd, act.lipschitz
     (True, 1)
     """
-    from ._parse import parse_function_of
-    from .kernel import compile as compile_kernel
 
     if isinstance(expr, str):
         var_name = variable if isinstance(variable, str) else variable.name
@@ -350,7 +350,6 @@ def _lipschitz(deriv: sp.Expr) -> sp.Expr:
             return sp.nsimplify(sup)
     except (NotImplementedError, ValueError, TypeError):
         pass
-    from .kernel import compile as compile_kernel
 
     grid = np.linspace(-50, 50, 200001)
     return sp.Float(float(np.max(np.abs(compile_kernel(deriv, [Z])(grid)))), 6)

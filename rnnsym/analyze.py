@@ -38,9 +38,18 @@ from typing import Any
 
 import numpy as np
 
-from .activations import get_activation
-from .errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
-from .model import RNN
+from rnnsym.activations import get_activation
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym.model import RNN
+from rnnsym.fixedpoints.search import find_fixed_points
+from rnnsym.gradients import bound_factor
+from rnnsym.gradients import lyapunov_spectrum
+from rnnsym.linear.normality import is_normal
+from rnnsym.linear.normality import transient_growth
+from rnnsym.stability import contraction_factor
+from rnnsym.stability import half_life
+from rnnsym.stability import spectral_norm
+from rnnsym.stability import spectral_radius
 
 __all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis"]
 
@@ -140,10 +149,6 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     ``steps * n**2`` above :data:`MAX_JACOBIAN_FLOATS` (1 GiB) raises
     :class:`~rnnsym.errors.ResourceLimitError`.
     """
-    from .fixed_points import find_fixed_points
-    from .gradients import bound_factor, lyapunov_spectrum
-    from .normality import is_normal, transient_growth
-    from .stability import contraction_factor, half_life, spectral_norm, spectral_radius
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise InvalidArgumentError(f"`steps` must be an integer >= 1; got {steps!r}.")

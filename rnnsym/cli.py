@@ -22,8 +22,14 @@ import signal
 import sys
 from typing import Any, Sequence
 
-from . import __version__
-from .errors import ParseError, RnnsymError
+from rnnsym._version import __version__
+from rnnsym.errors import ParseError, RnnsymError
+from rnnsym._signals import raising
+from rnnsym.analyze import analyze_rnn
+from rnnsym.analyze import format_analysis
+from rnnsym.analyze import load_weights
+from rnnsym import registry
+from rnnsym.report.command import add_report_command
 
 __all__ = ["main"]
 
@@ -52,10 +58,9 @@ def _parse_params(items: Sequence[str]) -> dict[str, str]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .registry import derivation_module, derivation_names
 
-    rows = [(name, derivation_module(name).TITLE, derivation_module(name).REFERENCE)
-            for name in derivation_names()]
+    rows = [(name, registry.derivation_module(name).TITLE, registry.derivation_module(name).REFERENCE)
+            for name in registry.derivation_names()]
     if args.format == "json":
         print(json.dumps([{"name": n, "title": t, "reference": r} for n, t, r in rows], indent=2))
     else:
@@ -66,9 +71,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
-    from .registry import derive
 
-    derivation = derive(args.name, **_parse_params(args.param))
+    derivation = registry.derive(args.name, **_parse_params(args.param))
     if args.format == "json":
         print(json.dumps(derivation.as_dict(), indent=2))
     elif args.format == "latex":
@@ -81,15 +85,14 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .registry import derivation_names, derive
 
-    names = args.names or list(derivation_names())
+    names = args.names or list(registry.derivation_names())
     for name in names:  # fail fast on unknown names, before any work
-        if name not in derivation_names():
-            derive(name)
+        if name not in registry.derivation_names():
+            registry.derive(name)
     reports = []
     for name in names:
-        report = derive(name).verify(max_examples=args.examples, seed=args.seed)
+        report = registry.derive(name).verify(max_examples=args.examples, seed=args.seed)
         reports.append(report)
         if args.format == "text":
             print(report, flush=True)
@@ -103,7 +106,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .analyze import analyze_rnn, format_analysis, load_weights
 
     layers = load_weights(args.weights, activation=args.activation)
     results = [(layer.name, analyze_rnn(layer.net, steps=args.steps, seed=args.seed))
@@ -156,7 +158,6 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_analyze)
 
-    from .cli_report import add_report_command
 
     add_report_command(sub)
     return parser
@@ -176,10 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.timeout <= 0:
             parser.error(f"argument --timeout: must be > 0 seconds; got {args.timeout}")
 
-        def _alarm(signum: int, frame: Any) -> None:
-            raise _Timeout
-
-        signal.signal(signal.SIGALRM, _alarm)
+        signal.signal(signal.SIGALRM, raising(_Timeout))
         # repeat every 50 ms until cancelled: CPython drops an exception raised by a
         # signal handler while it compiles a module's source (a fresh checkout's first import)
         signal.setitimer(signal.ITIMER_REAL, args.timeout, 0.05)

@@ -53,11 +53,11 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import Cbrt
 
-from .activations import Activation, Z, get_activation
-from .errors import InvalidArgumentError, NonFiniteError, ShapeError
-from .kernel import Kernel, compile as compile_kernel
-from .model import matrix_symbols, vector_symbols
-from .stability import classify_moduli
+from rnnsym.activations import Activation, Z, get_activation
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym._matrices import matrix_symbols, vector_symbols
+from rnnsym.stability import classify_moduli
 
 __all__ = [
     "CLOSED_FORM_SIZES", "eigenvalue_moduli_expr", "spectral_radius_expr", "spectral_norm_expr",

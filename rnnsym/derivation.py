@@ -28,9 +28,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 import sympy as sp
 
-from .errors import InvalidArgumentError
-from .kernel import Kernel, compile as compile_kernel
-from .latex import escape_text, latex, standalone_document
+from rnnsym.errors import InvalidArgumentError
+from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym.latex import escape_text, latex, standalone_document
+from rnnsym.errors import DomainError
 
 __all__ = ["Step", "Derivation"]
 
@@ -166,7 +167,6 @@ class Derivation:
             new = a.subs(mapping) if isinstance(a, sp.Basic) else a  # evaluated: may become false
             if new == sp.false:
                 bad = ", ".join(f"{k}={v}" for k, v in mapping.items())
-                from .errors import DomainError
 
                 raise DomainError(
                     f"{bad} violates the assumption {a} of derivation `{self.name}`."

@@ -51,10 +51,11 @@ import numpy as np
 import sympy as sp
 from scipy.linalg import get_lapack_funcs
 
-from .errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
-from .kernel import Kernel, compile as compile_kernel
-from .latex import register_symbol
-from .model import RNN, as_matrix
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym.latex import register_symbol
+from rnnsym._matrices import as_matrix
+from rnnsym.model import RNN
 
 __all__ = [
     "DiagonalFactor", "OrderedProduct", "gradient_product", "diagonal_symbols", "chain_product",

@@ -33,8 +33,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgumentError, NonFiniteError, ShapeError, UnknownNameError
-from .kernel import Kernel, compile as compile_kernel
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError, UnknownNameError
+from rnnsym.kernel import Kernel, compile as compile_kernel
 
 __all__ = ["SWEEP_BACKENDS", "sweep"]
 

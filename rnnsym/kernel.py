@@ -12,7 +12,7 @@ dimensions broadcast.  Scalar results come back with the broadcast batch
 shape; matrix results as ``(..., rows, cols)``, constant and zero entries
 broadcast too.
 
-GPU backends ``"jax"`` and ``"cupy"`` live in :mod:`rnnsym.gpu`.
+GPU backends ``"jax"`` and ``"cupy"`` live in :mod:`rnnsym.backends.gpu`.
 
 Backends: ``"numpy"`` (lambdify, one temporary per operation), ``"mpmath"``
 (point by point at ``dps`` digits), ``"numba"`` (a fused, multi-threaded loop
@@ -61,7 +61,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .errors import DomainError, InvalidArgumentError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
+from rnnsym.backends.gpu import build
+from rnnsym.latex import latex
 
 __all__ = ["Kernel", "compile", "BACKENDS"]
 
@@ -159,7 +161,6 @@ class Kernel:
         self._fused: Any = None
         self._gpu: Any = None
         if backend in ("jax", "cupy"):
-            from .gpu import build
 
             self._gpu = build(backend, body, names, self._arg_shapes, self.shape, self._matrix,
                               cse, assumptions, flat)
@@ -294,7 +295,6 @@ class Kernel:
         return f"Kernel({args}) -> {self.expr}"
 
     def _repr_latex_(self) -> str:
-        from .latex import latex
 
         return f"$\\displaystyle {latex(self.expr)}$"
 
@@ -443,7 +443,7 @@ def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool
         an :class:`~rnnsym.errors.InvalidArgumentError`); ``"fused"`` is
         numba where available, NumPy otherwise.  ``"jax"`` and ``"cupy"``
         run one fused pass on a GPU and return device arrays
-        (:mod:`rnnsym.gpu`; extras ``jax`` and ``cupy``).
+        (:mod:`rnnsym.backends.gpu`; extras ``jax`` and ``cupy``).
     cse : bool
         Eliminate common subexpressions (default True).
     assumptions : sequence of sympy relations

@@ -32,6 +32,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from rnnsym.errors import InvalidArgumentError
 
 __all__ = [
     "latex",
@@ -149,7 +150,6 @@ def latex(obj: Any, **settings: Any) -> str:
         try:
             obj = sp.sympify(obj, strict=True)
         except (sp.SympifyError, TypeError, ValueError):
-            from .errors import InvalidArgumentError
 
             raise InvalidArgumentError(
                 f"`obj` must be a SymPy expression, matrix or relation; got {type(obj).__name__}."

@@ -24,8 +24,9 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from .derivation import Derivation
-from .errors import InvalidArgumentError, UnknownNameError
+from rnnsym.derivation import Derivation
+from rnnsym.errors import InvalidArgumentError, UnknownNameError
+from rnnsym._parse import parse_expression
 
 __all__ = ["derivation_names", "derive", "derivation_module", "derivation_options"]
 
@@ -69,7 +70,6 @@ def _coerce(name: str, key: str, kind: type, value: Any) -> Any:
             raise InvalidArgumentError(f"option `{key}` of `{name}` must be a string; got {value!r}.")
         return value
     if isinstance(value, str):
-        from ._parse import parse_expression
 
         value = parse_expression(value, argument=f"--param {key}")
     if kind is int:
@@ -99,7 +99,6 @@ def derive(name: str, **params: Any) -> Derivation:
     values = {k: v for k, v in params.items() if k not in options}
     derivation = module.derive(**opts)
     if values:
-        from ._parse import parse_expression
 
         names = derivation.all_symbols
         parsed = {}

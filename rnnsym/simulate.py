@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, NonFiniteError, ShapeError
-from .kernel import compile as compile_kernel
-from .model import RNN
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.kernel import compile as compile_kernel
+from rnnsym.model import RNN
 
 __all__ = ["METHODS", "simulate_batch", "step_kernel"]
 

@@ -42,9 +42,10 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .activations import Activation, Z, get_activation
-from .errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
-from .kernel import Kernel, compile as compile_kernel
+from rnnsym.activations import Activation, Z, get_activation
+from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym.errors import ResourceLimitError
 
 __all__ = [
     "RHO", "TAU", "KINDS", "Stability", "spectral_radius", "spectral_norm", "contraction_factor",
@@ -111,7 +112,6 @@ def _symbolic_spectral_norm(W: sp.Matrix) -> sp.Expr:
     if W.is_diagonal():
         return sp.Max(*[sp.Abs(d) for d in W.diagonal()])
     if W.rows > 2:
-        from .errors import ResourceLimitError
 
         raise ResourceLimitError(
             f"`matrix` is symbolic and {W.rows}x{W.rows} (limit 2x2, or diagonal): the largest "
@@ -136,9 +136,7 @@ def contraction_factor(W_h: Any, activation: "str | Activation" = "tanh") -> Any
     >>> contraction_factor([[0.5, 0.3], [-0.2, 0.4]], "sigmoid") < 1
     True
     """
-    from .model import RNN
-
-    if isinstance(W_h, RNN):
+    if hasattr(W_h, "W_h") and hasattr(W_h, "activation"):  # an RNN (duck-typed: the model sits above)
         activation, W_h = W_h.activation, W_h.W_h
     lip = get_activation(activation).lipschitz
     norm = spectral_norm(W_h)
@@ -425,7 +423,5 @@ def design_half_life(net: Any, h_star: Any, tau: Any, x: Any = None) -> HalfLife
         raise DomainError("rho(D W_h) = 0 at `h_star`: scaling W_h cannot produce a positive decay rate.")
     rho = float(_rho_for(tau))
     s = rho / rho0
-    from .model import RNN
-
-    model = RNN(s * W_h, net.W_x, z - s * W_h @ h - drive, net.activation)
+    model = type(net)(s * W_h, net.W_x, z - s * W_h @ h - drive, net.activation)
     return HalfLifeDesign(model, s, rho, steps_to_half(s * D @ W_h))

@@ -42,7 +42,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .errors import InvalidArgumentError
+from rnnsym.errors import InvalidArgumentError
+from rnnsym.activations import ACTIVATION_NAMES
+from rnnsym.activations import get_activation
+from rnnsym.model import RNN
 
 __all__ = [
     "dimensions", "frequencies", "stable_coefficients", "spectral_radii", "pre_activations",
@@ -589,7 +592,6 @@ def activation_names() -> st.SearchStrategy[str]:
     >>> isinstance(activation_names(), st.SearchStrategy)
     True
     """
-    from .activations import ACTIVATION_NAMES
 
     return st.sampled_from(tuple(ACTIVATION_NAMES))
 
@@ -602,7 +604,6 @@ def activations() -> st.SearchStrategy[Any]:
     >>> isinstance(activations(), st.SearchStrategy)
     True
     """
-    from .activations import get_activation
 
     @st.composite
     def build(draw: Draw) -> Any:
@@ -712,7 +713,6 @@ def rnns(n: int | None = None, m: int | None = None, *, activation: Any = None,
 
     @st.composite
     def build(draw: Draw) -> Any:
-        from .model import RNN  # imported at draw time: the model module is optional here
 
         w_h, w_x, b = draw(weights)
         return RNN(W_h=w_h, W_x=w_x, b=b, activation=draw(acts))

@@ -359,7 +359,7 @@ def _linear_kernel(name: str, n: int, k: int) -> tuple[rs.Kernel, object]:
     if n <= 3:
         d = rs.derive(name, n=n, **{"m" if name == "controllability" else "p": k})
         return d.kernel, d.result
-    from rnnsym.linear import LinearRNN
+    from rnnsym.linear.system import LinearRNN
 
     if name == "controllability":
         system = LinearRNN.symbolic(n, k)

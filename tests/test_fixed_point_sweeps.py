@@ -8,10 +8,10 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.errors import InvalidArgumentError, ShapeError
-from rnnsym.fixed_points import find_fixed_points
-from rnnsym.fixed_points import sweep_fixed_points as reexported
+from rnnsym.fixedpoints.search import find_fixed_points
+from rnnsym.fixedpoints import sweep_fixed_points as reexported
 from rnnsym.stability import KINDS, classify_jacobian
-from rnnsym.fixed_point_sweeps import FixedPointSweep, _derivative_in_phi, _system, sweep_fixed_points
+from rnnsym.fixedpoints.sweep import FixedPointSweep, _derivative_in_phi, _system, sweep_fixed_points
 
 W2 = np.array([[2.0, 0.3], [0.2, 2.0]])   # two bistable units, weakly coupled: 1 to 9 fixed points
 

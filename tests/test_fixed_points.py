@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import rnnsym as rs
 from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError
-from rnnsym.fixed_points import find_fixed_points, sweep_fixed_points
+from rnnsym.fixedpoints import find_fixed_points, sweep_fixed_points
 from rnnsym.stability import (classify_jacobian, contraction_factor, design_half_life, design_unit,
                               half_life, spectral_norm, spectral_radius, steps_to_half)
 

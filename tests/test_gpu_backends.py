@@ -1,4 +1,4 @@
-"""GPU backends ``"jax"`` and ``"cupy"`` (rnnsym.gpu), checked wherever possible.
+"""GPU backends ``"jax"`` and ``"cupy"`` (rnnsym.backends.gpu), checked wherever possible.
 
 * The C body printed for ``cupy.ElementwiseKernel`` is compiled by the
   machine's C compiler in a plain loop (``-ffp-contract=off``) and compared
@@ -27,7 +27,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.errors import DomainError, InvalidArgumentError
-from rnnsym.gpu import elementwise_source
+from rnnsym.backends.gpu import elementwise_source
 
 X, sigma, a, omega = sp.symbols("X sigma a omega", real=True)
 SNR = X**2 * (1 - a**2) / (2 * sigma**2 * (1 - 2 * a * sp.cos(omega) + a**2))

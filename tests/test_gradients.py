@@ -17,7 +17,7 @@ from rnnsym.gradients import (MAX_SYMBOLIC_HORIZON, DiagonalFactor, T, W_h, back
                               gradient_product, jacobian_kernel, k, lag, lyapunov_spectrum,
                               norm_bound, product_log_norms, trajectory_jacobian_product,
                               trajectory_jacobians)
-from rnnsym.normality import (LAM, K, S, is_normal, jordan_peak_lag, jordan_power,
+from rnnsym.linear.normality import (LAM, K, S, is_normal, jordan_peak_lag, jordan_power,
                               jordan_power_norm, jordan_transient_peak, normality_defect,
                               spectral_norm, spectral_radius, transient_growth)
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from rnnsym import strategies as rst
 from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
-from rnnsym.linear import LinearRNN, linearize
+from rnnsym.linear.system import LinearRNN, linearize
 from rnnsym.model import RNN
-from rnnsym.reachability import (controllability_gramian, controllability_rank, exact_rank,
+from rnnsym.linear.controllability import (controllability_gramian, controllability_rank, exact_rank,
                                  is_controllable, is_observable, minimum_energy_input,
                                  numeric_rank, observability_gramian, observability_rank,
                                  pbh_test, reachable_subspace, reconstruct_initial_state,
@@ -275,7 +275,7 @@ def test_reconstruction_from_outputs_needs_y0_for_a_nilpotent_a() -> None:
 
 
 # ------------------------------------------------------------------ eigenmodes
-from rnnsym.modes import (classify, coupling_matrix, coupling_strength,  # noqa: E402
+from rnnsym.linear.modes import (classify, coupling_matrix, coupling_strength,  # noqa: E402
                           coupling_versus_amplitude, modes)
 
 

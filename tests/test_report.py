@@ -16,11 +16,11 @@ import pytest
 import sympy as sp
 
 import rnnsym as rs
-import rnnsym.cli_report  # noqa: F401 - registers `rnnsym report` with the CLI
-from rnnsym import figures as figures_module
-from rnnsym import report as report_module
+import rnnsym.report.command  # noqa: F401 - registers `rnnsym report` with the CLI
+from rnnsym.report import figures as figures_module
+from rnnsym.report import build as report_module
 from rnnsym.cli import main
-from rnnsym.report import Progress, Section, build_report
+from rnnsym.report.build import Progress, Section, build_report
 from rnnsym.verification import VerificationReport
 
 EXAMPLES = "3"

@@ -23,15 +23,15 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym import cli
-from rnnsym.filtering import (Z, linear_system, lyapunov_noise_variance, parseval_noise_variance,
+from rnnsym.linear.filtering import (Z, linear_system, lyapunov_noise_variance, parseval_noise_variance,
                               transfer_function)
-from rnnsym.fixed_points import find_fixed_points
+from rnnsym.fixedpoints.search import find_fixed_points
 from rnnsym.gradients import gradient_product
-from rnnsym.linear import LinearRNN
-from rnnsym.model import matrix_symbols
-from rnnsym.modes import coupling_matrix, modes
-from rnnsym.normality import is_normal
-from rnnsym.reachability import controllability_rank, exact_rank, observability_rank
+from rnnsym.linear.system import LinearRNN
+from rnnsym._matrices import matrix_symbols
+from rnnsym.linear.modes import coupling_matrix, modes
+from rnnsym.linear.normality import is_normal
+from rnnsym.linear.controllability import controllability_rank, exact_rank, observability_rank
 from rnnsym.stability import spectral_norm
 
 #: Seconds a refusal may take (it takes milliseconds; the unguarded calls took 15 s or more).
@@ -149,7 +149,7 @@ REFUSED: list[tuple[str, Callable[[], Any], str]] = [
     # derivations (also reached by `rnnsym derive NAME --param n=...`)
     ("derive controllability n=4", lambda: rs.derive("controllability", n=4), "controllability_rank"),
     ("derive observability n=4", lambda: rs.derive("observability", n=4), "is_observable()"),
-    ("derive eigenmodes n=4", lambda: rs.derive("eigenmodes", n=4), "rnnsym.modes.modes()"),
+    ("derive eigenmodes n=4", lambda: rs.derive("eigenmodes", n=4), "rnnsym.linear.modes.modes()"),
     ("derive contraction n=3", lambda: rs.derive("contraction", n=3), "contraction_factor()"),
     ("derive recurrence n=17", lambda: rs.derive("recurrence", n=17), "trajectory_jacobians()"),
     ("derive gradient_norms n=5", lambda: rs.derive("gradient_norms", n=5), "gradient_norms()"),
@@ -261,7 +261,7 @@ def test_exact_rank_of_a_parameter_with_a_quintic_drop_is_quick() -> None:
 
 # -- the command line: exit status 2, one line, no traceback -----------------------------
 CLI_REFUSED = [
-    (["derive", "eigenmodes", "--param", "n=4"], "rnnsym.modes.modes()"),
+    (["derive", "eigenmodes", "--param", "n=4"], "rnnsym.linear.modes.modes()"),
     (["derive", "controllability", "--param", "n=5", "--format", "json"], "controllability_rank"),
     (["derive", "recurrence", "--param", "n=40"], "trajectory_jacobians()"),
 ]

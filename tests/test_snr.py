@@ -1,4 +1,4 @@
-"""Claims about the `snr` derivation and rnnsym.filtering (chapter 3192150, ERRATA E9, E10)."""
+"""Claims about the `snr` derivation and rnnsym.linear.filtering (chapter 3192150, ERRATA E9, E10)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import sympy as sp
 from hypothesis import given, settings
 
 import rnnsym as rs
-from rnnsym import filtering as flt
+from rnnsym.linear import filtering as flt
 from rnnsym import strategies as rst
 from rnnsym.errors import DomainError, ShapeError
-from rnnsym.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
+from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
 from rnnsym.registry import derive
 
 # The textbook form, typed here only to compare against.

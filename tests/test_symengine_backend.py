@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import rnnsym as rs
-from rnnsym.linear import LinearRNN
+from rnnsym.linear.system import LinearRNN
 
 pytest.importorskip("symengine")
-from rnnsym import symengine_backend as seb  # noqa: E402
+from rnnsym.backends import symengine as seb  # noqa: E402
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "softsign"])

@@ -21,7 +21,7 @@ diagonal when ``W_h`` is diagonal or ``D`` is a multiple of ``I``.
 
 Examples
 --------
->>> from rnnsym.modes import modes
+>>> from rnnsym.linear.modes import modes
 >>> [(m.eigenvalue, m.kind) for m in modes([[1, 1], [0, 1]]).modes]
 [(1, 'polynomially growing')]
 >>> d = modes([[0.5, 0.0], [0.0, -1.0]])
@@ -40,8 +40,9 @@ import scipy.linalg as sla
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from .model import as_matrix
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym._matrices import as_matrix
+from rnnsym.activations import get_activation
 
 __all__ = ["Mode", "ModeDecomposition", "modes", "classify", "coupling_matrix",
            "coupling_strength", "coupling_versus_amplitude", "MAX_SYMBOLIC_MODES",
@@ -417,7 +418,6 @@ def coupling_strength(W_h: Any, h: Any, activation: Any = "tanh") -> float:
     >>> round(coupling_strength([[0.5, 0.4], [0.1, 0.8]], [1.0, -1.0]), 3)
     0.251
     """
-    from .activations import get_activation
 
     W = np.asarray(W_h, dtype=float)
     act = get_activation(activation)

@@ -23,6 +23,11 @@ import argparse
 import signal
 import sys
 from typing import Any
+from rnnsym._signals import raising
+from rnnsym.report.build import DEFAULT_OUT
+from rnnsym.report.build import REPORT_EXAMPLES
+from rnnsym.report.build import build_report
+from rnnsym.report.build import default_jobs
 
 
 __all__ = ["add_report_command"]
@@ -31,12 +36,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report
 
-    def _terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # unwinds build_report, which removes its unfinished directory
-
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    # KeyboardInterrupt unwinds build_report, which removes its unfinished directory
+    terminate = raising(KeyboardInterrupt)
+    previous = {sig: signal.signal(sig, terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         report = build_report(args.out, args.only, examples=args.examples, seed=args.seed, pdf=args.pdf,
                               jobs=args.jobs, force=args.force)
@@ -45,7 +48,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"rnnsym: error: cannot write the report{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     files = ["report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
     count = sum(len(s.figures) for s in report.sections)
     if count:
@@ -65,7 +69,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def add_report_command(subparsers: Any) -> None:
     """Add ``report`` to the ``rnnsym`` sub-commands."""
-    from .report import DEFAULT_OUT, REPORT_EXAMPLES, default_jobs
 
     p = subparsers.add_parser(
         "report", help="derive, verify, typeset and plot every result into a report",

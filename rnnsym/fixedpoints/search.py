@@ -21,13 +21,13 @@ The result says ``complete=True`` only with a named certificate:
 
 Otherwise ``complete`` is False and ``reason`` says why.  An empty list is
 never returned silently: ``reason`` says so and a warning is issued.
-:func:`~rnnsym.fixed_point_sweeps.sweep_fixed_points` (re-exported here) solves for many
+:func:`~rnnsym.fixedpoints.sweep.sweep_fixed_points` solves for many
 bias values at once and returns branches with their stability.
 
 Examples
 --------
 >>> import rnnsym as rs
->>> from rnnsym.fixed_points import find_fixed_points
+>>> from rnnsym.fixedpoints.search import find_fixed_points
 >>> res = find_fixed_points(rs.RNN([[2.0]], b=[0.0]))
 >>> len(res), res.complete, res.certificate
 (3, True, 'exact 1-D count')
@@ -46,14 +46,15 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .activations import Z
-from .errors import InvalidArgumentError, ResourceLimitError, ShapeError
-from .kernel import Kernel, compile as compile_kernel
-from .model import MAX_JACOBIAN_N
-from .stability import Stability, classify_jacobian, contraction_factor
-from .fixed_point_sweeps import Branch, FixedPointSweep, sweep_fixed_points
+from rnnsym.activations import Z
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym.model import MAX_JACOBIAN_N
+from rnnsym.stability import Stability, classify_jacobian, contraction_factor
+from rnnsym.fixedpoints.newton import constant_drive as _constant_drive
+from rnnsym.model import RNN
 
-__all__ = ["FixedPoint", "FixedPointResult", "Branch", "FixedPointSweep", "find_fixed_points",
+__all__ = ["FixedPoint", "FixedPointResult", "find_fixed_points",
            "sweep_fixed_points", "residual_kernels"]
 
 
@@ -112,7 +113,6 @@ def residual_kernels(net: Any, backend: str = "numpy", dps: int = 30) -> tuple[K
 
 @lru_cache(maxsize=64)
 def _kernels(net: Any, backend: str, dps: int) -> tuple[Kernel, Kernel, Any]:
-    from .model import RNN
 
     unit = RNN(net.W_h, sp.eye(net.n), sp.zeros(net.n, 1), net.activation)
     h, u = unit.h_star, unit.x
@@ -153,23 +153,6 @@ def _numpy_kernels(net: Any, dps: int) -> tuple[Any, Any]:
         F, dF, _ = _kernels(net, "numpy", dps)
         return F, dF
     return _DenseResidual(net, False), _DenseResidual(net, True)
-
-
-def _constant_drive(net: Any, x: Any) -> np.ndarray:
-    W_h, W_x, b = net.numeric_weights()
-    if x is None:
-        if np.any(W_x != 0):
-            raise InvalidArgumentError(
-                f"`x` is missing: a fixed point needs the constant input x (shape ({net.m},)) because "
-                "W_x is nonzero; pass x=... (u = W_x x + b)."
-            )
-        return b.copy()
-    xa = np.atleast_1d(np.asarray(x, dtype=float))
-    if xa.shape[-1] != net.m:
-        raise ShapeError(f"`x` must have {net.m} entries; got shape {xa.shape}.")
-    if not np.all(np.isfinite(xa)):
-        raise InvalidArgumentError(f"`x` must be finite; got {xa.tolist()}.")
-    return xa @ W_x.T + b
 
 
 def _box(net: Any, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ half its peak power, so the SNR there is twice the value for ``0 < ω < π``
 Examples
 --------
 >>> import sympy as sp
->>> from rnnsym.filtering import transfer_function, power_gain, Z, OMEGA
+>>> from rnnsym.linear.filtering import transfer_function, power_gain, Z, OMEGA
 >>> a = sp.Symbol("a", real=True)
 >>> transfer_function(a, 1)
 z/(-a + z)
@@ -32,14 +32,17 @@ z/(-a + z)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from .errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
-from .model import RNN, as_matrix
+from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym._matrices import as_matrix
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rnnsym.model import RNN
 
 __all__ = [
     "X", "SIGMA", "ALPHA", "A", "a", "OMEGA", "Z", "R", "OMEGA_0",
@@ -78,12 +81,13 @@ def _square(A_: Any, name: str = "A") -> sp.ImmutableMatrix:
     return M
 
 
-def linear_system(model: RNN) -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
+def linear_system(model: "RNN") -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
     """``(A, B)`` of a linear RNN, read off its step by differentiation.
 
     The filter view needs ``h_t = A h_{t-1} + B x_t``: identity activation,
     zero bias.
 
+    >>> from rnnsym.model import RNN
     >>> net = RNN([[sp.Symbol("w")]], [[1, 2]], [0], activation="identity")
     >>> linear_system(net)
     (Matrix([[w]]), Matrix([[1, 2]]))
@@ -142,7 +146,7 @@ def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z, *,
         raise ResourceLimitError(
             f"`A` ({n}x{n}) has {syms} free symbols, above the limit max_symbols={limit} for a symbolic "
             "(zI - A)^{-1}; substitute numbers (exact rationals are not limited) or evaluate "
-            "H(e^{i omega}) = C (e^{i omega} I - A)^{-1} B numerically (as rnnsym.filtering.snr_numeric "
+            "H(e^{i omega}) = C (e^{i omega} I - A)^{-1} B numerically (as rnnsym.linear.filtering.snr_numeric "
             f"does), or pass max_symbols={syms} to try anyway."
         )
     t = sp.Dummy("t", integer=True)
@@ -314,7 +318,7 @@ def parseval_noise_variance(H: sp.Expr, poles_inside: Any, z: sp.Symbol = Z,
     if degree > limit:
         raise ResourceLimitError(
             f"`H` has a denominator of degree {degree} in {z}, above the limit max_degree={limit} for "
-            "exact residues; use rnnsym.filtering.noise_variance_numeric() on numbers or "
+            "exact residues; use rnnsym.linear.filtering.noise_variance_numeric() on numbers or "
             f"lyapunov_noise_variance(), or pass max_degree={degree} to try anyway."
         )
     integrand = sp.cancel(H * H.subs(z, 1 / z) / z)
@@ -352,7 +356,7 @@ def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = S
         raise ResourceLimitError(
             f"`A` ({n}x{n}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic Lyapunov "
             f"solve of size n(n+1)/2*(1+symbols) = {size}, above the limit max_size={limit}; use "
-            "rnnsym.filtering.noise_variance_numeric() on numbers, or pass "
+            "rnnsym.linear.filtering.noise_variance_numeric() on numbers, or pass "
             f"max_size={size} to try anyway."
         )
     # Solve over rational functions: sin(u), cos(u) become symbols, then

@@ -12,7 +12,7 @@ power, its norm and the lag of the peak in closed form
 
 Examples
 --------
->>> from rnnsym.normality import is_normal, spectral_norm, spectral_radius, transient_growth
+>>> from rnnsym.linear.normality import is_normal, spectral_norm, spectral_radius, transient_growth
 >>> W = [[0.9, 0, 0], [0, 0, 0.5], [0, 0, 0]]
 >>> is_normal(W), round(spectral_norm(W), 12), round(spectral_radius(W), 12)
 (False, 0.9, 0.9)
@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .stability import spectral_norm, spectral_radius  # one implementation, re-exported
-from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from .model import as_matrix
+from rnnsym.stability import spectral_norm, spectral_radius  # one implementation, re-exported
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym._matrices import as_matrix
+from rnnsym.kernel import compile as compile_kernel
 
 __all__ = [
     "normality_defect", "is_normal", "MAX_SIMPLIFY_OPS", "MAX_NORMALITY_SYMBOLS", "spectral_norm",
@@ -262,7 +263,6 @@ def jordan_peak_lag() -> sp.Expr:
 
 @lru_cache(maxsize=None)
 def _compiled() -> tuple[Any, Any]:
-    from .kernel import compile as compile_kernel
 
     return (compile_kernel(jordan_power_norm(), [LAM, S, K]),
             compile_kernel(sp.expand(jordan_peak_lag() ** 2), [LAM, S]))

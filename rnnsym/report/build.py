@@ -46,13 +46,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
-from .errors import InvalidArgumentError
-from .latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
-from .registry import derivation_module, derivation_names, derive
-from .verification import VerificationReport
+from rnnsym.errors import InvalidArgumentError
+from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
+from rnnsym.registry import derivation_module, derivation_names, derive
+from rnnsym.verification import VerificationReport
+from rnnsym._version import __version__
+from rnnsym.report import figures as _figures
 
 if TYPE_CHECKING:
-    from .figures import RenderedFigure
+    from rnnsym.report.figures import RenderedFigure
 
 __all__ = ["REPORT_EXAMPLES", "DEFAULT_OUT", "PDF_HINT", "Section", "Report", "Progress", "build_report",
            "build_section", "default_jobs"]
@@ -189,9 +191,8 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
                                    "or pass --no-pdf.")
     out = Path(out)
     _check_replaceable(out, force)
-    from .figures import plotting_available
 
-    plot = figures and plotting_available()
+    plot = figures and _figures.plotting_available()
     figures_note = ("" if plot else "Figures skipped: matplotlib is not installed (pip install 'rnnsym[plot]')."
                     if figures else "Figures not requested.")
     show = progress if isinstance(progress, Progress) else _Silent(len(chosen)) if progress is False \
@@ -289,12 +290,11 @@ def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None =
     except Exception as exc:  # noqa: BLE001 - reported in the report, not raised
         return _failed_section(name, _one_line(exc), time.perf_counter() - start)
     if directory is not None:
-        from .figures import FIGURES, render_figure
 
-        if name in FIGURES:
+        if name in _figures.FIGURES:
             show.running(f"{name}: plotting")
             try:
-                drawn = render_figure(name, derivation, Path(directory) / "figures")
+                drawn = _figures.render_figure(name, derivation, Path(directory) / "figures")
                 section.figures.append(type(drawn)(drawn.path.relative_to(directory), drawn.caption))
             except Exception as exc:  # noqa: BLE001 - one broken figure must not sink the report
                 section.figure_errors.append(f"figure not drawn: {_one_line(exc)}")
@@ -505,7 +505,6 @@ def _finite(obj: Any) -> Any:
 
 
 def _summary(report: Report, examples: int, seed: int | None) -> dict[str, Any]:
-    from . import __version__
 
     return _finite({
         "generator": f"rnnsym {__version__} report",

@@ -9,7 +9,7 @@ and the Agg canvas, so no global backend (a notebook's, say) is touched.
 Examples
 --------
 >>> import tempfile, rnnsym as rs
->>> from rnnsym.figures import figure_names, plotting_available, render_figure
+>>> from rnnsym.report.figures import figure_names, plotting_available, render_figure
 >>> "snr" in figure_names()
 True
 >>> if plotting_available():
@@ -27,8 +27,15 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from .derivation import Derivation
-from .errors import UnknownNameError
+from rnnsym.derivation import Derivation
+from rnnsym.errors import UnknownNameError
+from rnnsym.fixedpoints import sweep_fixed_points
+from rnnsym.gradients import gradient_norms
+from rnnsym.kernel import compile as compile_kernel
+from rnnsym.linear.modes import classify
+from rnnsym.linear.modes import modes
+from rnnsym.linear.normality import transient_growth
+from rnnsym.linear.system import LinearRNN
 
 __all__ = ["FIGURES", "RenderedFigure", "figure_names", "plotting_available", "render_figure"]
 
@@ -142,8 +149,6 @@ def _recurrence(d: Derivation, fig: Any) -> str:
 
 @_figure("fixed_points")
 def _fixed_points(d: Derivation, fig: Any) -> str:
-    from .fixed_points import sweep_fixed_points
-    from .kernel import compile as compile_kernel
 
     kernel = d.kernel   # compiled once: the property rebuilds it on each access
     net, w, b = d.context["model"], _symbol(d, "w"), _symbol(d, "b")
@@ -235,7 +240,6 @@ def _half_life(d: Derivation, fig: Any) -> str:
 @_figure("sign_memory")
 def _sign_memory(d: Derivation, fig: Any) -> str:
     import rnnsym as rs
-    from .kernel import compile as compile_kernel
 
     kernel = d.kernel   # compiled once: the property rebuilds it on each access
     left, right = fig.subplots(1, 2)
@@ -303,7 +307,6 @@ def _contraction(d: Derivation, fig: Any) -> str:
 
 @_figure("eigenmodes")
 def _eigenmodes(d: Derivation, fig: Any) -> str:
-    from .modes import classify, modes
 
     def rot(r: float, theta: float) -> np.ndarray:
         return r * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
@@ -379,7 +382,6 @@ def _controllability(d: Derivation, fig: Any) -> str:
 
 @_figure("observability")
 def _observability(d: Derivation, fig: Any) -> str:
-    from .linear import LinearRNN
 
     kernel = d.kernel   # compiled once: the property rebuilds it on each access
     def matrix(a: float) -> np.ndarray:
@@ -415,8 +417,6 @@ def _observability(d: Derivation, fig: Any) -> str:
 @_figure("gradient_norms")
 def _gradient_norms(d: Derivation, fig: Any) -> str:
     import rnnsym as rs
-    from .gradients import gradient_norms
-    from .normality import transient_growth
 
     examples = {"normal": np.array([[0.9, 0.0], [0.0, 0.5]]), "non-normal": np.array([[0.9, 1.0], [0.0, 0.9]])}
     xs = np.random.default_rng(0).uniform(-0.1, 0.1, (60, 1))

@@ -32,7 +32,7 @@ phi(a)``, which have the same fixed points:
    fewer; values still flagged are reported in ``suspect``.
 
 The index sum catches a missing point, not a missing pair, so the result is
-not *certified* complete: :func:`rnnsym.fixed_points.find_fixed_points`
+not *certified* complete: :func:`rnnsym.fixedpoints.search.find_fixed_points`
 gives certificates for single values.
 
 Examples
@@ -53,9 +53,10 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import sympy as sp
 
-from .activations import Activation, Z
-from .errors import InvalidArgumentError, ShapeError
-from .stability import KINDS, classify_moduli
+from rnnsym.activations import Activation, Z
+from rnnsym.errors import InvalidArgumentError, ShapeError
+from rnnsym.stability import KINDS, classify_moduli
+from rnnsym.fixedpoints.newton import constant_drive
 
 __all__ = ["Branch", "FixedPointSweep", "sweep_fixed_points"]
 
@@ -613,7 +614,6 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
     >>> [br.kind.tolist() for br in sweep.branches()][1:4]
     [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
     """
-    from .fixed_points import _constant_drive
 
     if not net.is_numeric:
         raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
@@ -626,7 +626,7 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
         raise InvalidArgumentError("`b` must be finite; got NaN or infinity among the sweep values.")
     if starts is not None and int(starts) < 1:
         raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
-    U = bias + (_constant_drive(net, x) - net.numeric_weights()[2])
+    U = bias + (constant_drive(net, x) - net.numeric_weights()[2])
     sys = _system(net, float(np.abs(U).max(initial=0.0)))
     P, n = U.shape
     if P == 0:

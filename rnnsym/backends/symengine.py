@@ -14,7 +14,7 @@ and LaTeX.
 Examples
 --------
 >>> import rnnsym as rs
->>> from rnnsym import symengine_backend as seb
+>>> from rnnsym.backends import symengine as seb
 >>> net = rs.RNN.symbolic(2, 1)
 >>> J = seb.rnn_jacobian(net)                      # doctest: +SKIP
 >>> seb.to_sympy(J, net.parameters + tuple(net.h_prev) + tuple(net.x)) == net.jacobian()  # doctest: +SKIP
@@ -28,8 +28,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import sympy as sp
 
-from .activations import Z
-from .errors import InvalidArgumentError, ShapeError
+from rnnsym.activations import Z
+from rnnsym.errors import InvalidArgumentError, ShapeError
 
 __all__ = ["available", "rnn_jacobian", "controllability_matrix", "to_sympy", "compile",
            "SymEngineKernel"]

@@ -25,7 +25,7 @@ Examples
 --------
 >>> import sympy as sp
 >>> from rnnsym.linear import LinearRNN
->>> from rnnsym.reachability import controllability_rank, is_controllable
+>>> from rnnsym.linear.controllability import controllability_rank, is_controllable
 >>> a = sp.Symbol("a", real=True)
 >>> r = controllability_rank(LinearRNN(sp.diag(a, 1), [[1], [1]]))
 >>> r.rank, [(d.solution, d.rank) for d in r.drops]
@@ -48,8 +48,9 @@ import scipy.linalg as sla
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from .linear import LinearRNN
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.linear.system import LinearRNN
+from rnnsym.errors import NonFiniteError
 
 __all__ = [
     "RankDrop", "ExactRank", "NumericRank", "Decision",
@@ -151,7 +152,7 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3,
     if count > max_minors:
         raise ResourceLimitError(
             f"`M` of shape {M.shape} has {count} minors of size {r} (limit max_minors={max_minors}); "
-            "use rnnsym.reachability.numeric_rank() on numbers, or pass a larger max_minors."
+            "use rnnsym.linear.controllability.numeric_rank() on numbers, or pass a larger max_minors."
         )
     nsyms = len(M.free_symbols)
     limit = symbolic_rank_limit(nsyms) if max_size is None else max_size
@@ -160,7 +161,7 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3,
             f"`M` ({M.rows}x{M.cols}, {nsyms} free symbol{'s' if nsyms != 1 else ''}) needs exact "
             f"minors of size {r}, above the limit {limit} for {nsyms} symbol{'s' if nsyms != 1 else ''} "
             "(6 with one, 3 up to 9, 2 up to 12); substitute numbers and use "
-            "rnnsym.reachability.numeric_rank(), controllability_rank(system.subs(...), exact=False) "
+            "rnnsym.linear.controllability.numeric_rank(), controllability_rank(system.subs(...), exact=False) "
             f"or is_controllable(), or pass max_size={r} to try anyway."
         )
     minors = []
@@ -365,7 +366,6 @@ def _numeric(system: Any, name: str = "system") -> tuple[np.ndarray, np.ndarray,
         if C.ndim != 2 or C.shape[1] != A.shape[0]:
             raise ShapeError(f"`C` must have {A.shape[0]} columns (as `A`); got shape {C.shape}.")
         if not all(np.all(np.isfinite(m)) for m in (A, B, C)):
-            from .errors import NonFiniteError
 
             raise NonFiniteError(f"`{name}` must have finite entries.")
         return A, B, C
@@ -681,7 +681,6 @@ def _vector(value: Any, n: int, name: str) -> np.ndarray:
     if v is None or v.shape != (n,):
         raise ShapeError(f"`{name}` must have {n} entries (one per state); got shape {np.shape(value)}.")
     if not np.all(np.isfinite(v)):
-        from .errors import NonFiniteError
 
         raise NonFiniteError(f"`{name}` must be finite; got {v.tolist()}.")
     return v

@@ -11,7 +11,7 @@ matrix is *stacked*, with no transpose (ERRATA E8: the chapter's displayed
 transpose is the controllability matrix of the dual pair ``(A^T, C^T)``).
 
 Ranks, Gramians, steering and reconstruction live in
-:mod:`rnnsym.reachability`, eigenmodes in :mod:`rnnsym.modes`.
+:mod:`rnnsym.linear.controllability`, eigenmodes in :mod:`rnnsym.linear.modes`.
 
 Examples
 --------
@@ -40,13 +40,14 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .errors import InvalidArgumentError, ResourceLimitError, ShapeError
-from .latex import latex
-from .model import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.latex import latex
+from rnnsym._matrices import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
+from rnnsym.linear.modes import modes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import RNN
-    from .modes import ModeDecomposition
+    from rnnsym.model import RNN
+    from rnnsym.linear.modes import ModeDecomposition
 
 __all__ = ["LinearRNN", "linearize", "krylov_terms", "MAX_KRYLOV_TERMS"]
 
@@ -189,8 +190,8 @@ class LinearRNN:
         (default :data:`MAX_KRYLOV_TERMS`; see :func:`krylov_terms`).  A fully
         symbolic system passes up to ``n = 5`` (~3,900 terms); ``n = 6``
         (~56,000 terms) took over 20 s.  Numeric entries are not limited.
-        Alternatives: :func:`rnnsym.reachability.krylov_matrix` on numbers,
-        :func:`rnnsym.symengine_backend.controllability_matrix` (unexpanded).
+        Alternatives: :func:`rnnsym.linear.controllability.krylov_matrix` on numbers,
+        :func:`rnnsym.backends.symengine.controllability_matrix` (unexpanded).
         """
         _check_krylov(self.A, self.B, "controllability", max_terms)
         return sp.ImmutableMatrix(_krylov(self.A, self.B, self.n, right=False))
@@ -214,8 +215,7 @@ class LinearRNN:
 
     def modes(self, tol: float | None = None, *, max_size: int | None = None,
               max_degree: int | None = None) -> "ModeDecomposition":
-        """Eigenmodes of ``A`` (see :func:`rnnsym.modes.modes`, also for its resource limits)."""
-        from .modes import modes
+        """Eigenmodes of ``A`` (see :func:`rnnsym.linear.modes.modes`, also for its resource limits)."""
 
         return modes(self.A, tol=tol, max_size=max_size, max_degree=max_degree)
 
@@ -332,9 +332,9 @@ def _check_krylov(A: sp.MatrixBase, B: sp.MatrixBase, what: str, max_terms: int 
         raise ResourceLimitError(
             f"`system` (n={A.rows}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic "
             f"{what} matrix of about {terms:,} terms (limit max_terms={limit:,}); substitute numbers "
-            f"(LinearRNN.subs()) and use rnnsym.reachability.krylov_matrix() or "
+            f"(LinearRNN.subs()) and use rnnsym.linear.controllability.krylov_matrix() or "
             f"{what}_rank(..., exact=False), use "
-            f"rnnsym.symengine_backend.controllability_matrix() (unexpanded), or pass max_terms={terms}."
+            f"rnnsym.backends.symengine.controllability_matrix() (unexpanded), or pass max_terms={terms}."
         )
 
 

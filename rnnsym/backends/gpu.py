@@ -45,7 +45,7 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .errors import DomainError, InvalidArgumentError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
 
 __all__ = ["GPU_BACKENDS", "ElementwiseSource", "elementwise_source", "build"]
 
