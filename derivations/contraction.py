@@ -6,8 +6,8 @@ with ``q = ||W_h||_2 L_phi``; SymPy computes ``||W_h||_2`` as the square root
 of the largest eigenvalue of ``W_h^T W_h``.  Iterating the bound (SymPy's
 ``rsolve``) gives ``||h_t - h'_t|| <= q^t ||h_0 - h'_0||`` for any input
 sequence; Banach's theorem gives a unique fixed point ``h*(u)``, which is
-the origin only when ``phi(0) = 0`` and ``u = 0`` (ERRATA E14).  The same
-bound makes gradients vanish: ``||dh_T/dh_k|| <= q^{T-k}`` (ERRATA E15).
+the origin only when ``phi(0) = 0`` and ``u = 0`` (correction C14).  The same
+bound makes gradients vanish: ``||dh_T/dh_k|| <= q^{T-k}`` (correction C15).
 ``verify`` runs the model's own step from many starts.
 
 Examples
@@ -97,7 +97,7 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
              "i.e. phi(0) = 0 and u = 0 (sigmoid never: h* = (0.6138, 0.5214) for its example)."),
         Step(sp.Eq(GRAD, q ** (T_sym - K_sym), evaluate=False),
              "Each factor D_t W_h has norm <= L_phi ||W_h||_2 = q, so a contracting RNN has "
-             "exponentially vanishing gradients (ERRATA E15; the bound is <=). The condition is "
+             "exponentially vanishing gradients (correction C15; the bound is <=). The condition is "
              "sufficient, not necessary."),
         Step(sp.Eq(q, result, evaluate=False), "The contraction factor."),
     ]

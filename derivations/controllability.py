@@ -5,7 +5,7 @@ for ``n`` steps and let SymPy differentiate ``h_n`` with respect to the
 inputs, newest first: the Jacobian *is* the controllability matrix.
 Cayley-Hamilton (checked by SymPy) shows that more steps add no new
 directions, so every reachable state is reached in at most ``n`` steps
-(ERRATA E7).  The rank is found exactly, with the parameter values where it
+(correction C7).  The rank is found exactly, with the parameter values where it
 drops (for ``A = diag(a, 1)``, ``B = (1, 1)^T`` at ``a = 1``, which SymPy's
 generic rank misses); a single input with ``A = cI`` is never controllable.
 
@@ -62,7 +62,7 @@ SYMBOLS = {
     "A": "state transition, entries A[i,j]",
     "B": "input matrix, entries B[i,j]",
     "lam": "an eigenvalue of A (PBH test)",
-    "c": "the scalar in A = cI (ERRATA E7)",
+    "c": "the scalar in A = cI (correction C7)",
     "a": "the parameter of A = diag(a, 1), B = (1, 1)^T",
 }
 
@@ -105,7 +105,7 @@ def derive(n: int = 2, m: int = 1) -> Derivation:
         Step(sp.Eq(P_A, p_of_A, evaluate=False),
              "Cayley-Hamilton, checked by SymPy: p(A) = 0, so A^n B lies in the span of "
              "B, ..., A^{n-1}B; more steps add no direction, and any reachable state is "
-             "reached in at most n steps (ERRATA E7)."),
+             "reached in at most n steps (correction C7)."),
     ]
     steps += _rank_steps(sys, ctrb, n, m)
     return Derivation(
@@ -134,7 +134,7 @@ def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
     c_rank = exact_rank(cI.controllability_matrix())
     steps.append(Step(sp.Eq(RANK_CI, c_rank.rank, evaluate=False),
                       "A = cI with a single input: every A^k b is parallel to b, so the rank is 1 "
-                      "< n whatever c and b (never controllable, ERRATA E7)."))
+                      "< n whatever c and b (never controllable, correction C7)."))
     example = LinearRNN(sp.diag(A_SCALAR, *([1] * (n - 1))), [[1]] * n) if n == 2 else None
     if example is not None:
         drops = exact_rank(example.controllability_matrix()).drops

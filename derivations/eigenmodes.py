@@ -2,14 +2,14 @@
 
 Worked solution.  For ``A = Q Lam Q^{-1}`` SymPy shows that the mode
 coordinates ``y = Q^{-1} h`` obey ``y_t = Lam y_{t-1}`` and that the rows of
-``Q^{-1}`` are left eigenvectors (ERRATA E5: the mode coordinate is not an
+``Q^{-1}`` are left eigenvectors (correction C5: the mode coordinate is not an
 orthogonal projection unless ``A`` is normal).  A Jordan block with
 ``|lam| = 1`` grows polynomially: SymPy's ``J^t`` maps ``(0, 1)`` to
 ``(t, 1)`` at ``lam = 1``.  The half-life ``ln 2 / (-ln |lam|)`` solves
 ``|lam|^tau = 1/2``.  With the nonlinearity, ``y_t = Q^{-1} phi(Q Lam
 y_{t-1})``; its Jacobian, computed by SymPy with ``phi`` an undetermined
 function and ``phi'`` renamed ``D``, is the coupling matrix
-``Q^{-1} D Q Lam`` (ERRATA E6), diagonal when ``Q = I`` or ``D = dI``.
+``Q^{-1} D Q Lam`` (correction C6), diagonal when ``Q = I`` or ``D = dI``.
 
 The result is checked against the simulated nonlinear step: finite
 differences of ``y -> Q^{-1} phi(W_h Q y)``, with ``W_h = Q Lam Q^{-1}``
@@ -122,17 +122,17 @@ def derive(n: int = 2, activation: str = "tanh") -> Derivation:
         Step(sp.Eq(LEFT, Lam * sp.MatrixSymbol("Qinv", n, n), evaluate=False),
              "SymPy checks Q^{-1} A = Lam Q^{-1}: the rows of Q^{-1} are left eigenvectors, and "
              "the mode coordinate (Q^{-1} h)_i is not an orthogonal projection onto q_i unless A "
-             "is normal (ERRATA E5)."),
+             "is normal (correction C5)."),
         Step(sp.Eq(HALF, half_life, evaluate=False),
              "A fading mode (|lambda| < 1) halves after tau steps, where |lambda|^tau = 1/2."),
         Step(sp.Eq(J_T, J_t, evaluate=False),
              "A Jordan block is not diagonalizable; SymPy's power J^t has the term t lambda^(t-1)."),
         Step(sp.Eq(sp.Symbol("h_t"), unit, evaluate=False),
              "At lambda = 1 the state (0, 1) becomes (t, 1): a Jordan block on the unit circle "
-             "grows polynomially (marginal, not asymptotic, stability; ERRATA E5)."),
+             "grows polynomially (marginal, not asymptotic, stability; correction C5)."),
         Step(sp.Eq(Y_T, y_next, evaluate=False),
              "With the nonlinearity h_t = phi(A h_{t-1}) the mode coordinates obey "
-             "y_t = Q^{-1} phi(Q Lam y_{t-1}) (Q maps modes to the standard basis; ERRATA E6)."),
+             "y_t = Q^{-1} phi(Q Lam y_{t-1}) (Q maps modes to the standard basis; correction C6)."),
         Step(sp.Eq(COUPLING, coupling, evaluate=False),
              "SymPy differentiates with respect to y_{t-1}; writing D = diag(phi'(Q Lam y_{t-1})) "
              "gives the coupling matrix Q^{-1} D Q Lam."),

@@ -4,7 +4,7 @@ Worked solution.  Build the unit ``h_t = tanh(w h_{t-1} + b)`` as an
 :class:`~rnnsym.model.RNN`, take its fixed-point equation and Jacobian from
 the model, impose the fold (saddle-node) conditions ``g(h) = 0`` and
 ``g'(h) = 0`` for ``g(h) = tanh(w h + b) - h``, and let SymPy eliminate
-``h`` (ERRATA E1).  The number of critical points of ``g`` bounds the count
+``h`` (correction C1).  The number of critical points of ``g`` bounds the count
 of fixed points; implicit differentiation gives ``dh*/db``.  ``verify``
 counts the attractors that the model's own simulated step reaches just
 inside and just outside the curve.

@@ -4,7 +4,7 @@ Worked solution.  SymPy differentiates the ``T - k``-fold composition of the
 model's step with an unspecified activation ``phi``; naming each ``phi'(a_t)``
 it produces ``D_t`` shows that ``dh_T/dh_k = D_T W_h ... D_{k+1} W_h``, the
 latest factor on the left.  The chapter's ``prod W_h^T D_t`` is the
-transpose in the reverse order (ERRATA E11).  Norms of the factors multiply
+transpose in the reverse order (correction C11).  Norms of the factors multiply
 to the bound ``(c ||W_h||_2)**(T-k)`` (E12), which is ``q**(T-k)`` for a
 contracting network (E15).  For ``W = [[lam, s], [0, lam]]`` SymPy derives
 ``W^k``, ``||W^k||_2`` and the lag of its peak; ``[[0.9, 0, 0], [0, 0, 0.5],
@@ -168,7 +168,7 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
              "For any T >= k: the ordered product, t running from T (left) down to k+1 (right)."),
         Step(sp.Eq(G_TK_T, general.transpose(), evaluate=False),
              "Its transpose reverses the order: W_h^T D_{k+1} ... W_h^T D_T. This is the chapter's "
-             "product of W_h^T D_t (ERRATA E11), the factor in grad_{h_k} L = (dh_T/dh_k)^T grad_{h_T} L; "
+             "product of W_h^T D_t (correction C11), the factor in grad_{h_k} L = (dh_T/dh_k)^T grad_{h_T} L; "
              "the chapter's displayed equality of the two is false as written."),
         Step(sp.Ne(chain_product(counter_w, [sp.eye(2)]), counter_w.T, evaluate=False),
              "A counterexample to the chapter's equality: W_h = [[0, 1], [0, 0]], D_{k+1} = I, T = k+1."),
@@ -178,7 +178,7 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
              "The 2-norm is submultiplicative."),
         Step(sp.Le(NORM_G, bound, evaluate=False),
              "||D_t||_2 = max_i |phi'(a_t)_i| <= c = sup |phi'|; SymPy evaluates the product: the "
-             "exponent is T - k, not T (ERRATA E12)."),
+             "exponent is T - k, not T (correction C12)."),
         Step(sp.Eq(sp.Limit(bound.subs(c * NORM_W, sp.exp(-R_RATE)), T, sp.oo), vanishing, evaluate=False),
              "With c ||W_h||_2 = exp(-r) < 1 the bound tends to 0: vanishing gradients are certified."),
         Step(sp.Eq(sp.Limit(POWER, k, sp.oo), w_ex_limit, evaluate=False),
@@ -196,13 +196,13 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
              "SymPy solves d/dk log ||W^k||_2 = 0 for 0 < lam < 1; log ||W^k||_2 is concave in k, "
              "so the integer peak is floor(k*) or ceil(k*)."),
         Step(sp.Eq(K_STAR, sp.Float(k_star, 6), evaluate=False),
-             f"For lam = 0.9, s = 1 (ERRATA E12): the peak is at k = {k_peak} with "
+             f"For lam = 0.9, s = 1 (correction C12): the peak is at k = {k_peak} with "
              f"||W^{k_peak}||_2 = {peak:.4f}, although rho(W) = 0.9 < 1."),
         Step(sp.Eq(DEFECT, normality_defect(e13), evaluate=False),
-             f"ERRATA E13: W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]] is not normal, yet "
+             f"correction C13: W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]] is not normal, yet "
              f"||W||_2 = {e13.norm(2)} = rho(W) = {e13_rho}: equality does not imply normality."),
         Step(sp.Le(NORM_G, bound.subs(c * NORM_W, q), evaluate=False),
-             "ERRATA E15: a globally contracting network, q = L_phi ||W_h||_2 < 1 (L_phi = c), "
+             "correction C15: a globally contracting network, q = L_phi ||W_h||_2 < 1 (L_phi = c), "
              "has gradients vanishing at least like q^(T-k)."),
     ]
     return Derivation(

@@ -5,7 +5,7 @@ delta_{t-1}`` with ``J`` the model's own Jacobian, so along the slowest mode
 ``|delta_t| ~ rho^t |delta_0|``.  SymPy solves ``rho^t = 1/2`` for ``t``.
 Inverting gives ``rho = 2^{-1/tau}``; for the 1-D tanh unit at ``h* = 0,
 b = 0`` the model's Jacobian is ``w``, so ``w = 2^{-1/tau}``.  The result is
-asymptotic only (ERRATA E3): :func:`rnnsym.stability.steps_to_half` reports
+asymptotic only (correction C3): :func:`rnnsym.stability.steps_to_half` reports
 when ``||J^k||_2`` really drops below one half.  ``verify`` simulates a small
 perturbation with the model's own step and measures its late-time decay.
 
@@ -78,7 +78,7 @@ def derive(model: Any = None) -> Derivation:
         Step(sp.Eq(J_SYM, jac, evaluate=False),
              "Linearising the model's step at h*: delta_t = J delta_{t-1} with J = D W_h (its Jacobian)."),
         Step(decay, "Along the slowest eigen-direction |delta_t| = rho^t |delta_0|, rho = rho(J); "
-                    "for non-normal J only asymptotically (ERRATA E3)."),
+                    "for non-normal J only asymptotically (correction C3)."),
         Step(sp.Eq(T_HALF, t_half, evaluate=False),
              "SymPy solves rho^t |delta_0| = |delta_0| / 2 for t."),
         Step(sp.Eq(rho, rho_design, evaluate=False),

@@ -3,7 +3,7 @@
 Worked solution.  With zero input the outputs are ``y_t = C h_t``; SymPy
 runs the recurrence from a symbolic ``h_0`` and differentiates the stacked
 outputs ``y_0, ..., y_{n-1}`` with respect to ``h_0``: the Jacobian is the
-observability matrix, stacked with **no transpose** (ERRATA E8; the
+observability matrix, stacked with **no transpose** (correction C8; the
 chapter's transpose is the controllability matrix of the dual pair
 ``(A^T, C^T)``, which SymPy confirms).  Outputs that start at ``y_1`` give
 ``O A`` instead, which loses rank for singular ``A``
@@ -94,7 +94,7 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
              f"With zero input h_t = A^t h_0, so y_t = C A^t h_0; here y_{n - 1}."),
         Step(sp.Eq(OBSV, obsv, evaluate=False),
              f"Differentiating the stacked outputs y_0, ..., y_{n - 1} with respect to h_0 gives "
-             "[C; CA; ...; CA^{n-1}], stacked with no transpose (ERRATA E8)."),
+             "[C; CA; ...; CA^{n-1}], stacked with no transpose (correction C8)."),
         Step(sp.Eq(DUAL, dual.T, evaluate=False),
              "Its transpose is the controllability matrix of the dual pair (A^T, C^T): same rank, "
              "so the Kalman test is unaffected by the chapter's transpose."),
@@ -121,7 +121,7 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
                       "from y_0, ..., y_{n-1} ..."))
     steps.append(Step(sp.Eq(RANK_OA, rank_oa, evaluate=False),
                       "... but not from y_1, ..., y_n: O A loses rank because A is singular "
-                      "(ERRATA E8)."))
+                      "(correction C8)."))
     return Derivation(
         name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
         result=obsv, result_label=OBSV, symbols=SYMBOLS,

@@ -10,7 +10,7 @@ global error ``e_N = y(N dt) - y_N``; the same error follows from the
 error recursion ``e_{k+1} = (1 + dt lam) e_k + tau_k`` summed by SymPy.  Its
 limit ``e_N / dt`` at fixed ``t_N = N dt`` shows first-order convergence.
 The gradient recursion ``g_k = W_h^T D_{k+1} g_{k+1} + dl_k/dh_k`` is the
-same kind of recurrence run backward over an unbounded horizon (ERRATA E16).
+same kind of recurrence run backward over an unbounded horizon (correction C16).
 
 Examples
 --------
@@ -133,7 +133,7 @@ def derive() -> Derivation:
              "Forward Euler y_{k+1} = y_k + dt lam y_k, solved by rsolve."),
         Step(sp.Eq(TAU, tau, evaluate=False),
              "The error e_k = y(k dt) - y_k obeys e_{k+1} = (1 + dt lam) e_k + tau_k with this local "
-             "error (ERRATA E16: A_k = I + dt J_k with J = lam)."),
+             "error (correction C16: A_k = I + dt J_k with J = lam)."),
         Step(sp.Eq(E_N, via_errors, evaluate=False),
              "The solution formula with e_0 = 0: SymPy sums (1 + dt lam)^(N-1-k) tau_k (a geometric sum)."),
         Step(sp.Eq(sp.Limit(E_N / dt, dt, 0), leading, evaluate=False),

@@ -5,7 +5,7 @@ Worked solution.  Unroll the 1-D network ``h_t = phi(h_{t-1} + x_t)`` from
 tanh(tanh(x_1))``, and for ReLU with ``x_1 < 0`` it gives ``h_2 = 0``.  The
 sign is kept for every ``t >= 1`` exactly when ``phi`` maps negatives to
 negatives (decided by SymPy per activation); injectivity is a separate
-property (ERRATA E4), and ``ReLU(h_{t-1} - x_t)`` does store a negative
+property (correction C4), and ``ReLU(h_{t-1} - x_t)`` does store a negative
 pulse.  The kept tanh value decays like ``sqrt(3/(2t))``, from the series
 ``tanh h = h - h^3/3`` and SymPy's solution of ``h' = -h^3/3``.
 
@@ -101,7 +101,7 @@ def derive(activation: str = "tanh", model: Any = None) -> Derivation:
         Step(sp.Eq(KEEPS, sp.FiniteSet(*[_NAMES[n] for n in kept]), evaluate=False),
              "phi(z) < 0 for all z < 0 (SymPy solveset): then h_1 < 0 and h_t = phi(h_{t-1}) < 0 for every t >= 1."),
         Step(sp.Eq(INJ, sp.FiniteSet(*[_NAMES[n] for n in inj]), evaluate=False),
-             "Strictly increasing (phi' > 0 up to isolated points), a separate property (ERRATA E4): "
+             "Strictly increasing (phi' > 0 up to isolated points), a separate property (correction C4): "
              "sigmoid is injective but positive, leaky ReLU keeps the sign though it is not odd."),
         Step(sp.Eq(H_2_FLIP, flip_h2, evaluate=False),
              "ReLU(h_{t-1} - x_t) stores the negative pulse as -x_1 > 0: the non-negative range is not the cause."),

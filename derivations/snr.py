@@ -1,6 +1,6 @@
 """The RNN as a noisy filter: frequency response, noise variance and the SNR.
 
-Worked solution (chapter reference 3192150, ERRATA E9, E10).  The linear
+Worked solution (chapter reference 3192150, corrections C9, C10).  The linear
 unit ``h_t = αA h_{t-1} + α(x_t + ε_t)`` is an :class:`rnnsym.RNN` with
 identity activation and two inputs, the signal ``x_t`` and the noise
 ``ε_t``.  SymPy reads ``a = αA`` off its step, derives the transfer

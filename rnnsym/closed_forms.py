@@ -538,7 +538,7 @@ def classify_batch(J: Any, *, tol: float = 1e-9, backend: str = "fused") -> np.n
     """Stability codes (indices into :data:`rnnsym.stability.KINDS`) for a stack of Jacobians.
 
     ``0`` stable (``rho < 1 - tol``), ``1`` unstable, ``2`` saddle, ``3``
-    marginal (within ``tol`` of the unit circle: undecided, ERRATA E2).
+    marginal (within ``tol`` of the unit circle: undecided, correction C2).
 
     >>> classify_batch([[[0.5, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.2]]]).tolist()
     [0, 3]

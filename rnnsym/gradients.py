@@ -6,7 +6,7 @@ The chain rule through ``T - k`` steps of ``h_t = phi(a_t)`` gives
 
 with the *latest* factor on the left.  (The chapter's displayed
 ``prod W_h^T D_t`` is the transpose of this product in the opposite order,
-ERRATA E11; it is what back-propagation multiplies by.)  This module gives
+correction C11; it is what back-propagation multiplies by.)  This module gives
 the product
 
 * symbolically: unevaluated for a symbolic horizon (:func:`gradient_product`,
@@ -21,7 +21,7 @@ the product
   spectrum stay finite for ``T = 10**4`` and beyond (:func:`gradient_norms`,
   :func:`lyapunov_spectrum`);
 * bounded: ``||dh_T/dh_k||_2 <= (c ||W_h||_2)**(T-k)`` with
-  ``c = sup|phi'|`` (ERRATA E12; :func:`bound_factor`, :func:`norm_bound`).
+  ``c = sup|phi'|`` (correction C12; :func:`bound_factor`, :func:`norm_bound`).
   ``c ||W_h||_2 < 1`` certifies vanishing gradients; ``> 1`` is only
   necessary for explosion.
 

@@ -6,7 +6,7 @@ eigenvalues of its Jacobian ``J = D W_h`` (``D = diag(phi'(W_h h* + u))``):
 * ``"stable"``   -- ``rho(J) < 1``: small perturbations die out;
 * ``"unstable"`` -- ``rho(J) > 1`` and no eigenvalue inside the unit circle;
 * ``"saddle"``   -- eigenvalues on both sides of the unit circle;
-* ``"marginal"`` -- ``rho(J) = 1`` (ERRATA E2: the linear test is inconclusive
+* ``"marginal"`` -- ``rho(J) = 1`` (correction C2: the linear test is inconclusive
   there; ``h <- tanh h`` still converges, but only like ``sqrt(3/(2t))``).
 
 Decisions with ``|rho - 1|`` below ``tol`` are redone at ``dps`` digits with
@@ -15,7 +15,7 @@ marginal, with the margin, never guessed.
 
 The half-life ``ln 2 / (-ln rho)`` is *derived* here by SymPy (solve
 ``rho**t = 1/2`` for ``t``) and compiled with its domain ``0 < rho < 1`` as
-kernel assumptions.  It is an asymptotic rate only (ERRATA E3): for a
+kernel assumptions.  It is an asymptotic rate only (correction C3): for a
 non-normal ``J`` use :func:`steps_to_half` as well.
 
 Examples
@@ -127,7 +127,7 @@ def _symbolic_spectral_norm(W: sp.Matrix) -> sp.Expr:
 
 
 def contraction_factor(W_h: Any, activation: "str | Activation" = "tanh") -> Any:
-    """The global contraction factor ``q = ||W_h||_2 L_phi`` (ERRATA E14).
+    """The global contraction factor ``q = ||W_h||_2 L_phi`` (correction C14).
 
     ``W_h`` may also be an :class:`~rnnsym.model.RNN` (its activation is
     used).  ``q < 1`` proves a unique, globally attracting fixed point
@@ -171,7 +171,7 @@ def half_life(rho: Any, *, on_domain: str = "raise") -> Any:
 
 
 def steps_to_half(J: Any, *, max_steps: int = 100_000) -> int:
-    """First ``K`` with ``||J^k||_2 <= 1/2`` for every ``k >= K`` (ERRATA E3).
+    """First ``K`` with ``||J^k||_2 <= 1/2`` for every ``k >= K`` (correction C3).
 
     For a non-normal ``J`` this can be far above the half-life: for
     ``[[0.9, 1], [0, 0.9]]`` the half-life is 6.58 but ``K = 44``.
@@ -230,7 +230,7 @@ class Stability:
         if self.decided:
             return f"{self.kind}: rho(J) = {self.spectral_radius:.6g} ({self.precision})"
         return (f"marginal: |rho(J) - 1| = {self.margin:.3g} at {self.precision}; "
-                "the linear test is inconclusive (ERRATA E2)")
+                "the linear test is inconclusive (correction C2)")
 
 
 def classify_moduli(moduli: Any, tol: float = 1e-9) -> np.ndarray:
@@ -351,7 +351,7 @@ class HalfLifeDesign:
     rho : float
         ``rho(J) = 2**(-1/tau)`` at ``h_star``.
     steps_to_half : int
-        First ``K`` with ``||J^k||_2 <= 1/2`` for all ``k >= K`` (ERRATA E3).
+        First ``K`` with ``||J^k||_2 <= 1/2`` for all ``k >= K`` (correction C3).
     """
 
     model: Any

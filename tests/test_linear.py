@@ -108,7 +108,7 @@ def test_exact_rank_of_symbolic_pair_drops_on_the_determinant_factors() -> None:
 
 
 def test_observability_from_y1_loses_rank_for_singular_a() -> None:
-    # ERRATA E8: starting the outputs at y_1 gives O A, singular when A is.
+    # correction C8: starting the outputs at y_1 gives O A, singular when A is.
     sys = LinearRNN([[0, 1], [0, 0]], [[0], [1]], C=[[1, 0]])
     O = sys.observability_matrix()
     assert observability_rank(sys).rank == 2
@@ -264,7 +264,7 @@ def test_states_differing_by_an_unobservable_direction_give_identical_outputs(
 
 
 def test_reconstruction_from_outputs_needs_y0_for_a_nilpotent_a() -> None:
-    # ERRATA E8: y_1, y_2, ... only see A h_0; states differing by ker A look the same.
+    # correction C8: y_1, y_2, ... only see A h_0; states differing by ker A look the same.
     sys = LinearRNN([[0.0, 1.0], [0.0, 0.0]], [[0.0], [1.0]], C=[[1.0, 0.0]])
     ys = sys.observe(sys.simulate(np.zeros((3, 1)), [2.0, 3.0]))
     other = sys.observe(sys.simulate(np.zeros((3, 1)), [5.0, 3.0]))
@@ -280,7 +280,7 @@ from rnnsym.linear.modes import (classify, coupling_matrix, coupling_strength,  
 
 
 def test_jordan_block_on_the_unit_circle_grows_polynomially() -> None:
-    # ERRATA E5: [[1, 1], [0, 1]] maps (0, 1) to (t, 1).
+    # correction C5: [[1, 1], [0, 1]] maps (0, 1) to (t, 1).
     for A in ([[1, 1], [0, 1]], np.array([[1.0, 1.0], [0.0, 1.0]])):
         dec = modes(A)
         (mode,) = dec.modes

@@ -33,7 +33,7 @@ def test_controllability_result_is_b_ab_as_in_the_textbook() -> None:
 def test_observability_result_is_stacked_not_transposed() -> None:
     A, C = mat("A", 2, 2), mat("C", 1, 2)
     result = derive("observability").result
-    assert result == sp.Matrix.vstack(C, (C * A).expand())  # ERRATA E8
+    assert result == sp.Matrix.vstack(C, (C * A).expand())  # correction C8
     assert result != sp.Matrix.vstack(C, (C * A).expand()).T
     assert derive("observability", p=2).result.shape == (4, 2)
 
@@ -49,7 +49,7 @@ def test_eigenmodes_result_is_q_inverse_d_q_lambda() -> None:
 # ------------------------------------------------------------------ modified models
 def test_scalar_identity_a_makes_the_controllability_matrix_singular() -> None:
     d = derive("controllability", **{"A[0,1]": 0, "A[1,0]": 0, "A[1,1]": "A[0,0]"})
-    assert sp.simplify(d.result.det()) == 0  # ERRATA E7: A = cI, one input
+    assert sp.simplify(d.result.det()) == 0  # correction C7: A = cI, one input
     assert d.verify(max_examples=10).passed
 
 
@@ -101,12 +101,12 @@ def test_planted_error_is_caught(name: str) -> None:
         A, B = mat("A", 2, 2), mat("B", 2, 1)
         wrong = sp.Matrix.hstack(B, (A.T * B).expand())
     elif name == "observability":
-        wrong = d.result.T  # the chapter's transposed display (ERRATA E8)
+        wrong = d.result.T  # the chapter's transposed display (correction C8)
     else:
         Q = mat("Q", 2, 2)
         lam = sp.diag(sym("lam[0]"), sym("lam[1]"))
         D = sp.diag(sym("D[0,0]"), sym("D[1,1]"))
-        wrong = Q * D * Q.inv() * lam  # Q and Q^{-1} swapped (ERRATA E6)
+        wrong = Q * D * Q.inv() * lam  # Q and Q^{-1} swapped (correction C6)
     report = d.with_result(wrong).verify(max_examples=15)
     assert not report.passed and report.counterexample is not None
 

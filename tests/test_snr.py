@@ -1,4 +1,4 @@
-"""Claims about the `snr` derivation and rnnsym.linear.filtering (chapter 3192150, ERRATA E9, E10)."""
+"""Claims about the `snr` derivation and rnnsym.linear.filtering (chapter 3192150, corrections C9, C10)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ classifies it from the eigenvalues of ``J = D W_h``
 The result says ``complete=True`` only with a named certificate:
 
 * ``"contraction"`` -- ``q = ||W_h||_2 L_phi < 1`` proves the fixed point is
-  unique (ERRATA E14);
+  unique (correction C14);
 * ``"exact 1-D count"`` -- for one unit, ``g(h) = phi(w h + u) - h`` is
   monotone between the solutions of ``w phi'(w h + u) = 1`` (solved by
   SymPy) and the kinks of ``phi``; the signs of ``g`` at those points,
@@ -482,7 +482,7 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     certificate, complete = None, False
     if q < 1:
         certificate, complete = "contraction", True
-        reason = f"q = ||W_h||_2 L_phi = {q:.6g} < 1 proves a unique fixed point (ERRATA E14)"
+        reason = f"q = ||W_h||_2 L_phi = {q:.6g} < 1 proves a unique fixed point (correction C14)"
         if len(found) != 1:  # iterate the contraction itself (Banach)
             h = np.zeros(n) if not found else found[0][0]
             for _ in range(10_000):

@@ -619,7 +619,7 @@ def controllability_gramian(system: "LinearRNN | tuple", N: int | None = None) -
     The infinite Gramian solves ``W = A W A^T + B B^T``
     (:func:`scipy.linalg.solve_discrete_lyapunov`).  Its smallest
     eigenvalue measures how hard the least reachable direction is to reach
-    (ERRATA E7).
+    (correction C7).
 
     >>> controllability_gramian(LinearRNN([[0.5]], [[1.0]])).round(6).tolist()
     [[1.333333]]
@@ -693,7 +693,7 @@ def minimum_energy_input(system: "LinearRNN | tuple", h0: Any, target: Any, N: i
     ``h_N = A^N h_0 + R u`` with ``R = [A^{N-1}B, ..., AB, B]`` and
     ``u = (x_1, ..., x_N)``; the least-norm solution is
     ``u = R^T W_N^{-1} (target - A^N h_0)``, computed stably by least
-    squares.  ``N >= n`` is required (ERRATA E7: ``n`` steps always
+    squares.  ``N >= n`` is required (correction C7: ``n`` steps always
     suffice for a controllable pair).  Returns an array (N, m) to feed to
     :meth:`LinearRNN.simulate`.
 
@@ -739,7 +739,7 @@ def reconstruct_initial_state(system: "LinearRNN | tuple", ys: Any, xs: Any = No
 
     ``y_t = C A^t h_0 + (forced response)``; inputs ``xs`` (rows ``x_1,
     x_2, ...``, at least ``N - 1`` of them) default to zero.  The outputs
-    start at ``y_0`` (ERRATA E8: starting at ``y_1`` the matrix becomes
+    start at ``y_0`` (correction C8: starting at ``y_1`` the matrix becomes
     ``O A``, which loses rank when ``A`` is singular).
 
     Raises

@@ -14,7 +14,7 @@ Conventions: ``omega`` is in ``[0, π]`` (no wrap-around), ``sigma > 0``, the
 noise is white, zero-mean and independent of the signal, and the recurrence is
 stable (``ρ(A) < 1``).  At ``ω ∈ {0, π}`` the sinusoid does not average to
 half its peak power, so the SNR there is twice the value for ``0 < ω < π``
-(ERRATA E9).
+(correction C9).
 
 Examples
 --------

@@ -4,7 +4,7 @@ For ``h_t = A h_{t-1}`` with ``A = Q Lam Q^{-1}`` the mode coordinates
 ``y = Q^{-1} h`` evolve independently, ``y_t = Lam y_{t-1}``.  The
 coordinate of mode ``i`` is ``(Q^{-1} h)_i``, the product of ``h`` with the
 *left* eigenvector (row ``i`` of ``Q^{-1}``); it is an orthogonal projection
-onto ``q_i`` only when ``A`` is normal (ERRATA E5).  Each mode is
+onto ``q_i`` only when ``A`` is normal (correction C5).  Each mode is
 
 - *fading* when ``|lam| < 1`` (its half-life is ``ln 2 / (-ln |lam|)`` steps),
 - *persistent* when ``|lam| = 1`` and ``lam`` is semisimple,
@@ -16,7 +16,7 @@ onto ``q_i`` only when ``A`` is normal (ERRATA E5).  Each mode is
 The nonlinear recurrence ``h_t = phi(W_h h_{t-1})`` reads
 ``y_t = Q^{-1} phi(Q Lam y_{t-1})`` in mode coordinates, whose Jacobian is
 the coupling matrix ``Q^{-1} D Q Lam`` with ``D = diag(phi'(W_h h_{t-1}))``
-(ERRATA E6: ``Q`` maps mode coordinates to the standard basis).  It is
+(correction C6: ``Q`` maps mode coordinates to the standard basis).  It is
 diagonal when ``W_h`` is diagonal or ``D`` is a multiple of ``I``.
 
 Examples

@@ -1,7 +1,7 @@
 """Spectral norm against spectral radius: normality and transient growth.
 
 ``rho(W) <= ||W||_2`` always, with equality for every normal matrix
-(``W^T W = W W^T``).  The converse fails (ERRATA E13):
+(``W^T W = W W^T``).  The converse fails (correction C13):
 ``[[0.9, 0, 0], [0, 0, 0.5], [0, 0, 0]]`` is not normal yet
 ``||W||_2 = rho = 0.9``.  A non-normal ``W`` with ``rho < 1`` can still
 amplify for a while: ``max_k ||W^k||_2`` (:func:`transient_growth`) exceeds

@@ -7,7 +7,7 @@ There is no feedthrough term: in this chapter ``D`` is ``diag(phi')``.
 Entries may be symbols, exact numbers or floats.  The controllability matrix
 ``[B, AB, ..., A^{n-1} B]`` and the observability matrix
 ``[C; CA; ...; CA^{n-1}]`` are built by SymPy; note that the observability
-matrix is *stacked*, with no transpose (ERRATA E8: the chapter's displayed
+matrix is *stacked*, with no transpose (correction C8: the chapter's displayed
 transpose is the controllability matrix of the dual pair ``(A^T, C^T)``).
 
 Ranks, Gramians, steering and reconstruction live in
@@ -183,7 +183,7 @@ class LinearRNN:
         return sp.ImmutableMatrix(self.C * h)
 
     def controllability_matrix(self, *, max_terms: int | None = None) -> sp.ImmutableMatrix:
-        """``[B, AB, ..., A^{n-1} B]``, shape ``(n, n m)`` (ERRATA R2), entries expanded.
+        """``[B, AB, ..., A^{n-1} B]``, shape ``(n, n m)`` (correction C7), entries expanded.
 
         Symbolic entries are refused up front (:class:`~rnnsym.errors.ResourceLimitError`)
         when the expanded matrix would hold more than ``max_terms`` terms
@@ -197,7 +197,7 @@ class LinearRNN:
         return sp.ImmutableMatrix(_krylov(self.A, self.B, self.n, right=False))
 
     def observability_matrix(self, *, max_terms: int | None = None) -> sp.ImmutableMatrix:
-        """``[C; CA; ...; CA^{n-1}]`` stacked, shape ``(p n, n)``, no transpose (ERRATA E8).
+        """``[C; CA; ...; CA^{n-1}]`` stacked, shape ``(p n, n)``, no transpose (correction C8).
 
         Limited like :meth:`controllability_matrix` (``max_terms`` lifts it).
         """

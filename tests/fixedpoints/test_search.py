@@ -19,7 +19,7 @@ from rnnsym.stability import (classify_jacobian, contraction_factor, design_half
 
 
 def textbook_b_c(w: float) -> float:
-    """ERRATA E1 typed in as the reference: sqrt(w(w-1)) - arccosh(sqrt(w))."""
+    """correction C1 typed in as the reference: sqrt(w(w-1)) - arccosh(sqrt(w))."""
     return math.sqrt(w * (w - 1)) - math.acosh(math.sqrt(w))
 
 
