@@ -38,15 +38,16 @@ import numpy as np
 import sympy as sp
 from scipy.special import expit
 
+from rnnsym.symbols import Z
 from rnnsym.errors import InvalidArgumentError, UnknownNameError
 from rnnsym._parse import parse_expression
 from rnnsym._parse import parse_function_of
 from rnnsym.kernel import compile as compile_kernel
+from sympy.calculus.util import maximum
 
 __all__ = ["Activation", "ACTIVATION_NAMES", "get_activation", "custom_activation", "Z"]
 
 #: The variable every activation is written in.
-Z = sp.Symbol("z", real=True)
 
 NumpyFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -342,7 +343,6 @@ def custom_activation(expr: "sp.Expr | str", variable: "sp.Symbol | str" = "z",
 
 
 def _lipschitz(deriv: sp.Expr) -> sp.Expr:
-    from sympy.calculus.util import maximum
 
     try:
         sup = maximum(sp.Abs(deriv), Z, sp.S.Reals)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import tempfile
 import signal
 import sys
 from typing import Any, Sequence
@@ -29,6 +27,7 @@ from rnnsym.analyze import analyze_rnn
 from rnnsym.analyze import format_analysis
 from rnnsym.analyze import load_weights
 from rnnsym import registry
+from rnnsym.verification import keep_hypothesis_files_out_of_the_working_directory
 from rnnsym.report.command import add_report_command
 
 __all__ = ["main"]
@@ -168,9 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     # Hypothesis keeps a cache directory; keep it out of the user's working directory.
-    from hypothesis.configuration import set_hypothesis_home_dir
-
-    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "rnnsym-hypothesis"))
+    keep_hypothesis_files_out_of_the_working_directory()
     if getattr(args, "examples", 1) is not None and getattr(args, "examples", 1) < 1:
         parser.error(f"argument --examples: must be >= 1; got {args.examples}")
     if args.timeout is not None:

@@ -54,6 +54,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Cbrt
 
 from rnnsym.activations import Activation, Z, get_activation
+from rnnsym.symbols import LAM as _LAM
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import matrix_symbols, vector_symbols
@@ -68,7 +69,6 @@ __all__ = [
 #: Matrix sizes with a closed form; others fall back to LAPACK.
 CLOSED_FORM_SIZES: tuple[int, ...] = (1, 2, 3)
 
-_LAM = sp.Symbol("lam")
 _MU = sp.Symbol("mu")
 
 
@@ -205,7 +205,7 @@ def _unit_scale(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=1)
 def _numba_scaler() -> Any:
     try:
-        import numba
+        import numba  # optional extra `fast`: imported only when the fused path runs
     except ImportError:
         return None
 
@@ -379,7 +379,7 @@ def _fused_moduli3() -> Any:
     roots, polish = _kernel("roots", 3, "fused"), _kernel("polish", 3, "fused")
     if roots.engine != "numba" or polish.engine != "numba":
         return None
-    import numba
+    import numba  # optional extra `fast`: imported only when the fused path runs
 
     roots_point, polish_point = roots._fused.point, polish._fused.point
     floor = _POLISH_FLOOR

@@ -101,7 +101,7 @@ def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
     if not enabled:
         return lambda step: None
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # optional: a progress bar only when tqdm is installed
     except ImportError:
         done = [0]
 
@@ -198,7 +198,7 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
 def _dask_sweep(chunker: _Chunk, shape: tuple[int, ...], total: int, chunk: int,
                 tail: tuple[int, ...], compute: bool) -> Any:
     try:
-        import dask.array as da
+        import dask.array as da  # optional extra `dask`
     except ImportError:
         raise InvalidArgumentError(
             "`backend`='dask' needs the optional package dask; install it with `pip install rnnsym[dask]`."

@@ -64,6 +64,7 @@ import sympy as sp
 from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
 from rnnsym.backends.gpu import build
 from rnnsym.latex import latex
+from sympy.printing.pycode import PythonCodePrinter
 
 __all__ = ["Kernel", "compile", "BACKENDS"]
 
@@ -313,7 +314,7 @@ class _FusedLoop:
 def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -> Any:
     """Print ``exprs`` as one numba loop; None (NumPy fallback) where ``"fused"`` cannot."""
     try:
-        import numba
+        import numba  # optional extra `fast`: imported only when the fused path runs
     except ImportError:
         if backend == "numba":
             raise InvalidArgumentError(
@@ -321,7 +322,6 @@ def _fused_loop(exprs: list[sp.Basic], layout: list, flat: list, backend: str) -
                 "install it with `pip install rnnsym[fast]` or use backend='fused'."
             ) from None
         return None
-    from sympy.printing.pycode import PythonCodePrinter
 
     names = {s: sp.Symbol(f"_x{k}") for k, s in enumerate(flat)}
     # Integer powers with |n| <= 4 stay integer: numba multiplies them out by

@@ -69,7 +69,7 @@ def step_kernel(net: RNN) -> Any:
 @lru_cache(maxsize=32)
 def _scan(net: RNN) -> Any:
     """A numba loop: batch in parallel, time inside, state in registers."""
-    import numba
+    import numba  # optional extra `fast`: imported only when the fused path runs
 
     point = step_kernel(net)._fused.point
     n, m = net.n, net.m

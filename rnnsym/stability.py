@@ -43,6 +43,7 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.activations import Activation, Z, get_activation
+from rnnsym.symbols import FIXED_POINT_KINDS, RHO, TAU
 from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.errors import ResourceLimitError
@@ -54,12 +55,10 @@ __all__ = [
     "design_unit", "design_half_life",
 ]
 
-RHO = sp.Symbol("rho", positive=True)
-TAU = sp.Symbol("tau", positive=True)
 _T = sp.Symbol("t", positive=True)
 
 #: Stability kinds, in the order of the integer codes used by sweeps.
-KINDS: tuple[str, ...] = ("stable", "unstable", "saddle", "marginal")
+KINDS = FIXED_POINT_KINDS
 
 
 def _float_matrix(value: Any, name: str) -> np.ndarray:

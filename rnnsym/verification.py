@@ -23,15 +23,19 @@ Examples
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
-__all__ = ["VerificationReport", "check_property", "combine_reports"]
+__all__ = ["VerificationReport", "check_property", "combine_reports",
+           "keep_hypothesis_files_out_of_the_working_directory"]
 
 
 @dataclass
@@ -151,3 +155,12 @@ def combine_reports(name: str, reports: list[VerificationReport]) -> Verificatio
         counterexample=failing[0].counterexample if failing else None,
         message=message, checks=list(reports),
     )
+
+
+def keep_hypothesis_files_out_of_the_working_directory() -> None:
+    """Point Hypothesis's cache directory at the temporary directory.
+
+    The command line calls this so that ``rnnsym verify`` and ``rnnsym
+    report`` never leave a ``.hypothesis/`` folder in the user's directory.
+    """
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "rnnsym-hypothesis"))

@@ -46,6 +46,8 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
+import inspect
+from sympy.printing.c import C99CodePrinter
 
 __all__ = ["GPU_BACKENDS", "ElementwiseSource", "elementwise_source", "build"]
 
@@ -69,7 +71,6 @@ def elementwise_source(exprs: Sequence[sp.Basic], names: Sequence[sp.Symbol]) ->
     are ``out0, out1, ...``.  Raises :class:`InvalidArgumentError` for
     functions C lacks (the printer is strict) and for complex constants.
     """
-    from sympy.printing.c import C99CodePrinter
 
     printer = C99CodePrinter({"strict": True})
     plain_pow = printer._print_Pow
@@ -108,11 +109,11 @@ def elementwise_source(exprs: Sequence[sp.Basic], names: Sequence[sp.Symbol]) ->
 def _module(backend: str) -> Any:
     try:
         if backend == "jax":
-            import jax
-            import jax.numpy as jnp
+            import jax  # optional extra `jax`
+            import jax.numpy as jnp  # optional extra `jax`
 
             return jax, jnp
-        import cupy
+        import cupy  # optional extra `cupy`
 
         return cupy, cupy
     except ImportError:
@@ -223,7 +224,6 @@ def _host(array: Any) -> Any:
 
 
 def _source(fn: Any) -> str:
-    import inspect
 
     return inspect.getsource(fn)
 

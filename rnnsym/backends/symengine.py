@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import sympy as sp
 
-from rnnsym.activations import Z
+from rnnsym.symbols import Z
 from rnnsym.errors import InvalidArgumentError, ShapeError
 
 __all__ = ["available", "rnn_jacobian", "controllability_matrix", "to_sympy", "compile",
@@ -37,7 +37,7 @@ __all__ = ["available", "rnn_jacobian", "controllability_matrix", "to_sympy", "c
 
 def _symengine() -> Any:
     try:
-        import symengine
+        import symengine  # optional extra `symbolic`
     except ImportError:
         raise InvalidArgumentError(
             "this needs the optional package symengine; install it with `pip install rnnsym[symbolic]`."
