@@ -45,9 +45,9 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
+from rnnsym.backends.printers import ElementwiseCPrinter
 from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
 import inspect
-from sympy.printing.c import C99CodePrinter
 
 __all__ = ["GPU_BACKENDS", "ElementwiseSource", "elementwise_source", "build"]
 
@@ -72,16 +72,7 @@ def elementwise_source(exprs: Sequence[sp.Basic], names: Sequence[sp.Symbol]) ->
     functions C lacks (the printer is strict) and for complex constants.
     """
 
-    printer = C99CodePrinter({"strict": True})
-    plain_pow = printer._print_Pow
-
-    def print_pow(e: sp.Pow) -> str:  # squares of names multiply (exact, and cheaper than pow)
-        if e.base.is_Symbol and e.exp in (2, -2):
-            square = f"({printer.doprint(e.base)}*{printer.doprint(e.base)})"
-            return square if e.exp == 2 else f"(1.0/{square})"
-        return plain_pow(e)
-
-    printer._print_Pow = print_pow  # type: ignore[method-assign]
+    printer = ElementwiseCPrinter()
     # C keywords and the kernel's own names cannot be parameters: rename those
     taken = printer.reserved_words | {"i", "_ind", "out"}
     rename = {s: sp.Symbol(f"in{k}_") for k, s in enumerate(names)
