@@ -84,7 +84,6 @@ def test_citations_name_existing_entries() -> None:
     assert not bad, "citations of missing corrections:\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=False, reason="references are rewritten in the same change")
 def test_nothing_points_at_the_unshipped_seed_files() -> None:
     offenders = []
     files = [p for top in ("rnnsym", "derivations") for p in (ROOT / top).rglob("*")
