@@ -49,6 +49,7 @@ import math
 from functools import lru_cache
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import Cbrt
@@ -553,8 +554,9 @@ def _jacobian_kernel(n: int, activation: Activation, backend: str) -> Kernel:
     J = _J(n)
     # sech -> 1/cosh on the small form now, not on the large tree inside compile()
     dphi = activation.derivative_expr.replace(sp.sech, lambda z: 1 / sp.cosh(z))
+    form = spectral_radius_expr(n)  # built (and cached) with evaluation on: under evaluate(False) it recurses
     with sp.evaluate(False):
-        rho = spectral_radius_expr(n).xreplace({J[i, j]: d[i] * W[i, j] for i in range(n) for j in range(n)})
+        rho = form.xreplace({J[i, j]: d[i] * W[i, j] for i in range(n) for j in range(n)})
         rho = rho.xreplace({d[i]: dphi.xreplace({Z: pre[i]}) for i in range(n)})
     return compile_kernel(rho, [pre, W], backend=backend)
 
@@ -578,4 +580,35 @@ def jacobian_spectral_radius(W_h: Any, preactivation: Any, activation: "str | Ac
         raise ShapeError(f"`preactivation` must have shape (..., {n}); got shape {a.shape}.")
     if not np.isfinite(a).all():
         raise NonFiniteError("`preactivation` must be finite; got NaN or infinite entries.")
-    return np.asarray(_jacobian_kernel(n, get_activation(activation), backend)(a, W))
+    act = get_activation(activation)
+    out = np.array(_jacobian_kernel(n, act, backend)(a, W), dtype=float)
+    # Where a unit is so saturated that phi' < 1e-100, products of n factors in the
+    # closed form underflow (answers off by 3-6x or NaN were seen): those few
+    # points are recomputed exactly enough in mpmath instead.
+    with np.errstate(all="ignore"):
+        tiny = np.min(np.abs(act.numpy_prime(a)), axis=-1) < SATURATED_DERIVATIVE
+    redo = np.broadcast_to(tiny | ~np.isfinite(out), np.broadcast_shapes(out.shape, tiny.shape))
+    if redo.any():
+        out = np.array(np.broadcast_to(out, redo.shape))
+        a_b = np.broadcast_to(a, redo.shape + (n,))
+        W_b = np.broadcast_to(W, redo.shape + (n, n))
+        for idx in zip(*np.nonzero(redo)):
+            out[idx] = _saturated_radius(act, a_b[idx], W_b[idx])
+    return out
+
+
+#: Below this ``min |phi'(a_i)|`` :func:`jacobian_spectral_radius` leaves the closed form for mpmath.
+SATURATED_DERIVATIVE = 1e-100
+
+
+@lru_cache(maxsize=None)
+def _mp_derivative(activation: Activation) -> Kernel:
+    return compile_kernel(activation.derivative_expr, [Z], backend="mpmath")
+
+
+def _saturated_radius(activation: Activation, a: np.ndarray, W: np.ndarray) -> float:
+    """``rho(diag(phi'(a)) W)`` at 30 digits (exponents beyond float64 are no trouble there)."""
+    with mpmath.workdps(30):
+        d = [mpmath.mpf(_mp_derivative(activation)(mpmath.mpf(float(v)))) for v in a]
+        J = mpmath.matrix([[d[i] * mpmath.mpf(float(W[i, j])) for j in range(len(d))] for i in range(len(d))])
+        return float(max(abs(e) for e in mpmath.eig(J, left=False, right=False)))

@@ -15,6 +15,7 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import rnnsym as rs
 from rnnsym.closed_forms import (batched_eigenvalue_moduli, batched_spectral_norm,
                                  batched_spectral_radius, classify_batch, eigenvalue_moduli_expr,
                                  jacobian_spectral_radius, spectral_norm_expr)
@@ -174,3 +175,36 @@ def test_bad_input_is_a_one_line_error() -> None:
         batched_spectral_radius(np.ones((2, 3)))
     with pytest.raises(NonFiniteError, match="`J`"):
         batched_spectral_radius([[np.nan, 0.0], [0.0, 1.0]])
+
+
+def test_jacobian_spectral_radius_works_in_a_fresh_process() -> None:
+    """Regression: building the closed form inside evaluate(False) recursed without a warm cache."""
+    import subprocess
+    import sys
+
+    code = ("import rnnsym as rs; print(rs.jacobian_spectral_radius([[2., 0], [0, .5]], "
+            "[[0, 0], [30., 0]]).tolist(), rs.jacobian_spectral_radius([[3., .6, 0], [0, 3, .9], "
+            "[.3, 0, 3]], [0., 0., 0.]).round(12).tolist())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("]")[0] == "[2.0, 0.5"
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_saturated_units_give_the_mpmath_radius_never_nan(n: int) -> None:
+    """Every unit saturated (phi' down to 1e-174 and below): the closed form underflows; mpmath decides."""
+    import mpmath
+
+    rng = np.random.default_rng(n)
+    W = 3 * rng.normal(size=(n, n))
+    a = rng.choice([-1, 1], size=(40, n)) * rng.uniform(30, 420, size=(40, n))
+    got = rs.jacobian_spectral_radius(W, a)
+    with mpmath.workdps(40):
+        want = []
+        for row in a:
+            d = [mpmath.sech(mpmath.mpf(v)) ** 2 for v in row]
+            J = mpmath.matrix([[d[i] * W[i, j] for j in range(n)] for i in range(n)])
+            want.append(float(max(abs(e) for e in mpmath.eig(J, left=False, right=False))))
+    want = np.array(want)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
