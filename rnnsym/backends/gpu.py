@@ -21,7 +21,7 @@ numbers.  A kernel's assumptions are checked on the device, with the same
 ``on_domain`` rules as the NumPy backend.
 
 The printed C body is tested on every machine with a C compiler (the same
-source, compiled by ``cc`` in a loop, against the NumPy backend), and the JAX
+source, compiled by ``cc`` in a loop, against the exact value from mpmath), and the JAX
 path on JAX's CPU backend; on a GPU machine the tests run on the device.
 
 Examples

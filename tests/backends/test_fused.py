@@ -20,13 +20,15 @@ a number in [1, 2); ``eps * |t|`` is at least one ULP of ``t``):
   not of the result;
 * a library function ``f(a)`` (exp, log, cos, atan, tanh, cosh, pow) costs
   ``FN_ULP eps |f(a)| + eps |a f'(a)|``.  The first term is the library's
-  accuracy: 4 for the C library and NumPy (glibc documents at most 2 ULP
-  for these functions, NumPy's SIMD float64 loops and CUDA at most 4),
-  ``JAX_FN_ULP = 8`` for XLA's own approximations (no documented bound; its
-  float64 tanh was measured at 3.5 eps near x = 20).  The second term is the
-  function's condition number ``|a f'(a) / f(a)|`` times ``eps``: a library
-  may reduce the argument with a rounded constant (XLA computes ``cosh(x)``
-  from ``exp(x + log(1/2))``, measured at 0.5 |x| eps, 250 eps at x = 620);
+  accuracy, with a factor of two of margin over what the libraries state:
+  ``FN_ULP = 4`` for the C library (numba, the C body) and NumPy (glibc
+  documents at most 2 ULP for these functions; NumPy validates its SIMD
+  float64 loops to 1-2 ULP), ``JAX_FN_ULP = 16`` for XLA's own approximations
+  (JAX documents its float64 tanh at 7 ULP on x86-64 CPUs).  The second term
+  is the function's condition number ``|a f'(a) / f(a)|`` times ``eps``: a
+  library may reduce the argument with a rounded constant (XLA computes
+  ``cosh(x)`` from ``exp(x + log(1/2))``, off by up to ``|x| eps / 2``; JAX
+  documents 496 ULP for float64 cosh on CPUs, measured 250 eps at x = 620);
 * an integer power ``x**n`` costs ``max(FN_ULP, |n|) eps``: ``pow``, or
   ``|n| - 1`` multiplications and a division where it is multiplied out;
 * errors of arguments propagate through each operation by its derivative.
@@ -40,7 +42,9 @@ smallest normal float) is an absolute floor: below it results lose relative
 accuracy (``sech(x)**2`` underflows for large ``x``; the fused loop's
 ``1/cosh(x)**2`` is 0 once ``cosh(x)**2`` overflows, where the exact value
 is below ``1/DBL_MAX < TINY``).  A result of ``+-inf`` passes only where
-``exact + B`` reaches past the largest float.
+``exact + B`` reaches past the largest float.  XLA flushes subnormal inputs
+and outputs to zero (documented by JAX): at a subnormal input JAX may return
+the value at zero instead.
 
 The bound is not vacuous: ``test_the_bound_catches_a_kernel_wrong_by_1e_12``
 plants a relative error of 1e-12 (about 4500 eps) and checks that it fails.
@@ -50,7 +54,6 @@ use only IEEE operations and are within ``|n| eps`` of the exact value.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import sys
 
@@ -58,12 +61,13 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import rnnsym as rs
 from rnnsym.errors import InvalidArgumentError
+from tests.backends._rounding import DPS, FN_ULP, JAX_FN_ULP, excess
 
 pytest.importorskip("numba")
 
@@ -72,81 +76,12 @@ X, sigma, a, omega = sp.symbols("X sigma a omega", real=True)
 SNR = X**2 * (1 - a**2) / (2 * sigma**2 * (1 - 2 * a * sp.cos(omega) + a**2))
 
 # --------------------------------------------------------------- the exact value and the bound
-EPS = sp.Rational(1, 2**52)
-FN_ULP = 4  # C library, NumPy (SIMD or not), CUDA: per library function call
-JAX_FN_ULP = 8  # XLA's own float64 approximations
-TINY = mpmath.mpf(float(np.finfo(float).tiny))
-HUGE = mpmath.mpf(float(np.finfo(float).max))
-DPS = 50
-
 HAVE_JAX = importlib.util.find_spec("jax") is not None
 BACKENDS = ["numpy", "numba", pytest.param("jax", marks=pytest.mark.skipif(not HAVE_JAX, reason="no JAX"))]
 
 
 def fn_ulp(backend: str) -> int:
     return JAX_FN_ULP if backend == "jax" else FN_ULP
-
-
-def rounding_error(e: sp.Expr, fn: int) -> sp.Expr:
-    """First-order bound on ``|computed - exact|`` of ``e`` from exact float inputs (see the module doc).
-
-    Holds for any order of the terms of a sum or the factors of a product and
-    for ``a / b`` computed as ``a * b**-1`` or as one division.
-    """
-    if e.is_Symbol:
-        return sp.Integer(0)
-    if e.is_Number or e.is_NumberSymbol:
-        return sp.Integer(0) if e.is_Rational and sp.Rational(float(e)) == e else EPS * abs(e)
-    if e.is_Add or e.is_Mul:
-        errors = [rounding_error(t, fn) for t in e.args]
-        if e.is_Add:
-            carried = sp.Add(*errors)
-            return carried + (len(e.args) - 1) * EPS * sp.Add(*map(sp.Abs, e.args))
-        carried = sp.Add(*(err * sp.Mul(*(sp.Abs(f) for j, f in enumerate(e.args) if j != i))
-                           for i, err in enumerate(errors)))
-        return carried + (len(e.args) - 1) * EPS * sp.Abs(e)
-    if e.is_Pow and e.exp.is_Number:
-        base, n = e.args
-        ops = 1 if n == sp.S.Half else 2 if n == -sp.S.Half else max(fn, abs(n)) if n.is_Integer else fn
-        return sp.Abs(n * base ** (n - 1)) * rounding_error(base, fn) + ops * EPS * sp.Abs(e)
-    if isinstance(e, sp.Function) and len(e.args) == 1:
-        (arg,) = e.args
-        s = sp.Dummy("s")
-        slope = sp.diff(e.func(s), s).subs(s, arg)
-        return (sp.Abs(slope) * rounding_error(arg, fn) + fn * EPS * sp.Abs(e)
-                + EPS * sp.Abs(arg * slope))
-    raise NotImplementedError(f"no rounding model for {e.func}")
-
-
-@functools.lru_cache(maxsize=None)
-def _exact_and_bound(exprs: tuple, symbols: tuple, fn: int):
-    # The backends compute sech(z) as 1/cosh(z): bound that evaluation.
-    as_computed = [e.replace(sp.sech, lambda z: 1 / sp.cosh(z)) for e in exprs]
-    bounds = [rounding_error(e, fn) for e in as_computed]
-    return sp.lambdify(symbols, list(exprs) + bounds, "mpmath")
-
-
-def excess(got, exprs, symbols, columns, fn: int = FN_ULP) -> float:
-    """Worst ``|got - exact| / (bound + TINY)`` over the points: <= 1 means within the stated bound.
-
-    ``columns``: one float array per symbol (one entry per point); ``got``:
-    one value per point and expression, shape ``(points, len(exprs))`` (or
-    ``(points,)`` for one expression).
-    """
-    exprs = tuple(exprs) if isinstance(exprs, (list, tuple)) else (exprs,)
-    columns = [np.asarray(c, dtype=float) for c in columns]
-    got = np.asarray(got, dtype=float).reshape(len(columns[0]), len(exprs))
-    evaluate = _exact_and_bound(exprs, tuple(symbols), fn)
-    worst = mpmath.mpf(0)
-    with mpmath.workdps(DPS):
-        for i in range(len(got)):
-            values = evaluate(*[mpmath.mpf(float(c[i])) for c in columns])
-            for g, exact, bound in zip(got[i], values[:len(exprs)], values[len(exprs):]):
-                if np.isfinite(g):
-                    worst = max(worst, abs(mpmath.mpf(float(g)) - exact) / (bound + TINY))
-                elif not (np.isinf(g) and np.sign(g) == mpmath.sign(exact) and abs(exact) + bound > HUGE):
-                    return float("inf")
-    return float(worst)
 
 
 def run(backend: str, expr, symbols, *columns):
@@ -159,15 +94,25 @@ ARITHMETIC = (x**2 - 2 * x * y) / (1 + y**2) + sp.sqrt(y) * x**-1 + x**11
 finite = st.floats(-50, 50, allow_nan=False, width=64)
 
 
+EDGES = np.array([0.0, -0.0, 5e-324, -5e-324, 3e-309, -1e-308, 2.2250738585072014e-308, 1e-300, 1e-20, 50.0,
+                  36.203125, -36.203125, -50.0, 2.0, 1.0, -1.0])  # 36.203125 meets y = 1
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=30, deadline=None)
 @given(arrays(np.float64, 64, elements=finite), arrays(np.float64, 64, elements=st.floats(0.1, 50)))
+@example(u=np.resize(EDGES, 64), v=np.resize([1.0, 0.1, 50.0, 2.0, 0.5], 64))  # zeros, subnormals, the x**11 of CI
 def test_arithmetic_is_within_the_rounding_bound_of_the_exact_value(backend: str, u: np.ndarray,
                                                                       v: np.ndarray) -> None:
     got = run(backend, ARITHMETIC, [x, y], u, v)
-    pole = u == 0  # sqrt(y)/(+-0): the IEEE result is +-inf, of the zero's sign
+    # sqrt(y)/(+-0) is +-inf (IEEE 754, the zero's sign).  XLA on the CPU treats
+    # subnormal inputs as zero (denormals-are-zero), so JAX may return that at them too.
+    pole = u == 0
+    flushed = (np.abs(u) < np.finfo(float).tiny) & ~pole & (backend == "jax")
+    flushed &= np.isinf(got) & (np.sign(got) == np.sign(u))
     assert np.array_equal(got[pole], np.copysign(np.inf, u[pole]))
-    assert excess(got[~pole], ARITHMETIC, [x, y], [u[~pole], v[~pole]], fn_ulp(backend)) <= 1
+    rest = ~pole & ~flushed
+    assert excess(got[rest], ARITHMETIC, [x, y], [u[rest], v[rest]], fn_ulp(backend)) <= 1
 
 
 @pytest.mark.parametrize("n", [3, 4, -2, -3, -4])
