@@ -31,14 +31,24 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
+from rnnsym.registry import DerivationInfo
+from rnnsym.report.figures import evaluate, matrix_entries
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "contraction"
-TITLE = "Global contraction and the unique fixed point"
-REFERENCE = "3192136"
-ORDER = 90
-OPTIONS = {"n": int, "activation": str}
-MAX_N = 2  # the eigenvalues of a symbolic n x n Gram matrix: n = 2 took 0.6 s, n = 3 over 20 s
+INFO = DerivationInfo(
+    name="contraction",
+    title="Global contraction and the unique fixed point",
+    reference="3192136",
+    order=90,
+    options={"n": int, "activation": str},
+    max_n=2,  # the eigenvalues of a symbolic n x n Gram matrix: n = 2 took 0.6 s, n = 3 over 20 s
+    limit_hint="use rnnsym.stability.contraction_factor() on numbers.",
+    symbols={
+        "W_h": "recurrent weights, entries W_h[i,j]",
+        "L_phi": "Lipschitz constant sup|phi'| of the activation",
+        "q": "contraction factor ||W_h||_2 L_phi",
+    },
+)
 
 L_phi = sp.Symbol("L_phi", positive=True)
 q = sp.Symbol("q", positive=True)
@@ -53,20 +63,12 @@ ORIGIN = register_symbol(sp.Symbol("T(0)"), r"T(0)")
 GRAD = register_symbol(sp.Symbol("grad_norm"), r"\left\|\frac{\partial h_T}{\partial h_k}\right\|_2")
 T_sym, K_sym = sp.symbols("T k_0", integer=True, nonnegative=True)
 
-SYMBOLS = {
-    "W_h": "recurrent weights, entries W_h[i,j]",
-    "L_phi": "Lipschitz constant sup|phi'| of the activation",
-    "q": "contraction factor ||W_h||_2 L_phi",
-}
-
 
 def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivation:
-    """Derive ``q``; ``model`` replaces ``RNN.symbolic(n, 1, activation)``."""
-    if model is None and isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise rs.ResourceLimitError(
-            f"`n`={n} is too large for the symbolic contraction derivation (limit {MAX_N}); "
-            "use rnnsym.stability.contraction_factor() on numbers."
-        )
+    """Derive ``q``; ``model`` replaces ``RNN.symbolic(n, 1, activation)``.
+
+    ``n`` is limited to ``INFO.max_n`` by :func:`rnnsym.registry.derive`.
+    """
     net = model if model is not None else rs.RNN.symbolic(n=n, m=1, activation=activation)
     W = sp.Matrix(net.W_h)
     gram = (W.T * W).applyfunc(sp.expand)
@@ -102,15 +104,21 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
         Step(sp.Eq(q, result, evaluate=False), "The contraction factor."),
     ]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=result, result_label=q,
-        symbols=SYMBOLS, kernel_args=[*[s for s in W if isinstance(s, sp.Symbol)], L_phi],
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result, result_label=q,
+        symbols=dict(INFO.symbols), kernel_args=[*[s for s in W if isinstance(s, sp.Symbol)], L_phi],
         verifier=verify, context={"model": net},
     )
 
 
+def _model(derivation: Derivation) -> rs.RNN:
+    """The model :func:`derive` worked on (kept in ``context["model"]``)."""
+    net: rs.RNN = derivation.context["model"]
+    return net
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Check ``||h_t - h'_t|| <= q^t ||h_0 - h'_0||`` on simulated trajectories."""
-    net: rs.RNN = derivation.context["model"]
+    net = _model(derivation)
     fixed = {s: v for s, v in derivation.parameters.items() if s in net.parameters}
     net = net.subs(fixed) if fixed else net
     free = [s for s in net.parameters if str(s).startswith("W_h")]
@@ -146,4 +154,45 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                          st.integers(0, 2**31))
     report = check_property("||h_t - h'_t|| <= q^t ||h_0 - h'_0|| on 24 simulated starts", examples,
                             error, tolerance=1e-9, max_examples=max_examples, seed=seed)
-    return combine_reports(NAME, [report])
+    return combine_reports(INFO.name, [report])
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw converging simulated trajectories and their gaps under the derived bound; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    net = _model(d)
+    n = net.n
+    rng = np.random.default_rng(3)
+    W = rng.uniform(-1, 1, (n, n))
+    W *= 0.8 / np.linalg.norm(W, 2)
+    values = {**matrix_entries("W_h", W), "L_phi": float(net.activation.lipschitz)}
+    rest = {str(s): float(rng.uniform(-0.5, 0.5)) for s in net.parameters if str(s) not in values}
+    concrete = net.subs({k: v for k, v in {**values, **rest}.items() if k in {str(s) for s in net.parameters}})
+    q_value = float(evaluate(kernel, values))   # not `q`: that is the factor's symbol here
+    starts = np.stack([np.cos(np.linspace(0, 2 * np.pi, 25)), np.sin(np.linspace(0, 2 * np.pi, 25))], 1)
+    h = np.concatenate([starts * 0.95, np.zeros((25, max(0, n - 2)))], 1)[:, :n]
+    trajectory = [h]
+    for _ in range(30):
+        h = concrete.numeric_step(h, rng.uniform(-0.5, 0.5, concrete.m))
+        trajectory.append(h)
+    path = np.array(trajectory)
+    left, right = fig.subplots(1, 2)
+    for j in range(path.shape[1]):
+        left.plot(path[:, j, 0], path[:, j, min(1, n - 1)], "-", lw=0.8, color="C0", alpha=0.7)
+    left.plot(path[0, :, 0], path[0, :, min(1, n - 1)], "o", ms=3, color="C1", label="starts")
+    left.plot(path[-1, :, 0], path[-1, :, min(1, n - 1)], "k*", ms=9, label="t = 30")
+    left.set(xlabel=r"$h_1$", ylabel=r"$h_2$", title="25 starts, one input sequence", aspect="equal")
+    left.legend(fontsize=8)
+    gaps = np.linalg.norm(path - path[:, :1], axis=2)[:, 1:]
+    t = np.arange(len(path))
+    right.semilogy(t, gaps.max(axis=1), "C0-", lw=1.5, label=r"max $\|h_t - h'_t\|_2$")
+    right.semilogy(t, q_value ** t * gaps[0].max(), "r--", lw=1.5,
+                   label=rf"derived bound $q^t$, q = {q_value:.2f}")
+    right.set(xlabel="t", ylabel="distance", title="the gaps shrink at least as fast as q^t")
+    right.legend(fontsize=8)
+    return (f"A tanh RNN with ||W_h||_2 = 0.8: trajectories from 25 starts under the same random input "
+            f"converge (left); their distances stay below the derived bound q^t, q = ||W_h||_2 L_phi = {q_value:.2f}.")

@@ -34,19 +34,32 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from rnnsym.derivation import Derivation, Step
-from rnnsym.errors import ResourceLimitError
 from rnnsym.latex import register_symbol
 from rnnsym.linear.system import LinearRNN
-from rnnsym._matrices import vector_symbols
+from rnnsym.model import vector_symbols
 from rnnsym.linear.controllability import exact_rank
+from rnnsym.registry import DerivationInfo
+from rnnsym.report.figures import evaluate, matrix_entries
+from rnnsym.symbols import LAM
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "controllability"
-TITLE = "Controllability: reaching every state through the inputs"
-REFERENCE = "3192142"
-ORDER = 60
-OPTIONS = {"n": int, "m": int}
-MAX_N = 3  # fully symbolic: n = 3 took 1.8 s, n = 4 over 20 s (determinant, p(A), exact rank)
+INFO = DerivationInfo(
+    name="controllability",
+    title="Controllability: reaching every state through the inputs",
+    reference="3192142",
+    order=60,
+    options={"n": int, "m": int},
+    max_n=3,  # fully symbolic: n = 3 took 1.8 s, n = 4 over 20 s (determinant, p(A), exact rank)
+    limit_hint=("use rnnsym.linear.controllability.controllability_rank(system, exact=False) or "
+                "is_controllable() on numbers."),
+    symbols={
+        "A": "state transition, entries A[i,j]",
+        "B": "input matrix, entries B[i,j]",
+        "lam": "an eigenvalue of A (PBH test)",
+        "c": "the scalar in A = cI (correction C7)",
+        "a": "the parameter of A = diag(a, 1), B = (1, 1)^T",
+    },
+)
 
 CTRB = register_symbol(sp.Symbol("Ctrb"), r"\mathcal{C}")
 H_T = register_symbol(sp.Symbol("h_t"), r"h_t")
@@ -54,27 +67,14 @@ P_A = register_symbol(sp.Symbol("p(A)"), r"p(A)")
 PBH = register_symbol(sp.Symbol("PBH"), r"\left[\lambda I - A,\ B\right]")
 DET = register_symbol(sp.Symbol("det_C"), r"\det\mathcal{C}")
 RANK_CI = register_symbol(sp.Symbol("rank_C_cI"), r"\operatorname{rank}\mathcal{C}_{cI}")
-LAM = sp.Symbol("lam")
 C_SCALAR = sp.Symbol("c", real=True)
 A_SCALAR = sp.Symbol("a", real=True)
 
-SYMBOLS = {
-    "A": "state transition, entries A[i,j]",
-    "B": "input matrix, entries B[i,j]",
-    "lam": "an eigenvalue of A (PBH test)",
-    "c": "the scalar in A = cI (correction C7)",
-    "a": "the parameter of A = diag(a, 1), B = (1, 1)^T",
-}
-
-
 def derive(n: int = 2, m: int = 1) -> Derivation:
-    """Derive ``[B, AB, ..., A^{n-1}B]`` for a symbolic ``n``-state, ``m``-input system."""
-    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise ResourceLimitError(
-            f"`n`={n} is too large for the symbolic controllability derivation (limit {MAX_N}); "
-            "use rnnsym.linear.controllability.controllability_rank(system, exact=False) or "
-            "is_controllable() on numbers."
-        )
+    """Derive ``[B, AB, ..., A^{n-1}B]`` for a symbolic ``n``-state, ``m``-input system.
+
+    ``n`` is limited to ``INFO.max_n`` by :func:`rnnsym.registry.derive`.
+    """
     sys = LinearRNN.symbolic(n, m)
     h = vector_symbols("h_0", n, "h_{{0,{i}}}")
     inputs = [vector_symbols(f"x_{k}", m, f"x_{{{{{k},{{i}}}}}}") for k in range(1, n + 1)]
@@ -109,10 +109,16 @@ def derive(n: int = 2, m: int = 1) -> Derivation:
     ]
     steps += _rank_steps(sys, ctrb, n, m)
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
-        result=ctrb, result_label=CTRB, symbols=SYMBOLS,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        result=ctrb, result_label=CTRB, symbols=dict(INFO.symbols),
         kernel_args=[*sys.A, *sys.B], verifier=verify, context={"system": sys},
     )
+
+
+def _system(derivation: Derivation) -> LinearRNN:
+    """The symbolic system :func:`derive` worked on (kept in ``context["system"]``)."""
+    sys: LinearRNN = derivation.context["system"]
+    return sys
 
 
 def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
@@ -177,7 +183,7 @@ def _simulate(A: np.ndarray, B: np.ndarray, h0: np.ndarray, xs: np.ndarray) -> n
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare the compiled matrix with impulse responses and steering of a simulated system."""
-    sys: LinearRNN = derivation.context["system"]
+    sys = _system(derivation)
     n, m = sys.n, sys.m
     fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
     free = [s for s in sys.parameters if s not in fixed]
@@ -225,4 +231,46 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                        examples, steering_error, tolerance=1e-6, max_examples=max_examples,
                        seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def _rank_curve(kernel: Any, fixed: dict[str, float], a_name: str, grid: np.ndarray) -> np.ndarray:
+    """The smallest singular value of the compiled matrix as ``a_name`` runs over ``grid``."""
+    out = []
+    for a in grid:
+        M = np.asarray(evaluate(kernel, {**fixed, a_name: float(a)}), dtype=float)
+        out.append(np.linalg.svd(M, compute_uv=False).min())
+    return np.array(out)
+
+
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw where the derived matrix loses rank, and steering by inputs computed from it; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    left, right = fig.subplots(1, 2)
+    grid = np.linspace(-1.0, 1.5, 251)
+    fixed = {**matrix_entries("A", [[0.0, 0.0], [0.0, 0.5]]), **matrix_entries("B", [[1.0], [1.0]])}
+    left.plot(grid, _rank_curve(kernel, fixed, "A[0,0]", grid), lw=1.5)
+    left.axvline(0.5, color="r", ls=":", lw=1)
+    left.set(xlabel="a", ylabel=r"$\sigma_{\min}$ of $[B, AB]$",
+             title=r"$A = \mathrm{diag}(a, \frac{1}{2})$, $B = (1, 1)^T$")
+    A, B = np.array([[0.9, 0.0], [0.0, 0.5]]), np.array([[1.0], [1.0]])
+    K = np.asarray(evaluate(kernel, {**matrix_entries("A", A), **matrix_entries("B", B)}), dtype=float)
+    for angle in np.linspace(0, 2 * np.pi, 9)[:-1]:
+        target = np.array([np.cos(angle), np.sin(angle)])
+        u = np.linalg.pinv(K) @ target
+        xs = u.reshape(2, 1)[::-1]
+        reached = [np.zeros(2)]
+        for x in xs:
+            reached.append(A @ reached[-1] + B @ x)
+        path = np.array(reached)
+        right.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1)
+        right.plot(*target, "k+", ms=10)
+    right.set(xlabel=r"$h_1$", ylabel=r"$h_2$", aspect="equal",
+              title="steering to 8 targets in n = 2 steps")
+    return ("Left: the smallest singular value of the derived controllability matrix; it vanishes where the "
+            "rank drops. Right: a controllable pair (a = 0.9) steered from 0 to eight targets (+) in two "
+            "simulated steps by the least-norm inputs computed from the derived matrix.")

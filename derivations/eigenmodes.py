@@ -38,47 +38,47 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
-from rnnsym._matrices import matrix_symbols, vector_symbols
+from rnnsym.linear.modes import classify, modes
+from rnnsym.model import matrix_symbols, vector_symbols
+from rnnsym.registry import DerivationInfo
+from rnnsym.symbols import LAM, TAU
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "eigenmodes"
-TITLE = "Eigenmodes of the linear recurrence and their coupling by the nonlinearity"
-REFERENCE = "3192175"
-ORDER = 50
-OPTIONS = {"n": int, "activation": str}
-MAX_N = 3  # symbolic Q: n = 2 took 1.1 s, n = 3 10.6 s (the accuracy table uses it), n = 4 over 20 s
+INFO = DerivationInfo(
+    name="eigenmodes",
+    title="Eigenmodes of the linear recurrence and their coupling by the nonlinearity",
+    reference="3192175",
+    order=50,
+    options={"n": int, "activation": str},
+    max_n=3,  # symbolic Q: n = 2 took 1.1 s, n = 3 10.6 s (the accuracy table uses it), n = 4 over 20 s
+    limit_hint="use rnnsym.linear.modes.modes() and coupling_strength() on float matrices.",
+    symbols={
+        "A": "the recurrent matrix A = Q Lam Q^{-1}, entries A[i,j]",
+        "lam": "eigenvalues lam[i] (the diagonal of Lam)",
+        "Q": "right eigenvectors as columns, entries Q[i,j]",
+        "Lam": "diagonal matrix of eigenvalues",
+        "D": "diag(phi'(W_h h_{t-1})), entries D[i,i]",
+        "y": "mode coordinates y = Q^{-1} h",
+        "t": "time step",
+        "tau": "half-life in steps",
+    },
+)
 
 COUPLING = register_symbol(sp.Symbol("dy_t/dy_prev"), r"\frac{\partial y_t}{\partial y_{t-1}}")
 Y_T = register_symbol(sp.Symbol("y_t"), r"y_t")
 PHI = sp.Function("phi")
-LAM = sp.Symbol("lam")
 R = sp.Symbol("r", positive=True)
-TAU = sp.Symbol("tau", positive=True)
 T = sp.Symbol("t", integer=True, nonnegative=True)
 J_T = register_symbol(sp.Symbol("J^t"), r"J^{t}")
 LEFT = register_symbol(sp.Symbol("Qinv_A"), r"Q^{-1} A")
 CHAR = register_symbol(sp.Symbol("char_A"), r"\det(\lambda I - A)")
 HALF = register_symbol(sp.Symbol("half_life"), r"\tau_{1/2}")
 
-SYMBOLS = {
-    "A": "the recurrent matrix A = Q Lam Q^{-1}, entries A[i,j]",
-    "lam": "eigenvalues lam[i] (the diagonal of Lam)",
-    "Q": "right eigenvectors as columns, entries Q[i,j]",
-    "Lam": "diagonal matrix of eigenvalues",
-    "D": "diag(phi'(W_h h_{t-1})), entries D[i,i]",
-    "y": "mode coordinates y = Q^{-1} h",
-    "t": "time step",
-    "tau": "half-life in steps",
-}
-
-
 def derive(n: int = 2, activation: str = "tanh") -> Derivation:
-    """Derive the decoupled recurrence and the coupling matrix for ``n`` modes."""
-    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise rs.ResourceLimitError(
-            f"`n`={n} is too large for the symbolic eigenmodes derivation (limit {MAX_N}); "
-            "use rnnsym.linear.modes.modes() and coupling_strength() on float matrices."
-        )
+    """Derive the decoupled recurrence and the coupling matrix for ``n`` modes.
+
+    ``n`` is limited to ``INFO.max_n`` by :func:`rnnsym.registry.derive`.
+    """
     rs.get_activation(activation)  # validate the name early
     Q = sp.Matrix(matrix_symbols("Q", n, n))
     lam = vector_symbols("lam", n)
@@ -145,8 +145,8 @@ def derive(n: int = 2, activation: str = "tanh") -> Derivation:
     register_symbol(sp.Symbol("coupling_Q_eq_I"), r"\left.\frac{\partial y_t}{\partial y_{t-1}}\right|_{Q = I}")
     register_symbol(sp.Symbol("coupling_D_eq_dI"), r"\left.\frac{\partial y_t}{\partial y_{t-1}}\right|_{D = d I}")
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
-        result=sp.ImmutableMatrix(coupling), result_label=COUPLING, symbols=SYMBOLS,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        result=sp.ImmutableMatrix(coupling), result_label=COUPLING, symbols=dict(INFO.symbols),
         kernel_args=[*Q, *lam, *[Dm[i, i] for i in range(n)]], verifier=verify,
         context={"n": n, "Q": Q, "lam": lam, "D": Dm, "activation": activation,
                  "decoupled": sp.ImmutableMatrix(Lam)},
@@ -228,4 +228,45 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         check_property("decoupled recurrence y_t = Lam^t y_0 against simulation of h = A h",
                        examples, linear_error, tolerance=1e-8, max_examples=max_examples, seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw eigenvalues against the unit circle and the mode coordinates of a simulation; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    def rot(r: float, theta: float) -> np.ndarray:
+        return r * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+
+    blocks = [rot(0.7, 0.9), rot(1.0, 2.2), np.array([[1.04]]), np.array([[-0.5]])]
+    size = sum(len(b) for b in blocks)
+    A, at = np.zeros((size, size)), 0
+    for block in blocks:
+        A[at:at + len(block), at:at + len(block)] = block
+        at += len(block)
+    Q = np.linalg.qr(np.random.default_rng(0).normal(size=(size, size)))[0]
+    A = Q @ A @ Q.T
+    decomposition = modes(A)
+    left, right = fig.subplots(1, 2)
+    circle = np.linspace(0, 2 * np.pi, 200)
+    left.plot(np.cos(circle), np.sin(circle), "k-", lw=0.8)
+    colors = {"fading": "C0", "persistent": "C2", "exploding": "C3", "polynomially growing": "C1"}
+    for mode in decomposition.modes:
+        lam = complex(mode.eigenvalue)
+        left.plot(lam.real, lam.imag, "o", ms=8, color=colors.get(mode.kind, "k"), label=mode.kind)
+    handles = dict(zip(*left.get_legend_handles_labels()[::-1]))
+    left.legend(handles.values(), handles.keys(), fontsize=8)
+    left.set(xlabel="Re", ylabel="Im", title="eigenvalues and the unit circle", aspect="equal")
+    h = np.ones(size)
+    coordinates = []
+    for _ in range(60):
+        coordinates.append(np.abs(decomposition.coordinates(h)))
+        h = A @ h
+    ys = np.array(coordinates)
+    for i, lam in enumerate(np.diag(decomposition.Lam)):   # column i of Q, eigenvalue Lam[i, i]
+        right.semilogy(ys[:, i], color=colors.get(classify(complex(lam), True, 1e-6), "k"), lw=1.2)
+    right.set(xlabel="t", ylabel=r"$|(Q^{-1} h_t)_i|$", title="mode coordinates evolve independently")
+    return ("A linear RNN h_t = A h_{t-1}: eigenvalues inside the unit circle fade, on it persist, outside it "
+            "explode (left); in the eigenbasis each mode coordinate follows its own |lambda|^t (right).")

@@ -29,14 +29,24 @@ from hypothesis import strategies as st
 
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
+from rnnsym.fixedpoints import sweep_fixed_points
+from rnnsym.kernel import compile as compile_kernel
 from rnnsym.latex import register_symbol
+from rnnsym.registry import DerivationInfo
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "fixed_points"
-TITLE = "Fixed points of the tanh unit and the saddle-node curve"
-REFERENCE = "3192120"
-ORDER = 20
-OPTIONS = {"scale": int}
+INFO = DerivationInfo(
+    name="fixed_points",
+    title="Fixed points of the tanh unit and the saddle-node curve",
+    reference="3192120",
+    order=20,
+    options={"scale": int},
+    symbols={
+        "w": "recurrent weight of the 1-D unit",
+        "b": "bias",
+        "h_star": "fixed point h^*",
+    },
+)
 
 w = sp.Symbol("w", real=True)
 b = sp.Symbol("b", real=True)
@@ -48,12 +58,6 @@ J_SYM = register_symbol(sp.Symbol("J"), r"J")
 DHDB = register_symbol(sp.Symbol("dh_star/db"), r"\frac{d h^{*}}{d b}")
 N_CRIT = register_symbol(sp.Symbol("N_crit"), r"\#\{h : g'(h) = 0\}")
 N_FIX = register_symbol(sp.Symbol("N_fix"), r"N_{\mathrm{fix}}(w, b)")
-
-SYMBOLS = {
-    "w": "recurrent weight of the 1-D unit",
-    "b": "bias",
-    "h_star": "fixed point h^*",
-}
 
 
 def derive(scale: int = 1, model: Any = None) -> Derivation:
@@ -104,11 +108,28 @@ def derive(scale: int = 1, model: Any = None) -> Derivation:
              "Substituting the critical point h* = -sqrt(1 - 1/w) into b(h*) gives the fold bias."),
     ]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=b_c,
-        result_label=B_C, assumptions=[w > 1], symbols=SYMBOLS, kernel_args=[w],
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=b_c,
+        result_label=B_C, assumptions=[w > 1], symbols=dict(INFO.symbols), kernel_args=[w],
         verifier=verify, context={"model": net, "scale": scale, "dhdb": dhdb},
         numeric_form=_accurate_near_cusp,
     )
+
+
+def _model(derivation: Derivation) -> rs.RNN:
+    """The unit :func:`derive` worked on (kept in ``context["model"]``)."""
+    net: rs.RNN = derivation.context["model"]
+    return net
+
+
+def _scale(derivation: Derivation) -> int:
+    """The ``scale`` option :func:`derive` was given (kept in ``context["scale"]``)."""
+    return int(derivation.context.get("scale", 1))
+
+
+def _slope(derivation: Derivation) -> sp.Expr:
+    """``dh*/db`` in ``w``, ``b`` and ``h_star`` (kept in ``context["dhdb"]``)."""
+    dhdb: sp.Expr = derivation.context["dhdb"]
+    return dhdb
 
 
 def _accurate_near_cusp(b_c: sp.Expr) -> sp.Expr:
@@ -149,7 +170,7 @@ def _attractors(w_value: float, b_value: float, scale: int, steps: int = 2500) -
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Inside the curve the simulated unit is bistable, outside it has one attractor."""
-    scale = derivation.context.get("scale", 1)
+    scale = _scale(derivation)
     fixed_w = derivation.parameters.get(w)
     kernel = derivation.kernel
     ws = st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1, 4.0)
@@ -177,7 +198,7 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                 g = moved.numeric_step(g)
             ends.append(g[0])
         fd = (ends[1] - ends[0]) / (2 * eps)
-        predicted = float(sp.N(derivation.context["dhdb"].subs({w: w_value, b: b_value, h_star: h[0]})))
+        predicted = float(sp.N(_slope(derivation).subs({w: w_value, b: b_value, h_star: h[0]})))
         return abs(fd - predicted) / max(1.0, abs(fd))
 
     reports = [
@@ -187,4 +208,51 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                        st.tuples(ws, st.floats(-0.5, 0.9)), slope_error, tolerance=1e-4,
                        max_examples=max(3, max_examples // 5), seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw the bifurcation diagram and the count of fixed points over ``(w, b)``; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    net = _model(d)
+    w0 = 2.0
+    b_c = float(kernel(w0))
+    left, right = fig.subplots(1, 2)
+    biases = np.linspace(-1.5, 1.5, 601)
+    sweep = sweep_fixed_points(net.subs({w: w0, b: 0}), biases)
+    labelled: set[str] = set()
+    for branch in sweep.branches():
+        for kind in np.unique(branch.kind):
+            stable = kind == 0
+            label = "stable" if stable else "unstable"
+            mask = branch.kind == kind
+            left.plot(branch.b[mask, 0], branch.h[mask, 0], "-" if stable else "--",
+                      color="C0" if stable else "C3", lw=2, label=None if label in labelled else label)
+            labelled.add(label)
+    for sign in (-1, 1):
+        left.axvline(sign * b_c, color="k", ls=":", lw=1)
+    left.text(b_c, 0.5, r" $b_c$", fontsize=10, transform=left.get_xaxis_transform())
+    left.text(-b_c, 0.5, r"$-b_c$ ", ha="right", fontsize=10, transform=left.get_xaxis_transform())
+    left.set(xlabel="b", ylabel=r"fixed points $h^*$", title=f"bifurcation diagram, w = {w0:g}")
+    left.legend(fontsize=8)
+    # Stability map: count sign changes of g(h) = step(h) - h on a grid, per (w, b).
+    step = compile_kernel(net.step()[0], [net.h_prev[0], w, b])
+    W, B = np.linspace(0.2, 3.0, 101), np.linspace(-1.5, 1.5, 121)
+    H = np.linspace(-1.0, 1.0, 300)   # an even count: h = 0 is not a grid point
+    g = step(H[None, None, :], W[:, None, None], B[None, :, None]) - H
+    count = np.count_nonzero(np.diff(np.sign(g), axis=-1) != 0, axis=-1)
+    mesh = right.pcolormesh(B, W, count, shading="auto", cmap="Blues", vmin=0, vmax=4)
+    fig.colorbar(mesh, ax=right, label="fixed points", ticks=[1, 2, 3])
+    ws = W[W > 1.0]
+    curve = np.asarray(kernel(ws), dtype=float)
+    right.plot(curve, ws, "r-", lw=1.5, label=r"derived $\pm b_c(w)$")
+    right.plot(-curve, ws, "r-", lw=1.5)
+    right.set(xlabel="b", ylabel="w", title="count of fixed points over (w, b)")
+    right.legend(fontsize=8, loc="lower right")
+    return ("Left: fixed points of h = tanh(w h + b) against the bias (w = 2); the stable branches fold into the "
+            "unstable one at the derived bias +-b_c. Right: the number of fixed points over (w, b) counted "
+            "numerically; the derived curve +-b_c(w) is its boundary (one fixed point for w <= 1).")

@@ -38,20 +38,33 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.gradients import (T, W_h, backward_recursion, chain_product, diagonal_symbols,
-                              gradient_product, k, t)
+                              gradient_norms, gradient_product, k, t)
 from rnnsym.latex import register_symbol
-from rnnsym._matrices import vector_symbols
+from rnnsym.model import vector_symbols
 from rnnsym.linear.normality import (LAM, S, jordan_matrix, jordan_peak_lag, jordan_power,
-                              jordan_power_norm, jordan_transient_peak, normality_defect)
+                              jordan_power_norm, jordan_transient_peak, normality_defect,
+                              transient_growth)
+from rnnsym.registry import DerivationInfo
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "gradient_norms"
-TITLE = "Gradients through time: the Jacobian product and its norm"
-REFERENCE = "3148004"
-ORDER = 90
-OPTIONS = {"horizon": int, "n": int, "activation": str}
-MAX_N = 4  # n = 4 took 3.6 s, n = 6 11 s, n = 8 over 20 s (horizon 3)
-MAX_HORIZON = 6
+INFO = DerivationInfo(
+    name="gradient_norms",
+    title="Gradients through time: the Jacobian product and its norm",
+    reference="3148004",
+    order=100,
+    options={"horizon": int, "n": int, "activation": str},
+    max_n=4,  # n = 4 took 3.6 s, n = 6 11 s, n = 8 over 20 s (horizon 3)
+    option_ranges={"horizon": (1, 6)},
+    limit_hint="use rnnsym.gradients.gradient_norms() along a simulated trajectory.",
+    symbols={
+        "W_h": "recurrent weights, entries W_h[i,j]",
+        "D_t": "diag(phi'(a_t)); in the result D_j[i] is entry i of D_{k+j}",
+        "T": "the later time", "k": "the earlier time (T - k = horizon in the result)",
+        "c": "bound on |phi'| (sup |phi'|)", "q": "contraction factor L_phi ||W_h||_2",
+        "lam": "eigenvalue of the Jordan-type example [[lam, s], [0, lam]]",
+        "s": "coupling of the Jordan-type example",
+    },
+)
 
 c = sp.Symbol("c", positive=True)
 q = sp.Symbol("q", positive=True)
@@ -68,20 +81,9 @@ K_STAR = register_symbol(sp.Symbol("k_star"), "k^{*}")
 POWER = register_symbol(sp.Symbol("W^k"), "W^{k}")
 POWER_NORM = register_symbol(sp.Symbol("norm(W^k)"), r"\left\|W^{k}\right\|_2")
 DEFECT = register_symbol(sp.Symbol("W^TW-WW^T"), r"W^{\top}W - WW^{\top}")
-RHO = sp.Symbol("rho", nonnegative=True)
 NORM_E13 = register_symbol(sp.Symbol("norm(W)"), r"\left\|W\right\|_2")
 R_RATE = sp.Symbol("r", positive=True)
 J_INT = sp.Symbol("k", integer=True, nonnegative=True)
-
-SYMBOLS = {
-    "W_h": "recurrent weights, entries W_h[i,j]",
-    "D_t": "diag(phi'(a_t)); in the result D_j[i] is entry i of D_{k+j}",
-    "T": "the later time", "k": "the earlier time (T - k = horizon in the result)",
-    "c": "bound on |phi'| (sup |phi'|)", "q": "contraction factor L_phi ||W_h||_2",
-    "lam": "eigenvalue of the Jordan-type example [[lam, s], [0, lam]]",
-    "s": "coupling of the Jordan-type example",
-}
-
 
 def _label(horizon: int) -> sp.Symbol:
     return register_symbol(sp.Symbol(f"dh_(k+{horizon})/dh_k"),
@@ -118,17 +120,11 @@ def _chain_rule_product(net: rs.RNN, horizon: int) -> tuple[sp.ImmutableMatrix, 
 
 
 def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation:
-    """Derive ``dh_T/dh_k`` for ``T - k = horizon``, its bound and the transient-growth example."""
-    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise rs.ResourceLimitError(
-            f"`n`={n} is too large for the symbolic gradient_norms derivation (limit {MAX_N}); "
-            "use rnnsym.gradients.gradient_norms() along a simulated trajectory."
-        )
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or not 1 <= horizon <= MAX_HORIZON:
-        raise rs.InvalidArgumentError(
-            f"`horizon` must be an integer in [1, {MAX_HORIZON}]; got {horizon!r}. "
-            "Longer horizons: rnnsym.gradients.gradient_norms() works along a simulated trajectory."
-        )
+    """Derive ``dh_T/dh_k`` for ``T - k = horizon``, its bound and the transient-growth example.
+
+    ``n`` and ``horizon`` are limited (``INFO.max_n``, ``INFO.option_ranges``) by
+    :func:`rnnsym.registry.derive`.
+    """
     net = rs.RNN.symbolic(n=n, m=1, activation=activation)
     dadh = net.preactivation().jacobian(net.h_prev)
     if sp.expand(net.jacobian() - net.D() * dadh) != sp.zeros(n, n):  # pragma: no cover
@@ -206,8 +202,8 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
              "has gradients vanishing at least like q^(T-k)."),
     ]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=result,
-        result_label=_label(horizon), symbols=SYMBOLS,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result,
+        result_label=_label(horizon), symbols=dict(INFO.symbols),
         kernel_args=[*net.W_h, *[d[i, i] for d in diagonals for i in range(n)]],
         verifier=verify,
         context={"model": net, "horizon": horizon, "diagonals": diagonals, "bound": bound,
@@ -338,4 +334,33 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                        st.tuples(st.floats(0.2, 0.97), st.floats(0.05, 5.0)), growth_error,
                        tolerance=1e-9, max_examples=max(5, max_examples // 2), seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw simulated gradient norms under their bound, and the transient growth of ``W^k``; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    examples = {"normal": np.array([[0.9, 0.0], [0.0, 0.5]]), "non-normal": np.array([[0.9, 1.0], [0.0, 0.9]])}
+    xs = np.random.default_rng(0).uniform(-0.1, 0.1, (60, 1))
+    left, right = fig.subplots(1, 2)
+    for i, (label, W) in enumerate(examples.items()):
+        g = gradient_norms(rs.RNN(W, [[1.0], [1.0]], activation="tanh"), xs)
+        left.semilogy(g.lags, g.norms, color=f"C{i}", lw=1.5, label=rf"{label} $W_h$")
+        left.semilogy(g.lags, np.exp(g.lags * g.log_bound_factor), color=f"C{i}", ls="--", lw=1,
+                      label=rf"bound $(c\|W_h\|_2)^{{T-k}}$")
+        growth = transient_growth(W, k_max=60)
+        right.semilogy(growth.norms, color=f"C{i}", lw=1.5, label=rf"$\|W^k\|_2$, {label}")
+        right.plot([growth.k_peak], [growth.peak], "o", color=f"C{i}")
+    rho = np.abs(np.linalg.eigvals(examples["normal"])).max()
+    right.semilogy(np.arange(61), rho ** np.arange(61), "k:", lw=1, label=r"$\rho^k$, $\rho = 0.9$")
+    left.set(xlabel="T - k", ylabel=r"$\|\partial h_T / \partial h_k\|_2$", title="gradient norms (tanh RNN)",
+             ylim=(1e-4, 1e3))
+    right.set(xlabel="k", title="transient growth before the decay")
+    left.legend(fontsize=7)
+    right.legend(fontsize=7)
+    return ("Left: ||dh_T/dh_k||_2 along a simulated tanh trajectory for a normal and a non-normal W_h with the "
+            "same spectral radius 0.9, and the bound (c||W_h||_2)^(T-k). Right: ||W^k||_2 of the non-normal "
+            "matrix grows before it decays, although rho < 1; the normal one follows rho^k.")

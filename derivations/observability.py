@@ -35,19 +35,32 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from rnnsym.derivation import Derivation, Step
-from rnnsym.errors import ResourceLimitError
 from rnnsym.latex import register_symbol
 from rnnsym.linear.system import LinearRNN
-from rnnsym._matrices import vector_symbols
+from rnnsym.model import vector_symbols
 from rnnsym.linear.controllability import exact_rank
+from rnnsym.registry import DerivationInfo
+from rnnsym.report.figures import evaluate, matrix_entries
+from rnnsym.symbols import LAM
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "observability"
-TITLE = "Observability: seeing the hidden state through the outputs"
-REFERENCE = "3192179"
-ORDER = 70
-OPTIONS = {"n": int, "p": int}
-MAX_N = 3  # fully symbolic: n = 3 took 1.7 s, n = 4 over 20 s
+INFO = DerivationInfo(
+    name="observability",
+    title="Observability: seeing the hidden state through the outputs",
+    reference="3192179",
+    order=70,
+    options={"n": int, "p": int},
+    max_n=3,  # fully symbolic: n = 3 took 1.7 s, n = 4 over 20 s
+    limit_hint=("use rnnsym.linear.controllability.observability_rank(system, exact=False) or "
+                "is_observable() on numbers."),
+    symbols={
+        "A": "state transition, entries A[i,j]",
+        "C": "output matrix, entries C[i,j]",
+        "lam": "an eigenvalue of A (PBH test)",
+        "h_0": "initial state, entries h_0[i]",
+        "y": "outputs y_t = C h_t, entries y_t[i]",
+    },
+)
 
 OBSV = register_symbol(sp.Symbol("Obsv"), r"\mathcal{O}")
 OBSV_A = register_symbol(sp.Symbol("Obsv_from_y1"), r"\frac{\partial (y_1, \dots, y_n)}{\partial h_0}")
@@ -55,25 +68,13 @@ DUAL = register_symbol(sp.Symbol("Ctrb_dual"), r"\mathcal{C}(A^{\top}, C^{\top})
 DET = register_symbol(sp.Symbol("det_O"), r"\det\mathcal{O}")
 RANK_O = register_symbol(sp.Symbol("rank_O"), r"\operatorname{rank}\mathcal{O}")
 RANK_OA = register_symbol(sp.Symbol("rank_OA"), r"\operatorname{rank}\mathcal{O}A")
-LAM = sp.Symbol("lam")
 PBH = register_symbol(sp.Symbol("PBH_obs"), r"\begin{bmatrix}\lambda I - A \\ C\end{bmatrix}")
 
-SYMBOLS = {
-    "A": "state transition, entries A[i,j]",
-    "C": "output matrix, entries C[i,j]",
-    "lam": "an eigenvalue of A (PBH test)",
-    "h_0": "initial state, entries h_0[i]",
-    "y": "outputs y_t = C h_t, entries y_t[i]",
-}
-
-
 def derive(n: int = 2, p: int = 1) -> Derivation:
-    """Derive ``[C; CA; ...; CA^{n-1}]`` for a symbolic ``n``-state, ``p``-output system."""
-    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise ResourceLimitError(
-            f"`n`={n} is too large for the symbolic observability derivation (limit {MAX_N}); "
-            "use rnnsym.linear.controllability.observability_rank(system, exact=False) or is_observable() on numbers."
-        )
+    """Derive ``[C; CA; ...; CA^{n-1}]`` for a symbolic ``n``-state, ``p``-output system.
+
+    ``n`` is limited to ``INFO.max_n`` by :func:`rnnsym.registry.derive`.
+    """
     sys = LinearRNN.symbolic(n, 1, p=p)
     h0 = vector_symbols("h_0", n, "h_{{0,{i}}}")
     zero = sp.zeros(1, 1)
@@ -123,10 +124,16 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
                       "... but not from y_1, ..., y_n: O A loses rank because A is singular "
                       "(correction C8)."))
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
-        result=obsv, result_label=OBSV, symbols=SYMBOLS,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        result=obsv, result_label=OBSV, symbols=dict(INFO.symbols),
         kernel_args=[*sys.A, *sys.C], verifier=verify, context={"system": sys},
     )
+
+
+def _system(derivation: Derivation) -> LinearRNN:
+    """The symbolic system :func:`derive` worked on (kept in ``context["system"]``)."""
+    sys: LinearRNN = derivation.context["system"]
+    return sys
 
 
 def _nilpotent(n: int) -> sp.Matrix:
@@ -153,7 +160,7 @@ def _outputs(A: np.ndarray, C: np.ndarray, h0: np.ndarray, T: int) -> np.ndarray
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare the compiled matrix with simulated outputs and reconstruct ``h_0`` with it."""
-    sys: LinearRNN = derivation.context["system"]
+    sys = _system(derivation)
     n = sys.n
     fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
     free = [s for s in sys.parameters if s not in fixed]
@@ -195,4 +202,42 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                        examples, reconstruction_error, tolerance=1e-6,
                        max_examples=max_examples, seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw where the derived matrix loses rank, and outputs that cannot tell states apart; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+
+    def matrix(a: float) -> np.ndarray:
+        A, C = np.array([[a, 0.0], [0.0, 0.5]]), np.array([[1.0, 1.0]])
+        try:
+            return np.asarray(evaluate(kernel, {**matrix_entries("A", A), **matrix_entries("C", C)}), dtype=float)
+        except KeyError:   # a kernel over other names: the library's matrix instead
+            return np.array(LinearRNN(A, np.zeros((2, 1)), C).observability_matrix().tolist(), dtype=float)
+
+    left, right = fig.subplots(1, 2)
+    grid = np.linspace(-1.0, 1.5, 251)
+    left.plot(grid, [np.linalg.svd(matrix(a), compute_uv=False).min() for a in grid], lw=1.5)
+    left.axvline(0.5, color="r", ls=":", lw=1)
+    left.set(xlabel="a", ylabel=r"$\sigma_{\min}$ of $[C; CA]$",
+             title=r"$A = \mathrm{diag}(a, \frac{1}{2})$, $C = (1, 1)$")
+    for a, style in ((0.5, "-"), (0.9, "--")):
+        O = matrix(a)
+        null = np.linalg.svd(O)[2][-1]
+        A, C = np.array([[a, 0.0], [0.0, 0.5]]), np.array([1.0, 1.0])
+        for h0, label in ((np.array([1.0, 0.0]), "h_0"), (np.array([1.0, 0.0]) + null, "h_0 + v")):
+            h, ys = h0, []
+            for _ in range(12):
+                ys.append(C @ h)
+                h = A @ h
+            right.plot(ys, style, marker="o", ms=3, lw=1, label=f"a = {a}: {label}")
+    right.set(xlabel="t", ylabel=r"$y_t = C h_t$", title="outputs from two initial states")
+    right.legend(fontsize=7)
+    return ("Left: the smallest singular value of the observability matrix; it vanishes where the rank drops. "
+            "Right: at a = 1/2 the initial states h_0 and h_0 + v (v in the null space) give identical outputs, "
+            "so h_0 cannot be reconstructed; at a = 0.9 they differ.")

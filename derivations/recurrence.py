@@ -28,14 +28,10 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
+from rnnsym.registry import DerivationInfo
+from rnnsym.report.figures import evaluate
+from rnnsym.symbols import Z
 from rnnsym.verification import check_property, combine_reports
-
-NAME = "recurrence"
-TITLE = "The recurrence relation and its Jacobian"
-REFERENCE = "the recurrence relation"
-ORDER = 10
-OPTIONS = {"n": int, "m": int, "activation": str}
-MAX_N = 16  # n = 16 took 1.5 s, n = 32 6.5 s, n = 64 over 20 s
 
 JACOBIAN = register_symbol(sp.Symbol("dh_t/dh_prev"), r"\frac{\partial h_t}{\partial h_{t-1}}")
 DADH = register_symbol(sp.Symbol("da_t/dh_prev"), r"\frac{\partial a_t}{\partial h_{t-1}}")
@@ -44,23 +40,30 @@ H_T = register_symbol(sp.Symbol("h", real=True), r"h_t")
 H_2 = register_symbol(sp.Symbol("h_2"), r"h_2")
 D_T = register_symbol(sp.Symbol("D_t"), r"D_t")
 
-SYMBOLS = {
-    "W_h": "recurrent weights, entries W_h[i,j]",
-    "W_x": "input weights, entries W_x[i,j]",
-    "b": "bias, entries b[i]",
-    "h_prev": "previous hidden state h_{t-1}, entries h_prev[i]",
-    "x": "current input x_t, entries x[i]",
-    "h": "new hidden state h_t",
-}
+INFO = DerivationInfo(
+    name="recurrence",
+    title="The recurrence relation and its Jacobian",
+    reference="the recurrence relation",
+    order=10,
+    options={"n": int, "m": int, "activation": str},
+    max_n=16,  # n = 16 took 1.5 s, n = 32 6.5 s, n = 64 over 20 s
+    limit_hint="use rnnsym.gradients.trajectory_jacobians() for numeric Jacobians.",
+    symbols={
+        "W_h": "recurrent weights, entries W_h[i,j]",
+        "W_x": "input weights, entries W_x[i,j]",
+        "b": "bias, entries b[i]",
+        "h_prev": "previous hidden state h_{t-1}, entries h_prev[i]",
+        "x": "current input x_t, entries x[i]",
+        "h": "new hidden state h_t",
+    },
+)
 
 
 def derive(n: int = 2, m: int = 1, activation: str = "tanh") -> Derivation:
-    """Derive step, unrolling and Jacobian for a symbolic ``n``-unit RNN."""
-    if isinstance(n, int) and not isinstance(n, bool) and n > MAX_N:
-        raise rs.ResourceLimitError(
-            f"`n`={n} is too large for the symbolic recurrence derivation (limit {MAX_N}); "
-            "use rnnsym.gradients.trajectory_jacobians() for numeric Jacobians."
-        )
+    """Derive step, unrolling and Jacobian for a symbolic ``n``-unit RNN.
+
+    ``n`` is limited to ``INFO.max_n`` by :func:`rnnsym.registry.derive`.
+    """
     net = rs.RNN.symbolic(n=n, m=m, activation=activation)
     pre = net.preactivation()
     dadh = pre.jacobian(net.h_prev)
@@ -79,11 +82,17 @@ def derive(n: int = 2, m: int = 1, activation: str = "tanh") -> Derivation:
              "Chain rule: dh_t/dh_{t-1} = D_t da_t/dh_{t-1} = D_t W_h."),
     ]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps,
-        result=net.jacobian(), result_label=JACOBIAN, symbols=SYMBOLS,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        result=net.jacobian(), result_label=JACOBIAN, symbols=dict(INFO.symbols),
         kernel_args=[net.h_prev, net.x, *net.parameters],
         verifier=verify, context={"model": net},
     )
+
+
+def _model(derivation: Derivation) -> rs.RNN:
+    """The symbolic model :func:`derive` built (kept in ``context["model"]``)."""
+    net: rs.RNN = derivation.context["model"]
+    return net
 
 
 def _examples(n_values: int, n: int, m: int) -> st.SearchStrategy:
@@ -97,7 +106,7 @@ def _examples(n_values: int, n: int, m: int) -> st.SearchStrategy:
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare the compiled Jacobian with finite differences of the model's step."""
-    net: rs.RNN = derivation.context["model"]
+    net = _model(derivation)
     fixed = {k: v for k, v in derivation.parameters.items() if k in net.parameters}
     net = net.subs(fixed) if fixed else net
     free = list(net.parameters)
@@ -166,7 +175,7 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         check_property("float64 kernel against 30-digit evaluation", _examples(len(free), net.n, net.m),
                        precision_error, tolerance=1e-14, max_examples=max(5, max_examples // 5), seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
 
 
 def _kinks(activation: rs.Activation) -> list[float]:
@@ -174,9 +183,47 @@ def _kinks(activation: rs.Activation) -> list[float]:
     points: set[float] = set()
     for piece in activation.derivative_expr.atoms(sp.Heaviside, sp.Piecewise, sp.Abs):
         for rel in piece.atoms(sp.core.relational.Relational):
-            for sol in sp.solve(sp.Eq(rel.lhs, rel.rhs), rs.activations.Z):
+            for sol in sp.solve(sp.Eq(rel.lhs, rel.rhs), Z):
                 points.add(float(sol))
         if isinstance(piece, (sp.Heaviside, sp.Abs)):
-            for sol in sp.solve(piece.args[0], rs.activations.Z):
+            for sol in sp.solve(piece.args[0], Z):
                 points.add(float(sol))
     return sorted(points)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw the derived Jacobian against finite differences of the simulated step; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    net = _model(d)
+    fixed = {k: v for k, v in d.parameters.items() if k in net.parameters}
+    net = net.subs(fixed) if fixed else net
+    rng = np.random.default_rng(1)
+    values = {str(s): float(rng.uniform(-1.2, 1.2)) for s in net.parameters}
+    concrete = net.subs(values) if values else net
+    xs = rng.uniform(-1, 1, (40, concrete.m))
+    states = concrete.simulate(xs, h0=rng.uniform(-1, 1, concrete.n))
+    entries, steps = [], []
+    for h, x in zip(states[:-1], xs):
+        entries.append(evaluate(kernel, {**values, "h_prev": h, "x": x}))
+        fd = np.empty((concrete.n, concrete.n))
+        for j in range(concrete.n):
+            e = np.zeros(concrete.n)
+            e[j] = 1e-6
+            fd[:, j] = (concrete.numeric_step(h + e, x) - concrete.numeric_step(h - e, x)) / 2e-6
+        steps.append(fd)
+    derived, differences = np.ravel(entries), np.ravel(steps)
+    left, right = fig.subplots(1, 2)
+    left.plot(differences, derived, "o", ms=3, alpha=0.7, label="entries along a trajectory")
+    lim = [min(derived.min(), differences.min()), max(derived.max(), differences.max())]
+    left.plot(lim, lim, "k-", lw=0.8, label="equality")
+    left.set(xlabel="finite difference of the simulated step", ylabel=r"derived $D_t W_h$ entry",
+             title=f"max |difference| = {np.max(np.abs(derived - differences)):.1e}")
+    left.legend(fontsize=8)
+    right.plot(states, lw=1)
+    right.set(xlabel="t", ylabel=r"$h_t$ components", title="the simulated trajectory")
+    return ("Left: every entry of the derived Jacobian D_t W_h against central finite differences of the "
+            "model's simulated step, along the trajectory on the right (random weights and inputs).")

@@ -27,16 +27,21 @@ import sympy as sp
 from hypothesis import strategies as st
 
 import rnnsym as rs
-from rnnsym.activations import Z
 from rnnsym.derivation import Derivation, Step
+from rnnsym.kernel import compile as compile_kernel
 from rnnsym.latex import register_symbol
+from rnnsym.registry import DerivationInfo
+from rnnsym.symbols import Z
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "sign_memory"
-TITLE = "Sign memory of a negative pulse"
-REFERENCE = "3192149"
-ORDER = 40
-OPTIONS = {"activation": str}
+INFO = DerivationInfo(
+    name="sign_memory",
+    title="Sign memory of a negative pulse",
+    reference="3192149",
+    order=40,
+    options={"activation": str},
+    symbols={"x_1": "the input pulse at t = 1 (negative in the claim)", "t": "time step"},
+)
 
 x_1 = sp.Symbol("x_1", real=True)
 t = sp.Symbol("t", positive=True)
@@ -52,9 +57,6 @@ TANH_SERIES = register_symbol(sp.Symbol("tanh_series"), r"\tanh h")
 ODE = register_symbol(sp.Symbol("h_of_t"), r"h(t)")
 _NAMES = {name: register_symbol(sp.Symbol(f"act_{name}"), rf"\mathrm{{{name.replace('_', ' ')}}}")
           for name in rs.ACTIVATION_NAMES}
-
-SYMBOLS = {"x_1": "the input pulse at t = 1 (negative in the claim)", "t": "time step"}
-
 
 def keeps_sign(activation: rs.Activation) -> bool:
     """``phi(z) < 0`` for every ``z < 0``, decided by SymPy's ``solveset``."""
@@ -114,15 +116,33 @@ def derive(activation: str = "tanh", model: Any = None) -> Derivation:
         Step(sp.Eq(H_2, h2, evaluate=False), "Two steps of the model: h_2 = phi(phi(x_1) + 0)."),
     ]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=h2, result_label=H_2,
-        symbols=SYMBOLS, kernel_args=[x_1], verifier=verify,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=h2, result_label=H_2,
+        symbols=dict(INFO.symbols), kernel_args=[x_1], verifier=verify,
         context={"model": net, "keeps": kept, "injective": inj, "decay": decay},
     )
 
 
+def _model(derivation: Derivation) -> rs.RNN:
+    """The pulse network :func:`derive` unrolled (kept in ``context["model"]``)."""
+    net: rs.RNN = derivation.context["model"]
+    return net
+
+
+def _keeps(derivation: Derivation) -> list[str]:
+    """The activations that keep the sign of a negative pulse (kept in ``context["keeps"]``)."""
+    kept: list[str] = derivation.context["keeps"]
+    return kept
+
+
+def _decay(derivation: Derivation) -> sp.Expr:
+    """The derived decay law ``|h_t|`` of tanh in ``t`` (kept in ``context["decay"]``)."""
+    law: sp.Expr = derivation.context["decay"]
+    return law
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare ``h_2`` and the sign and decay claims with simulation of the model."""
-    net: rs.RNN = derivation.context["model"]
+    net = _model(derivation)
     fixed = derivation.parameters.get(x_1)
     kernel = derivation.kernel if fixed is None else None
 
@@ -135,7 +155,7 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     def sign_error(example: tuple[str, float]) -> float:
         name, pulse = example
         runs = _pulse_net(name).simulate(np.array([[pulse]] + [[0.0]] * 40))[1:, 0]
-        return float(bool(np.all(runs < 0)) != (name in derivation.context["keeps"]))
+        return float(bool(np.all(runs < 0)) != (name in _keeps(derivation)))
 
     def decay_error(pulse: float) -> float:
         # |h_t| ~ A/sqrt(t) means 1/h_t^2 grows like t/A^2; comparing the growth over
@@ -143,7 +163,7 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         T = 10_000
         h = _pulse_net("tanh").simulate(np.array([[pulse]] + [[0.0]] * (T - 1)))[:, 0]
         measured = (h[T] ** -2 - h[T // 2] ** -2) / (T - T // 2)
-        law = derivation.context["decay"]
+        law = _decay(derivation)
         predicted = float(sp.diff(1 / law ** 2, t))
         return abs(measured / predicted - 1)
 
@@ -157,4 +177,36 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         check_property("tanh decay |h_t| ~ sqrt(3/(2t)) at t = 10000", pulses, decay_error,
                        tolerance=5e-3, max_examples=max(2, max_examples // 10), seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw the state after a negative pulse, and the derived ``h_2`` against simulation; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    left, right = fig.subplots(1, 2)
+    T = 400
+    steps = np.arange(1, T + 1)
+    for name in ("tanh", "relu", "leaky_relu", "sigmoid"):
+        path = _pulse_net(name).simulate(np.array([[-1.0]] + [[0.0]] * (T - 1)))[1:, 0]
+        kept = "keeps" if name in _keeps(d) else "loses"
+        left.plot(steps, path, lw=1.5, label=f"{name} ({kept} the sign)")
+    law = compile_kernel(_decay(d), [t])
+    left.plot(steps[5:], -np.asarray(law(steps[5:].astype(float))), "k:", lw=1.2, label=r"derived $-|h_t|$ law")
+    left.axhline(0, color="k", lw=0.6)
+    left.set(xscale="log", xlabel="t", ylabel=r"$h_t$", title=r"after the pulse $x_1 = -1$")
+    left.legend(fontsize=7)
+    pulses = np.linspace(-3, 3, 121)
+    net = _model(d)
+    right.plot(pulses, np.asarray(kernel(pulses), dtype=float), "-", lw=2, label=r"derived $h_2(x_1)$")
+    simulated = [net.simulate([[p], [0.0]])[2, 0] for p in pulses[::6]]
+    right.plot(pulses[::6], simulated, "ko", ms=4, label="simulated")
+    right.axhline(0, color="k", lw=0.6)
+    right.set(xlabel=r"$x_1$", ylabel=r"$h_2$", title="two steps of the model")
+    right.legend(fontsize=8)
+    return ("Left: the state after a negative pulse: tanh and leaky ReLU keep its sign (tanh decays like the "
+            "derived law), ReLU erases it at once, sigmoid's output is positive. Right: the derived h_2(x_1) "
+            "against the simulated model.")

@@ -44,13 +44,26 @@ from rnnsym.linear import filtering as flt
 from rnnsym.derivation import Derivation, Step
 from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
 from rnnsym.latex import register_symbol
+from rnnsym.registry import DerivationInfo
+from rnnsym.report.figures import evaluate
 from rnnsym.verification import check_property, combine_reports
 
-NAME = "snr"
-TITLE = "The RNN as a noisy filter: frequency response, noise variance and SNR"
-REFERENCE = "3192150"
-ORDER = 80
-OPTIONS: dict[str, type] = {}
+INFO = DerivationInfo(
+    name="snr",
+    title="The RNN as a noisy filter: frequency response, noise variance and SNR",
+    reference="3192150",
+    order=80,
+    symbols={
+        "X": "signal amplitude (x_t = X cos(omega t))",
+        "sigma": "noise standard deviation (white, zero-mean, independent of x)",
+        "alpha": "input gain",
+        "A": "recurrent weight (scalar)",
+        "a": "a = alpha*A, the pole of the filter",
+        "omega": "signal frequency in [0, pi]",
+        "r": "pole radius of the two-state band-pass filter",
+        "omega_0": "pole angle of the two-state band-pass filter",
+    },
+)
 
 SNR = register_symbol(sp.Symbol("SNR"), r"\mathrm{SNR}")
 SNR_BP = register_symbol(sp.Symbol("SNR_bp"), r"\mathrm{SNR}_{\mathrm{bp}}")
@@ -72,17 +85,6 @@ A_BP = register_symbol(sp.Symbol("A_bp"), r"A_{\mathrm{bp}}")
 COS_P = register_symbol(sp.Symbol("cos_omega_p"), r"\cos\omega_p")
 COS_P1 = register_symbol(sp.Symbol("cos_omega_p_e1"), r"\cos\omega_p^{(e_1)}")
 STABLE = register_symbol(sp.Symbol("SNR_float"), r"\mathrm{SNR}_{\mathrm{float64}}")
-
-SYMBOLS = {
-    "X": "signal amplitude (x_t = X cos(omega t))",
-    "sigma": "noise standard deviation (white, zero-mean, independent of x)",
-    "alpha": "input gain",
-    "A": "recurrent weight (scalar)",
-    "a": "a = alpha*A, the pole of the filter",
-    "omega": "signal frequency in [0, pi]",
-    "r": "pole radius of the two-state band-pass filter",
-    "omega_0": "pole angle of the two-state band-pass filter",
-}
 
 KERNEL_ARGS = (X, SIGMA, a, OMEGA)
 
@@ -163,8 +165,8 @@ def _derive() -> Derivation:
     ]
     assumptions = [sp.Abs(a) < 1, SIGMA > 0, OMEGA >= 0, OMEGA <= sp.pi, sp.Ne(ALPHA, 0)]
     return Derivation(
-        name=NAME, title=TITLE, reference=REFERENCE, steps=steps, result=snr, result_label=SNR,
-        assumptions=assumptions, symbols=SYMBOLS, kernel_args=KERNEL_ARGS, verifier=verify,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=snr, result_label=SNR,
+        assumptions=assumptions, symbols=dict(INFO.symbols), kernel_args=KERNEL_ARGS, verifier=verify,
         context={"model": net, "band_pass": band_snr}, numeric_form=flt.stable_form,
     )
 
@@ -316,4 +318,30 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         check_property("two-state band-pass SNR against Monte-Carlo simulation", two_state, band_error,
                        tolerance=TOLERANCE, max_examples=max(3, max_examples // 4), seed=seed),
     ]
-    return combine_reports(NAME, reports)
+    return combine_reports(INFO.name, reports)
+
+
+# ----------------------------------------------------------------------- figure
+def figure(d: Derivation, fig: Any) -> str:
+    """Draw the derived SNR against the signal frequency for several poles; return the caption.
+
+    ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
+    """
+    kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    ax = fig.subplots(1, 1)
+    omega = np.linspace(1e-3, np.pi - 1e-3, 400)
+    for i, pole in enumerate((-0.8, -0.4, 0.4, 0.8)):   # not `a`: that name is the pole's symbol here
+        values = {"X": 1.0, "sigma": 1.0, "a": pole}
+        ax.semilogy(omega, evaluate(kernel, {**values, "omega": omega}), color=f"C{i}", lw=1.5,
+                    label=f"a = {pole:g}")
+        ends = [float(evaluate(kernel, {**values, "omega": w})) for w in (0.0, np.pi)]
+        ax.plot([0.0, np.pi], ends, "o", color=f"C{i}", ms=6)
+        ax.plot([omega[0], omega[-1]], [float(evaluate(kernel, {**values, "omega": w})) for w in (omega[0], omega[-1])],
+                "o", mfc="white", color=f"C{i}", ms=6)
+    ax.set(xlabel=r"$\omega$", ylabel=r"SNR ($X = \sigma = 1$)", xlim=(-0.1, np.pi + 0.1),
+           title=r"derived SNR: filled dots at $\omega \in \{0, \pi\}$ are twice the open ones")
+    ax.set_xticks([0, np.pi / 2, np.pi], ["0", r"$\pi/2$", r"$\pi$"])
+    ax.legend(fontsize=8, ncol=2)
+    return ("The derived SNR against the signal frequency for several poles a: low-pass for a > 0, high-pass "
+            "for a < 0; at omega = 0 and pi (filled) it is twice the limit from inside (open), where the "
+            "sinusoid's power does not average to half its peak.")

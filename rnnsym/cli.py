@@ -9,15 +9,22 @@ Commands mirror the Python API::
 
 Exit status: 0 on success, 1 when a verification fails, 2 on bad input
 (with a one-line message on stderr and no traceback).
+
+``--timeout SECONDS`` (before the command) gives up with exit status 2 after
+that many seconds.  It must be a finite number from 0.001 (1 ms) to 1e6
+(about 11.6 days); anything else (``nan``, ``inf``, ``1e308``, ``1e-9``, ``0``)
+is a usage error, exit status 2, naming the value and this range.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import signal
 import sys
+import time
 from typing import Any, Sequence
 
 from rnnsym._version import __version__
@@ -39,6 +46,66 @@ class _Timeout(BaseException):
     """Raised by the --timeout alarm; a BaseException so no `except Exception` swallows it."""
 
 
+#: The accepted ``--timeout`` range in seconds (see the module docstring).
+_TIMEOUT_MIN, _TIMEOUT_MAX, _TIMEOUT_RANGE = 0.001, 1e6, "from 0.001 to 1e6 seconds"
+#: After raising, the alarm stays silent this long, so the first _Timeout's unwinding is not
+#: interrupted; a _Timeout that CPython dropped, or that a library caught, is raised again.
+_RERAISE_AFTER = 0.25
+
+
+def _timeout_seconds(text: str) -> float:
+    """The ``type`` of ``--timeout``: a finite number of seconds in ``[_TIMEOUT_MIN, _TIMEOUT_MAX]``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not _TIMEOUT_MIN <= value <= _TIMEOUT_MAX:  # false for NaN as well
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number {_TIMEOUT_RANGE}; got {text[:40]!r}"
+        )
+    return value
+
+
+class _Alarm:
+    """The ``--timeout`` alarm: raises :class:`_Timeout`, and never into its own cleanup.
+
+    The timer repeats every 50 ms until disarmed, because CPython drops an
+    exception raised by a signal handler while it compiles a module's source
+    (a fresh checkout's first import).  Once it has raised, the handler is
+    silent for ``_RERAISE_AFTER`` seconds, and for good after :meth:`disarm`,
+    so the unwinding and the message are never interrupted by a second one.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.disarmed = False
+        self.raised_at = -math.inf
+        self._raise = raising(self._timeout)  # defers the raise out of gc callbacks
+
+    @property
+    def fired(self) -> bool:
+        """Whether the alarm has raised :class:`_Timeout` (caught, swallowed or dropped since)."""
+        return self.raised_at > -math.inf
+
+    def _timeout(self) -> _Timeout:
+        self.raised_at = time.monotonic()
+        return _Timeout()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.disarmed or time.monotonic() - self.raised_at < _RERAISE_AFTER:
+            return
+        self._raise(signum, frame)
+
+    def arm(self) -> None:
+        signal.signal(signal.SIGALRM, self._on_signal)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds, 0.05)
+
+    def disarm(self) -> None:
+        """Stop the alarm; idempotent.  The handler stays installed, silent, for late signals."""
+        self.disarmed = True  # first: from here on the handler returns without raising
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?$")
 
 
@@ -58,8 +125,8 @@ def _parse_params(items: Sequence[str]) -> dict[str, str]:
 
 def _cmd_list(args: argparse.Namespace) -> int:
 
-    rows = [(name, registry.derivation_module(name).TITLE, registry.derivation_module(name).REFERENCE)
-            for name in registry.derivation_names()]
+    infos = [registry.derivation_info(name) for name in registry.derivation_names()]
+    rows = [(info.name, info.title, info.reference) for info in infos]
     if args.format == "json":
         print(json.dumps([{"name": n, "title": t, "reference": r} for n, t, r in rows], indent=2))
     else:
@@ -122,8 +189,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Derive, compile, typeset and verify the mathematics of RNNs.",
     )
     parser.add_argument("--version", action="version", version=f"rnnsym {__version__}")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="give up (exit 2) after this many seconds")
+    parser.add_argument("--timeout", type=_timeout_seconds, default=None, metavar="SECONDS",
+                        help=f"give up (exit 2) after this many seconds ({_TIMEOUT_RANGE})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the derivations")
@@ -162,6 +229,13 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gave_up(alarm: "_Alarm | None") -> int:
+    if alarm is not None:
+        alarm.disarm()  # first: nothing may interrupt the message
+        print(f"rnnsym: error: gave up after --timeout {alarm.seconds:g} seconds", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
@@ -170,31 +244,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_hypothesis_files_out_of_the_working_directory()
     if getattr(args, "examples", 1) is not None and getattr(args, "examples", 1) < 1:
         parser.error(f"argument --examples: must be >= 1; got {args.examples}")
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            parser.error(f"argument --timeout: must be > 0 seconds; got {args.timeout}")
-
-        signal.signal(signal.SIGALRM, raising(_Timeout))
-        # repeat every 50 ms until cancelled: CPython drops an exception raised by a
-        # signal handler while it compiles a module's source (a fresh checkout's first import)
-        signal.setitimer(signal.ITIMER_REAL, args.timeout, 0.05)
+    alarm = _Alarm(args.timeout) if args.timeout is not None else None
     try:
-        return int(args.run(args))
+        try:
+            if alarm is not None:
+                alarm.arm()
+            status = int(args.run(args))
+        finally:  # disarmed before any handler below prints (again there: a raise may skip this)
+            if alarm is not None:
+                alarm.disarm()
+        if alarm is not None and alarm.fired:
+            raise _Timeout()  # the command caught the alarm's _Timeout and went on
+        return status
     except RnnsymError as exc:
+        if alarm is not None and alarm.fired:  # raised while the _Timeout unwound: a timeout
+            return _gave_up(alarm)
         print(f"rnnsym: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except _Timeout:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        print(f"rnnsym: error: gave up after --timeout {args.timeout:g} seconds", file=sys.stderr)
-        return EXIT_USAGE
+        return _gave_up(alarm)
     except KeyboardInterrupt:
         print("rnnsym: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception:
+        if alarm is not None and alarm.fired:  # an error the _Timeout caused (in Hypothesis's engine,
+            return _gave_up(alarm)             # FlakyStrategyDefinition): still a timeout
+        raise
     finally:
-        if args.timeout is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        if alarm is not None:
+            alarm.disarm()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
-from rnnsym.registry import derivation_module, derivation_names, derive
+from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
 from rnnsym.verification import VerificationReport
 from rnnsym._version import __version__
 from rnnsym.report import figures as _figures
@@ -265,10 +265,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _failed_section(name: str, message: str, seconds: float) -> Section:
-    module = derivation_module(name)
+    info = derivation_info(name)
     failed = VerificationReport(name, False, 0, math.nan, 0.0, message=f"not verified: {message}")
-    record = {"name": name, "title": module.TITLE, "reference": module.REFERENCE}
-    return Section(name, module.TITLE, record, "", "", failed, error=message, seconds=seconds)
+    record = {"name": name, "title": info.title, "reference": info.reference}
+    return Section(name, info.title, record, "", "", failed, error=message, seconds=seconds)
 
 
 def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None = 0,
@@ -291,7 +291,7 @@ def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None =
         return _failed_section(name, _one_line(exc), time.perf_counter() - start)
     if directory is not None:
 
-        if name in _figures.FIGURES:
+        if name in _figures.figure_names():   # its derivation module defines `figure`
             show.running(f"{name}: plotting")
             try:
                 drawn = _figures.render_figure(name, derivation, Path(directory) / "figures")

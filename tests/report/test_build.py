@@ -20,6 +20,7 @@ import rnnsym.report.command  # noqa: F401 - registers `rnnsym report` with the 
 from rnnsym.report import figures as figures_module
 from rnnsym.report import build as report_module
 from rnnsym.cli import main
+from rnnsym.registry import derivation_module
 from rnnsym.report.build import Progress, Section, build_report
 from rnnsym.verification import VerificationReport
 
@@ -104,7 +105,7 @@ def test_a_broken_figure_is_reported_and_the_report_still_written(tmp_path: Path
     def broken_figure(derivation: object, fig: object) -> str:
         raise ValueError("no axes today")
 
-    monkeypatch.setitem(figures_module.FIGURES, "recurrence", broken_figure)
+    monkeypatch.setattr(derivation_module("recurrence"), "figure", broken_figure)
     report = build_report(tmp_path / "report", ["recurrence"], examples=2, pdf=False, progress=False)
     assert report.exit_status == 0
     assert "figure not drawn: ValueError: no axes today" in (tmp_path / "report" / "report.md").read_text()
@@ -201,3 +202,20 @@ def test_json_never_holds_nan_or_infinity() -> None:
 
 def test_every_registered_derivation_has_a_figure() -> None:
     assert set(rs.derivation_names()) <= set(figures_module.figure_names())
+
+
+def test_figures_are_found_in_their_derivation_modules() -> None:
+    for name in figures_module.figure_names():
+        module = derivation_module(name)
+        assert figures_module.figure_function(name) is module.figure
+        assert module.figure.__doc__ and module.figure.__module__ == f"rnnsym.derivations.{name}"
+    assert dict(figures_module.FIGURES) == {n: derivation_module(n).figure for n in figures_module.figure_names()}
+    with pytest.raises(rs.UnknownNameError, match="has no figure"):
+        figures_module.render_figure("no_such_result", rs.derive("recurrence"), ".")
+
+
+def test_a_derivation_without_figure_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(derivation_module("snr"), "figure")
+    assert "snr" not in figures_module.figure_names() and "snr" not in figures_module.FIGURES
+    with pytest.raises(rs.UnknownNameError, match="'snr' has no figure"):
+        figures_module.figure_function("snr")

@@ -7,6 +7,7 @@ import json
 import sympy as sp
 
 import rnnsym as rs
+from rnnsym.latex import compile_pdf
 
 
 def test_result_is_D_t_times_W_h_entry_by_entry() -> None:
@@ -62,7 +63,5 @@ def test_json_has_the_stable_keys_and_round_trips_srepr() -> None:
 
 
 def test_standalone_latex_compiles(require_pdflatex: None, tmp_path) -> None:
-    from rnnsym.latex import compile_pdf
-
     pdf = compile_pdf(rs.derive("recurrence").latex(standalone=True), tmp_path)
     assert pdf.exists() and pdf.stat().st_size > 1000

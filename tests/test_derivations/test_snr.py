@@ -1,10 +1,13 @@
-"""Claims about the `snr` derivation and rnnsym.linear.filtering (chapter 3192150, corrections C9, C10)."""
+"""Claims about the `snr` derivation and rnnsym.linear.filtering (chapter 3192150, corrections C9, C10).
+
+The filtering-only tests (noise variances, bad inputs, the n-state forms) came along with the
+derivation's; their home is tests/linear/ once that folder is free to edit.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import os
 
 import mpmath
 import numpy as np
@@ -16,6 +19,7 @@ import rnnsym as rs
 from rnnsym.linear import filtering as flt
 from rnnsym import strategies as rst
 from rnnsym.errors import DomainError, ShapeError
+from rnnsym.latex import compile_pdf
 from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
 from rnnsym.registry import derive
 
@@ -232,13 +236,7 @@ def test_n_state_snr_numeric_matches_lyapunov_and_symbolic_forms(seed):
         assert flt.snr_numeric(A_, B_, C_, 1.0, 1.0, w) == pytest.approx(value, rel=1e-10)
 
 
-def test_latex_compiles(d, tmp_path):
-    from rnnsym.latex import compile_pdf, pdflatex_available
-
-    if not pdflatex_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdflatex is required in CI")
-        pytest.skip("pdflatex not installed")
+def test_latex_compiles(d, tmp_path, require_pdflatex):
     assert compile_pdf(d.latex(standalone=True), tmp_path).exists()
 
 
