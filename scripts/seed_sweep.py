@@ -69,8 +69,8 @@ class SeedResult:
 
 
 def property_test_files() -> list[str]:
-    """Test files under ``tests/`` that use Hypothesis's ``@given`` (decorated or nested)."""
-    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py")
+    """Test files under ``tests/`` (and its sub-folders) that use Hypothesis's ``@given`` (decorated or nested)."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
                   if "@given(" in p.read_text(encoding="utf-8"))
 
 
