@@ -1,12 +1,13 @@
 """All fixed points of a concrete RNN under a constant input.
 
-:func:`find_fixed_points` runs damped Newton on the compiled residual
-``F(h) = phi(W_h h + u) - h`` with its exact compiled Jacobian
-``D W_h - I`` from many starts at once (one batched array, no loop over
-starts), merges duplicates closer than ``merge_tol`` (infinity norm), can
-polish each point to ``dps`` digits with :func:`mpmath.findroot`, and
-classifies it from the eigenvalues of ``J = D W_h``
-(:func:`rnnsym.stability.classify_jacobian`).
+:func:`find_fixed_points` runs damped Newton
+(:func:`rnnsym.fixedpoints.newton.damped_newton`, iterates kept in a box) on
+the compiled residual ``F(h) = phi(W_h h + u) - h`` with its exact compiled
+Jacobian ``D W_h - I`` from many starts at once (one batched array, no loop
+over starts), merges duplicates closer than ``merge_tol``
+(:func:`~rnnsym.fixedpoints.newton.merge_roots`), can polish each point to
+``dps`` digits with :func:`mpmath.findroot`, and classifies it from the
+eigenvalues of ``J = D W_h`` (:func:`rnnsym.stability.classify_jacobian`).
 
 The result says ``complete=True`` only with a named certificate:
 
@@ -47,15 +48,13 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.activations import Z
-from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError
+from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
 from rnnsym.kernel import Kernel, compile as compile_kernel
-from rnnsym.model import MAX_JACOBIAN_N
+from rnnsym.model import MAX_JACOBIAN_N, RNN
 from rnnsym.stability import Stability, classify_jacobian, contraction_factor
-from rnnsym.fixedpoints.newton import constant_drive as _constant_drive
-from rnnsym.model import RNN
 
-__all__ = ["FixedPoint", "FixedPointResult", "find_fixed_points",
-           "sweep_fixed_points", "residual_kernels"]
+__all__ = ["FixedPoint", "FixedPointResult", "find_fixed_points", "residual_kernels"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,10 @@ MAX_NEWTON_WORK = 2 ** 30
 #: n = 16 and grows like n^3); the mpmath polish keeps the compiled kernels.
 MAX_COMPILED_N = 8
 
+#: Damped Newton (:func:`~rnnsym.fixedpoints.newton.damped_newton`): a step is tried at lengths
+#: 1, 1/4, ..., 4**-6 before the start moves elsewhere in the box, at most three times.
+NEWTON_REFUSALS, NEWTON_RESTARTS = 7, 3
+
 
 class _DenseResidual:
     """``F(h, u) = phi(W_h h + u) - h`` or ``dF/dh = D W_h - I`` on floats, batched like a Kernel."""
@@ -180,105 +183,21 @@ def _starts(net: Any, u: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: int,
     return np.vstack([mid[None], pts])[:count]
 
 
-# -- batched Newton -------------------------------------------------------------
-def _newton_step(Jm: np.ndarray, f: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """Solve ``Jm step = -f`` row by row (Cramer's rule for n <= 2)."""
-    n = f.shape[-1]
-    if n == 1:
-        d = Jm[:, 0, 0]
-        return -f / np.where(np.abs(d) > 1e-14, d, 1e-7)[:, None]
-    if n == 2:
-        a, b, c, d = Jm[:, 0, 0], Jm[:, 0, 1], Jm[:, 1, 0], Jm[:, 1, 1]
-        det = a * d - b * c
-        bad = ~(np.abs(det) > 1e-14)
-        a, d = np.where(bad, a + 1e-7, a), np.where(bad, d + 1e-7, d)
-        det = a * d - b * c
-        return np.stack([-(d * f[:, 0] - b * f[:, 1]), -(a * f[:, 1] - c * f[:, 0])], axis=-1) / det[:, None]
-    singular = ~(np.abs(np.linalg.det(Jm)) > 1e-14)
-    Jm[singular] += 1e-7 * eye
-    return np.linalg.solve(Jm, -f[..., None])[..., 0]
+# -- Newton on F(h) = phi(W_h h + u) - h ---------------------------------------------
+def _linearize(F: Any, dF: Any) -> Any:
+    """``(X, U) -> (F, dF/dh)`` on columns, as :func:`~rnnsym.fixedpoints.newton.damped_newton` asks."""
+
+    def linearize(X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        H, Uh = X.T, U.T
+        return F(H, Uh)[..., 0].T, dF(H, Uh).transpose(1, 2, 0)
+
+    return linearize
 
 
-def _newton(F: Kernel, dF: Kernel, H: np.ndarray, U: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-            tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
-    """Damped Newton on every row of ``H`` (..., n) at once; returns (H, |F|_inf).
-
-    Rows stop when ``|F|_inf <= tol`` (after one more full step, which
-    brings them to rounding level), or after three restarts without descent.
-    """
-    shape, n = H.shape, H.shape[-1]
-    H = H.reshape(-1, n).copy()
-    U = np.ascontiguousarray(np.broadcast_to(U, shape)).reshape(-1, n)
-    eye = np.eye(n)
-    fval = F(H, U)[..., 0]
-    norm = np.abs(fval).max(axis=-1)
-    live = np.ones(len(H), dtype=bool)
-    restarts = np.zeros(len(H), dtype=np.int8)
-    for _ in range(max_iter):
-        idx = np.flatnonzero(live)
-        if not idx.size:
-            break
-        Ha, Ua, fa, na = H[idx], U[idx], fval[idx], norm[idx]
-        step = _newton_step(dF(Ha, Ua), fa, eye)
-        Hn = np.clip(Ha + step, lo, hi)
-        fn = F(Hn, Ua)[..., 0]
-        nn = np.abs(fn).max(axis=-1)
-        done = na <= tol  # converged last round: this full step was the polish
-        alpha = np.ones(len(Ha))
-        for _ in range(6):  # backtrack the rows whose residual did not drop
-            worse = ~(nn < na) & ~done
-            if not worse.any():
-                break
-            alpha[worse] /= 4
-            Hn[worse] = np.clip(Ha[worse] + alpha[worse, None] * step[worse], lo, hi)
-            fn[worse] = F(Hn[worse], Ua[worse])[..., 0]
-            nn[worse] = np.abs(fn[worse]).max(axis=-1)
-        better = (nn < na) | (done & (nn <= tol))
-        H[idx[better]], fval[idx[better]], norm[idx[better]] = Hn[better], fn[better], nn[better]
-        live[idx[done]] = False
-        stuck = idx[~better & ~done]  # no descent: restart elsewhere in the box, at most 3 times
-        restarts[stuck] += 1
-        live[stuck[restarts[stuck] > 3]] = False
-        stuck = stuck[restarts[stuck] <= 3]
-        if stuck.size:
-            H[stuck] = (lo + hi) / 2 + (hi - lo) / 2 * np.sin(np.arange(stuck.size)[:, None] * 7.3 + H[stuck] * 13)
-            fval[stuck] = F(H[stuck], U[stuck])[..., 0]
-            norm[stuck] = np.abs(fval[stuck]).max(axis=-1)
-    return H.reshape(shape), norm.reshape(shape[:-1])
-
-
-def _merge(H: np.ndarray, ok: np.ndarray, merge_tol: float) -> np.ndarray:
-    """Mask of representatives (..., S): each converged start with no earlier converged
-    start within ``merge_tol`` (infinity norm).
-
-    Never forms the (S, S, n) distance array (4096 starts at n = 16 made it 2 GB):
-    starts close to a representative found so far are settled in blocks, and
-    only the rest are compared with every earlier converged start.
-    """
-    lead, (S, n) = H.shape[:-2], H.shape[-2:]
-    Hf, okf = H.reshape(-1, S, n), ok.reshape(-1, S)
-    out = np.zeros(okf.shape, dtype=bool)
-    block = max(1, min(S, (1 << 20) // max(1, n * 8)))
-    for b in range(len(Hf)):
-        idx = np.flatnonzero(okf[b])
-        pts = Hf[b, idx]
-        reps: list[int] = []
-        for start in range(0, len(idx), block):
-            alive = np.ones(min(block, len(idx) - start), dtype=bool)
-            for r in reps:  # representatives all come before this block
-                alive &= ~(np.abs(pts[start:start + len(alive)] - pts[r]).max(axis=-1) <= merge_tol)
-            for t in np.flatnonzero(alive):
-                k = start + t
-                if not alive[t]:
-                    continue
-                if k and (np.abs(pts[:k] - pts[k]).max(axis=-1) <= merge_tol).any():
-                    continue  # close to an earlier start (not itself a representative)
-                reps.append(k)
-                rest = slice(t + 1, len(alive))
-                alive[rest] &= ~(np.abs(pts[start + t + 1:start + len(alive)] - pts[k]).max(axis=-1)
-                                 <= merge_tol)
-        out[b, idx[reps]] = True
-    return out.reshape(*lead, S)
+def _restart(lo: np.ndarray, hi: np.ndarray) -> Any:
+    """Where a start that stopped descending tries again: spread over the box, away from where it stuck."""
+    mid, half = ((lo + hi) / 2)[:, None], ((hi - lo) / 2)[:, None]
+    return lambda X: mid + half * np.sin(np.arange(X.shape[1])[None, :] * 7.3 + X * 13)
 
 
 # -- the exact 1-D count ----------------------------------------------------------
@@ -435,8 +354,11 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
         :data:`MAX_NEWTON_WORK` (4096 starts at n = 64 took 4.5 s; at n = 128
         over 60 s) raises :class:`~rnnsym.errors.ResourceLimitError`.
     tol, merge_tol : float
-        Residual ``|F|_inf`` accepted as converged; distance at which two
-        solutions are the same fixed point.
+        Residual ``|F|_inf`` accepted as converged; distance (infinity norm,
+        relative beyond ``|h|_inf = 1``) at which two solutions are the same
+        fixed point.
+    max_iter : int
+        Newton evaluations per start (a refused damped step counts).
     polish : bool
         Refine every point to ``dps`` digits with :func:`mpmath.findroot`
         (points with ``rho(J)`` near 1 are always refined).  Both use the
@@ -454,7 +376,7 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     """
     if not net.is_numeric:
         raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
-    u = _constant_drive(net, x)
+    u = constant_drive(net, x)
     n = net.n
     lo, hi = _box(net, u)
     count = (int(starts) if starts is not None
@@ -475,9 +397,11 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
             "and RNN.simulate() from a few states."
         )
     F, dF = _numpy_kernels(net, dps)
-    H, res = _newton(F, dF, _starts(net, u, lo, hi, count, seed), u[None, :], lo, hi, tol, max_iter)
-    rep = _merge(H, res <= tol, merge_tol)
-    found: list[tuple[np.ndarray, tuple | None]] = [(H[i], None) for i in np.flatnonzero(rep)]
+    solved = damped_newton(_linearize(F, dF), _starts(net, u, lo, hi, count, seed).T, u[:, None], tol=tol,
+                           max_iter=max_iter, refusals=NEWTON_REFUSALS, box=(lo, hi), restart=_restart(lo, hi),
+                           restarts=NEWTON_RESTARTS)
+    distinct = merge_roots(np.where(solved.residual <= tol, solved.x, np.nan).T, merge_tol)
+    found: list[tuple[np.ndarray, tuple | None]] = [(h, None) for h in distinct if np.isfinite(h[0])]
     q = contraction_factor(net)
     certificate, complete = None, False
     if q < 1:

@@ -13,11 +13,13 @@ phi(a)``, which have the same fixed points:
 1. **Pattern starts** ``a = W_h s + u`` with each ``s_i`` at the low end, the
    middle or the high end of the activation's range (``3**n`` of them, or a
    sample): a saturated fixed point is one or two steps away.
-2. **Newton inside cells**: a step must lower ``|G|_inf`` and keep the sign
-   of ``det dG/da``, so a start converges in its own cell of
-   ``{det dG/da != 0}`` (in 1-D, its own monotone piece of ``G``) instead of
-   jumping to a neighbouring fixed point; without this the unstable middle
-   fixed points, whose Newton basins are thin, go missing in pairs.
+2. **Newton inside cells** (:func:`rnnsym.fixedpoints.newton.damped_newton`,
+   shared with :func:`~rnnsym.fixedpoints.search.find_fixed_points`): a step
+   must lower ``|G|_inf`` and keep the sign of ``det dG/da``, so a start
+   converges in its own cell of ``{det dG/da != 0}`` (in 1-D, its own
+   monotone piece of ``G``) instead of jumping to a neighbouring fixed
+   point; without this the unstable middle fixed points, whose Newton
+   basins are thin, go missing in pairs.
 3. **Index check**: for a bounded ``phi``, ``G`` is the identity plus a
    bounded map, of Brouwer degree 1, so the indices ``sign det dG/da`` of
    the fixed points sum to 1 (and their number is odd) away from the
@@ -54,9 +56,10 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.activations import Activation, Z
+from rnnsym.closed_forms import batched_eigenvalue_moduli
 from rnnsym.errors import InvalidArgumentError, ShapeError
+from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
 from rnnsym.stability import KINDS, classify_moduli
-from rnnsym.fixedpoints.newton import constant_drive
 
 __all__ = ["Branch", "FixedPointSweep", "sweep_fixed_points"]
 
@@ -90,14 +93,6 @@ def _derivative_in_phi(act: Activation) -> Callable[[np.ndarray], np.ndarray] | 
         return D
 
     return poly
-
-
-def _rowmax(X: np.ndarray) -> np.ndarray:
-    """``X.max(axis=0)`` for ``(n, M)``; NumPy reduces a short leading axis slowly, so pairwise."""
-    out = X[0].copy()
-    for row in X[1:]:
-        np.maximum(out, row, out=out)
-    return out
 
 
 @dataclass(frozen=True)
@@ -140,35 +135,20 @@ class _System:
             return (1.0 - W[0, 0] * D[0]) * (1.0 - W[1, 1] * D[1]) - W[0, 1] * W[1, 0] * D[0] * D[1]
         return np.linalg.det(np.eye(self.n) - W[None] * D.T[:, None, :])
 
-    def step(self, D: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The Newton step ``-(I - W diag(D))^{-1} G`` (clipped to ``smax``) and the determinant."""
-        W = self.W
-        if self.n == 1:
-            det = 1.0 - W[0, 0] * D[0]
-            S = -G / det
-        elif self.n == 2:
-            j00, j01 = 1.0 - W[0, 0] * D[0], -W[0, 1] * D[1]
-            j10, j11 = -W[1, 0] * D[0], 1.0 - W[1, 1] * D[1]
-            det = j00 * j11 - j01 * j10
-            r = 1.0 / det
-            S = np.empty_like(G)
-            np.multiply((j01 * G[1] - j11 * G[0]), r, out=S[0])
-            np.multiply((j10 * G[0] - j00 * G[1]), r, out=S[1])
-        else:
-            J = np.eye(self.n) - W[None] * D.T[:, None, :]
-            det = np.linalg.det(J)
-            try:
-                S = np.linalg.solve(J, -G.T[..., None])[..., 0].T
-            except np.linalg.LinAlgError:
-                S = (np.linalg.pinv(J) @ -G.T[..., None])[..., 0].T
-        return np.clip(S, -self.smax, self.smax, out=S), det
-
-    def evaluate(self, A: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(G, |G|_inf, D)`` at the columns of ``A``."""
+    def evaluate(self, A: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, D)`` at the columns of ``A``: the residual and ``phi'(a)``, both ``(n, N)``."""
         T = self.phi(A)
         G = A - U
         G -= self.times(T)
-        return G, _rowmax(np.abs(G)), self.dphi(T, A)
+        return G, self.dphi(T, A)
+
+    def linearize(self, A: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, dG/da)`` for :func:`~rnnsym.fixedpoints.newton.damped_newton`: ``dG/da = I - W diag(D)``."""
+        G, D = self.evaluate(A, U)
+        J = np.multiply(-self.W[:, :, None], D[None])
+        for i in range(self.n):
+            J[i, i] += 1.0
+        return G, J
 
 
 def _system(net: Any, drive: float = 1.0) -> _System:
@@ -184,95 +164,17 @@ def _system(net: Any, drive: float = 1.0) -> _System:
     return _System(W, act, _derivative_in_phi(act), lo, hi, bounded, smax)
 
 
-# -- batched damped Newton -------------------------------------------------------
-def _newton(sys: _System, A: np.ndarray, U: np.ndarray, tol: float, max_iter: int,
-            cells: bool) -> np.ndarray:
-    """Damped Newton on every column of ``A`` ``(n, N)``; the solutions, NaN where none was reached.
-
-    A step must lower ``|G|_inf``; with ``cells`` it must also keep the sign
-    of ``det dG/da``, so that each start converges inside its own cell of
-    ``{det dG/da != 0}`` (in 1-D: its own monotone piece of ``G``), as the
-    Newton flow does.  A refused step is retried at a quarter of its length
-    in the next iteration (each iteration evaluates every live column once).
-    Once the Newton step is below ``1e-7`` (or the residual below ``tol``)
-    one last step is taken unchecked: quadratic convergence puts it at
-    rounding level, and every merged point's residual is checked afterwards.
-    A column is dropped after three refusals in a row, or when its residual
-    is not below ``2**-(k - m)`` after ``k > m`` iterations (it is chasing a
-    fixed point that does not exist at this value); ``m = 2`` with
-    ``cells``, 12 without (repair, near folds, where Newton is slow).
-    """
-    n, N = A.shape
-    out = np.full((n, N), np.nan)
-    idx = np.arange(N)
-    A, U = A.copy(), U.copy()
-    patience = 2 if cells else 12
-    with np.errstate(all="ignore"):
-        G, nrm, D = sys.evaluate(A, U)
-        S, det = sys.step(D, G)
-        sign = np.sign(det)
-        lam = np.ones(N)
-        live = np.isfinite(nrm)
-        for it in range(max_iter):
-            An = lam * S
-            An += A
-            Gn, nn, Dn = sys.evaluate(An, U)
-            Sn, detn = sys.step(Dn, Gn)
-            ok = nn < nrm
-            if cells:
-                ok &= detn * sign > 0
-            A = np.where(ok, An, A)
-            S = np.where(ok, Sn, S)
-            nrm = np.where(ok, nn, nrm)
-            lam = np.where(ok, 1.0, 0.25 * lam)
-            size = _rowmax(np.abs(S))
-            done = live & ((nrm <= tol) | (size <= 1e-7))
-            if done.any():  # quadratic convergence: one more step lands at rounding level
-                k = np.flatnonzero(done)
-                out[:, idx[k]] = A.take(k, axis=1) + S.take(k, axis=1)
-            live &= ~done & (lam > 0.02)
-            if it > patience:
-                live &= nrm < 0.5 ** (it - patience)
-            alive = np.count_nonzero(live)
-            if not alive:
-                break
-            if alive < 0.7 * live.size:  # compact the arrays to the live columns
-                k = np.flatnonzero(live)
-                idx, A, S, U = idx[k], A.take(k, axis=1), S.take(k, axis=1), U.take(k, axis=1)
-                nrm, sign, lam = nrm[k], sign[k], lam[k]
-                live = np.ones(alive, dtype=bool)
-    return out
-
-
-def _merge(A: np.ndarray, tol: float) -> np.ndarray:
-    """Merge solutions closer than ``tol`` per value: roots ``(P, K, n)``, NaN-padded.
-
-    Up to 16 candidates are compared pairwise; more are sorted by their
-    first coordinate and each is compared with the four before it
-    (duplicates from Newton agree to rounding, so they sit together).
-    """
-    P, S, n = A.shape
-    window = S - 1
-    if S > 16:
-        order = np.argsort(np.where(np.isfinite(A[..., 0]), A[..., 0], np.inf), axis=1)
-        A, window = np.take_along_axis(A, order[..., None], axis=1), 4
-    dup = np.zeros((P, S), dtype=bool)
-    coords = np.moveaxis(A, -1, 0).copy()                     # (n, P, S): contiguous per coordinate
-    for w in range(1, min(window, S - 1) + 1):
-        close = np.abs(coords[0, :, w:] - coords[0, :, :-w]) <= tol   # NaN compares False
-        for c in coords[1:]:
-            close &= np.abs(c[:, w:] - c[:, :-w]) <= tol
-        dup[:, w:] |= close
-    rep = np.isfinite(A[..., 0]) & ~dup
-    pos = np.cumsum(rep, axis=1) - 1
-    roots = np.full((P, max(1, int(pos[:, -1].max(initial=-1)) + 1), n), np.nan)
-    p, k = np.nonzero(rep)
-    roots[p, pos[p, k]] = A[p, k]
-    return roots
-
-
 def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cells: bool) -> np.ndarray:
-    """Roots ``(P, K, n)`` (NaN-padded) from ``starts`` ``(P, S, n)`` in ``a`` (NaN starts skipped)."""
+    """Roots ``(P, K, n)`` (NaN-padded) from ``starts`` ``(P, S, n)`` in ``a`` (NaN starts skipped).
+
+    :func:`~rnnsym.fixedpoints.newton.damped_newton` with the step capped
+    at ``smax``; with ``cells`` each start stays in its cell of ``{det dG/da
+    != 0}``.  A start is dropped after three refused steps in a row, or when
+    its residual is not below ``2**-(k - m)`` after ``k > m`` iterations (it
+    is chasing a fixed point that does not exist at this value): ``m = 2``
+    with ``cells``, 12 without (repair, near folds, where Newton is slow).
+    Then :func:`~rnnsym.fixedpoints.newton.merge_roots` per value.
+    """
     P, S, n = starts.shape
     per = max(1, o.chunk // max(S, 1))
     parts = []
@@ -282,9 +184,11 @@ def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cell
         Uc = np.broadcast_to(U[first:first + per, None, :], A0.shape).reshape(-1, n)
         use = np.flatnonzero(np.isfinite(flat).all(axis=-1))
         found = np.full(flat.shape, np.nan)
-        found[use] = _newton(sys, flat.take(use, axis=0).T, Uc.take(use, axis=0).T, o.tol, o.max_iter, cells).T
-        A = found.reshape(A0.shape)
-        parts.append(_merge(A, o.merge_tol))
+        res = damped_newton(sys.linearize, flat.take(use, axis=0).T, Uc.take(use, axis=0).T, tol=o.tol,
+                            max_iter=o.max_iter, max_step=sys.smax, keep_sign=cells,
+                            patience=2 if cells else 12)
+        found[use] = np.where(res.converged, res.x, np.nan).T
+        parts.append(merge_roots(found.reshape(A0.shape), o.merge_tol))
     if not parts:
         return np.full((0, 1, n), np.nan)
     K = max(part.shape[1] for part in parts)
@@ -398,7 +302,7 @@ def _repair(sys: _System, U: np.ndarray, roots: np.ndarray, nb: np.ndarray, o: _
         if not F.size:
             break
         new = _search(sys, U[F], _repair_starts(sys, U, roots, F, nb, fresh, o.seed + 1 + r), o, cells=False)
-        roots = _place(roots, F, _merge(np.concatenate([roots[F], new], axis=1), o.merge_tol))
+        roots = _place(roots, F, merge_roots(np.concatenate([roots[F], new], axis=1), o.merge_tol))
         before = count[F]
         count[F], isum[F] = _index_sum(sys, roots[F])
         grown = np.zeros(P, dtype=bool)
@@ -422,20 +326,16 @@ def _index_sum(sys: _System, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _moduli(sys: _System, D: np.ndarray) -> np.ndarray:
-    """``|eigenvalues|`` ``(M, n)`` of ``J = diag(D) W`` for ``D`` ``(n, M)``."""
-    W, n = sys.W, sys.n
-    if n == 1:
-        return np.abs(W[0, 0] * D.T)
-    if n == 2:
-        tr = W[0, 0] * D[0] + W[1, 1] * D[1]
-        dt = (W[0, 0] * W[1, 1] - W[0, 1] * W[1, 0]) * D[0] * D[1]
-        disc = tr * tr / 4 - dt
-        sq = np.sqrt(np.maximum(disc, 0.0))
-        real = disc >= 0
-        cplx = np.sqrt(np.maximum(dt, 0.0))
-        return np.stack([np.where(real, np.abs(tr / 2 + sq), cplx),
-                         np.where(real, np.abs(tr / 2 - sq), cplx)], axis=-1)
-    return np.abs(np.linalg.eigvals(D.T[:, :, None] * W[None]))
+    """``|eigenvalues|`` ``(M, n)`` of ``J = diag(D) W`` for ``D`` ``(n, M)``.
+
+    :func:`rnnsym.closed_forms.batched_eigenvalue_moduli`: closed forms
+    accurate near repeated eigenvalues for ``n = 2, 3`` (the trace and
+    determinant lose every digit of ``sqrt(disc)`` there), LAPACK above.
+    One unit needs no eigenvalue solver: ``|w phi'(a)|`` is exact.
+    """
+    if sys.n == 1:
+        return np.abs(sys.W[0, 0] * D.T)
+    return batched_eigenvalue_moduli(D.T[:, :, None] * sys.W[None])
 
 
 def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dict[str, np.ndarray]:
@@ -447,7 +347,7 @@ def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dic
         h = sys.phi(a)
         pre = sys.times(h)
         pre += U[p].T
-        residual = _rowmax(np.abs(sys.phi(pre) - h))
+        residual = np.abs(sys.phi(pre) - h).max(axis=0)
         keep = residual <= max(tol, 1e-14)
         if not keep.all():
             p, k, a, h, residual = p[keep], k[keep], a[:, keep], h[:, keep], residual[keep]
@@ -472,7 +372,7 @@ def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dic
         return out
 
     return {"h": table(h.T, np.nan, float), "count": count, "residual": table(residual, np.nan, float),
-            "kind": table(classify_moduli(moduli), -1, np.int8), "rho": table(_rowmax(moduli.T), np.nan, float),
+            "kind": table(classify_moduli(moduli), -1, np.int8), "rho": table(moduli.max(axis=-1), np.nan, float),
             "index_sum": np.bincount(p, weights=sign, minlength=P).astype(np.int64)}
 
 
@@ -505,7 +405,9 @@ class FixedPointSweep:
         Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point);
         ``|rho - 1| < 1e-9`` is reported as marginal (undecided in float64).
     rho : (P, K) array
-        ``rho(J)`` at each point, ``J = D W_h``.
+        ``rho(J)`` at each point, ``J = D W_h``, from
+        :func:`rnnsym.closed_forms.batched_eigenvalue_moduli` (accurate near
+        repeated eigenvalues).
     residual : (P, K) array
         ``|phi(W_h h + u) - h|_inf`` at each point.
     index_sum : (P,) int array
@@ -594,7 +496,8 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
         Newton stops at ``|a - W_h phi(a) - u|_inf <= tol``; the reported
         ``residual`` (in ``h``) is at most ``L_phi`` times that.
     merge_tol : float
-        Solutions closer than this in ``a`` (infinity norm) are one.
+        Solutions closer than this in ``a`` (infinity norm, relative beyond
+        ``|a|_inf = 1``: :func:`~rnnsym.fixedpoints.newton.merge_roots`) are one.
     chunk : int
         Newton rows (values times starts) held at once; chunks are over
         values, never over starts.

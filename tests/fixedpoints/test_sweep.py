@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -11,7 +12,10 @@ from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.fixedpoints.search import find_fixed_points
 from rnnsym.fixedpoints import sweep_fixed_points as reexported
 from rnnsym.stability import KINDS, classify_jacobian
-from rnnsym.fixedpoints.sweep import FixedPointSweep, _derivative_in_phi, _system, sweep_fixed_points
+from rnnsym.fixedpoints.sweep import FixedPointSweep, sweep_fixed_points
+# private: the Newton system G(a) and the phi' = p(phi) proof have no public face, and these
+# tests check them against the model's symbolic forms
+from rnnsym.fixedpoints.sweep import _derivative_in_phi, _system
 
 W2 = np.array([[2.0, 0.3], [0.2, 2.0]])   # two bistable units, weakly coupled: 1 to 9 fixed points
 
@@ -160,7 +164,7 @@ def test_newton_residual_and_jacobian_match_the_models_symbolic_forms():
     A = np.random.default_rng(6).uniform(-4, 4, (50, 2))
     U = np.random.default_rng(7).uniform(-1, 1, (50, 2))
     sys = _system(net)
-    G_num, _, D = sys.evaluate(A.T, U.T)
+    G_num, D = sys.evaluate(A.T, U.T)
     assert np.allclose(G_num.T, G_k(A, U)[..., 0], atol=1e-14)
     assert np.allclose(np.eye(2) - sys.W * D.T[:, None, :], J_k(A, U), atol=1e-14)
 
@@ -183,3 +187,47 @@ def test_bad_sweep_input_is_a_one_line_error():
         sweep_fixed_points(net, [[0.0, 0.0]], starts=0)
     with pytest.raises(InvalidArgumentError, match="numeric"):
         sweep_fixed_points(rs.RNN.symbolic(2), [[0.0, 0.0]])
+
+
+def exact_rho(J: np.ndarray) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """``rho`` of the float matrix ``J`` at 50 digits, and its componentwise condition number.
+
+    ``kappa = |y|^T |J| |x| / (|y^H x| |lambda|)`` for the eigenvalue of largest modulus
+    (``x``, ``y`` its right and left eigenvectors): relative perturbations ``eps`` of the
+    entries, which is what rounding ``J = diag(phi'(a)) W_h`` makes, move ``lambda`` by
+    about ``eps kappa |lambda|`` at most.
+    """
+    n = len(J)
+    with mpmath.workdps(50):
+        E, EL, ER = mpmath.eig(mpmath.matrix(J.tolist()), left=True, right=True)
+        k = max(range(n), key=lambda i: abs(E[i]))
+        x, y = [ER[i, k] for i in range(n)], [EL[k, i] for i in range(n)]
+        spread = sum(abs(y[i]) * abs(mpmath.mpf(J[i, j])) * abs(x[j]) for i in range(n) for j in range(n))
+        return abs(E[k]), spread / (abs(sum(y[i] * x[i] for i in range(n))) * abs(E[k]))
+
+
+NEAR_REPEATED = {  # J = W_h at the fixed points below; eigenvalues 0.5 +- d
+    "jordan-1e-9": np.array([[0.5, 1.0], [1e-18, 0.5]]),             # near-Jordan block, kappa = 1
+    "jordan-1e-6": np.array([[0.5, 1.0], [1e-12, 0.5]]),
+    "split-1e-9": np.array([[0.501, 1.0], [1e-18 - 1e-6, 0.499]]),   # disc = 1e-6 - (1e-6 - 1e-18): kappa ~ 1e6
+    "3x3-1e-9": np.array([[0.5, 1.0, 0.2], [1e-18, 0.5, 0.1], [0.0, 0.0, 0.1]]),   # the pair and 0.1
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_REPEATED))
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_spectral_radius_is_accurate_near_repeated_eigenvalues(name, activation):
+    """With relu and every unit active (or tanh at a = 0) phi'(a) = 1 exactly, so the sweep's
+    Jacobian is the float W_h itself and mpmath gives its exact spectral radius.  The naive
+    (tr/2)^2 - det formula was 9e6 ulps off on jordan-1e-9."""
+    W = NEAR_REPEATED[name]
+    n = len(W)
+    b = np.array([[0.3] * n, [1.0] * n]) if activation == "relu" else np.zeros((1, n))
+    sweep = sweep_fixed_points(rs.RNN(W, activation=activation), b)
+    h = sweep.h[:, 0]
+    assert (sweep.count == 1).all() and (sweep.kind[:, 0] == KINDS.index("stable")).all()
+    assert (h > 0).all() if activation == "relu" else (np.abs(h) < 1e-9).all()   # phi'(a) == 1.0
+    rho, kappa = exact_rho(W)
+    error = max(abs(mpmath.mpf(float(r)) - rho) for r in sweep.rho[:, 0])
+    allowed = 4 * np.finfo(float).eps * kappa * rho
+    assert error <= allowed, f"rho off by {float(error):.3g} = {float(error / allowed * 4):.3g} eps kappa rho"
