@@ -185,22 +185,22 @@ def _cubic_roots(m: sp.Expr, p: sp.Expr, q: sp.Expr) -> tuple[list[sp.Expr], lis
 
 
 def _unit_scale(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(J / 2**e, 2**e)`` with ``max |J_ij| / 2**e`` in ``[1/2, 1)``: exact, so forms of degree
-    1 scale back exactly and neither ``J**6`` terms underflow nor overflow.
+    """``(J / 2**e, e)`` with ``max |J_ij| / 2**e`` in ``[1/2, 1)``: exact, so forms of degree
+    1 scale back exactly (``np.ldexp(form, e)``) and neither ``J**6`` terms underflow nor overflow.
 
+    ``e`` runs from -1073 (subnormal ``J``) to 1024, where ``2**e`` is no float: hence ``ldexp``.
     Scaling inside the SymPy forms would not survive CSE, which distributes
     powers over the quotient ``J_ij / 2**e`` and so underflows again.
     """
     flat = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1] * arr.shape[-2])
     scaler = _numba_scaler()
     if scaler is not None:
-        out, scale = np.empty_like(flat), np.empty(flat.shape[0])
-        scaler(flat, out, scale)
-    else:  # NumPy: broadcasting over 3x3 inner blocks is slow, so repeat the factors
+        out, exponent = np.empty_like(flat), np.empty(flat.shape[0], dtype=np.int64)
+        scaler(flat, out, exponent)
+    else:  # NumPy: broadcasting over 3x3 inner blocks is slow, so repeat the exponents
         exponent = np.frexp(np.abs(flat).max(axis=-1))[1]
-        out = flat * np.repeat(np.ldexp(1.0, -exponent), flat.shape[-1]).reshape(flat.shape)
-        scale = np.ldexp(1.0, exponent)
-    return out.reshape(arr.shape), scale.reshape(arr.shape[:-2])
+        out = np.ldexp(flat, np.repeat(-exponent, flat.shape[-1]).reshape(flat.shape))
+    return out.reshape(arr.shape), exponent.reshape(arr.shape[:-2])
 
 
 @lru_cache(maxsize=1)
@@ -211,16 +211,15 @@ def _numba_scaler() -> Any:
         return None
 
     @numba.njit(parallel=True)
-    def scale_rows(flat: np.ndarray, out: np.ndarray, scale: np.ndarray) -> None:  # pragma: no cover
+    def scale_rows(flat: np.ndarray, out: np.ndarray, exponent: np.ndarray) -> None:  # pragma: no cover
         for i in numba.prange(flat.shape[0]):
             top = 0.0
             for k in range(flat.shape[1]):
                 top = max(top, abs(flat[i, k]))
-            exponent = math.floor(math.log2(top)) + 1 if top > 0 else 0  # any power of two is exact
-            factor = 2.0 ** (-exponent)
+            e = math.frexp(top)[1]  # top = m 2**e, m in [1/2, 1); e = 0 for a zero matrix
             for k in range(flat.shape[1]):
-                out[i, k] = flat[i, k] * factor
-            scale[i] = 2.0 ** exponent
+                out[i, k] = math.ldexp(flat[i, k], -e)
+            exponent[i] = e
     return scale_rows
 
 
@@ -362,10 +361,12 @@ def batched_eigenvalue_moduli(J: Any, *, backend: str = "fused") -> np.ndarray:
     arr = _matrices(J)
     if not _closed(arr):
         return np.abs(np.linalg.eigvals(arr))
+    if arr.shape[-1] == 1:  # |J_00|; the kernels would read a (..., 1, 1) stack as (..., 1) scalars
+        return np.abs(arr[..., 0])
     if arr.shape[-1] == 3:
         return _moduli3(arr, backend)
-    arr, scale = _unit_scale(arr)
-    return _kernel("moduli", arr.shape[-1], backend)(arr)[..., 0] * scale[..., None]
+    arr, exponent = _unit_scale(arr)
+    return np.ldexp(_kernel("moduli", 2, backend)(arr)[..., 0], exponent[..., None])
 
 
 @lru_cache(maxsize=1)
@@ -391,11 +392,10 @@ def _fused_moduli3() -> Any:
             top = 0.0
             for k in range(9):
                 top = max(top, abs(flat[i, k]))
-            exponent = math.floor(math.log2(top)) + 1 if top > 0 else 0
-            f = 2.0 ** (-exponent)
-            x0, x1, x2 = flat[i, 0] * f, flat[i, 1] * f, flat[i, 2] * f
-            x3, x4, x5 = flat[i, 3] * f, flat[i, 4] * f, flat[i, 5] * f
-            x6, x7, x8 = flat[i, 6] * f, flat[i, 7] * f, flat[i, 8] * f
+            e = -math.frexp(top)[1]  # ldexp: a factor 2.0**e is inf for subnormal J, 2.0**-e for huge
+            x0, x1, x2 = math.ldexp(flat[i, 0], e), math.ldexp(flat[i, 1], e), math.ldexp(flat[i, 2], e)
+            x3, x4, x5 = math.ldexp(flat[i, 3], e), math.ldexp(flat[i, 4], e), math.ldexp(flat[i, 5], e)
+            x6, x7, x8 = math.ldexp(flat[i, 6], e), math.ldexp(flat[i, 7], e), math.ldexp(flat[i, 8], e)
             v = roots_point(x0, x1, x2, x3, x4, x5, x6, x7, x8)
             m0, m1, m2 = float(v[7]), float(v[8]), float(v[9])
             top_m = max(m0, max(m1, m2))
@@ -428,8 +428,7 @@ def _fused_moduli3() -> Any:
                     m1 = abs(new)
                 else:
                     m2 = abs(new)
-            scale = 2.0 ** exponent
-            out[i, 0], out[i, 1], out[i, 2] = m0 * scale, m1 * scale, m2 * scale
+            out[i, 0], out[i, 1], out[i, 2] = math.ldexp(m0, -e), math.ldexp(m1, -e), math.ldexp(m2, -e)
             out[i, 3] = 1.0 if lapack else 0.0
     return moduli3
 
@@ -442,8 +441,8 @@ def _moduli3(arr: np.ndarray, backend: str, radius_only: bool = False) -> np.nda
     """
     fused = _fused_moduli3() if backend in ("fused", "numba") else None
     if fused is None:
-        scaled, scale = _unit_scale(arr)
-        return _polished_moduli(scaled, backend, radius_only) * scale[..., None]
+        scaled, exponent = _unit_scale(arr)
+        return np.ldexp(_polished_moduli(scaled, backend, radius_only), exponent[..., None])
     flat = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1, 9)
     out = np.empty((flat.shape[0], 4))
     fused(flat, out, radius_only)
@@ -516,10 +515,12 @@ def batched_spectral_radius(J: Any, *, backend: str = "fused") -> np.ndarray:
     arr = _matrices(J)
     if not _closed(arr):
         return np.abs(np.linalg.eigvals(arr)).max(axis=-1)
+    if arr.shape[-1] == 1:
+        return np.abs(arr[..., 0, 0])
     if arr.shape[-1] == 3:
         return _moduli3(arr, backend, radius_only=True).max(axis=-1)
-    arr, scale = _unit_scale(arr)
-    return np.asarray(_kernel("radius", arr.shape[-1], backend)(arr)) * scale
+    arr, exponent = _unit_scale(arr)
+    return np.ldexp(np.asarray(_kernel("radius", 2, backend)(arr)), exponent)
 
 
 def batched_spectral_norm(J: Any, *, backend: str = "fused") -> np.ndarray:
@@ -531,8 +532,10 @@ def batched_spectral_norm(J: Any, *, backend: str = "fused") -> np.ndarray:
     arr = _matrices(J)
     if not _closed(arr):
         return np.linalg.norm(arr, ord=2, axis=(-2, -1))
-    arr, scale = _unit_scale(arr)
-    return np.asarray(_kernel("norm", arr.shape[-1], backend)(arr)) * scale
+    if arr.shape[-1] == 1:
+        return np.abs(arr[..., 0, 0])
+    arr, exponent = _unit_scale(arr)
+    return np.ldexp(np.asarray(_kernel("norm", arr.shape[-1], backend)(arr)), exponent)
 
 
 def classify_batch(J: Any, *, tol: float = 1e-9, backend: str = "fused") -> np.ndarray:
@@ -581,7 +584,9 @@ def jacobian_spectral_radius(W_h: Any, preactivation: Any, activation: "str | Ac
     if not np.isfinite(a).all():
         raise NonFiniteError("`preactivation` must be finite; got NaN or infinite entries.")
     act = get_activation(activation)
-    out = np.array(_jacobian_kernel(n, act, backend)(a, W), dtype=float)
+    with np.errstate(all="ignore"):  # n = 1: the kernel would read (..., 1, 1) as (..., 1) scalars
+        out = (np.abs(act.numpy_prime(a[..., 0]) * W[..., 0, 0]) if n == 1
+               else np.array(_jacobian_kernel(n, act, backend)(a, W), dtype=float))
     # Where a unit is so saturated that phi' < 1e-100, products of n factors in the
     # closed form underflow (answers off by 3-6x or NaN were seen): those few
     # points are recomputed exactly enough in mpmath instead.
@@ -592,7 +597,7 @@ def jacobian_spectral_radius(W_h: Any, preactivation: Any, activation: "str | Ac
         out = np.array(np.broadcast_to(out, redo.shape))
         a_b = np.broadcast_to(a, redo.shape + (n,))
         W_b = np.broadcast_to(W, redo.shape + (n, n))
-        for idx in zip(*np.nonzero(redo)):
+        for idx in map(tuple, np.argwhere(redo)):  # argwhere, unlike nonzero, takes 0-d arrays
             out[idx] = _saturated_radius(act, a_b[idx], W_b[idx])
     return out
 
@@ -611,4 +616,5 @@ def _saturated_radius(activation: Activation, a: np.ndarray, W: np.ndarray) -> f
     with mpmath.workdps(30):
         d = [mpmath.mpf(_mp_derivative(activation)(mpmath.mpf(float(v)))) for v in a]
         J = mpmath.matrix([[d[i] * mpmath.mpf(float(W[i, j])) for j in range(len(d))] for i in range(len(d))])
-        return float(max(abs(e) for e in mpmath.eig(J, left=False, right=False)))
+        E = [J[0, 0]] if len(d) == 1 else mpmath.eig(J, left=False, right=False)  # eig(1x1) is (E, EL, ER)
+        return float(max(abs(e) for e in E))

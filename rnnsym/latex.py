@@ -7,6 +7,18 @@ escapes ``& % # $ _ { } ~ ^ \\`` and maps Unicode, so any name prints as
 LaTeX that ``pdflatex`` accepts.  Objects with a ``_latex_()`` method (a
 ``Derivation``) render themselves.
 
+Every name that reaches TeX goes through that default: Symbol, Dummy, Wild
+and random-symbol names, MatrixSymbol and IndexedBase names, ``Str`` atoms,
+function names (undefined functions and ``Function`` subclasses) and the
+class names SymPy prints for other objects.  A name is never pasted raw, so
+``\\input{/etc/passwd}``, ``\\write18``, ``\\catcode`` or ``^^5c`` in a name print
+as harmless text (``\\backslash input\\{...\\}``).  Greek names map to TeX's
+letters; the capitals TeX lacks (``Alpha``, ``Beta``, ``Epsilon``, Unicode
+``Α``...) are upright Latin letters (``\\mathrm{A}``).  Objects that print
+their own LaTeX from names (``sympy.physics``, ``sympy.vector``,
+``sympy.diffgeom``, other packages' ``_latex`` methods) are refused with an
+:class:`~rnnsym.errors.InvalidArgumentError` when a name holds a TeX special.
+
 Examples
 --------
 >>> import sympy as sp
@@ -31,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.core.symbol import Str
 from sympy.printing.latex import LatexPrinter
 from rnnsym.errors import InvalidArgumentError
 
@@ -50,10 +64,25 @@ _NAMED = {"lam": r"\lambda", "Lam": r"\Lambda", "h_star": r"h^{*}", "L_phi": r"L
 _INDEXED = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_]*)\[(?P<idx>\d+(?:,\d+)*)\]$")
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$")
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
     "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
+#: Greek letters TeX has no command for (``\Alpha`` stops pdflatex): the Latin letters they look like.
+_GREEK_AS_LATIN = {
+    "Alpha": r"\mathrm{A}", "Beta": r"\mathrm{B}", "Epsilon": r"\mathrm{E}", "Zeta": r"\mathrm{Z}",
+    "Eta": r"\mathrm{H}", "Iota": r"\mathrm{I}", "Kappa": r"\mathrm{K}", "Mu": r"\mathrm{M}",
+    "Nu": r"\mathrm{N}", "Omicron": r"\mathrm{O}", "Rho": r"\mathrm{P}", "Tau": r"\mathrm{T}",
+    "Chi": r"\mathrm{X}", "omicron": "o",
+}
+#: Names SymPy's own printer may typeset (function and class names): ASCII letters, digits, ``_``.
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: In names printed by objects that typeset their own names: refused (TeX specials, controls).
+_RAW_UNSAFE = re.compile(r"[\\{}$&#%^~\x00-\x1f\x7f]")
+#: Modules whose objects print names without this module's escaping (``_latex``, ``_latex_form``,
+#: or SymPy printers that paste ``.name``); other packages' ``_latex`` methods count as well.
+_RAW_NAME_MODULES = ("sympy.physics.", "sympy.vector.", "sympy.diffgeom.")
+_TRUSTED_MODULES = ("sympy.", "rnnsym.")
 _MATH_ESCAPES = {
     "\\": r"\backslash ", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
     "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\sim ", "^": r"\hat{}",
@@ -75,27 +104,35 @@ def register_symbol(symbol: sp.Symbol, tex: str) -> sp.Symbol:
     return symbol
 
 
+def _greek(word: str) -> "str | None":
+    """TeX for a Greek letter's name (``alpha``, ``Omega``, ``Alpha``), else None."""
+    if word in _GREEK:
+        return f"\\{word}"
+    return _GREEK_AS_LATIN.get(word)
+
+
 def _unicode_char(ch: str) -> str:
     name = unicodedata.name(ch, "")
     match = re.match(r"GREEK (SMALL|CAPITAL) LETTER (\w+)$", name)
     if match:
-        letter = match.group(2).lower()
-        letter = letter.capitalize() if match.group(1) == "CAPITAL" else letter
-        if letter in _GREEK or letter.lower() in _GREEK:
-            return f"\\{letter} "
+        letter = match.group(2).lower().replace("lamda", "lambda")  # Unicode spells it LAMDA
+        tex = _greek(letter.capitalize() if match.group(1) == "CAPITAL" else letter)
+        if tex is not None:
+            return f"{tex} " if tex[-1].isalpha() else tex
     return f"\\text{{[U+{ord(ch):04X}]}}"
 
 
 def _safe_identifier(name: str) -> str:
-    """LaTeX for an arbitrary name, in math mode."""
+    """LaTeX for an arbitrary name, in math mode: no character of ``name`` reaches TeX raw
+    unless it is a letter, a digit or harmless punctuation."""
     if name in _NAMED:
         return _NAMED[name]
-    if name in _GREEK:
-        return f"\\{name}"
+    greek = _greek(name)
+    if greek is not None:
+        return greek
     if _PLAIN.match(name):
         head, _, sub = name.partition("_")
-        head_tex = f"\\{head}" if head in _GREEK else head
-        sub_tex = f"\\{sub}" if sub in _GREEK else sub
+        head_tex, sub_tex = _greek(head) or head, _greek(sub) or sub
         return f"{head_tex}_{{{sub_tex}}}" if sub else head_tex
     out = []
     for ch in name:
@@ -128,10 +165,74 @@ def symbol_latex(symbol: sp.Symbol) -> str:
 
 
 class _Printer(LatexPrinter):
-    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        return symbol_latex(expr)
+    """SymPy's printer with every name escaped (see the module docstring)."""
 
-    _print_Dummy = _print_Symbol
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        return symbol_latex(expr)  # also MatrixSymbol: SymPy's _print_MatrixSymbol calls this
+
+    _print_Dummy = _print_RandomSymbol = _print_Symbol
+
+    def _print_Str(self, expr: Any) -> str:
+        # letters and digits as SymPy prints them (some of its printers put a Str in \text{})
+        return expr.name if expr.name.isascii() and expr.name.isalnum() else _safe_identifier(expr.name)
+
+    def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
+        # SymPy passes other names here (functions, classes); it would paste them raw
+        return super()._deal_with_super_sub(string, style) if _WORD.match(string) else _safe_identifier(string)
+
+    def _hprint_Function(self, func: str) -> str:
+        if not _WORD.match(func):
+            return _safe_identifier(func)
+        # a name ending in "scr" becomes \mathscr, which needs mathrsfs (not in the preamble)
+        return super()._hprint_Function(func).replace(r"\mathscr{", r"\mathcal{")
+
+    def _print_Function(self, expr: Any, exp: Any = None) -> str:
+        name = expr.func.__name__
+        if _WORD.match(name):
+            return super()._print_Function(expr, exp)
+        # SymPy would paste the name raw and %-format it with the arguments
+        tex = _safe_identifier(name) if exp is None else f"{_safe_identifier(name)}^{{{exp}}}"
+        return tex + r"{\left(" + ",".join(self._print(arg) for arg in expr.args) + r" \right)}"
+
+    def _print_Basic(self, expr: Any) -> str:
+        name = type(expr).__name__
+        if not expr.args:
+            return rf"\text{{{name}}}" if name.isascii() and name.isalnum() else _safe_identifier(name)
+        head = rf"\operatorname{{{name}}}" if name.isascii() and name.isalnum() else _safe_identifier(name)
+        return head + r"\left(" + ", ".join(self._print(arg) for arg in expr.args) + r"\right)"
+
+
+def _raw_name_printer(node: Any) -> bool:
+    """Whether ``node`` typesets names itself, bypassing :class:`_Printer`'s escaping."""
+    module = type(node).__module__ or ""
+    if module.startswith(_RAW_NAME_MODULES):
+        return True
+    return (hasattr(node, "_latex") or hasattr(node, "_latex_form")) and not module.startswith(_TRUSTED_MODULES)
+
+
+def _names(node: sp.Basic) -> "list[str]":
+    names = []
+    for sub in sp.preorder_traversal(node):
+        if isinstance(sub, (sp.Symbol, Str)):
+            names.append(sub.name)
+        elif isinstance(sub, AppliedUndef) or (isinstance(sub, sp.Basic) and not sub.args):
+            names.append(type(sub).__name__)
+    return names
+
+
+def _refuse_raw_hostile_names(obj: Any) -> None:
+    """Raise where an object that prints its own names holds one with a TeX special."""
+    roots = list(obj) if isinstance(obj, sp.MatrixBase) and not isinstance(obj, sp.Basic) else [obj]
+    for root in roots:
+        for node in sp.preorder_traversal(root):
+            if not _raw_name_printer(node):
+                continue
+            for name in _names(node):
+                if _RAW_UNSAFE.search(name):
+                    raise InvalidArgumentError(
+                        f"`obj` contains a {type(node).__name__} (which typesets its own names) named "
+                        f"{name[:60]!r}; expected names without \\ {{ }} $ & # % ^ ~ or control characters."
+                    )
 
 
 def latex(obj: Any, **settings: Any) -> str:
@@ -154,6 +255,7 @@ def latex(obj: Any, **settings: Any) -> str:
             raise InvalidArgumentError(
                 f"`obj` must be a SymPy expression, matrix or relation; got {type(obj).__name__}."
             ) from None
+    _refuse_raw_hostile_names(obj)
     return _Printer(settings).doprint(obj)
 
 
