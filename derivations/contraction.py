@@ -21,12 +21,14 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sympy as sp
 from hypothesis import assume
 from hypothesis import strategies as st
+from sympy.codegen.cfunctions import hypot
 
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
@@ -80,6 +82,7 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
         largest = sp.Max(*eigs)
     norm = sp.sqrt(sp.factor(largest)) if W.rows > 1 else sp.sqrt(largest)
     result = norm * L_phi
+    split = _two_by_two_norm(W, gram, largest) if W.shape == (2, 2) and len(eigs) == 2 else None
     recursion = sp.rsolve(e(k_sym + 1) - q * e(k_sym), e(k_sym), {e(0): GAP})
     origin = net.step([0] * net.n, net.x)
     steps = [
@@ -89,6 +92,7 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
         Step(sp.Eq(GRAM, gram, evaluate=False), "The spectral norm comes from the Gram matrix."),
         Step(sp.Eq(EIG, sp.FiniteSet(*eigs), evaluate=False), "SymPy's eigenvalues of W_h^T W_h."),
         Step(sp.Eq(NORM, norm, evaluate=False), "||W_h||_2 is the square root of the largest one."),
+        *([] if split is None else [Step(sp.Eq(NORM, split[0], evaluate=False), split[1])]),
         Step(sp.Eq(L_phi, net.activation.lipschitz, evaluate=False),
              f"For {net.activation.name}, L_phi = sup|phi'| (carried by the activation)."),
         Step(sp.Eq(e(k_sym), recursion, evaluate=False),
@@ -107,7 +111,67 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result, result_label=q,
         symbols=dict(INFO.symbols), kernel_args=[*[s for s in W if isinstance(s, sp.Symbol)], L_phi],
         verifier=verify, context={"model": net},
+        numeric_form=None if split is None else _Rewrite(norm, split[2]),
     )
+
+
+@dataclass(frozen=True)
+class _Rewrite:
+    """A numeric form: the factor ``old`` of the result replaced by the equal ``new``.
+
+    Hashable, so the kernel cache finds it.  A result that is not ``old``
+    times something free of its symbols is returned as it is.
+    """
+
+    old: sp.Expr
+    new: sp.Expr
+
+    def __call__(self, result: sp.Expr) -> sp.Expr:
+        rest = result / self.old   # L_phi: SymPy pulls sqrt(2) out of both alike
+        if rest.free_symbols & self.old.free_symbols:
+            return result
+        return rest * self.new
+
+
+def _two_by_two_norm(W: sp.Matrix, gram: sp.Matrix, largest: sp.Expr) -> tuple[sp.Expr, str, sp.Expr]:
+    """``||W||_2`` of a 2 x 2 matrix without cancellation: (form, justification, float64 form).
+
+    ``sqrt((T + sqrt(T^2 - 4 det^2))/2)`` subtracts nearly equal numbers when the
+    two singular values are close (``W`` near a scaled rotation: NaN or a value
+    above 1 for ``q`` just below 1), and its fourth powers overflow from
+    entries near 1e77.  Split ``W`` into a part that commutes with rotations
+    and one that anticommutes, ``[[al, -be], [be, al]] + [[ga, de], [de, -ga]]``
+    (SymPy solves for ``al, be, ga, de``); then ``P = al^2 + be^2``,
+    ``M = ga^2 + de^2`` and ``s = sqrt(P) + sqrt(M)``: SymPy checks that ``s^2``
+    is a root of the characteristic polynomial of ``W^T W`` and that
+    ``s^2 - T/2 = 2 sqrt(P M) >= 0``, so ``s^2`` is the larger root, the one
+    the result takes (``T/2`` plus a positive multiple of a square root), and
+    ``||W||_2 = s``.  Its float64 form evaluates
+    ``2 sqrt(P) = hypot(a + d, c - b)`` and ``2 sqrt(M) = hypot(a - d, b + c)``:
+    sums of two non-negative terms, each argument one rounding, and ``hypot``
+    scales internally (no overflow or underflow of the squares).
+    """
+    al, be, ga, de = sp.symbols("alpha beta gamma delta", cls=sp.Dummy)
+    parts = sp.Matrix([[al, -be], [be, al]]) + sp.Matrix([[ga, de], [de, -ga]])
+    (sol,) = sp.solve(list(parts - W), [al, be, ga, de], dict=True)
+    two = [sp.expand(2 * sol[x]) for x in (al, be, ga, de)]   # a + d, c - b, a - d, b + c
+    P, M = two[0]**2 + two[1]**2, two[2]**2 + two[3]**2       # 4 (al^2 + be^2), 4 (ga^2 + de^2)
+    form = (sp.sqrt(P) + sp.sqrt(M)) / 2
+    lam = sp.Dummy("lambda")
+    char = (gram - lam * sp.eye(2)).det()
+    half_trace = gram.trace() / 2
+    coeff, root = sp.expand(largest - half_trace).as_coeff_Mul()   # + c sqrt(discriminant), c > 0
+    if not (sp.expand(char.subs(lam, form**2)) == 0 and sp.expand(char.subs(lam, largest)) == 0
+            and sp.expand(form**2 - half_trace - sp.sqrt(P) * sp.sqrt(M) / 2) == 0
+            and coeff > 0 and isinstance(root, sp.Pow) and root.exp == sp.Rational(1, 2)):
+        raise AssertionError(f"||W||_2 = (sqrt(P) + sqrt(M))/2 failed to check for W = {W}")
+    stable = (hypot(two[0], two[1]) + hypot(two[2], two[3])) / 2
+    if stable.replace(hypot, lambda x, y: sp.sqrt(x**2 + y**2)) != form:   # pragma: no cover
+        raise AssertionError(f"{stable} is not {form}")
+    why = ("Without cancellation: W_h = [[al, -be], [be, al]] + [[ga, de], [de, -ga]] (solved by SymPy) gives "
+           "||W_h||_2 = sqrt(al^2 + be^2) + sqrt(ga^2 + de^2); SymPy checks that its square is the larger root of "
+           "det(W_h^T W_h - lambda I). The kernel evaluates it with hypot (scaled, no overflow).")
+    return form, why, stable
 
 
 def _model(derivation: Derivation) -> rs.RNN:

@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 
 import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
+from rnnsym.errors import InvalidArgumentError
 from rnnsym.fixedpoints import sweep_fixed_points
 from rnnsym.kernel import compile as compile_kernel
 from rnnsym.latex import register_symbol
@@ -41,6 +43,11 @@ INFO = DerivationInfo(
     reference="3192120",
     order=20,
     options={"scale": int},
+    # scale <= 0: the unit tanh(scale w h + b) has its fold at w < 0 or none; the derivation's
+    # branch choice (h* < 0 for b_c > 0) and domain are for a positive gain.
+    option_ranges={"scale": (1, 10**6)},
+    limit_hint=("the recurrent weight is scale*w; for a negative or zero gain use "
+                "rnnsym.fixedpoints.sweep_fixed_points() on numbers."),
     symbols={
         "w": "recurrent weight of the 1-D unit",
         "b": "bias",
@@ -61,7 +68,13 @@ N_FIX = register_symbol(sp.Symbol("N_fix"), r"N_{\mathrm{fix}}(w, b)")
 
 
 def derive(scale: int = 1, model: Any = None) -> Derivation:
-    """Derive ``b_c(w)``; ``model`` replaces the unit ``RNN([[scale*w]], [[0]], [b])``."""
+    """Derive ``b_c(w)``; ``model`` replaces the unit ``RNN([[scale*w]], [[0]], [b])``.
+
+    ``scale`` must be a positive integer (:func:`rnnsym.registry.derive` also
+    limits it by ``INFO.option_ranges``).
+    """
+    if model is None and not (isinstance(scale, int) and not isinstance(scale, bool) and scale >= 1):
+        raise InvalidArgumentError(f"`scale` must be a positive integer; got {scale!r}.")
     net = model if model is not None else rs.RNN([[scale * w]], [[0]], [b], "tanh")
     hs = net.h_star[0]
     fixed = net.fixed_point_equation(x=[0]).subs(hs, h_star)
@@ -75,43 +88,65 @@ def derive(scale: int = 1, model: Any = None) -> Derivation:
     jac_on_fp = jac.subs(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2).subs(sp.tanh(pre), h_star)
     crit = sp.solve(sp.Eq(jac_on_fp, 1), h_star)
     (bias_of_h,) = _real_solutions(sp.Eq(fixed.lhs[0], fixed.rhs[0]).subs(hs, h_star), b)
-    fold_h = [c for c in crit if c.could_extract_minus_sign()][0]   # the branch with b_c > 0
+    negative = [c for c in crit if c.could_extract_minus_sign()]   # the branch with b_c > 0
+    if not negative:
+        raise InvalidArgumentError(
+            f"the unit {sp.sstr(net.step()[0])} has no fold with h* < 0 (critical points {crit}); "
+            "expected a positive recurrent gain."
+        )
+    fold_h = negative[0]
     b_c = sp.simplify(bias_of_h.subs(h_star, fold_h))
+    # The fold exists where both critical points are real, distinct and inside (-1, 1), the range of
+    # tanh (h* = tanh(...)): 0 < h*^2 < 1.  SymPy solves that for w: w > 1 for the unit, w > 1/scale scaled.
+    square = sp.factor(sp.together(fold_h**2))
+    region = sp.solveset(square > 0, w, sp.S.Reals).intersect(sp.solveset(square < 1, w, sp.S.Reals))
+    if isinstance(region, sp.Interval) and region.sup == sp.oo and region.left_open:
+        domain = sp.StrictGreaterThan(w, region.inf)
+        fold_at = region.inf
+    else:   # pragma: no cover - a model whose fold region is not a ray
+        domain = region.as_relational(w)
+        fold_at = region.inf if isinstance(region, sp.Interval) else sp.Integer(1)
+    curvature = sp.diff(fixed.rhs[0], h_star, 2)
     n_crit = len(crit)
     count = sp.Piecewise((n_crit + 1, sp.Abs(b) < B_C), (n_crit, sp.Eq(sp.Abs(b), B_C)),
                          (n_crit - 1, True))
     dhdb = sp.simplify((-sp.diff(g, b) / sp.diff(g, h_star))
                        .subs(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2).subs(sp.tanh(pre), h_star))
+    below = f"w <= {sp.sstr(fold_at)}"
     steps = [
         Step(sp.Eq(h_star, fixed.rhs[0], evaluate=False),
-             "Fixed-point equation of the model with constant input: h* = phi(w h* + b)."),
+             f"Fixed-point equation of the model with constant input: h* = phi({sp.sstr(pre)})."),
         Step(sp.Eq(J_SYM, jac, evaluate=False),
-             "Jacobian of the model's step at h*: J = D W_h = w sech^2(w h* + b)."),
-        Step(identity, "Identity sech^2 = 1 - tanh^2 (checked by SymPy); on the fixed point tanh(w h* + b) = h*."),
+             f"Jacobian of the model's step at h*: J = D W_h = {sp.sstr(jac)}."),
+        Step(identity, f"Identity sech^2 = 1 - tanh^2 (checked by SymPy); on the fixed point tanh({sp.sstr(pre)}) = h*."),
         Step(sp.Eq(J_SYM, jac_on_fp, evaluate=False),
              "So on the fixed-point set the Jacobian is a polynomial in h*."),
         Step(sp.Eq(DG, jac - 1, evaluate=False),
-             "g(h) = tanh(w h + b) - h has g' = J - 1; a saddle-node (fold) needs g = 0 and g' = 0, i.e. J = 1."),
+             f"g(h) = {sp.sstr(g.subs(h_star, sp.Symbol('h')))} has g' = J - 1; a saddle-node (fold) needs "
+             "g = 0 and g' = 0, i.e. J = 1."),
         Step(sp.Eq(h_star, sp.FiniteSet(*crit), evaluate=False),
-             "SymPy solves J = 1 on the fixed-point set: two critical points, real only for w > 1."),
+             f"SymPy solves J = 1 on the fixed-point set: two critical points, real, distinct and inside (-1, 1) "
+             f"(0 < h*^2 = {sp.sstr(square)} < 1, solved by SymPy) only for {sp.sstr(domain)}."),
         Step(sp.Eq(b, bias_of_h, evaluate=False),
              "SymPy solves the fixed-point equation for the bias that makes h* a fixed point."),
         Step(sp.Eq(N_CRIT, n_crit, evaluate=False),
-             "g'' = -2 w^2 sech^2 tanh changes sign once, so g has at most these critical points "
+             f"g'' = {sp.sstr(curvature)} changes sign once, so g has at most these critical points "
              "and at most one more fixed point than critical points."),
         Step(sp.Eq(N_FIX, count, evaluate=False),
-             "Count for w > 1: the extremes of g straddle 0 inside |b| < b_c, touch 0 on the curve, "
-             "miss it outside; for w <= 1, g is monotone and there is exactly one fixed point."),
+             f"Count for {sp.sstr(domain)}: the extremes of g straddle 0 inside |b| < b_c, touch 0 on the curve, "
+             f"miss it outside; for {below}, g is monotone and there is exactly one fixed point."),
         Step(sp.Eq(DHDB, dhdb, evaluate=False),
              "Implicit differentiation of g(h*, b) = 0: dh*/db = -g_b / g_h; it diverges where J = 1."),
         Step(sp.Eq(B_C, b_c, evaluate=False),
-             "Substituting the critical point h* = -sqrt(1 - 1/w) into b(h*) gives the fold bias."),
+             f"Substituting the critical point h* = {sp.sstr(fold_h)} into b(h*) gives the fold bias."),
     ]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=b_c,
-        result_label=B_C, assumptions=[w > 1], symbols=dict(INFO.symbols), kernel_args=[w],
-        verifier=verify, context={"model": net, "scale": scale, "dhdb": dhdb},
-        numeric_form=_accurate_near_cusp,
+        result_label=B_C, assumptions=[domain], symbols=dict(INFO.symbols), kernel_args=[w],
+        verifier=verify,
+        context={"model": net, "scale": scale, "dhdb": dhdb, "fold_at": fold_at,
+                 "weight": net.W_h[0, 0]},
+        numeric_form=_CuspForm(square),
     )
 
 
@@ -132,22 +167,34 @@ def _slope(derivation: Derivation) -> sp.Expr:
     return dhdb
 
 
-def _accurate_near_cusp(b_c: sp.Expr) -> sp.Expr:
-    """An equal form of ``b_c(w)`` that keeps its digits as ``w -> 1``.
+@dataclass(frozen=True)
+class _CuspForm:
+    """An equal form of ``b_c(w)`` that keeps its digits near the cusp (``numeric_form``).
 
-    With ``s = sqrt(1 - 1/w)`` both terms of ``b_c`` vanish like ``s`` and
-    their difference like ``s^3``: evaluated directly it loses every digit
-    near the cusp.  Below ``w = 4/3`` (``s < 1/2``) use the Taylor series in
-    ``s`` that SymPy derives from ``b_c`` itself (all terms positive, no
-    cancellation; truncated where the next term is below 1e-19 relative),
-    in Horner form in ``s^2 = (w - 1)/w``.
+    ``square`` is ``s^2 = h*^2`` at the fold, ``(w - 1)/w`` for the unit and
+    ``(scale w - 1)/(scale w)`` scaled; the cusp is at ``s = 0``.  With ``s``
+    both terms of ``b_c`` vanish like ``s`` and their difference like ``s^3``:
+    evaluated directly it loses every digit near the cusp.  Below ``s = 1/2``
+    use the Taylor series in ``s`` that SymPy derives from ``b_c`` itself (all
+    terms positive, no cancellation; truncated where the next term is below
+    1e-19 relative), in Horner form in ``s^2``.
     """
-    s, t = sp.symbols("s t", positive=True)
-    in_s = sp.simplify(b_c.subs(w, 1 / (1 - s**2)))
-    series = sp.expand(sp.series(in_s, s, 0, 64).removeO() / s**3).subs(s, sp.sqrt(t))
-    s2 = (w - 1) / w
-    return sp.Piecewise((s2 ** sp.Rational(3, 2) * sp.horner(series).subs(t, s2), w < sp.Rational(4, 3)),
-                        (b_c, True))
+
+    square: sp.Expr
+
+    def __call__(self, b_c: sp.Expr) -> sp.Expr:
+        s, t = sp.symbols("s t", positive=True)
+        (w_of_s,) = sp.solve(sp.Eq(self.square, s**2), w)
+        in_s = sp.simplify(b_c.subs(w, w_of_s))
+        series = sp.expand(sp.series(in_s, s, 0, 64).removeO() / s**3).subs(s, sp.sqrt(t))
+        edge = sp.simplify(w_of_s.subs(s, sp.Rational(1, 2)))   # s < 1/2: w < 4/3 for the unit
+        return sp.Piecewise((self.square ** sp.Rational(3, 2) * sp.horner(series).subs(t, self.square), w < edge),
+                            (b_c, True))
+
+
+def _accurate_near_cusp(b_c: sp.Expr) -> sp.Expr:
+    """:class:`_CuspForm` of the unscaled unit (``s^2 = (w - 1)/w``)."""
+    return _CuspForm((w - 1) / w)(b_c)
 
 
 def _real_solutions(eq: sp.Equality, symbol: sp.Symbol) -> list[sp.Expr]:
@@ -158,9 +205,9 @@ def _real_solutions(eq: sp.Equality, symbol: sp.Symbol) -> list[sp.Expr]:
     return list(sol)
 
 
-def _attractors(w_value: float, b_value: float, scale: int, steps: int = 2500) -> int:
-    """Distinct limits of the model's own simulated step from 41 starts."""
-    net = rs.RNN([[scale * w_value]], [[0.0]], [b_value], "tanh")
+def _attractors(weight: float, b_value: float, steps: int = 2500) -> int:
+    """Distinct limits of the simulated unit ``tanh(weight h + b)`` from 41 starts."""
+    net = rs.RNN([[weight]], [[0.0]], [b_value], "tanh")
     h = np.linspace(-1, 1, 41)[:, None]
     for _ in range(steps):
         h = net.numeric_step(h)
@@ -170,29 +217,34 @@ def _attractors(w_value: float, b_value: float, scale: int, steps: int = 2500) -
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Inside the curve the simulated unit is bistable, outside it has one attractor."""
-    scale = _scale(derivation)
     fixed_w = derivation.parameters.get(w)
     kernel = derivation.kernel
-    ws = st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1, 4.0)
+    fold_at = float(derivation.context.get("fold_at", 1))
+    ws = st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1 * fold_at, 4.0 * fold_at)
+
+    def gain(w_value: float) -> float:
+        """The model's recurrent weight at ``w`` (``scale * w`` for the scaled unit)."""
+        weight = derivation.context.get("weight", _scale(derivation) * w)
+        return float(sp.sympify(weight).xreplace({w: sp.Float(w_value)}))
 
     def count_error(w_value: float) -> float:
         b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
-        inside = _attractors(w_value, 0.97 * b_c, scale)
-        outside = _attractors(w_value, 1.03 * b_c, scale)
+        inside = _attractors(gain(w_value), 0.97 * b_c)
+        outside = _attractors(gain(w_value), 1.03 * b_c)
         return float(inside != 2) + float(outside != 1)
 
     def slope_error(example: tuple[float, float]) -> float:
         w_value, frac = example
         b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
         b_value = frac * b_c
-        net = rs.RNN([[scale * w_value]], [[0.0]], [b_value], "tanh")
+        net = rs.RNN([[gain(w_value)]], [[0.0]], [b_value], "tanh")
         h = np.array([1.0])
         for _ in range(1500):   # the upper branch is the attractor from h0 = 1
             h = net.numeric_step(h)
         eps = 1e-6
         ends = []
         for db in (-eps, eps):
-            moved = rs.RNN([[scale * w_value]], [[0.0]], [b_value + db], "tanh")
+            moved = rs.RNN([[gain(w_value)]], [[0.0]], [b_value + db], "tanh")
             g = h.copy()
             for _ in range(1500):
                 g = moved.numeric_step(g)
@@ -247,7 +299,8 @@ def figure(d: Derivation, fig: Any) -> str:
     count = np.count_nonzero(np.diff(np.sign(g), axis=-1) != 0, axis=-1)
     mesh = right.pcolormesh(B, W, count, shading="auto", cmap="Blues", vmin=0, vmax=4)
     fig.colorbar(mesh, ax=right, label="fixed points", ticks=[1, 2, 3])
-    ws = W[W > 1.0]
+    fold_at = float(d.context.get("fold_at", 1))
+    ws = W[W > fold_at]
     curve = np.asarray(kernel(ws), dtype=float)
     right.plot(curve, ws, "r-", lw=1.5, label=r"derived $\pm b_c(w)$")
     right.plot(-curve, ws, "r-", lw=1.5)
@@ -255,4 +308,4 @@ def figure(d: Derivation, fig: Any) -> str:
     right.legend(fontsize=8, loc="lower right")
     return ("Left: fixed points of h = tanh(w h + b) against the bias (w = 2); the stable branches fold into the "
             "unstable one at the derived bias +-b_c. Right: the number of fixed points over (w, b) counted "
-            "numerically; the derived curve +-b_c(w) is its boundary (one fixed point for w <= 1).")
+            f"numerically; the derived curve +-b_c(w) is its boundary (one fixed point for w <= {fold_at:g}).")

@@ -85,6 +85,7 @@ A_BP = register_symbol(sp.Symbol("A_bp"), r"A_{\mathrm{bp}}")
 COS_P = register_symbol(sp.Symbol("cos_omega_p"), r"\cos\omega_p")
 COS_P1 = register_symbol(sp.Symbol("cos_omega_p_e1"), r"\cos\omega_p^{(e_1)}")
 STABLE = register_symbol(sp.Symbol("SNR_float"), r"\mathrm{SNR}_{\mathrm{float64}}")
+STABLE_BP = register_symbol(sp.Symbol("SNR_bp_float"), r"\mathrm{SNR}_{\mathrm{bp,float64}}")
 
 KERNEL_ARGS = (X, SIGMA, a, OMEGA)
 
@@ -119,7 +120,7 @@ def _derive() -> Derivation:
         if sp.simplify(series - other) != 0:
             raise AssertionError(f"noise variances disagree: {series} != {other}")
     snr = _ratio(avg.power, series)
-    band_steps, band_snr = _band_pass()
+    band_steps, band_snr, band_float = _band_pass()
     generic = snr.args[-1][0]
     slope = sp.factor(sp.diff(generic, OMEGA))
     low = sp.limit(generic, OMEGA, 0, "+")
@@ -160,18 +161,19 @@ def _derive() -> Derivation:
                    sp.Tuple(low, high), evaluate=False),
              "So inside (0, pi) the SNR lies between these limits, (1-|a|)/(1+|a|) and (1+|a|)/(1-|a|) times X^2/(2 sigma^2)."),
         *band_steps,
-        Step(sp.Eq(STABLE, flt.stable_form(generic), evaluate=False),
+        Step(sp.Eq(STABLE, flt.stable_form(snr), evaluate=False),
              "For float64 the kernel uses an equal form without cancellation near |a| -> 1 and omega -> 0, pi."),
     ]
     assumptions = [sp.Abs(a) < 1, SIGMA > 0, OMEGA >= 0, OMEGA <= sp.pi, sp.Ne(ALPHA, 0)]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=snr, result_label=SNR,
         assumptions=assumptions, symbols=dict(INFO.symbols), kernel_args=KERNEL_ARGS, verifier=verify,
-        context={"model": net, "band_pass": band_snr}, numeric_form=flt.stable_form,
+        context={"model": net, "band_pass": band_snr, "band_pass_float": band_float},
+        numeric_form=flt.stable_form,
     )
 
 
-def _band_pass() -> tuple[list[Step], sp.Piecewise]:
+def _band_pass() -> tuple[list[Step], sp.Piecewise, sp.Piecewise]:
     A_, B_, C_ = flt.band_pass_filter()
     H = flt.transfer_function(A_, B_, C_)
     _, variance = flt.lyapunov_noise_variance(A_, B_, C_)
@@ -184,6 +186,7 @@ def _band_pass() -> tuple[list[Step], sp.Piecewise]:
     if all_pole != [peak]:
         raise AssertionError(f"the all-pole peak {all_pole} differs from the denominator's {peak}")
     band_snr = _ratio(flt.time_average_power(H).power, variance)
+    band_float = _band_pass_float(band_snr, gain, variance)
     return [
         Step(sp.Eq(A_BP, A_, evaluate=False),
              "n states: h_t = A h_{t-1} + B(x_t + epsilon_t), y_t = C h_t; the resonator A = r Rot(omega_0), B = e_1, C = e_1^T."),
@@ -198,7 +201,214 @@ def _band_pass() -> tuple[list[Step], sp.Piecewise]:
              "at most 1 in magnitude (else at omega = 0 or pi); it is the exact SNR peak of the all-pole output B = e_2."),
         Step(sp.Eq(COS_P1, sp.FiniteSet(*e1_peaks), evaluate=False),
              "With B = e_1 the zero at r cos(omega_0) moves the critical points: the exact roots of d|H|^2/d cos(omega) = 0."),
-    ], band_snr
+        Step(sp.Eq(STABLE_BP, band_float, evaluate=False),
+             "For float64 the band-pass kernel uses an equal form (checked by SymPy) whose sums have terms of one sign: "
+             "|det(I - A e^{-i omega})|^2 split into its pole pairs 1 - 2r cos(omega -+ omega_0) + r^2 = "
+             "(1 - r)^2 + 4r sin^2((omega -+ omega_0)/2) (the sum's sine expanded into two products >= 0), "
+             "and every other factor rewritten in half angles."),
+    ], band_snr, band_float
+
+
+# -- a float64 form of the band-pass SNR without cancellation -----------------------
+# The band-pass SNR is a product of polynomials in r, cos(omega) and cos(omega_0); near r -> 1 and
+# omega -> omega_0 they are small differences of O(1) terms (1 - 2r cos(omega - omega_0) + r^2 at
+# r = 0.999999, omega = omega_0 is 1e-12 computed from terms of size 1).  Each factor is rewritten,
+# by identities only, into a sum whose terms have one sign on 0 < r < 1, so float64 keeps its digits.
+
+_U = sp.Dummy("u", positive=True)        # r = 1/(1 + u): 0 < r < 1
+_NONNEG = sp.Dummy("p", nonnegative=True)
+_POS = sp.Dummy("q", positive=True)
+
+
+class _NoForm(ValueError):
+    """No rewrite of a factor into same-sign terms was found."""
+
+
+def _sign(expr: sp.Expr, domain: dict) -> int | None:
+    """+1 (>= 0), -1 (<= 0) or None (undecided) for ``expr`` on the domain encoded by ``domain``."""
+    e = sp.factor(sp.together(expr.xreplace(domain)))
+    if e.is_nonnegative:
+        return 1
+    if e.is_nonpositive:
+        return -1
+    return None
+
+
+def _half_angle_forms(P: sp.Expr, c: sp.cos) -> Any:
+    """Identities for ``c = cos(theta)``: (new variable, P in a placeholder for it, the placeholder)."""
+    theta, v = c.args[0], sp.Dummy("v")
+    yield sp.sin(theta / 2), P.xreplace({c: 1 - 2 * v**2}), v      # cos t = 1 - 2 sin^2(t/2)
+    yield sp.cos(theta / 2), P.xreplace({c: 2 * v**2 - 1}), v      # cos t = 2 cos^2(t/2) - 1
+    if all(m[0] % 2 == 0 for m in sp.Poly(P, c).monoms()):
+        yield sp.sin(theta), P.xreplace({c: sp.sqrt(1 - v**2)}), v  # cos^2 t = 1 - sin^2 t
+
+
+def _same_sign(P: sp.Expr, domain: dict, split: bool = True) -> sp.Expr:
+    """An equal form of ``P`` whose sums have terms of one sign on ``domain``.
+
+    Products and powers are rewritten factor by factor; a polynomial without
+    cosines is factored; one with cosines is written in half angles (or
+    ``cos^2 = 1 - sin^2``) where all its terms then share a sign, the
+    coefficients rewritten in turn.  Where that sign depends on the sign of
+    another cosine, the result is a Piecewise on it.
+    """
+    if isinstance(P, (sp.Mul, sp.Pow)):
+        return P.func(*[_same_sign(arg, domain) for arg in P.args])
+    if not isinstance(P, sp.Add):
+        return P
+    P = sp.expand(P)
+    cosines = sorted(P.atoms(sp.cos), key=sp.default_sort_key)
+    if not cosines:
+        return sp.factor(P)
+    for c in cosines:
+        for var, form, v in _half_angle_forms(P, c):
+            poly = sp.Poly(sp.expand(form), v)
+            terms = [(sp.factor(coef), k) for (k,), coef in zip(poly.monoms(), poly.coeffs())]
+            if any(k % 2 for _, k in terms):   # an odd power of sin(t/2) has no known sign
+                continue
+            signs = {_sign(coef, domain) for coef, _ in terms}
+            if len(signs) == 1 and None not in signs:
+                return sp.Add(*[_same_sign(coef, domain) * var**k for coef, k in terms])
+    if split:
+        for c in cosines:
+            try:
+                at_least = _same_sign(P, {**domain, c: _NONNEG}, split=False)
+                below = _same_sign(P, {**domain, c: -_POS}, split=False)
+            except _NoForm:
+                continue
+            return sp.Piecewise((at_least, c >= 0), (below, True))
+    raise _NoForm(f"no same-sign form of {P}")
+
+
+def _pole_pairs(P: sp.Expr) -> sp.Expr:
+    """``P`` (a polynomial in cosines) as a product of ``f(e^{i.}) f(e^{-i.})``, each in cosines.
+
+    With ``cos t = (E + 1/E)/2`` the polynomial factors over the rationals into
+    conjugate pairs; ``|1 - r e^{i(omega - omega_0)}|^2 = 1 - 2r cos(omega - omega_0) + r^2``.
+    """
+    cosines = sorted(P.atoms(sp.cos), key=sp.default_sort_key)
+    E = {c: sp.Dummy("E") for c in cosines}
+    laurent = sp.together(P.xreplace({c: (e + 1 / e) / 2 for c, e in E.items()}))
+    conj = {e: 1 / e for e in E.values()}
+    back = {e: sp.exp(sp.I * c.args[0]) for c, e in E.items()}
+    _, factors = sp.factor_list(sp.numer(laurent))
+    pairs, product, used = [], sp.Integer(1), set()
+    for i, (f, m) in enumerate(factors):
+        if i in used or not f.has(*E.values()):
+            continue
+        g = sp.numer(sp.together(f.xreplace(conj)))
+        j = next((j for j, (h, n) in enumerate(factors) if j not in used and j != i and n == m
+                  and sp.cancel(g / h).free_symbols.isdisjoint(E.values())), None)
+        if j is None:
+            raise _NoForm(f"{f} has no conjugate partner among the factors of {P}")
+        used |= {i, j}
+        pair = sp.expand(f * f.xreplace(conj))
+        product *= pair**m
+        pairs.append(sp.expand(sp.powsimp(pair.xreplace(back)).rewrite(sp.cos), power_exp=False)**m)
+    rest = sp.cancel(laurent / product)   # what the pairs leave: a constant
+    if not rest.free_symbols.isdisjoint(E.values()):
+        raise _NoForm(f"{P} is not a constant times a product of conjugate pairs")
+    return sp.Mul(rest, *pairs)
+
+
+def _stable_factor(P: sp.Expr, domain: dict) -> sp.Expr:
+    try:
+        return _same_sign(P, domain)
+    except _NoForm:
+        return _same_sign(_pole_pairs(P), domain)
+
+
+def _branch_values(expr: sp.Expr) -> list[sp.Expr]:
+    """Every value ``expr`` takes over the choices of its Piecewise branches."""
+    pieces = sorted(expr.atoms(sp.Piecewise), key=sp.default_sort_key)
+    if not pieces:
+        return [expr]
+    first = pieces[0]
+    return [v for value, _ in first.args for v in _branch_values(expr.xreplace({first: value}))]
+
+
+def _is_trig_identity(expr: sp.Expr) -> bool:
+    """Whether ``expr``, a polynomial in sines and cosines of half-integer multiples of angles, is 0.
+
+    Each angle x becomes 2y; after expanding, sin y and cos y become S and C, and
+    the numerator is reduced modulo S^2 + C^2 - 1 (a Groebner basis): remainder 0.
+    """
+    angles = sorted(set().union(*(f.args[0].free_symbols for f in expr.atoms(sp.sin, sp.cos))), key=str)
+    half = {x: sp.Dummy(f"y_{x}") for x in angles}
+    e = sp.expand_trig(expr.xreplace({x: 2 * y for x, y in half.items()}))
+    gens, basis, plain = [], [], {}
+    for y in half.values():
+        S, C = sp.Dummy("S"), sp.Dummy("C")
+        plain.update({sp.sin(y): S, sp.cos(y): C})
+        gens += [S, C]
+        basis.append(S**2 + C**2 - 1)
+    num = sp.expand(sp.numer(sp.together(e.xreplace(plain))))
+    if num.atoms(sp.sin, sp.cos):
+        return False
+    if not basis:
+        return num == 0
+    rest = sorted(num.free_symbols - set(gens), key=str)
+    _, remainder = sp.reduced(num, basis, *gens, *rest)
+    return bool(remainder == 0)
+
+
+def _stable_rational(expr: sp.Expr, domain: dict) -> sp.Expr:
+    """``expr`` (a ratio of polynomials in r and cosines) with each factor in same-sign form, checked equal."""
+    out = []
+    for factor in sp.Mul.make_args(sp.factor(expr)):
+        base, power = factor.as_base_exp()
+        new = _stable_factor(base, domain) if isinstance(base, sp.Add) else base
+        for value in _branch_values(new):   # each branch an identity: SymPy checks it
+            if not _is_trig_identity(value - base):
+                raise AssertionError(f"the float64 form {value} differs from {base}")
+        out.append(new**power)
+    return sp.Mul(*out)
+
+
+def _split_sums(expr: sp.Expr) -> sp.Expr:
+    """``sin(x/2 + y/2) = sin(x/2) cos(y/2) + cos(x/2) sin(y/2)`` where every angle lies in [0, pi].
+
+    Both products are then >= 0, and the half angles are exact in float64:
+    ``x/2 + y/2`` near ``pi`` would round and, through the steep sine there,
+    cost tens of ulps.  Differences ``x/2 - y/2`` stay as they are (exact
+    when ``x`` and ``y`` are close).
+    """
+    def positive_sum(e: sp.Basic) -> bool:
+        return (isinstance(e, sp.sin) and isinstance(e.args[0], sp.Add)
+                and all(term.as_coeff_Mul()[0] > 0 for term in e.args[0].args))
+
+    return expr.replace(positive_sum, lambda e: sp.expand_trig(e))
+
+
+def _band_pass_float(band_snr: sp.Piecewise, gain: sp.Expr, variance: sp.Expr) -> sp.Piecewise:
+    """The band-pass SNR in a form without cancellation for 0 < r < 1 (same branches as ``band_snr``)."""
+    domain = {R: 1 / (1 + _U)}
+    generic = _split_sums(_stable_rational(gain, domain)) / _stable_rational(variance, domain)
+    for value in _branch_values(generic):
+        if not _is_trig_identity(value - gain / variance):
+            raise AssertionError(f"the float64 form {value} of the band-pass SNR differs from it")
+    branches = []
+    for value, cond in band_snr.args:
+        constant = sp.cancel(value * variance / gain)   # X^2/(2 sigma^0) or X^2: the time average
+        if constant.has(R, OMEGA, OMEGA_0):
+            raise AssertionError(f"the band-pass SNR is not a constant times gain/variance: {constant}")
+        points = cond.args if isinstance(cond, sp.Or) else (cond,)
+        if cond != sp.true and all(isinstance(p, sp.Eq) for p in points):
+            for p in points:
+                (w0,) = sp.solve(p, OMEGA)
+                branches.append((constant * generic.subs(OMEGA, w0), p))
+        else:
+            branches.append((constant * generic, cond))
+    return sp.Piecewise(*branches)
+
+
+def band_pass_kernel(derivation: Derivation) -> Any:
+    """The compiled float64 form of the band-pass SNR (the verifier's); arguments X, sigma, r, omega_0, omega.
+
+    Symbols already substituted into ``derivation`` are left out of the arguments.
+    """
+    band = derivation.context["band_pass_float"].xreplace(derivation.parameters)
+    return rs.compile(band, [s for s in (X, SIGMA, R, OMEGA_0, OMEGA) if s not in derivation.parameters])
 
 
 # -- verification by simulation --------------------------------------------------
@@ -287,9 +497,8 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         predicted = float(kernel(*[args[s] for s in kernel.args]))
         return abs(predicted / (sig / var) - 1)
 
-    band = derivation.context["band_pass"].xreplace(derivation.parameters)
-    band_args = [s for s in (X, SIGMA, R, OMEGA_0, OMEGA) if s not in derivation.parameters]
-    band_kernel = rs.compile(band, band_args)
+    band_kernel = band_pass_kernel(derivation)
+    band_args = list(band_kernel.args)
     two_state = st.fixed_dictionaries({
         "X": pick(X, st.floats(0.2, 3.0)), "sigma": pick(SIGMA, st.floats(0.2, 3.0)),
         "r": pick(R, st.floats(0.3, 0.9)), "omega_0": pick(OMEGA_0, st.floats(0.2, math.pi - 0.2)),

@@ -50,16 +50,87 @@ class Step:
 
 
 def _subs(obj: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
-    """Substitute in a statement; relations stay unevaluated (they are displayed)."""
+    """Substitute in a statement; relations stay unevaluated (they are displayed).
+
+    Only free occurrences are replaced: the variable of a sum, integral,
+    product or limit keeps its name inside it (``omega -> pi`` leaves
+    ``Integral(f(omega), (omega, -pi, pi))`` alone), and a derivative with
+    respect to a substituted variable becomes ``Subs(Derivative(...), omega, pi)``.
+    """
     if not mapping:
         return obj
     if isinstance(obj, sp.core.relational.Relational):
         return obj.func(_subs(obj.lhs, mapping), _subs(obj.rhs, mapping), evaluate=False)
     if isinstance(obj, sp.MatrixBase):
-        return sp.ImmutableMatrix(obj.xreplace(mapping))
+        return sp.ImmutableMatrix(obj.applyfunc(lambda e: _replace_free(e, mapping)))
     if isinstance(obj, sp.Basic):
-        return obj.xreplace(mapping)
+        return _replace_free(obj, mapping)
     return obj
+
+
+def _bound_here(node: sp.Basic) -> set[sp.Symbol]:
+    """The symbols ``node`` itself binds (summation, integration, limit, differentiation variables)."""
+    if isinstance(node, sp.Derivative):
+        return {v for v in node.variables if isinstance(v, sp.Symbol)}
+    if isinstance(node, sp.Limit):
+        return {node.args[1]} if isinstance(node.args[1], sp.Symbol) else set()
+    bound = {v for v in getattr(node, "bound_symbols", ()) if isinstance(v, sp.Symbol)}
+    if not (type(node).__module__ or "sympy.").startswith("sympy."):   # None: an undefined function
+        # a binder defined outside SymPy (rnnsym.gradients.OrderedProduct): free in its parts, not in it
+        inside = set().union(*(getattr(arg, "free_symbols", set()) for arg in node.args))
+        bound |= {s for s in inside - node.free_symbols if isinstance(s, sp.Symbol)}
+    return bound
+
+
+def _replace_free(node: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
+    """``xreplace`` of symbols that leaves bound occurrences alone (see :func:`_subs`)."""
+    if not mapping or not isinstance(node, sp.Basic):
+        return node
+    if node in mapping:   # symbols, and matrix symbols as xreplace would
+        return mapping[node]
+    if node.is_Atom:
+        return node
+    if isinstance(node, sp.MatrixBase):
+        return sp.ImmutableMatrix(node.applyfunc(lambda e: _replace_free(e, mapping)))
+    hit = [s for s in _bound_here(node) if s in mapping]
+    if hit:
+        rest = {k: v for k, v in mapping.items() if k not in hit}
+        inner = _replace_free(node, rest)
+        if isinstance(node, sp.Derivative):   # the derivative evaluated at the value
+            return sp.Subs(inner, tuple(hit), tuple(mapping[s] for s in hit))
+        return inner
+    args = [_replace_free(arg, mapping) for arg in node.args]
+    if all(new is old for new, old in zip(args, node.args)):
+        return node
+    return node.func(*args)
+
+
+#: What a symbol bound by each kind of node is called in messages.
+_BINDER_KINDS = (("Sum", "summation"), ("Integral", "integration"), ("Product", "product"),
+                 ("Limit", "limit"), ("Derivative", "differentiation"), ("Lambda", "function argument"),
+                 ("Subs", "substitution"))
+
+
+def _binder_kind(node: sp.Basic) -> str:
+    for cls in type(node).__mro__:
+        for name, kind in _BINDER_KINDS:
+            if cls.__name__.endswith(name):
+                return kind
+    return "bound"
+
+
+def _bound_variables(obj: Any, found: dict[sp.Symbol, str]) -> None:
+    """Collect every symbol bound somewhere in ``obj`` (symbol -> kind of binder), first kind wins."""
+    if isinstance(obj, sp.MatrixBase):
+        for e in obj:
+            _bound_variables(e, found)
+        return
+    if not isinstance(obj, sp.Basic) or obj.is_Atom:
+        return
+    for s in _bound_here(obj):
+        found.setdefault(s, _binder_kind(obj))
+    for arg in obj.args:
+        _bound_variables(arg, found)
 
 
 def _free_symbols(obj: Any) -> set[sp.Symbol]:
@@ -150,11 +221,60 @@ class Derivation:
             found |= _free_symbols(a)
         return {s.name: s for s in sorted(found, key=str)}
 
+    @property
+    def bound_variables(self) -> dict[str, tuple[sp.Symbol, str]]:
+        """Symbols that are only bound, never parameters: name -> (symbol, kind of binder).
+
+        A summation, integration, product or limit variable that is not free
+        in the result, the assumptions or the kernel arguments (such as the
+        summation index ``k`` of a series) is a dummy of the derivation, not a
+        value to substitute; :meth:`subs` refuses it.  A symbol that is free
+        in the result and also bound somewhere (``omega`` with a Parseval
+        integral over ``omega``) is a parameter: only its free occurrences are
+        substituted.
+        """
+        found: dict[sp.Symbol, str] = {}
+        for step in self.steps:
+            _bound_variables(step.statement, found)
+        _bound_variables(self.result, found)
+        parameters = _free_symbols(self.result)
+        for a in (*self.assumptions, *self.kernel_args):
+            parameters |= _free_symbols(a)
+        return {s.name: (s, kind) for s, kind in sorted(found.items(), key=lambda kv: str(kv[0]))
+                if s not in parameters}
+
+    def refuse_bound(self, key: Any, bound: Mapping[str, tuple[sp.Symbol, str]] | None = None) -> None:
+        """Raise :class:`InvalidArgumentError` when ``key`` (a name or symbol) is a bound variable.
+
+        ``bound`` is :attr:`bound_variables`, when the caller has it already.
+        """
+        bound = self.bound_variables if bound is None else bound
+        name = key if isinstance(key, str) else getattr(key, "name", None)
+        done = {k.name: v for k, v in self.parameters.items() if isinstance(k, sp.Symbol)}
+        if name in done and (isinstance(key, str) or key in self.parameters) and name not in self.all_symbols:
+            raise InvalidArgumentError(
+                f"`{name}` is already substituted ({name}={sp.sstr(done[name])}) in derivation `{self.name}`; "
+                "expected a symbol that is still free."
+            )
+        if name in bound and (isinstance(key, str) or key == bound[name][0]):
+            free = ", ".join(s.name for s in sorted(_free_symbols(self.result), key=str)) or "none"
+            raise InvalidArgumentError(
+                f"`{name}` is a bound ({bound[name][1]}) variable of derivation `{self.name}`, not a "
+                f"parameter; expected one of the result's free symbols: {free}."
+            )
+
     def subs(self, values: Mapping[Any, Any]) -> "Derivation":
-        """Substitute values (keys: symbols or names) in steps, result and assumptions."""
+        """Substitute values (keys: symbols or names) in steps, result and assumptions.
+
+        Bound (summation, integration, ...) variables are refused, see
+        :attr:`bound_variables`; a symbol both free and bound is substituted
+        where it is free only.
+        """
         known = self.all_symbols
+        bound = self.bound_variables
         mapping: dict[sp.Symbol, Any] = {}
         for key, value in values.items():
+            self.refuse_bound(key, bound)
             sym = known.get(key) if isinstance(key, str) else key
             if sym is None or (not isinstance(key, str) and key not in known.values()):
                 raise InvalidArgumentError(

@@ -296,8 +296,10 @@ def derive(name: str, **params: Any) -> Derivation:
     if values:
 
         names = derivation.all_symbols
+        bound = derivation.bound_variables
         parsed = {}
         for key, value in values.items():
+            derivation.refuse_bound(key, bound)   # a summation/integration variable is not a parameter
             if key not in names:
                 raise InvalidArgumentError(
                     f"`{key}` is neither an option ({', '.join(options) or 'none'}) nor a symbol "
