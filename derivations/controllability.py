@@ -4,14 +4,20 @@ Worked solution.  Unroll the linear recurrence ``h_t = A h_{t-1} + B x_t``
 for ``n`` steps and let SymPy differentiate ``h_n`` with respect to the
 inputs, newest first: the Jacobian *is* the controllability matrix.
 Cayley-Hamilton (checked by SymPy) shows that more steps add no new
-directions, so every reachable state is reached in at most ``n`` steps
-(correction C7).  The rank is found exactly, with the parameter values where it
-drops (for ``A = diag(a, 1)``, ``B = (1, 1)^T`` at ``a = 1``, which SymPy's
-generic rank misses); a single input with ``A = cI`` is never controllable.
+directions: every state reachable from ``h_0 = 0`` is reached within ``n``
+steps, and from any ``h_0`` the states reachable in ``N >= n`` steps are
+``A^N h_0`` plus the range of the matrix (correction C7).  From ``h_0 != 0``
+an uncontrollable pair can reach a state only after more than ``n`` steps
+(the free response ``A^N h_0`` moves with ``N``).  The rank is found
+exactly, with the parameter values where it drops (for ``A = diag(a, 1)``,
+``B = (1, 1)^T`` at ``a = 1``, which SymPy's generic rank misses); a single
+input with ``A = cI`` is never controllable.
 
 The result is checked against simulation: its columns must be the impulse
-responses of a plain NumPy loop ``h = A @ h + B @ x``, and the least-norm
-input computed from it must steer the simulated system to its target.
+responses of a plain NumPy loop ``h = A @ h + B @ x``, the states reached
+from ``h_0`` in ``N >= n`` steps less ``A^N h_0`` must lie in its range (also
+for a pair made uncontrollable), and the least-norm input computed from it
+must steer the simulated system to its target.
 
 Examples
 --------
@@ -37,7 +43,7 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.linear.system import LinearRNN
 from rnnsym.model import vector_symbols
-from rnnsym.linear.controllability import exact_rank
+from rnnsym.linear.rank import exact_rank
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate, matrix_entries
 from rnnsym.symbols import LAM
@@ -104,8 +110,10 @@ def derive(n: int = 2, m: int = 1) -> Derivation:
              "The characteristic polynomial p(lambda) = det(lambda I - A)."),
         Step(sp.Eq(P_A, p_of_A, evaluate=False),
              "Cayley-Hamilton, checked by SymPy: p(A) = 0, so A^n B lies in the span of "
-             "B, ..., A^{n-1}B; more steps add no direction, and any reachable state is "
-             "reached in at most n steps (correction C7)."),
+             "B, ..., A^{n-1}B and more steps add no direction: a state reachable from h_0 = 0 "
+             "is reached within n steps; from h_0 != 0 a target h is reached in N >= n steps iff "
+             "h - A^N h_0 lies in the range of C (for an uncontrollable pair that can hold for "
+             "some N > n and fail for N = n; correction C7)."),
     ]
     steps += _rank_steps(sys, ctrb, n, m)
     return Derivation(
@@ -224,14 +232,68 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         reached = _simulate(A, B, h0, xs)
         return float(np.linalg.norm(reached - target)) / (1.0 + float(np.abs(u).max()))
 
+    def reachable_error(example: Any) -> float:
+        """States reached in N = n, n+1, n+2 steps, less the free response, lie in the range of C.
+
+        The claim of the Cayley-Hamilton step, on the simulation; checked on a pair made
+        uncontrollable (B replaced by its projection on an invariant subspace of A) as well as
+        on the drawn one.
+        """
+        values, extra = example
+        A, B, K = instantiate(values)
+        h0 = np.array(extra[:n])
+        rng = np.random.default_rng(abs(hash(tuple(extra))) % 2**32)
+        worst = 0.0
+        pairs = [(A, B)]
+        if all(s in kernel.args for s in sys.B):   # B is not fixed by a parameter: vary it
+            pairs.append(_uncontrollable(A, B))
+        for A_, B_ in pairs:
+            if not np.all(np.isfinite(B_)):
+                continue
+            C_ = np.asarray(kernel(*_entries(kernel.args, A_, B_, sys)), dtype=float)
+            basis = _range_basis(C_)
+            for N in (n, n + 1, n + 2):
+                reached = _simulate(A_, B_, h0, rng.uniform(-1, 1, (N, m)))
+                offset = reached - np.linalg.matrix_power(A_, N) @ h0
+                outside = offset - basis @ (basis.T @ offset)
+                worst = max(worst, float(np.linalg.norm(outside)) / (1.0 + float(np.linalg.norm(offset))))
+        return worst
+
     reports = [
         check_property("columns are the simulated impulse responses A^k B", examples,
                        impulse_error, tolerance=1e-9, max_examples=max_examples, seed=seed),
+        check_property("states reached from h_0 in N >= n steps, less A^N h_0, lie in the range of C",
+                       examples, reachable_error, tolerance=1e-8, max_examples=max_examples, seed=seed),
         check_property("least-norm input from the result steers the simulation to the target",
                        examples, steering_error, tolerance=1e-6, max_examples=max_examples,
                        seed=seed),
     ]
     return combine_reports(INFO.name, reports)
+
+
+def _range_basis(C: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the range of ``C`` (columns), from its SVD."""
+    U, s, _ = np.linalg.svd(C)
+    rank = int(np.sum(s > max(C.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)))
+    return U[:, :rank]
+
+
+def _uncontrollable(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, B')``: ``B`` projected on the span of one real eigenvector of ``A`` (NaN if none is real)."""
+    values, vectors = np.linalg.eig(A)
+    real = [i for i, v in enumerate(values) if abs(v.imag) < 1e-12]
+    if not real or A.shape[0] < 2:
+        return A, np.full_like(B, np.nan)
+    v = np.real(vectors[:, real[0]])
+    v /= np.linalg.norm(v)
+    return A, np.outer(v, v @ B)
+
+
+def _entries(args: Any, A: np.ndarray, B: np.ndarray, sys: LinearRNN) -> list[float]:
+    """Kernel arguments in order, read from numeric ``A`` and ``B`` (symbol ``A[i,j]`` -> ``A[i, j]``)."""
+    where = {s: A[i, j] for (i, j), s in np.ndenumerate(np.array(sys.A, dtype=object))}
+    where.update({s: B[i, j] for (i, j), s in np.ndenumerate(np.array(sys.B, dtype=object))})
+    return [float(where[a]) for a in args]
 
 
 # ----------------------------------------------------------------------- figure

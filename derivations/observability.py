@@ -38,7 +38,7 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.linear.system import LinearRNN
 from rnnsym.model import vector_symbols
-from rnnsym.linear.controllability import exact_rank
+from rnnsym.linear.rank import exact_rank
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate, matrix_entries
 from rnnsym.symbols import LAM

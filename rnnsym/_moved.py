@@ -25,7 +25,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "rnnsym.modes": ("rnnsym.linear.modes",),
     "rnnsym.normality": ("rnnsym.linear.normality",),
     "rnnsym.filtering": ("rnnsym.linear.filtering",),
-    "rnnsym.reachability": ("rnnsym.linear.controllability",),
+    "rnnsym.reachability": ("rnnsym.linear.controllability", "rnnsym.linear.rank"),
     "rnnsym.fixed_points": ("rnnsym.fixedpoints.search", "rnnsym.fixedpoints"),
     "rnnsym.fixed_point_sweeps": ("rnnsym.fixedpoints.sweep",),
     "rnnsym.figures": ("rnnsym.report.figures",),

@@ -9,8 +9,11 @@ layer: is it stable (spectral radius and norm, the contraction certificate
 ``q = ||W_h||_2 L_phi``), where are its fixed points at zero input and are
 they stable, will gradients explode (the bound factor ``c ||W_h||_2``, the
 transient growth of a non-normal ``W_h`` and the top Lyapunov exponent
-along a trajectory), and how far can its inputs steer it (the
-controllability rank of the linearisation at the first stable fixed point).
+along a trajectory), and can its inputs steer it (the linearisation at the
+first stable fixed point, :func:`~rnnsym.linear.system.linearize`, decided by
+:func:`~rnnsym.linear.controllability.is_controllable`: the library's one
+decision, never a rank of ``[B, AB, ...]``, whose columns shrink like
+``rho^k`` so that a singular-value threshold undercounts for large ``n``).
 
 Examples
 --------
@@ -44,7 +47,9 @@ from rnnsym.model import RNN
 from rnnsym.fixedpoints.search import find_fixed_points
 from rnnsym.gradients import bound_factor
 from rnnsym.gradients import lyapunov_spectrum
+from rnnsym.linear.controllability import is_controllable, reachable_subspace
 from rnnsym.linear.normality import is_normal
+from rnnsym.linear.system import linearize
 from rnnsym.linear.normality import transient_growth
 from rnnsym.stability import contraction_factor
 from rnnsym.stability import half_life
@@ -147,7 +152,12 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     the Lyapunov exponent (driven by standard-normal inputs from ``seed``);
     its ``steps`` Jacobians of ``n x n`` floats are held at once, so
     ``steps * n**2`` above :data:`MAX_JACOBIAN_FLOATS` (1 GiB) raises
-    :class:`~rnnsym.errors.ResourceLimitError`.
+    :class:`~rnnsym.errors.ResourceLimitError`.  ``"controllability"`` is
+    the decision of :func:`~rnnsym.linear.controllability.is_controllable` on
+    the linearisation at the first stable fixed point (with its method,
+    margin and tolerance, and the dimension reached: ``n`` exactly when
+    controllable); for large ``n`` it costs up to about ``8 n`` singular-value
+    decompositions of ``n x (n + m)`` matrices.
     """
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
@@ -158,7 +168,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
             f"(limit {MAX_JACOBIAN_FLOATS:.3g}, 1 GiB); pass steps={MAX_JACOBIAN_FLOATS // net.n ** 2} "
             "or fewer (the --steps option of `rnnsym analyze`)."
         )
-    W_h, W_x, _ = net.numeric_weights()
+    W_h, _, _ = net.numeric_weights()
     rho = spectral_radius(W_h)
     norm = spectral_norm(W_h)
     q = float(contraction_factor(W_h, net.activation))
@@ -178,16 +188,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     reach: dict[str, Any] = {}
     stable = [p for p in points if p.stability.kind == "stable"]
     if stable:
-        D = np.diag(net.activation.numpy_prime(W_h @ stable[0].h + net.numeric_weights()[2]))
-        A, B = D @ W_h, D @ W_x
-        blocks = [B]
-        for _ in range(net.n - 1):
-            blocks.append(A @ blocks[-1])
-        sv = np.linalg.svd(np.hstack(blocks), compute_uv=False)
-        tol = max(A.shape) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)
-        reach = {"at_fixed_point": stable[0].h.tolist(), "rank": int(np.sum(sv > tol)),
-                 "n": net.n, "smallest_singular_value": float(sv[-1]) if sv.size else 0.0,
-                 "tolerance": float(tol)}
+        reach = _reach(net, stable[0].h, zero)
     c = float(net.activation.lipschitz)
     return {
         "n": net.n, "m": net.m, "activation": net.activation.name,
@@ -206,6 +207,21 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
                       "lyapunov_spectrum": [float(v) for v in lyap]},
         "controllability": reach,
     }
+
+
+def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
+    """Controllability of the linearisation at ``(h, x)``, as decided by :func:`is_controllable`.
+
+    ``dimension`` is ``n`` when the pair is controllable; otherwise the
+    dimension of :func:`reachable_subspace` (a numeric rank, an estimate for
+    large ``n``), at most ``n - 1`` so that it never contradicts the decision.
+    """
+    lin = linearize(net, h, x)
+    decision = is_controllable(lin)
+    dimension = net.n if decision.controllable else min(reachable_subspace(lin).shape[1], net.n - 1)
+    return {"at_fixed_point": h.tolist(), "controllable": decision.controllable, "dimension": int(dimension),
+            "n": net.n, "method": decision.method, "margin": decision.margin, "tolerance": decision.tol,
+            "least_reachable_eigenvalue": [decision.eigenvalue.real, decision.eigenvalue.imag]}
 
 
 def format_analysis(name: str, report: dict[str, Any]) -> str:
@@ -230,6 +246,11 @@ def format_analysis(name: str, report: dict[str, Any]) -> str:
                  f" max_k ||W_h^k||_2 = {g['transient_peak']:.6g} at k = {g['transient_peak_k']}")
     r = report["controllability"]
     if r:
-        lines.append(f"  inputs reach a {r['rank']}-dimensional subspace of the n={r['n']} state space "
-                     f"near h* (smallest singular value {r['smallest_singular_value']:.3g})")
+        evidence = (f"{r['method']} test: weakest score {r['margin']:.3g} x the tolerance {r['tolerance']:.0e}"
+                    f" at eigenvalue {complex(*r['least_reachable_eigenvalue']):.4g}")
+        if r["controllable"]:
+            lines.append(f"  controllable near h*: inputs reach the whole n={r['n']} state space ({evidence})")
+        else:
+            lines.append(f"  not controllable near h*: inputs reach a {r['dimension']}-dimensional subspace "
+                         f"of the n={r['n']} state space ({evidence})")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,11 @@ import pytest
 
 import rnnsym as rs
 from rnnsym import cli
-from rnnsym.analyze import analyze_rnn, load_weights
+from rnnsym.analyze import analyze_rnn, format_analysis, load_weights
+from rnnsym.linear.controllability import is_controllable
+from rnnsym.linear.rank import krylov_matrix
+from rnnsym.linear.system import linearize
+from rnnsym.model import RNN
 
 
 def torch_style_npz(path: Path, n: int = 3, m: int = 2, layers: int = 1, scale: float = 0.4) -> Path:
@@ -108,3 +113,87 @@ def test_pickled_objects_are_refused(tmp_path: Path) -> None:
     np.savez(path, W_h=np.array([object()], dtype=object))
     with pytest.raises(rs.InvalidArgumentError, match="allow_pickle=False|without pickles"):
         load_weights(path)
+
+
+# ------------------------------------------------------------------ reach
+def fast_contracting_48_unit_layer() -> RNN:
+    """tanh, W_h ~ N(0, 1.2^2/n) scaled to spectral radius 0.02, three inputs: 0 is a stable fixed point.
+
+    Its linearisation there is ``(W_h, W_x)`` exactly (``tanh'(0) = 1``), a controllable pair whose
+    Krylov blocks ``A^k B`` shrink like ``0.02^k``: a singular-value threshold on ``[B, AB, ...]``
+    (what ``analyze`` used to apply) counts 24 of 48 dimensions.
+    """
+    n = 48
+    rng = np.random.default_rng(0)
+    W_h = rng.normal(0.0, 1.2 / np.sqrt(n), (n, n))
+    W_h *= 0.02 / np.max(np.abs(np.linalg.eigvals(W_h)))
+    return RNN(W_h, rng.normal(size=(n, 3)), np.zeros(n), activation="tanh")
+
+
+def exact_krylov_rank_mod(A: np.ndarray, B: np.ndarray, p: int) -> int:
+    """Rank over GF(p) of ``[B, AB, ..., A^(n-1) B]`` for the exact rationals of the float entries.
+
+    The denominators are powers of 2, invertible mod ``p``: a minor nonzero mod ``p`` is nonzero
+    over the rationals, so rank ``n`` here proves rank ``n`` (controllability) exactly.
+    """
+    n, m = B.shape
+
+    def mod(x: float) -> int:
+        q = Fraction(float(x))
+        return q.numerator * pow(q.denominator, -1, p) % p
+
+    Ap = [[mod(v) for v in row] for row in A]
+    block = [[mod(v) for v in row] for row in B]
+    rows = [list(r) for r in block]
+    for _ in range(n - 1):
+        block = [[sum(Ap[i][k] * block[k][j] for k in range(n)) % p for j in range(m)] for i in range(n)]
+        rows = [r + b for r, b in zip(rows, block)]
+    rank = 0
+    for col in range(n * m):
+        pivot = next((i for i in range(rank, n) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inv = pow(rows[rank][col], -1, p)
+        rows[rank] = [v * inv % p for v in rows[rank]]
+        for i in range(n):
+            if i != rank and rows[i][col]:
+                f = rows[i][col]
+                rows[i] = [(a - f * b) % p for a, b in zip(rows[i], rows[rank])]
+        rank += 1
+    return rank
+
+
+def test_reach_is_the_library_decision_not_a_krylov_rank(tmp_path: Path, capsys) -> None:
+    net = fast_contracting_48_unit_layer()
+    lin = linearize(net, np.zeros(48), np.zeros(3))
+    A, B, _ = lin.numeric_matrices()
+    # the truth, in exact arithmetic: the Krylov matrix of the float entries has full rank
+    assert exact_krylov_rank_mod(A, B, 2**61 - 1) == 48
+    decision = is_controllable(lin)
+    assert decision.controllable and decision.margin > 1e3
+    # the rule analyze used to apply: singular values of the unscaled [B, AB, ...] above n eps sigma_1
+    s = np.linalg.svd(krylov_matrix(A, B), compute_uv=False)
+    assert np.sum(s > 48 * np.finfo(float).eps * s[0]) <= 30  # 24 here: half the state space missed
+    report = analyze_rnn(net, steps=200)
+    reach = report["controllability"]
+    assert reach["controllable"] is decision.controllable is True
+    assert (reach["dimension"], reach["n"], reach["margin"]) == (48, 48, decision.margin)
+    np.savez(tmp_path / "w.npz", **dict(zip(("W_h", "W_x", "b"), net.numeric_weights())))
+    assert cli.main(["analyze", str(tmp_path / "w.npz"), "--format", "json", "--steps", "200"]) == 0
+    (layer,) = json.loads(capsys.readouterr().out)
+    assert layer["controllability"]["controllable"] is True and layer["controllability"]["dimension"] == 48
+    assert cli.main(["analyze", str(tmp_path / "w.npz"), "--steps", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "controllable near h*: inputs reach the whole n=48 state space" in text
+    assert "24-dimensional" not in text
+
+
+def test_an_uncontrollable_layer_reports_a_smaller_reachable_dimension() -> None:
+    # two units that do not talk to each other and the second gets no input: it is never reached
+    net = RNN(np.diag([0.5, 0.3]), [[1.0], [0.0]], [0.0, 0.0], activation="tanh")
+    report = analyze_rnn(net, steps=100)
+    reach = report["controllability"]
+    assert reach["controllable"] is is_controllable(linearize(net, [0.0, 0.0], [0.0])).controllable is False
+    assert reach["dimension"] == 1 and reach["least_reachable_eigenvalue"] == pytest.approx([0.3, 0.0])
+    assert "not controllable near h*: inputs reach a 1-dimensional subspace" in format_analysis("l", report)

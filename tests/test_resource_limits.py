@@ -31,7 +31,7 @@ from rnnsym.linear.system import LinearRNN
 from rnnsym._matrices import matrix_symbols
 from rnnsym.linear.modes import coupling_matrix, modes
 from rnnsym.linear.normality import is_normal
-from rnnsym.linear.controllability import controllability_rank, exact_rank, observability_rank
+from rnnsym.linear.rank import controllability_rank, exact_rank, observability_rank
 from rnnsym.stability import spectral_norm
 
 #: Seconds a refusal may take (it takes milliseconds; the unguarded calls took 15 s or more).

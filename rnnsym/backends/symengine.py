@@ -30,6 +30,7 @@ import sympy as sp
 
 from rnnsym.symbols import Z
 from rnnsym.errors import InvalidArgumentError, ShapeError
+from rnnsym.linear.system import as_system
 
 __all__ = ["available", "rnn_jacobian", "controllability_matrix", "to_sympy", "compile",
            "SymEngineKernel"]
@@ -79,18 +80,17 @@ def controllability_matrix(A: Any, B: Any = None, *, expand: bool = False) -> An
     """``[B, AB, ..., A^{n-1} B]``, built in SymEngine.
 
     ``A`` is a :class:`~rnnsym.linear.LinearRNN` (``B`` omitted) or a square
-    SymPy matrix with ``B``.  Unexpanded by default (each block is ``A``
-    times the previous one, shared, so ``Lambdify`` with CSE compiles it
-    fast; a fully symbolic 7-state matrix expanded has ~10^5 terms per
-    entry); ``expand=True`` gives the form of
+    SymPy matrix with ``B`` (checked by :func:`rnnsym.linear.system.as_system`).
+    Unexpanded by default (each block is ``A`` times the previous one,
+    shared, so ``Lambdify`` with CSE compiles it fast; a fully symbolic
+    7-state matrix expanded has ~10^5 terms per entry); ``expand=True``
+    gives the form of
     :meth:`LinearRNN.controllability_matrix`.
     """
     se = _symengine()
     if B is None:
         A, B = A.A, A.B
-    A, B = sp.ImmutableMatrix(A), sp.ImmutableMatrix(B)
-    if A.rows != A.cols or B.rows != A.rows:
-        raise ShapeError(f"`A` must be square and `B` have {A.rows} rows; got {A.shape} and {B.shape}.")
+    A, B, _ = as_system(A, B)
     Ase, block = _matrix(se, A), _matrix(se, B)
     blocks = [block]
     for _ in range(A.rows - 1):

@@ -1,12 +1,14 @@
 """The linear-systems view of an RNN: ``h_t = A h_{t-1} + B x_t``, ``y_t = C h_t``.
 
-* :mod:`~rnnsym.linear.system` -- :class:`LinearRNN` (the one ``(A, B, C)``
-  validator) and :func:`linearize`;
+* :mod:`~rnnsym.linear.system` -- :class:`LinearRNN`, :func:`as_system` (the
+  one ``(A, B, C)`` validator), :func:`numeric_system` and :func:`linearize`;
 * :mod:`~rnnsym.linear.modes` -- eigenmodes and the nonlinear coupling;
 * :mod:`~rnnsym.linear.normality` -- normality and transient growth;
 * :mod:`~rnnsym.linear.filtering` -- frequency response, noise and the SNR;
-* :mod:`~rnnsym.linear.controllability` -- ranks, PBH decisions, Gramians,
-  steering and reconstruction.
+* :mod:`~rnnsym.linear.rank` -- exact ranks (with the parameter values where
+  they drop), numeric ranks, Krylov matrices;
+* :mod:`~rnnsym.linear.controllability` -- Hautus/PBH decisions, Gramians,
+  subspaces, steering and reconstruction.
 
 The SNR's symbols (``X``, ``SIGMA``, ``OMEGA``, ...) stay in
 :mod:`rnnsym.linear.filtering`.
@@ -14,6 +16,8 @@ The SNR's symbols (``X``, ``SIGMA``, ``OMEGA``, ...) stay in
 
 from rnnsym.linear.system import LinearRNN as LinearRNN
 from rnnsym.linear.system import linearize as linearize
+from rnnsym.linear.system import as_system as as_system
+from rnnsym.linear.system import numeric_system as numeric_system
 from rnnsym.linear.system import krylov_terms as krylov_terms
 from rnnsym.linear.system import MAX_KRYLOV_TERMS as MAX_KRYLOV_TERMS
 from rnnsym.linear.modes import Mode as Mode
@@ -35,16 +39,16 @@ from rnnsym.linear.normality import jordan_power as jordan_power
 from rnnsym.linear.normality import jordan_power_norm as jordan_power_norm
 from rnnsym.linear.normality import jordan_peak_lag as jordan_peak_lag
 from rnnsym.linear.normality import jordan_transient_peak as jordan_transient_peak
-from rnnsym.linear.controllability import RankDrop as RankDrop
-from rnnsym.linear.controllability import ExactRank as ExactRank
-from rnnsym.linear.controllability import NumericRank as NumericRank
+from rnnsym.linear.rank import RankDrop as RankDrop
+from rnnsym.linear.rank import ExactRank as ExactRank
+from rnnsym.linear.rank import NumericRank as NumericRank
+from rnnsym.linear.rank import exact_rank as exact_rank
+from rnnsym.linear.rank import symbolic_rank_limit as symbolic_rank_limit
+from rnnsym.linear.rank import numeric_rank as numeric_rank
+from rnnsym.linear.rank import controllability_rank as controllability_rank
+from rnnsym.linear.rank import observability_rank as observability_rank
+from rnnsym.linear.rank import krylov_matrix as krylov_matrix
 from rnnsym.linear.controllability import Decision as Decision
-from rnnsym.linear.controllability import exact_rank as exact_rank
-from rnnsym.linear.controllability import symbolic_rank_limit as symbolic_rank_limit
-from rnnsym.linear.controllability import numeric_rank as numeric_rank
-from rnnsym.linear.controllability import controllability_rank as controllability_rank
-from rnnsym.linear.controllability import observability_rank as observability_rank
-from rnnsym.linear.controllability import krylov_matrix as krylov_matrix
 from rnnsym.linear.controllability import is_controllable as is_controllable
 from rnnsym.linear.controllability import is_observable as is_observable
 from rnnsym.linear.controllability import pbh_test as pbh_test
@@ -75,7 +79,7 @@ from rnnsym.linear.filtering import MAX_LYAPUNOV_SIZE as MAX_LYAPUNOV_SIZE
 from rnnsym.linear.filtering import MAX_PARSEVAL_DEGREE as MAX_PARSEVAL_DEGREE
 
 __all__ = [
-    "LinearRNN", "linearize", "krylov_terms", "MAX_KRYLOV_TERMS", "Mode", "ModeDecomposition",
+    "LinearRNN", "linearize", "as_system", "numeric_system", "krylov_terms", "MAX_KRYLOV_TERMS", "Mode", "ModeDecomposition",
     "coupling_matrix", "coupling_strength", "coupling_versus_amplitude", "MAX_SYMBOLIC_MODES",
     "MAX_ROOT_DEGREE", "MAX_SYMBOLIC_COUPLING", "normality_defect", "is_normal", "MAX_SIMPLIFY_OPS", "MAX_NORMALITY_SYMBOLS",
     "TransientGrowth", "transient_growth", "jordan_matrix", "jordan_power", "jordan_power_norm", "jordan_peak_lag",

@@ -38,8 +38,8 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
-from rnnsym._matrices import as_matrix
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.linear.system import as_system
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnnsym.model import RNN
@@ -72,13 +72,6 @@ MAX_LYAPUNOV_SIZE = 50
 MAX_PARSEVAL_DEGREE = 2
 #: Largest ``count_ops`` handed to ``simplify`` by :func:`linear_system`.
 MAX_SIMPLIFY_OPS = 300
-
-
-def _square(A_: Any, name: str = "A") -> sp.ImmutableMatrix:
-    M = as_matrix(A_, name)
-    if M.rows != M.cols:
-        raise ShapeError(f"`{name}` must be square; got shape {M.shape}. `{name}` maps the state to itself.")
-    return M
 
 
 def linear_system(model: "RNN") -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
@@ -132,14 +125,8 @@ def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z, *,
     >>> transfer_function([[0, 1], [0, 0]], [[0], [1]], [[1, 0]])  # a one-step delay
     1/z
     """
-    A_ = _square(A_)
+    A_, B_, C_ = as_system(A_, B_, C_)
     n = A_.rows
-    B_ = as_matrix(B_, "B")
-    if B_.rows != n:
-        raise ShapeError(f"`B` must have {n} rows (as `A`); got shape {B_.shape}.")
-    C_ = sp.eye(n) if C_ is None else as_matrix(C_, "C")
-    if C_.cols != n:
-        raise ShapeError(f"`C` must have {n} columns (as `A`); got shape {C_.shape}.")
     limit = MAX_TRANSFER_SYMBOLS if max_symbols is None else max_symbols
     syms = len(A_.free_symbols)
     if syms > limit:
@@ -345,10 +332,8 @@ def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = S
     >>> var
     4/3
     """
-    A_ = _square(A_)
+    A_, B_, C_ = as_system(A_, B_, C_)
     n = A_.rows
-    B_ = as_matrix(B_, "B")
-    C_ = sp.eye(n) if C_ is None else as_matrix(C_, "C")
     syms = len(A_.free_symbols)
     size = n * (n + 1) // 2 * (1 + syms)
     limit = MAX_LYAPUNOV_SIZE if max_size is None else max_size
@@ -497,24 +482,15 @@ def stable_form(expr: sp.Expr, av: sp.Symbol = a, omega: sp.Symbol = OMEGA,
     return out.replace(lambda e: isinstance(e, sp.Mul), ratio)
 
 
-def _finite(value: Any, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"`{name}` must be finite; got {value!r}.")
-    return arr
-
-
 def _numeric_system(A_: Any, B_: Any, C_: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    A_ = np.atleast_2d(_finite(A_, "A"))
-    if A_.ndim != 2 or A_.shape[0] != A_.shape[1]:
-        raise ShapeError(f"`A` must be square; got shape {A_.shape}. `A` maps the state to itself.")
+    """``(A, B, C)`` of a single-input, single-output stable system, as floats (see :func:`as_system`)."""
+    A_, _, _ = as_system(A_, numeric=True)
     n = A_.shape[0]
     if np.size(B_) != n:
         raise ShapeError(f"`B` must have {n} entries (one input); got shape {np.shape(B_)}.")
-    B_ = _finite(B_, "B").reshape(n, -1)
     if np.size(C_) != n:
         raise ShapeError(f"`C` must have {n} entries (one output); got shape {np.shape(C_)}.")
-    C_ = _finite(C_, "C").reshape(-1, n)
+    A_, B_, C_ = as_system(A_, np.reshape(B_, (n, 1)), np.reshape(C_, (1, n)), numeric=True)
     rho = max(abs(np.linalg.eigvals(A_)))
     if rho >= 1:
         raise DomainError(f"`A` has spectral radius {rho:.6g}; expected < 1 (no stationary state otherwise).")

@@ -6,7 +6,8 @@ coordinate of mode ``i`` is ``(Q^{-1} h)_i``, the product of ``h`` with the
 *left* eigenvector (row ``i`` of ``Q^{-1}``); it is an orthogonal projection
 onto ``q_i`` only when ``A`` is normal (correction C5).  Each mode is
 
-- *fading* when ``|lam| < 1`` (its half-life is ``ln 2 / (-ln |lam|)`` steps),
+- *fading* when ``|lam| < 1`` (its half-life is ``ln 2 / (-ln |lam|)`` steps, from
+  :func:`rnnsym.stability.half_life`, the one derivation of it),
 - *persistent* when ``|lam| = 1`` and ``lam`` is semisimple,
 - *polynomially growing* when ``|lam| = 1`` inside a Jordan block
   (``[[1, 1], [0, 1]]`` maps ``(0, 1)`` to ``(t, 1)``: marginal, not
@@ -41,8 +42,9 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from rnnsym._matrices import as_matrix
+from rnnsym._matrices import as_matrix, check_square
 from rnnsym.activations import get_activation
+from rnnsym.stability import RHO, half_life, half_life_expr
 
 __all__ = ["Mode", "ModeDecomposition", "modes", "classify", "coupling_matrix",
            "coupling_strength", "coupling_versus_amplitude", "MAX_SYMBOLIC_MODES",
@@ -142,14 +144,16 @@ def classify(eigenvalue: Any, semisimple: bool, tol: float = 0.0) -> str:
 
 
 def _half_life(eigenvalue: Any, kind: str) -> Any:
+    """The half-life of :mod:`rnnsym.stability` at ``rho = |lam|``; 0 at ``lam = 0``, infinite unless fading."""
     if isinstance(eigenvalue, sp.Basic):
         if eigenvalue == 0:
             return sp.Integer(0)
-        return sp.log(2) / -sp.log(sp.Abs(eigenvalue)) if kind in ("fading", "undetermined") else sp.oo
+        fading = kind in ("fading", "undetermined")
+        return half_life_expr().subs(RHO, sp.Abs(eigenvalue)) if fading else sp.oo
     r = abs(complex(eigenvalue))
     if r == 0:
         return 0.0
-    return math.log(2) / -math.log(r) if kind == "fading" else math.inf
+    return float(half_life(r)) if kind == "fading" else math.inf
 
 
 def _jordan_sizes(J: Any, lam: Any, exact: bool, tol: float) -> tuple[int, ...]:
@@ -209,8 +213,7 @@ def modes(A: Any, tol: float | None = None, *, max_size: int | None = None,
     degree_limit = MAX_ROOT_DEGREE if max_degree is None else max_degree
     if numeric:
         return _numeric_modes(np.asarray(A), tol, degree_limit)
-    if mat.rows != mat.cols:
-        raise ShapeError(f"`A` must be square; got shape {mat.shape}.")
+    check_square(mat.shape, "A")
     size_limit = MAX_SYMBOLIC_MODES if max_size is None else max_size
     syms = len(mat.free_symbols)
     if syms and mat.rows > size_limit:
@@ -304,8 +307,7 @@ def _exact_modes(A: sp.Matrix) -> ModeDecomposition:
 
 def _numeric_modes(A: np.ndarray, tol: float | None,
                    degree_limit: int = MAX_ROOT_DEGREE) -> ModeDecomposition:
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ShapeError(f"`A` must be square; got shape {A.shape}.")
+    check_square(A.shape, "A")
     if not np.all(np.isfinite(A)):
         raise InvalidArgumentError("`A` must have finite entries.")
     n = A.shape[0]

@@ -32,8 +32,8 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.stability import spectral_norm, spectral_radius  # one implementation, re-exported
-from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from rnnsym._matrices import as_matrix
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError
+from rnnsym._matrices import as_matrix, check_square
 from rnnsym.kernel import compile as compile_kernel
 
 __all__ = [
@@ -53,8 +53,7 @@ _MU = sp.Symbol("mu", positive=True)
 
 def _square(W: Any, name: str = "W") -> sp.ImmutableMatrix:
     mat = as_matrix(W, name)
-    if mat.rows != mat.cols:
-        raise ShapeError(f"`{name}` must be square; got shape {mat.shape}.")
+    check_square(mat.shape, name)
     return mat
 
 

@@ -10,8 +10,12 @@ Entries may be symbols, exact numbers or floats.  The controllability matrix
 matrix is *stacked*, with no transpose (correction C8: the chapter's displayed
 transpose is the controllability matrix of the dual pair ``(A^T, C^T)``).
 
-Ranks, Gramians, steering and reconstruction live in
-:mod:`rnnsym.linear.controllability`, eigenmodes in :mod:`rnnsym.linear.modes`.
+:func:`as_system` is the one validator of ``(A, B, C)``: :class:`LinearRNN`,
+the numeric routines (through :func:`numeric_system`), the filters of
+:mod:`rnnsym.linear.filtering` and :mod:`rnnsym.backends.symengine` use it.
+Ranks live in :mod:`rnnsym.linear.rank`; decisions, Gramians, steering and
+reconstruction in :mod:`rnnsym.linear.controllability`; eigenmodes in
+:mod:`rnnsym.linear.modes`.
 
 Examples
 --------
@@ -40,16 +44,131 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
+from rnnsym._matrices import (as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
+                              vector_symbols)
 from rnnsym.linear.modes import modes
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnnsym.model import RNN
     from rnnsym.linear.modes import ModeDecomposition
 
-__all__ = ["LinearRNN", "linearize", "krylov_terms", "MAX_KRYLOV_TERMS"]
+__all__ = ["LinearRNN", "as_system", "numeric_system", "linearize", "krylov_terms", "MAX_KRYLOV_TERMS"]
+
+
+def as_system(A: Any, B: Any = None, C: Any = None, *, numeric: bool = False) -> tuple[Any, Any, Any]:
+    """The one validator of ``(A, B, C)``: converted, finite, real, with matching shapes.
+
+    ``A`` must be square and non-empty (``n x n``); ``B`` must have ``n``
+    rows (a flat sequence is read as a column, one entry per state); ``C``
+    must have ``n`` columns and defaults to the identity (the whole state is
+    observed).  ``B=None`` stays ``None``, for routines that need only
+    ``A`` and ``C``.  With ``numeric=False`` the matrices come back as SymPy
+    immutable matrices (:func:`rnnsym._matrices.as_matrix`: numbers, arrays,
+    SymPy expressions); with ``numeric=True`` as float64 arrays, without a
+    detour through SymPy (symbolic entries are refused).  Every entry point
+    of :mod:`rnnsym.linear` that takes ``(A, B, C)`` goes through here.
+
+    Raises
+    ------
+    ShapeError
+        ``A`` not square or empty, ``B`` without ``n`` rows, ``C`` without ``n`` columns.
+    NonFiniteError, InvalidArgumentError
+        NaN, infinite, complex or string entries (and symbolic ones with ``numeric=True``).
+
+    >>> [M.shape for M in as_system([[1, 2], [3, 4]], [1, 0])]
+    [(2, 2), (2, 1), (2, 2)]
+    >>> as_system([[0.5]], [[1.0]], [[2.0]], numeric=True)[2]
+    array([[2.]])
+    >>> as_system([[1, 2]], [[1]], numeric=True)
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.ShapeError: `A` must be square; got shape (1, 2). `A` maps the hidden state to itself.
+    """
+    convert = _float_matrix if numeric else as_matrix
+    A = convert(A, "A")
+    check_square(A.shape, "A", "`A` maps the hidden state to itself.")
+    n = A.shape[0]
+    if n == 0:
+        raise ShapeError("`A` must have at least one row; got shape (0, 0).")
+    if B is not None:
+        B = convert(B, "B", vector=_is_flat(B))
+        if B.shape[0] != n:
+            hint = " Did you pass a row where a column was meant?" if B.shape[1] == n and n > 1 else ""
+            raise ShapeError(
+                f"`B` must have {n} row{'s' if n != 1 else ''} (one per state, as `A`); got shape "
+                f"{tuple(B.shape)}.{hint}"
+            )
+    if C is None:
+        C = np.eye(n) if numeric else sp.ImmutableMatrix(sp.eye(n))
+    else:
+        C = convert(C, "C")
+        if C.shape[1] != n:
+            raise ShapeError(
+                f"`C` must have {n} column{'s' if n != 1 else ''} (one per state, as `A`); got shape "
+                f"{tuple(C.shape)}."
+            )
+    return A, B, C
+
+
+def _float_matrix(value: Any, name: str, *, vector: bool = False) -> np.ndarray:
+    """``value`` as a 2-D float64 array, read like :func:`~rnnsym._matrices.as_matrix` reads it."""
+    if isinstance(value, str):
+        raise InvalidArgumentError(f"`{name}` must be numbers or arrays; got the string {value[:40]!r}.")
+    try:
+        arr = np.asarray(value.tolist() if isinstance(value, sp.MatrixBase) else value)
+        complex_entry = _first_complex(arr)
+        if complex_entry is None:
+            arr = arr.astype(float)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"`{name}` must hold real numbers for this numeric routine; symbolic entries need a "
+            "LinearRNN (substitute values with LinearRNN.subs(), or use controllability_rank())."
+        ) from None
+    if complex_entry is not None:
+        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {complex_entry}.")
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1) if vector else arr.reshape(1, -1)
+    if arr.ndim != 2:
+        raise ShapeError(f"`{name}` must be a matrix (2-D); got an array of shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteError(f"`{name}` must be finite; got an entry {arr[~np.isfinite(arr)][0]}.")
+    return arr
+
+
+def _first_complex(arr: np.ndarray) -> Any:
+    """The first complex entry of ``arr`` (refused, as ``as_matrix`` refuses it), or None."""
+    if arr.dtype.kind not in "cO":
+        return None
+    return next((v for v in arr.flat if isinstance(v, (complex, np.complexfloating))), None)
+
+
+def numeric_system(system: "LinearRNN | tuple",
+                   name: str = "system") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(A, B, C)`` as float64 arrays from a numeric :class:`LinearRNN` or a tuple ``(A, B[, C])``.
+
+    The tuple is validated by :func:`as_system` (``numeric=True``); ``C``
+    defaults to the identity.
+
+    >>> [M.shape for M in numeric_system((np.eye(2), np.ones((2, 1))))]
+    [(2, 2), (2, 1), (2, 2)]
+    """
+    if isinstance(system, LinearRNN):
+        if not system.is_numeric:
+            names = ", ".join(map(str, system.parameters[:6]))
+            raise InvalidArgumentError(
+                f"`{name}` has symbolic entries ({names}) but this routine is numeric; "
+                "substitute values with LinearRNN.subs() or use controllability_rank()."
+            )
+        return system.numeric_matrices()
+    if isinstance(system, tuple) and len(system) in (2, 3) and system[1] is not None:
+        return as_system(*system, numeric=True)
+    raise InvalidArgumentError(
+        f"`{name}` must be a LinearRNN or a tuple (A, B[, C]) of arrays; got {type(system).__name__}."
+    )
 
 
 class LinearRNN:
@@ -67,7 +186,8 @@ class LinearRNN:
     Raises
     ------
     ShapeError
-        ``A`` not square, ``B`` without ``n`` rows, ``C`` without ``n`` columns.
+        ``A`` not square, ``B`` without ``n`` rows, ``C`` without ``n`` columns
+        (the checks of :func:`as_system`).
     NonFiniteError, InvalidArgumentError
         NaN, infinite, complex or string entries.
 
@@ -87,25 +207,10 @@ class LinearRNN:
     """
 
     def __init__(self, A: Any, B: Any, C: Any = None) -> None:
-        A = as_matrix(A, "A")
-        if A.rows != A.cols:
-            raise ShapeError(
-                f"`A` must be square; got shape {A.shape}. `A` maps the hidden state to itself."
-            )
+        if B is None:
+            raise InvalidArgumentError("`B` is required (shape (n, m)); got None.")
+        A, B, C = as_system(A, B, C)
         n = A.rows
-        if n == 0:
-            raise ShapeError("`A` must have at least one row; got shape (0, 0).")
-        B = as_matrix(B, "B", vector=_is_flat(B))
-        if B.rows != n:
-            hint = " Did you pass a row where a column was meant?" if B.cols == n and n > 1 else ""
-            raise ShapeError(
-                f"`B` must have {n} row{'s' if n != 1 else ''} (one per state, as `A`); got shape {B.shape}.{hint}"
-            )
-        C = sp.eye(n) if C is None else as_matrix(C, "C")
-        if C.cols != n:
-            raise ShapeError(
-                f"`C` must have {n} column{'s' if n != 1 else ''} (one per state, as `A`); got shape {C.shape}."
-            )
         self.A: sp.ImmutableMatrix = sp.ImmutableMatrix(A)
         self.B: sp.ImmutableMatrix = sp.ImmutableMatrix(B)
         self.C: sp.ImmutableMatrix = sp.ImmutableMatrix(C)
@@ -190,7 +295,7 @@ class LinearRNN:
         (default :data:`MAX_KRYLOV_TERMS`; see :func:`krylov_terms`).  A fully
         symbolic system passes up to ``n = 5`` (~3,900 terms); ``n = 6``
         (~56,000 terms) took over 20 s.  Numeric entries are not limited.
-        Alternatives: :func:`rnnsym.linear.controllability.krylov_matrix` on numbers,
+        Alternatives: :func:`rnnsym.linear.rank.krylov_matrix` on numbers,
         :func:`rnnsym.backends.symengine.controllability_matrix` (unexpanded).
         """
         _check_krylov(self.A, self.B, "controllability", max_terms)
@@ -216,7 +321,6 @@ class LinearRNN:
     def modes(self, tol: float | None = None, *, max_size: int | None = None,
               max_degree: int | None = None) -> "ModeDecomposition":
         """Eigenmodes of ``A`` (see :func:`rnnsym.linear.modes.modes`, also for its resource limits)."""
-
         return modes(self.A, tol=tol, max_size=max_size, max_degree=max_degree)
 
     # -- numerics -------------------------------------------------------------
@@ -332,7 +436,7 @@ def _check_krylov(A: sp.MatrixBase, B: sp.MatrixBase, what: str, max_terms: int 
         raise ResourceLimitError(
             f"`system` (n={A.rows}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic "
             f"{what} matrix of about {terms:,} terms (limit max_terms={limit:,}); substitute numbers "
-            f"(LinearRNN.subs()) and use rnnsym.linear.controllability.krylov_matrix() or "
+            f"(LinearRNN.subs()) and use rnnsym.linear.rank.krylov_matrix() or "
             f"{what}_rank(..., exact=False), use "
             f"rnnsym.backends.symengine.controllability_matrix() (unexpanded), or pass max_terms={terms}."
         )
