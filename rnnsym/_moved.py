@@ -47,7 +47,7 @@ class _MovedModule(types.ModuleType):
             module = importlib.import_module(target)
             if hasattr(module, name):
                 warnings.warn(f"`{self.__name__}` moved to `{self._targets[0]}`; import `{name}` from "
-                              f"there (see CHANGELOG.md).", DeprecationWarning, stacklevel=2)
+                              f"`{target}` (see CHANGELOG.md).", DeprecationWarning, stacklevel=2)
                 return getattr(module, name)
         raise AttributeError(f"module {self.__name__!r} (moved to {self._targets[0]!r}) has no attribute {name!r}")
 

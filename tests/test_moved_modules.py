@@ -32,3 +32,9 @@ def test_a_missing_name_is_an_attribute_error_naming_the_new_home() -> None:
     module = importlib.import_module("rnnsym.reachability")
     with pytest.raises(AttributeError, match="rnnsym.linear.controllability"):
         module.no_such_name  # noqa: B018
+
+
+def test_the_warning_names_the_module_that_now_holds_the_name() -> None:
+    module = importlib.import_module("rnnsym.reachability")
+    with pytest.warns(DeprecationWarning, match=r"import `exact_rank` from `rnnsym\.linear\.rank`"):
+        module.exact_rank  # noqa: B018

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
+from rnnsym.symbols import OMEGA, Z
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from rnnsym.linear.system import as_system
 
@@ -58,8 +59,6 @@ SIGMA = sp.Symbol("sigma", real=True)
 ALPHA = sp.Symbol("alpha", real=True)
 A = sp.Symbol("A", real=True)
 a = sp.Symbol("a", real=True)
-OMEGA = sp.Symbol("omega", real=True)
-Z = sp.Symbol("z")
 R = sp.Symbol("r", positive=True)
 OMEGA_0 = sp.Symbol("omega_0", real=True)
 _C = sp.Symbol("c", real=True)  # stands for cos(omega)

@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.stability import spectral_norm, spectral_radius  # one implementation, re-exported
+from rnnsym.symbols import LAM
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError
 from rnnsym._matrices import as_matrix, check_square
 from rnnsym.kernel import compile as compile_kernel
@@ -44,7 +45,9 @@ __all__ = [
 ]
 
 #: The symbols of the Jordan-type example ``[[lam, s], [0, lam]]`` and the power ``k``.
-LAM = sp.Symbol("lam", positive=True)
+# The Jordan-type example is derived for lam > 0 on this positive stand-in and
+# returned in the shared (assumption-free) LAM, valid for lam > 0.
+_LAM_POS = sp.Dummy("lam", positive=True)
 S = sp.Symbol("s", positive=True)
 K = sp.Symbol("k", positive=True)
 _K_INT = sp.Symbol("k", integer=True, nonnegative=True)
@@ -235,11 +238,16 @@ def jordan_power_norm() -> sp.Expr:
     >>> round(float(jordan_power_norm().subs({LAM: 0.9, S: 1, K: 9})), 4)
     3.9126
     """
-    power = jordan_power()
+    return _jordan_power_norm_positive().xreplace({_LAM_POS: LAM})
+
+
+@lru_cache(maxsize=None)
+def _jordan_power_norm_positive() -> sp.Expr:
+    power = jordan_power().xreplace({LAM: _LAM_POS})
     gram = sp.simplify(power.T * power)
     roots = [sp.simplify(sp.sqrt(r)) for r in sp.Matrix(gram).eigenvals()]
     # Both roots are real; the larger one carries +sqrt(...): pick it at a sample point.
-    sample = {LAM: sp.Rational(1, 2), S: 1, K: 3}
+    sample = {_LAM_POS: sp.Rational(1, 2), S: 1, K: 3}
     return max(roots, key=lambda r: float(r.subs(sample)))
 
 
@@ -253,11 +261,11 @@ def jordan_peak_lag() -> sp.Expr:
     >>> round(float(jordan_peak_lag().subs({LAM: 0.9, S: 1})), 2)
     9.32
     """
-    slope = sp.diff(sp.expand_log(sp.log(jordan_power_norm()), force=True), K)
-    solutions = sp.solve(sp.simplify(slope.subs(LAM, sp.exp(-_MU))), K)
+    slope = sp.diff(sp.expand_log(sp.log(_jordan_power_norm_positive()), force=True), K)
+    solutions = sp.solve(sp.simplify(slope.subs(_LAM_POS, sp.exp(-_MU))), K)
     if len(solutions) != 1:  # pragma: no cover - guards a change in SymPy's solver
         raise RuntimeError(f"expected one stationary point of ||W^k||_2; SymPy found {solutions}.")
-    return sp.simplify(solutions[0].subs(_MU, -sp.log(LAM)))
+    return sp.simplify(solutions[0].subs(_MU, -sp.log(_LAM_POS))).xreplace({_LAM_POS: LAM})
 
 
 @lru_cache(maxsize=None)
