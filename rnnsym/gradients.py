@@ -54,7 +54,7 @@ from scipy.linalg import get_lapack_funcs
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.latex import register_symbol
-from rnnsym._matrices import as_matrix
+from rnnsym._matrices import as_matrix, check_square
 from rnnsym.model import RNN
 
 __all__ = [
@@ -259,8 +259,7 @@ def chain_product(W: Any, diagonals: Sequence[Any]) -> sp.ImmutableMatrix:
     [12, 16]])
     """
     W = as_matrix(W, "W")
-    if W.rows != W.cols:
-        raise ShapeError(f"`W` must be square; got shape {W.shape}.")
+    check_square(W.shape, "W")
     n = W.rows
     factors = []
     for j, d in enumerate(diagonals):
