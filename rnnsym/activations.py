@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -39,11 +40,11 @@ import sympy as sp
 from scipy.special import expit
 
 from rnnsym.symbols import Z
-from rnnsym.errors import InvalidArgumentError, UnknownNameError
+from rnnsym.errors import DomainError, InvalidArgumentError, UnknownNameError
 from rnnsym._parse import parse_expression
 from rnnsym._parse import parse_function_of
 from rnnsym.kernel import compile as compile_kernel
-from sympy.calculus.util import maximum
+from sympy.calculus.util import continuous_domain
 
 __all__ = ["Activation", "ACTIVATION_NAMES", "get_activation", "custom_activation", "Z"]
 
@@ -74,6 +75,19 @@ class Activation:
         Vectorised float implementations.
     derivative_at_zero : sympy.Expr
         The value used for ``phi'(0)`` (meaningful where ``phi`` has a kink).
+    interval_form : str or None
+        How an interval extension evaluates ``phi`` and ``phi'`` (used by
+        :mod:`rnnsym.fixedpoints.intervals`): ``"tanh"``, ``"sigmoid"`` or
+        ``"softsign"`` (``phi`` increasing, ``phi'`` even and decreasing in
+        ``|z|``, ``phi`` affine on no interval), ``"pieces"`` (see
+        ``pieces``); None for a custom activation.
+    pieces : tuple or None
+        For a piecewise-linear ``phi``: ``(z_lo, z_hi, slope, offset)`` per
+        piece, in order, ``phi(z) = slope*z + offset`` on the closed
+        ``[z_lo, z_hi]`` (adjacent pieces share their end); else None.
+    lipschitz_is_estimate : bool
+        True when ``lipschitz`` was estimated on grids, not found exactly
+        (only a custom activation SymPy cannot analyse; see :func:`custom_activation`).
     """
 
     name: str
@@ -86,6 +100,9 @@ class Activation:
     numpy_function: NumpyFunction = field(repr=False, compare=False)
     numpy_derivative: NumpyFunction = field(repr=False, compare=False)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    interval_form: str | None = field(default=None, compare=False)
+    pieces: tuple[tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr], ...] | None = field(default=None, compare=False)
+    lipschitz_is_estimate: bool = field(default=False, compare=False)
 
     @property
     def derivative_at_zero(self) -> sp.Expr:
@@ -145,7 +162,7 @@ _LATEX_NAMES = {
 def _tanh() -> Activation:
     return Activation(
         "tanh", sp.tanh(Z), sp.sech(Z) ** 2, sp.Integer(1), sp.Interval(-1, 1),
-        True, True, np.tanh, _sech_squared,
+        True, True, np.tanh, _sech_squared, interval_form="tanh",
     )
 
 
@@ -159,7 +176,7 @@ def _sigmoid() -> Activation:
     # sigma' = sigma (1 - sigma) = sech(z/2)^2 / 4: no cancellation, no overflow.
     return Activation(
         "sigmoid", 1 / (1 + sp.exp(-Z)), sp.sech(Z / 2) ** 2 / 4, sp.Rational(1, 4),
-        sp.Interval(0, 1), False, False, expit, lambda x: expit(x) * expit(-x),
+        sp.Interval(0, 1), False, False, expit, lambda x: expit(x) * expit(-x), interval_form="sigmoid",
     )
 
 
@@ -167,6 +184,7 @@ def _relu() -> Activation:
     return Activation(
         "relu", sp.Max(0, Z), sp.Heaviside(Z, 0), sp.Integer(1), sp.Interval(0, sp.oo),
         False, False, lambda x: np.maximum(x, 0.0), lambda x: np.heaviside(x, 0.0),
+        interval_form="pieces", pieces=_linear_pieces((0, 0), (1, 0)),
     )
 
 
@@ -185,7 +203,7 @@ def _leaky_relu(slope: Any = sp.Rational(1, 100)) -> Activation:
         True if s == 1 else False, bool(s > 0),
         lambda x: np.where(x > 0, x, s_float * x),
         lambda x: np.where(x > 0, 1.0, s_float),
-        params={"slope": s},
+        params={"slope": s}, interval_form="pieces", pieces=_linear_pieces((s, 0), (1, 0)),
     )
 
 
@@ -213,6 +231,7 @@ def _hard_tanh() -> Activation:
     return Activation(
         "hard_tanh", expr, deriv, sp.Integer(1), sp.Interval(-1, 1), True, True,
         lambda x: np.clip(x, -1.0, 1.0), lambda x: ((x > -1) & (x < 1)).astype(float),
+        interval_form="pieces", pieces=_linear_pieces((0, -1), (1, 0), (0, 1), kinks=(-1, 1)),
     )
 
 
@@ -221,6 +240,7 @@ def _softsign() -> Activation:
         "softsign", Z / (1 + sp.Abs(Z)), 1 / (1 + sp.Abs(Z)) ** 2, sp.Integer(1),
         sp.Interval(-1, 1), True, True,
         lambda x: x / (1.0 + np.abs(x)), lambda x: 1.0 / (1.0 + np.abs(x)) ** 2,
+        interval_form="softsign",
     )
 
 
@@ -228,7 +248,14 @@ def _identity() -> Activation:
     return Activation(
         "identity", Z, sp.Integer(1), sp.Integer(1), sp.Interval(-sp.oo, sp.oo), True, True,
         lambda x: np.array(x, dtype=float), lambda x: np.ones_like(x, dtype=float),
+        interval_form="pieces", pieces=_linear_pieces((1, 0), kinks=()),
     )
+
+
+def _linear_pieces(*forms: tuple[Any, Any], kinks: tuple = (0,)) -> tuple:
+    """``(z_lo, z_hi, slope, offset)`` per piece from the ``(slope, offset)`` of each and the kinks between."""
+    ends = [-sp.oo, *map(sp.sympify, kinks), sp.oo]
+    return tuple((ends[k], ends[k + 1], sp.sympify(a), sp.sympify(c)) for k, (a, c) in enumerate(forms))
 
 
 _FACTORIES: dict[str, Callable[..., Activation]] = {
@@ -303,53 +330,262 @@ def custom_activation(expr: "sp.Expr | str", variable: "sp.Symbol | str" = "z",
                       *, name: str = "custom") -> Activation:
     """An activation from a user's own one-variable expression.
 
-    The derivative comes from ``sympy.diff``; the Lipschitz constant is the
-    supremum of ``|phi'|`` found by SymPy where it can, otherwise estimated
-    on a dense grid (and then only an estimate).  A string is parsed by a
-    whitelist grammar, never by ``eval``.
+    A string is parsed by a whitelist grammar, never by ``eval``; any other
+    ``expr`` must be a SymPy expression (never sympified).  ``phi`` must be
+    real at every real ``z``: ``sqrt(z)``, ``log(z)`` or ``1/z`` raise
+    :class:`~rnnsym.errors.DomainError` saying where they are not.
+
+    ``phi'`` comes from ``sympy.diff``.  ``sup |phi'|`` (the Lipschitz
+    constant) and the output range are exact where SymPy finds them: from
+    the limits at ``+-oo``, at kinks and singular points, and the values at
+    critical points (``sqrt(abs(z))`` gives ``oo``).  Otherwise the range is
+    R and the Lipschitz constant an estimate (``lipschitz_is_estimate``) on
+    grids up to ``|z| = 5000``: ``oo`` where ``|phi'|`` grows with the grid,
+    as ``2 z cos(z**2)`` does.  The SymPy work is bounded: only expressions of
+    at most ``_EXACT_MAX_OPS`` operations are solved, ``sympy.limit`` runs
+    only ``_LIMIT_MAX_DEPTH`` calls deep (``tanh`` nested four times took 14 s
+    of limits and 43 s of ``maximum``), and after ``_EXACT_SECONDS`` the
+    remaining steps are estimated.
 
     Examples
     --------
     >>> act = custom_activation("z/(1 + z**2)")
     >>> act.derivative_expr
     -2*z**2/(z**2 + 1)**2 + 1/(z**2 + 1)
-    >>> act.odd, act.lipschitz
-    (True, 1)
+    >>> act.odd, act.lipschitz, act.lipschitz_is_estimate, act.output_range
+    (True, 1, False, Interval(-1/2, 1/2))
     """
-
+    if not isinstance(variable, (str, sp.Symbol)):
+        raise InvalidArgumentError(f"`variable` must be a name or a SymPy Symbol; got {type(variable).__name__}.")
     if isinstance(expr, str):
-        var_name = variable if isinstance(variable, str) else variable.name
-        var, form = parse_function_of(expr, var_name, argument="activation")
+        var, form = parse_function_of(expr, variable if isinstance(variable, str) else variable.name,
+                                      argument="activation")
     else:
         var = sp.Symbol(variable, real=True) if isinstance(variable, str) else variable
-        form = sp.sympify(expr)
-        if not isinstance(form, sp.Expr) or not form.free_symbols <= {var}:
-            raise InvalidArgumentError(
-                f"`expr` must be an expression in `{var}` alone; got {expr!r}."
-            )
+        if not isinstance(expr, sp.Expr) or not expr.free_symbols <= {var} or not expr.has(var):
+            raise InvalidArgumentError(f"`expr` must be a SymPy expression in `{var}` alone (or a string); "
+                                       f"got {type(expr).__name__} {str(expr)[:40]!r}.")
+        form = expr
     form = form.subs(var, Z)
-    deriv = sp.diff(form, Z)
-    odd = sp.simplify(form.subs(Z, -Z) + form) == 0
-    lipschitz = _lipschitz(deriv)
+    budget = time.monotonic() + _EXACT_SECONDS
     kernel = compile_kernel(form, [Z])
-    dkernel = compile_kernel(deriv, [Z])
+    _require_real(form, kernel, budget)
+    deriv = sp.diff(form, Z)
+    lipschitz, estimate = _lipschitz(deriv, budget)
     grid = np.linspace(-50, 50, 20001)
-    values = kernel(grid)
-    sign_preserving = bool(np.all(np.sign(values) == np.sign(grid)))
-    lo, hi = sp.limit(form, Z, -sp.oo), sp.limit(form, Z, sp.oo)
-    rng = sp.Interval(sp.Min(lo, hi), sp.Max(lo, hi)) if lo.is_real and hi.is_real else sp.S.Reals
-    return Activation(name, form, deriv, lipschitz, rng, bool(odd), sign_preserving,
-                      kernel.__call__, dkernel.__call__)
+    with np.errstate(all="ignore"):
+        sign_preserving = bool(np.all(np.sign(kernel(grid)) == np.sign(grid)))
+    ext = _extremes(form, budget, stop_at_infinity=False)
+    return Activation(name, form, deriv, lipschitz, sp.Interval(*ext) if ext else sp.S.Reals,
+                      _is_odd(form, kernel, budget), sign_preserving, kernel.__call__,
+                      compile_kernel(deriv, [Z]).__call__, lipschitz_is_estimate=estimate)
 
 
-def _lipschitz(deriv: sp.Expr) -> sp.Expr:
+#: Bounds of the exact calculus of a custom activation: most operations of an expression SymPy
+#: solves or simplifies; deepest call nesting ``sympy.limit`` runs on (tanh three deep: 2 s); most
+#: smooth pieces (between kinks and singular points); wall-clock seconds, checked between steps;
+#: highest polynomial degree solved (root isolation of z**40/(1+z**42)'s critical points: minutes).
+_EXACT_MAX_OPS, _LIMIT_MAX_DEPTH, _EXACT_MAX_PIECES, _EXACT_SECONDS, _MAX_DEGREE = 80, 2, 16, 5.0, 16
+_KINKED = (sp.Abs, sp.sign, sp.Heaviside)
+_SMOOTH = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.cot, sp.tanh, sp.coth, sp.sinh, sp.cosh,
+           sp.sech, sp.csch, sp.atanh, sp.atan, sp.asinh, sp.erf, sp.DiracDelta)
+_SYMPY_FAILS = (NotImplementedError, ValueError, TypeError, RecursionError)
 
+
+def _depth(expr: sp.Basic) -> int:
+    return max((_depth(a) for a in expr.args), default=0) + isinstance(expr, sp.Function)
+
+
+def _cheap(expr: sp.Expr, budget: float) -> bool:
+    return sp.count_ops(expr) <= _EXACT_MAX_OPS and time.monotonic() < budget
+
+
+def _definite(value: Any) -> bool:
+    """An extended real number (``+-oo`` included), not NaN, complex infinity or an oscillation."""
+    return value in (sp.oo, -sp.oo) or (isinstance(value, sp.Expr) and value.is_extended_real is True
+                                         and value.is_comparable and not value.has(sp.AccumBounds))
+
+
+def _key(value: sp.Expr) -> float:
+    return float(value) if value.is_infinite else float(sp.N(value, 30))
+
+
+def _limit(expr: sp.Expr, point: sp.Expr, direction: str, budget: float) -> sp.Expr | None:
+    """The one-sided limit of ``expr`` at ``point`` (at ``+-oo`` possibly finite bounds of an
+    oscillation, ``AccumBounds``), or None where SymPy cannot tell cheaply."""
+    def usable(value: Any, evaluated: bool) -> bool:  # an evaluated pole is no one-sided limit
+        bounded = isinstance(value, sp.AccumBounds) and point.is_infinite and value.delta.is_finite
+        return bounded or (_definite(value) and (point.is_infinite or value.is_finite or not evaluated))
+    if not any(p.exp.has(Z) for p in expr.atoms(sp.Pow)):  # continuous functions: ``tanh(oo) = 1``
+        value = expr.subs(Z, point)
+        if usable(value, True):
+            return value
+    if not _cheap(expr, budget) or _depth(expr) > _LIMIT_MAX_DEPTH:
+        return None
     try:
-        sup = maximum(sp.Abs(deriv), Z, sp.S.Reals)
-        if sup.is_number and sup.is_finite:
-            return sp.nsimplify(sup)
-    except (NotImplementedError, ValueError, TypeError):
-        pass
+        value = sp.limit(expr, Z, point, direction)
+    except _SYMPY_FAILS:
+        return None
+    return value if usable(value, False) else None
 
-    grid = np.linspace(-50, 50, 200001)
-    return sp.Float(float(np.max(np.abs(compile_kernel(deriv, [Z])(grid)))), 6)
+
+def _solutions(expr: sp.Expr, domain: sp.Set, budget: float) -> list[sp.Expr] | None:
+    """Real zeros of ``expr`` in ``domain`` (a periodic family as one point in an integer ``n``),
+    or None unless SymPy finds them all."""
+    if not _cheap(expr, budget):
+        return None
+    try:
+        top = sp.numer(sp.together(expr))
+        degree = sp.degree(top, Z) if top.is_polynomial(Z) else max(
+            (abs(p.exp) for p in top.atoms(sp.Pow) if p.base.has(Z) and p.exp.is_Integer), default=0)
+        if degree > _MAX_DEGREE:
+            return None
+        zeros = sp.solveset(expr, Z, domain)
+    except _SYMPY_FAILS:
+        return None
+    points: list[sp.Expr] = []
+    for family in zeros.args if isinstance(zeros, sp.Union) else (zeros,):
+        if isinstance(family, sp.FiniteSet) and len(family) <= _EXACT_MAX_PIECES:
+            points += family.args
+        elif isinstance(family, sp.ImageSet) and domain == sp.S.Reals and family.base_sets == (sp.S.Integers,):
+            points.append(family.lamda.expr.subs(family.lamda.variables[0], sp.Symbol("n", integer=True)))
+        elif family is not sp.S.EmptySet:
+            return None
+    return points
+
+
+def _sorted_points(points: Any) -> list[sp.Expr] | None:
+    return sorted(points, key=_key) if all(p.is_comparable for p in points) else None
+
+
+def _on_piece(expr: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
+    """``expr`` with ``Abs``, ``sign``, ``Heaviside`` resolved on ``(lo, hi)`` (their arguments keep a sign)."""
+    sample = (hi - 1 if lo.is_infinite else lo + 1) if lo.is_infinite != hi.is_infinite else (
+        0 if lo.is_infinite else (lo + hi) / 2)
+    for _ in range(16):
+        nodes = [n for n in expr.atoms(*_KINKED) if n.args[0].has(Z)]
+        if not nodes:
+            return expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
+        signs = {n: sp.sign(sp.N(n.args[0].subs(Z, sample), 30)) for n in nodes}
+        if any(s not in (1, -1) for s in signs.values()):
+            return None
+        expr = expr.xreplace({n: {sp.Abs: s * n.args[0], sp.sign: s}.get(type(n), (s + 1) / 2)
+                              for n, s in signs.items()})
+    return None
+
+
+def _extremes(f: sp.Expr, budget: float, *, stop_at_infinity: bool) -> tuple[sp.Expr, sp.Expr] | None:
+    """Exact ``(inf, sup)`` of ``f`` over the reals (``+-oo`` included), or None where SymPy cannot tell."""
+    f = f.rewrite(sp.Abs) if f.has(sp.Max, sp.Min) else f
+    if not all(isinstance(g, _SMOOTH + _KINKED) for g in f.atoms(sp.Function)):
+        return None  # Piecewise, floor, undefined functions: estimate
+    kinks: list[sp.Expr] = []
+    for node in f.atoms(*_KINKED):
+        zeros = _solutions(node.args[0], sp.S.Reals, budget)
+        if zeros is None or any(p.free_symbols for p in zeros):
+            return None  # unknown, or infinitely many kinks (abs(sin(z)))
+        kinks += zeros
+    ends = _sorted_points(set(kinks))
+    if ends is None:
+        return None
+    pieces = []
+    for lo, hi in zip([-sp.oo, *ends], [*ends, sp.oo]):
+        piece = _on_piece(f, lo, hi)
+        try:
+            bad = sp.Interval.open(lo, hi) - continuous_domain(piece, Z, sp.Interval.open(lo, hi))
+        except (*_SYMPY_FAILS, AttributeError):
+            return None
+        cuts = _sorted_points(bad) if isinstance(bad, sp.FiniteSet) or bad is sp.S.EmptySet else None
+        if cuts is None or time.monotonic() > budget:
+            return None
+        pieces += [(piece, a, b) for a, b in zip([lo, *cuts], [*cuts, hi])]
+    if len(pieces) > _EXACT_MAX_PIECES:
+        return None
+    values = [_limit(piece, end, side, budget) for piece, a, b in pieces for end, side in ((a, "+"), (b, "-"))]
+    if any(v is None for v in values):
+        return None
+    swings = [v for v in values if isinstance(v, sp.AccumBounds)]  # oscillation at +-oo, within bounds
+    values = [v for v in values if not isinstance(v, sp.AccumBounds)]
+    if not (stop_at_infinity and any(v.is_infinite for v in values)):  # else the answer is settled
+        for piece, a, b in pieces:
+            slope = sp.diff(piece, Z)
+            points = [] if slope == 0 else _solutions(slope, sp.Interval.open(a, b), budget)
+            if points is None:
+                return None
+            values += [sp.simplify(v) if _cheap(v, budget) else v for v in (piece.subs(Z, p) for p in points)]
+    if not values or not all(_definite(v) for v in values):
+        return None
+    lo, hi = min(values, key=_key), max(values, key=_key)
+    # an oscillation's limsup lies within its bounds: settled when the critical values reach them
+    return (lo, hi) if all(_key(lo) <= _key(b.min) and _key(b.max) <= _key(hi) for b in swings) else None
+
+
+def _lipschitz(deriv: sp.Expr, budget: float) -> tuple[sp.Expr, bool]:
+    """``(sup |phi'|, is_estimate)``: exact where :func:`_extremes` succeeds, else estimated on grids."""
+    ext = _extremes(deriv, budget, stop_at_infinity=True)
+    if ext is not None:
+        return max((sp.Abs(v) for v in ext), key=_key), False
+    kernel, maxima = compile_kernel(deriv, [Z]), []
+    with np.errstate(all="ignore"):
+        for radius in (50.0, 500.0, 5000.0):
+            slopes = np.abs(np.asarray(kernel(np.linspace(-radius, radius, 200001)), dtype=float))
+            maxima.append(float(np.nanmax(slopes)) if not np.isnan(slopes).all() else float("nan"))
+    if not np.isfinite(maxima).all() or maxima[2] > 4 * maxima[1] > 16 * maxima[0] >= 1e-5 * maxima[2]:
+        return sp.oo, True  # infinite on the grid, or growing steadily with it (2 z cos(z**2))
+    return sp.Float(max(maxima), 6), True
+
+
+def _is_odd(form: sp.Expr, kernel: Any, budget: float) -> bool:
+    """``phi(-z) = -phi(z)``, True only where SymPy shows it (a numeric counterexample settles False)."""
+    total = form.subs(Z, -Z) + form
+    probe = np.array([0.3, 0.8, 1.7, 2.9, 4.1, 9.5])
+    with np.errstate(all="ignore"):
+        plus, minus = np.asarray(kernel(probe), dtype=float), np.asarray(kernel(-probe), dtype=float)
+    if total == 0 or np.any(np.abs(plus + minus) > 1e-9 * (1 + np.abs(plus))):
+        return total == 0
+    return bool(_cheap(total, budget) and sp.simplify(total) == 0)
+
+
+def _periodic(found: sp.Set) -> bool:
+    """A non-empty family ``{f(n) : n integer}`` (or a union with one), such as the poles of tan."""
+    parts = found.args if isinstance(found, sp.Union) else (found,)
+    return any(isinstance(s, sp.ImageSet) and s.base_sets == (sp.S.Integers,) for s in parts)
+
+
+def _require_real(form: sp.Expr, kernel: Any, budget: float) -> None:
+    """Raise DomainError unless ``phi`` is real at every real ``z`` (symbolically where SymPy can)."""
+    conditions = []  # where phi is not real: a power, log, atanh or tan outside its real domain
+    for node in sp.preorder_traversal(form):
+        if isinstance(node, sp.Pow) and node.base.has(Z) and not (node.exp.is_integer and node.exp >= 0):
+            conditions.append(sp.Eq(node.base, 0) if node.exp.is_integer else node.base <= 0
+                              if node.exp.is_negative or node.exp.has(Z) else node.base < 0)
+        elif isinstance(node, sp.log):
+            conditions.append(node.args[0] <= 0)
+        elif isinstance(node, sp.atanh):
+            conditions.append(sp.Abs(node.args[0]) >= 1)
+        elif isinstance(node, sp.tan):
+            conditions.append(sp.Eq(sp.cos(node.args[0]), 0))
+    where: Any = None
+    for bad in conditions:
+        if bad == sp.true:
+            where = sp.S.Reals
+        elif bad != sp.false and _cheap(bad.lhs, budget):
+            try:
+                found = sp.solveset(bad, Z, sp.S.Reals)
+            except _SYMPY_FAILS:
+                continue
+            where = found if found.is_empty is False or _periodic(found) else None
+        if where is not None:
+            break
+    if where is None:  # what SymPy could not decide: look for NaN on a grid and confirm it exactly
+        grid = np.linspace(-50, 50, 20001)
+        with np.errstate(all="ignore"):
+            values = np.asarray(kernel(grid))
+        for z0 in grid[np.isnan(values) | np.iscomplex(values)][:3]:
+            exact = sp.N(form.subs(Z, sp.Rational(str(z0))), 20)
+            if not _definite(exact) or exact.is_infinite:
+                where = f"z = {z0:g}"
+                break
+    if where is not None:
+        raise DomainError(f"`activation` {form} is not real for every real z (not for {where}); an activation "
+                          "is applied to every pre-activation: write it so, for example with abs(z).")

@@ -74,11 +74,12 @@ def _rowmax(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None,
+                singular_det: float = SINGULAR_DET) -> tuple[np.ndarray, np.ndarray]:
     """The Newton step ``-J^{-1} G`` of every column and ``det J``; only :func:`damped_newton` calls it.
 
     ``J`` is ``(n, n, M)``, ``G`` ``(n, M)``.  Cramer's rule for ``n <= 2``,
-    LAPACK above.  Where ``|det J| <= SINGULAR_DET`` the step is taken with
+    LAPACK above.  Where ``|det J| <= singular_det`` the step is taken with
     ``J + 1e-7 I`` (the determinant returned is the unshifted one, whose
     sign the cell rule reads).  Each component is clipped to ``max_step``.
     """
@@ -86,12 +87,12 @@ def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None) -> tuple[n
     if n <= 2:
         if n == 1:
             det = J[0, 0].copy()
-            a = np.where(np.abs(det) <= SINGULAR_DET, det + 1e-7, det)
+            a = np.where(np.abs(det) <= singular_det, det + 1e-7, det)
             S = -G / a
         else:
             a, b, c, d = J[0, 0], J[0, 1], J[1, 0], J[1, 1]
             det = a * d - b * c
-            singular = np.abs(det) <= SINGULAR_DET
+            singular = np.abs(det) <= singular_det
             if singular.any():
                 a, d = np.where(singular, a + 1e-7, a), np.where(singular, d + 1e-7, d)
                 inv = 1.0 / (a * d - b * c)
@@ -103,7 +104,7 @@ def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None) -> tuple[n
     else:
         Jm = np.ascontiguousarray(np.moveaxis(J, -1, 0))                 # (M, n, n)
         det = np.linalg.det(Jm)
-        singular = np.abs(det) <= SINGULAR_DET
+        singular = np.abs(det) <= singular_det
         if singular.any():
             Jm[singular] += 1e-7 * np.eye(n)
         rhs = -np.ascontiguousarray(G.T)[..., None]
@@ -122,7 +123,7 @@ def damped_newton(linearize: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
                   refusals: int = 3, max_step: float | None = None,
                   box: tuple[Any, Any] | None = None, keep_sign: bool = False, patience: int | None = None,
                   restart: Callable[[np.ndarray], np.ndarray] | None = None,
-                  restarts: int = 0) -> NewtonResult:
+                  restarts: int = 0, singular_det: float = SINGULAR_DET) -> NewtonResult:
     """Damped Newton on ``G(x, u) = 0`` for every column of ``X0`` at once.
 
     Parameters
@@ -160,6 +161,11 @@ def damped_newton(linearize: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
     restart, restarts : callable and int
         A dropped column starts again from ``restart(X)`` (its iterates
         ``(n, m)`` -> new starts ``(n, m)``), at most ``restarts`` times.
+    singular_det : float
+        ``|det J|`` at or below this counts as singular and the step is
+        taken with ``J + 1e-7 I`` (default :data:`SINGULAR_DET`); 0 solves
+        every nonsingular ``J`` as it is, however ill-conditioned, which is
+        what converges (linearly) to a degenerate root.
 
     Returns
     -------
@@ -185,7 +191,7 @@ def damped_newton(linearize: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
 
     def evaluate(X: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         G, J = linearize(X, U)
-        S, det = _solve_step(J, G, max_step)
+        S, det = _solve_step(J, G, max_step, singular_det)
         return _rowmax(np.abs(G)), S, det
 
     def settle(k: np.ndarray, idx: np.ndarray, X: np.ndarray, nrm: np.ndarray, S: np.ndarray,

@@ -1,29 +1,42 @@
 """All fixed points of a concrete RNN under a constant input.
 
-:func:`find_fixed_points` runs damped Newton
-(:func:`rnnsym.fixedpoints.newton.damped_newton`, iterates kept in a box) on
-the compiled residual ``F(h) = phi(W_h h + u) - h`` with its exact compiled
-Jacobian ``D W_h - I`` from many starts at once (one batched array, no loop
-over starts), merges duplicates closer than ``merge_tol``
-(:func:`~rnnsym.fixedpoints.newton.merge_roots`), can polish each point to
-``dps`` digits with :func:`mpmath.findroot`, and classifies it from the
-eigenvalues of ``J = D W_h`` (:func:`rnnsym.stability.classify_jacobian`).
+:func:`find_fixed_points` answers with a proof where it has one:
 
-The result says ``complete=True`` only with a named certificate:
-
+* ``"piecewise-linear enumeration"`` -- identity, ReLU, leaky ReLU, hard
+  tanh (up to :data:`MAX_PATTERN_WORK`): every activation pattern's linear
+  system solved in exact rational arithmetic
+  (:mod:`~rnnsym.fixedpoints.continua`); isolated points are exact, and
+  sets of fixed points of positive dimension are reported as
+  :class:`~rnnsym.fixedpoints.continua.Continuum` (``result.continua``),
+  never as samples;
+* ``"exact 1-D count"`` (one unit) and ``"decoupled 1-D counts"`` (diagonal
+  ``W_h``: the units are independent) -- tanh, sigmoid, softsign: interval
+  arithmetic with outward rounding proves the number of roots of ``g(h) =
+  phi(w h + u) - h`` and encloses each (:mod:`~rnnsym.fixedpoints.certify`);
 * ``"contraction"`` -- ``q = ||W_h||_2 L_phi < 1`` proves the fixed point is
-  unique (correction C14);
-* ``"exact 1-D count"`` -- for one unit, ``g(h) = phi(w h + u) - h`` is
-  monotone between the solutions of ``w phi'(w h + u) = 1`` (solved by
-  SymPy) and the kinks of ``phi``; the signs of ``g`` at those points,
-  evaluated at ``dps`` digits, count its roots exactly, and each root missed
-  by Newton (near a saddle-node two roots can be closer than the merge
-  tolerance) is recovered from its bracket.
+  unique (correction C14).
 
-Otherwise ``complete`` is False and ``reason`` says why.  An empty list is
-never returned silently: ``reason`` says so and a warning is issued.
-:func:`~rnnsym.fixedpoints.sweep.sweep_fixed_points` solves for many
-bias values at once and returns branches with their stability.
+Otherwise damped Newton (:func:`rnnsym.fixedpoints.newton.damped_newton`,
+iterates kept in a box) runs on ``F(h) = phi(W_h h + u) - h`` from many
+starts at once; an end point is a fixed point only if ``F`` is zero to its
+own rounding error, a relative test (:mod:`~rnnsym.fixedpoints.nearroots`),
+points closer than ``merge_tol`` merge
+(:func:`~rnnsym.fixedpoints.newton.merge_roots`), and clusters of near-roots
+around a degenerate root (``I - J`` singular) merge into that root
+(``FixedPoint.degenerate``).  Such a list has ``complete=False`` and
+``reason`` says why.  Each point is classified from the eigenvalues of ``J =
+D W_h`` (:func:`rnnsym.stability.classify_jacobian`).
+
+A certified point carries ``enclosure`` -- one ``(lo, hi)`` per coordinate,
+proven to hold exactly one fixed point -- its ``radius``, ``exact`` (a point
+of the enclosure, at high precision) with the ``digits`` the enclosure
+guarantees, and ``h``, the float nearest ``exact``.  ``polish=True`` refines
+the other points with :func:`mpmath.findroot` and, up to
+:data:`MAX_KRAWCZYK_N` units, encloses them by the Krawczyk test; ``h`` is
+then the polished value.  An empty list is never returned silently:
+``reason`` says so and a warning is issued.
+:func:`~rnnsym.fixedpoints.sweep.sweep_fixed_points` solves for many bias
+values at once and returns branches with their stability.
 
 Examples
 --------
@@ -32,12 +45,16 @@ Examples
 >>> res = find_fixed_points(rs.RNN([[2.0]], b=[0.0]))
 >>> len(res), res.complete, res.certificate
 (3, True, 'exact 1-D count')
->>> [(round(float(p.h[0]), 6), p.stability.kind) for p in res]
-[(-0.957504, 'stable'), (0.0, 'unstable'), (0.957504, 'stable')]
+>>> [(round(float(p.h[0]), 6), p.stability.kind, p.radius < 1e-30) for p in res]
+[(-0.957504, 'stable', True), (0.0, 'unstable', True), (0.957504, 'stable', True)]
+>>> res = find_fixed_points(rs.RNN([[1.0, 0.0], [0.0, 1.0]], activation="relu"))
+>>> len(res), [(c.dimension, c.A.tolist()) for c in res.continua]
+(0, [(2, [[-1.0, 0.0], [0.0, -1.0]])])
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,24 +64,47 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from rnnsym.activations import Z
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError
+from rnnsym.fixedpoints.certify import Enclosure, bits_for, count_roots_1d, krawczyk
+from rnnsym.fixedpoints.continua import Continuum, enumerate_fixed_points, pattern_count, sets_through
+from rnnsym.fixedpoints.intervals import ends, interval, precision, supports
+from rnnsym.fixedpoints.nearroots import cluster_degenerate, is_degenerate, refine, relative_residual
 from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.model import MAX_JACOBIAN_N, RNN
 from rnnsym.stability import Stability, classify_jacobian, contraction_factor
 
-__all__ = ["FixedPoint", "FixedPointResult", "find_fixed_points", "residual_kernels"]
+__all__ = ["FixedPoint", "FixedPointResult", "Continuum", "find_fixed_points", "residual_kernels"]
 
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """One fixed point: its state, residual, stability and (if polished) digits."""
+    """One fixed point: its state, residual, stability and (if certified or polished) digits.
+
+    ``enclosure`` (one ``(lo, hi)`` pair of ``mpmath.mpf`` per coordinate)
+    is proven to hold exactly this fixed point, and ``exact`` lies in it,
+    good to ``digits`` significant digits; ``h`` is then the float nearest
+    ``exact``.  Without a proof ``enclosure`` and ``digits`` are None, and
+    ``exact`` (if set) is :func:`mpmath.findroot`'s value, with no guarantee.
+    ``degenerate``: ``I - J`` is singular here (a cluster of near-roots was
+    merged into this one).
+    """
 
     h: np.ndarray
     residual: float
     stability: Stability
     exact: tuple | None = None
+    enclosure: tuple | None = None
+    digits: int | None = None
+    degenerate: bool = False
+
+    @property
+    def radius(self) -> float | None:
+        """The largest half-width of ``enclosure`` (None without one)."""
+        if self.enclosure is None:
+            return None
+        return Enclosure(tuple(a for a, _ in self.enclosure), tuple(b for _, b in self.enclosure),
+                         (), 0).radius
 
     def __repr__(self) -> str:
         return f"FixedPoint(h={np.round(self.h, 10).tolist()}, {self.stability.kind})"
@@ -72,7 +112,13 @@ class FixedPoint:
 
 @dataclass(frozen=True)
 class FixedPointResult:
-    """The fixed points found, and whether the list is provably complete."""
+    """The fixed points found, and whether the list is provably complete.
+
+    ``points`` are the isolated fixed points; ``continua`` the sets of fixed
+    points of positive dimension (piecewise-linear activations), never
+    listed as points.  ``starts`` is the number of Newton starts run (0 when
+    a certificate made the search unnecessary).
+    """
 
     points: tuple[FixedPoint, ...]
     complete: bool
@@ -80,6 +126,7 @@ class FixedPointResult:
     reason: str
     u: np.ndarray
     starts: int
+    continua: tuple[Continuum, ...] = ()
 
     def __len__(self) -> int:
         return len(self.points)
@@ -200,99 +247,6 @@ def _restart(lo: np.ndarray, hi: np.ndarray) -> Any:
     return lambda X: mid + half * np.sin(np.arange(X.shape[1])[None, :] * 7.3 + X * 13)
 
 
-# -- the exact 1-D count ----------------------------------------------------------
-def _kinks(act: Any) -> list[sp.Expr]:
-    """Points ``z`` where ``phi`` or ``phi'`` changes formula (found from the forms)."""
-    found: set[sp.Expr] = set()
-    for form in (act.expr, act.derivative_expr):
-        for atom in form.atoms(sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.Piecewise):
-            exprs = [r.lhs - r.rhs for r in atom.atoms(sp.core.relational.Relational)]
-            if isinstance(atom, (sp.Heaviside, sp.Abs)):
-                exprs.append(atom.args[0])
-            if isinstance(atom, (sp.Max, sp.Min)):
-                exprs += [a - c for a in atom.args for c in atom.args if a != c]
-            for e in exprs:
-                found.update(s for s in sp.solve(e, Z) if s.is_real)
-    return sorted(found, key=float)
-
-
-def _mpf(value: sp.Expr, dps: int) -> Any:
-    return mpmath.mpf(str(sp.N(value, dps + 10)))
-
-
-def _exact_count_1d(net: Any, u: float, dps: int) -> tuple[list[tuple], str]:
-    """Roots of ``g(h) = phi(w h + u) - h`` as ``("point", h)`` or ``("bracket", a, b)``.
-
-    Returns ``([], reason)`` with ``reason`` non-empty when no certificate exists.
-    """
-    act = net.activation
-    W, U = sp.Rational(float(net.numeric_weights()[0][0, 0])), sp.Rational(float(u))
-    crit: list[sp.Expr] = []
-    if W != 0:
-        sol = sp.solveset(sp.Eq(W * act.derivative_expr, 1), Z, sp.S.Reals)
-        if not isinstance(sol, sp.FiniteSet) and sol != sp.S.EmptySet:
-            return [], f"w phi'(z) = 1 holds on {sol}, not at isolated points"
-        crit = list(sol)
-    h = sp.Symbol("h", real=True)
-    g = act.expr.subs(Z, W * h + U) - h
-    lo, hi = act.output_range.inf, act.output_range.sup
-    breaks = sorted({(z - U) / W for z in crit + (_kinks(act) if W != 0 else [])}, key=float)
-    points = [lo] + [p for p in breaks if lo < p < hi] + [hi]
-    try:
-        gk = compile_kernel(g, [h], backend="mpmath", dps=dps)
-        dgk = compile_kernel(sp.diff(g, h), [h], backend="mpmath", dps=dps)
-    except Exception as exc:  # noqa: BLE001 - reported as the reason
-        return [], f"g cannot be evaluated at {dps} digits ({type(exc).__name__})"
-    small = mpmath.mpf(10) ** (5 - dps)
-    with mpmath.workdps(dps):
-        signs, where = [], []
-        for p in points:
-            if p.is_finite:
-                value = gk(_mpf(p, dps))
-                signs.append(0 if abs(value) <= small else int(mpmath.sign(value)))
-                where.append(_mpf(p, dps))
-            else:
-                finite = [v for v in points if v.is_finite] or [sp.Integer(0)]
-                base, dist = (finite[-1], 1) if p > 0 else (finite[0], -1)
-                s = sp.Symbol("s", positive=True)  # beyond the last kink: one smooth branch
-                try:
-                    limit = sp.limit(g.subs(h, base + dist * s), s, sp.oo)
-                except (NotImplementedError, TypeError, ValueError):
-                    return [], f"SymPy cannot take the limit of g(h) as h -> {p}"
-                if limit == 0 or not limit.is_extended_real:
-                    return [], f"g(h) -> {limit} as h -> {p}"
-                signs.append(int(sp.sign(limit)))
-                where.append(mpmath.inf if p > 0 else -mpmath.inf)
-        for a, b in zip(where[:-1], where[1:]):  # g must be monotone on each piece
-            if mpmath.isinf(a) or mpmath.isinf(b):
-                base = b if mpmath.isinf(a) else a
-                step = -1 if mpmath.isinf(a) else 1
-                samples = [base + step * mpmath.mpf(2) ** k for k in range(-4, 12)]
-            else:
-                samples = [a + (b - a) * mpmath.mpf(j) / 17 for j in range(1, 17)]
-            slopes = {int(mpmath.sign(v)) for v in (dgk(s) for s in samples) if abs(v) > small}
-            if len(slopes) > 1:
-                return [], "the critical points SymPy found are not confirmed by sampling g'"
-        roots: list[tuple] = []
-        for i, (s, p) in enumerate(zip(signs, where)):
-            if s == 0:
-                roots.append(("point", p))
-            if i + 1 < len(signs) and s * signs[i + 1] < 0:
-                roots.append(("bracket", p, where[i + 1]))
-    return roots, ""
-
-
-def _solve_bracket(gk: Any, a: Any, b: Any, dps: int) -> Any:
-    with mpmath.workdps(dps):
-        if mpmath.isinf(a) or mpmath.isinf(b):
-            base, out = (b, -1) if mpmath.isinf(a) else (a, 1)
-            far = base + out
-            while mpmath.sign(gk(far)) == mpmath.sign(gk(base)):
-                far = base + 2 * (far - base)
-            a, b = sorted([base, far])
-        return mpmath.findroot(lambda v: gk(v), (a, b), solver="anderson", verify=False)
-
-
 # -- the search -----------------------------------------------------------------
 def _polish(net: Any, h: np.ndarray, u: np.ndarray, dps: int) -> tuple | None:
     Fm, dFm, _ = _kernels(net, "mpmath", dps)
@@ -332,7 +286,115 @@ def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps:
         u_mp = np.array([mpmath.mpf(float(v)) for v in u], dtype=object)
         Jm = dFm(np.array(exact, dtype=object), u_mp)
         Jm = [[Jm[i, j] + (1 if i == j else 0) for j in range(net.n)] for i in range(net.n)]
-    return classify_jacobian(J, exact=Jm, tol=tol, dps=dps), exact
+    # a tol above the float margin sends the decision to mpmath (classify_jacobian escalates only moduli
+    # within tol of 1, while its float verdict is undecided up to rho <= fl(1 + tol): 1 + 1e-9 was neither)
+    return classify_jacobian(J, exact=Jm, tol=2 * max(tol, first.margin), dps=dps), exact
+
+
+# -- certificates ----------------------------------------------------------------------
+#: Most ``patterns * n**3`` (exact rational work) for the piecewise-linear enumeration: about 1 s.
+MAX_PATTERN_WORK = 2 ** 18
+
+#: Most points a product of per-unit 1-D counts (diagonal ``W_h``) may have.
+MAX_DECOUPLED = 4096
+
+#: Largest ``n`` whose polished points get a Krawczyk enclosure (``n**3`` interval products).
+MAX_KRAWCZYK_N = 8
+
+
+def _exact_enclosure(h: tuple, dps: int) -> Enclosure:
+    """Rationals enclosed at the working precision (outward rounding)."""
+    with precision(bits_for(dps)):
+        boxes = [ends(interval(int(v.numerator)) / int(v.denominator)) for v in h]
+        lo, hi = tuple(x[0] for x in boxes), tuple(x[1] for x in boxes)
+    with mpmath.workprec(8 * (dps + 40)):
+        mid = tuple(mpmath.mpf(int(v.numerator)) / int(v.denominator) for v in h)
+    return Enclosure(lo, hi, mid, dps)
+
+
+def _decoupled(act: Any, W: np.ndarray, u: np.ndarray, dps: int) -> tuple[list[Enclosure] | None, str]:
+    """Fixed points of ``h_i = phi(w_ii h_i + u_i)`` (diagonal ``W``): the product of proven 1-D counts."""
+    per_unit, boxes = [], 0
+    for i in range(len(u)):
+        count = count_roots_1d(act, float(W[i, i]), float(u[i]), dps)
+        if count.roots is None:
+            return None, (f"no proof for unit {i}: {count.reason}" if len(u) > 1 else count.reason)
+        per_unit.append(count.roots)
+        boxes += count.boxes
+    total = int(np.prod([len(r) for r in per_unit]))
+    if total > MAX_DECOUPLED:
+        return None, f"the {total} fixed points of the decoupled units exceed MAX_DECOUPLED={MAX_DECOUPLED}"
+    points = [Enclosure(tuple(r.lo[0] for r in combo), tuple(r.hi[0] for r in combo),
+                        tuple(r.mid[0] for r in combo), min(r.digits for r in combo))
+              for combo in itertools.product(*per_unit)]
+    radius = max((e.radius for e in points), default=0.0)
+    why = (f"interval arithmetic (mpmath.iv, outward rounding, {count.bits} bits) splits the range into "
+           f"{boxes} interval(s) on each of which g(h) = phi(w h + u) - h provably has no zero or is strictly "
+           f"monotone with proven end signs: {total} root(s), each enclosed (largest radius {radius:.3g})")
+    return points, why
+
+
+# -- multi-start Newton ----------------------------------------------------------------------
+def _multistart(net: Any, u: np.ndarray, count: int, seed: int, tol: float, merge_tol: float, max_iter: int,
+                dps: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Accepted, merged Newton end points ``(K, n)``, their degenerate flags, and a note."""
+    n, act, W = net.n, net.activation, net.numeric_weights()[0]
+    lo, hi = _box(net, u)
+    F, dF = _numpy_kernels(net, dps)
+    lin = _linearize(F, dF)
+    solved = damped_newton(lin, _starts(net, u, lo, hi, count, seed).T, u[:, None], tol=tol,
+                           max_iter=max_iter, refusals=NEWTON_REFUSALS, box=(lo, hi), restart=_restart(lo, hi),
+                           restarts=NEWTON_RESTARTS)
+    X = solved.x.T[solved.residual <= tol]
+    ratio = relative_residual(act, W, u, X)
+    late = X[ratio > 1.0]
+    if len(late):  # met the absolute tol only: continue (linear convergence near a degenerate root)
+        late = merge_roots(refine(lin, late, u), 0.01 * merge_tol)
+        late = late[np.isfinite(late[:, 0])]
+        X = np.vstack([X[ratio <= 1.0], late])
+    good = X[relative_residual(act, W, u, X) <= 1.0]
+    rejected = len(X) - len(good)
+    distinct = merge_roots(good, merge_tol) if len(good) else good.reshape(0, n)
+    distinct = distinct[np.isfinite(distinct[:, 0])] if len(distinct) else distinct
+    if getattr(act, "pieces", None) is not None:  # samples of a continuum: the pattern sets sort them out
+        merged, flags = distinct, np.zeros(len(distinct), dtype=bool)
+    else:
+        merged, flags = cluster_degenerate(act, W, u, distinct)
+    note = (f"; {rejected} end point(s) with |F| <= tol rejected (residual above its rounding level)" if rejected
+            else "") + (f"; {len(distinct) - len(merged)} near-root(s) merged into degenerate root(s)"
+                        if len(merged) < len(distinct) else "")
+    return merged, flags, note
+
+
+# -- the points -------------------------------------------------------------------------------
+def _make_point(net: Any, u: np.ndarray, h: np.ndarray, dps: int, polish: bool, enc: Enclosure | None = None,
+                degenerate: bool = False) -> FixedPoint:
+    act, W = net.activation, net.numeric_weights()[0]
+    exact = enc.mid if enc is not None else None
+    if exact is None and polish:
+        exact = _polish(net, h, u, dps)
+    at = np.array([float(v) for v in exact]) if exact is not None else np.asarray(h, dtype=float)
+    stab, exact = _stability(net, at, u, exact, dps, 1e-9)
+    if exact is not None and enc is None and net.n <= MAX_KRAWCZYK_N and supports(act):
+        enc = krawczyk(act, W, u, exact, dps)
+        exact = enc.mid if enc is not None else exact
+    h = np.array([float(v) for v in exact]) if exact is not None else np.asarray(h, dtype=float)
+    F = _numpy_kernels(net, dps)[0]
+    resid = float(np.abs(F(h, u)).max())
+    box = tuple(zip(enc.lo, enc.hi)) if enc is not None else None
+    degenerate = bool(degenerate or is_degenerate(act, W, u, h[None])[0])
+    return FixedPoint(h, resid, stab, exact, box, enc.digits if enc is not None else None, degenerate)
+
+
+def _result(points: list[FixedPoint], complete: bool, certificate: str | None, reason: str, u: np.ndarray,
+            starts: int, continua: tuple = ()) -> FixedPointResult:
+    points.sort(key=lambda p: tuple(p.h))
+    if not points and not continua and complete:
+        reason = f"no fixed point exists: {reason}"
+    elif not points and not continua:
+        reason = f"no fixed point found from {starts} starts; {reason}"
+        warnings.warn(f"find_fixed_points: {reason}", RuntimeWarning, stacklevel=3)
+    return FixedPointResult(tuple(points), complete, certificate, reason, u, starts, tuple(continua))
 
 
 def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, seed: int = 0,
@@ -343,42 +405,51 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     Parameters
     ----------
     net : RNN
-        A numeric network.
+        A numeric network (its weights are taken as the floats
+        ``net.numeric_weights()`` gives; every proof is about those).
     x : array_like, shape (m,), optional
         The constant input; required when ``W_x`` is nonzero.
     starts : int, optional
-        Newton starts (default ``min(4096, max(64, 16 * 2**n))``, and at most
-        ``MAX_NEWTON_WORK // n**3`` but at least 16): a scrambled Sobol set
-        over the activation's range plus the centre and near-corners.  Each
-        Newton iteration costs about ``starts * n**3`` flops; more than
-        :data:`MAX_NEWTON_WORK` (4096 starts at n = 64 took 4.5 s; at n = 128
-        over 60 s) raises :class:`~rnnsym.errors.ResourceLimitError`.
+        Newton starts when no certificate applies (default ``min(4096,
+        max(64, 16 * 2**n))``, and at most ``MAX_NEWTON_WORK // n**3`` but
+        at least 16): a scrambled Sobol set over the activation's range plus
+        the centre.  Each Newton iteration costs about ``starts * n**3``
+        flops; more than :data:`MAX_NEWTON_WORK` (4096 starts at n = 64 took
+        4.5 s; at n = 128 over 60 s) raises
+        :class:`~rnnsym.errors.ResourceLimitError`.
     tol, merge_tol : float
-        Residual ``|F|_inf`` accepted as converged; distance (infinity norm,
-        relative beyond ``|h|_inf = 1``) at which two solutions are the same
-        fixed point.
+        Newton stops at ``|F|_inf <= tol``; an end point is then accepted
+        only if ``F`` is zero to its rounding error (relative, see
+        :mod:`~rnnsym.fixedpoints.nearroots`).  ``merge_tol``: distance
+        (infinity norm, relative beyond ``|h|_inf = 1``) at which two
+        solutions are the same fixed point.
     max_iter : int
         Newton evaluations per start (a refused damped step counts).
     polish : bool
-        Refine every point to ``dps`` digits with :func:`mpmath.findroot`
-        (points with ``rho(J)`` near 1 are always refined).  Both use the
-        compiled symbolic residual, so only up to ``n = MAX_JACOBIAN_N``
-        (32); above it ``polish=True`` raises
-        :class:`~rnnsym.errors.ResourceLimitError` and near-marginal points
-        keep their float64 classification.
+        Refine every uncertified point to ``dps`` digits with
+        :func:`mpmath.findroot` and enclose it by the Krawczyk test (up to
+        ``n = MAX_KRAWCZYK_N``); ``h`` becomes the polished value (points
+        with ``rho(J)`` near 1 are always refined).  Only up to ``n =
+        MAX_JACOBIAN_N`` (32); above it ``polish=True`` raises
+        :class:`~rnnsym.errors.ResourceLimitError`.
+    dps : int
+        Digits of ``exact``: certified enclosures are shrunk to a relative
+        radius ``10**-(dps + 1)`` where the precision allows (``digits``
+        says what they reached).
 
     Returns
     -------
     FixedPointResult
-        ``points`` sorted by the first coordinate, ``complete`` with
-        ``certificate`` (``"contraction"`` or ``"exact 1-D count"``), and
+        ``points`` sorted by the first coordinate, ``continua``, ``complete``
+        with ``certificate`` (``"piecewise-linear enumeration"``, ``"exact
+        1-D count"``, ``"decoupled 1-D counts"`` or ``"contraction"``), and
         ``reason``.
     """
     if not net.is_numeric:
         raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
     u = constant_drive(net, x)
-    n = net.n
-    lo, hi = _box(net, u)
+    n, act = net.n, net.activation
+    W = net.numeric_weights()[0]
     count = (int(starts) if starts is not None
              else min(4096, max(64, 16 * 2 ** min(n, 12)), max(16, MAX_NEWTON_WORK // n ** 3)))
     if count < 1:
@@ -396,63 +467,67 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
             "or fewer, or use rnnsym.stability.contraction_factor() (q < 1 proves a unique fixed point) "
             "and RNN.simulate() from a few states."
         )
-    F, dF = _numpy_kernels(net, dps)
-    solved = damped_newton(_linearize(F, dF), _starts(net, u, lo, hi, count, seed).T, u[:, None], tol=tol,
-                           max_iter=max_iter, refusals=NEWTON_REFUSALS, box=(lo, hi), restart=_restart(lo, hi),
-                           restarts=NEWTON_RESTARTS)
-    distinct = merge_roots(np.where(solved.residual <= tol, solved.x, np.nan).T, merge_tol)
-    found: list[tuple[np.ndarray, tuple | None]] = [(h, None) for h in distinct if np.isfinite(h[0])]
+    if not np.all(np.isfinite(u)):
+        raise InvalidArgumentError(f"the drive u = W_x x + b must be finite; got {u.tolist()}.")
+    pieces = getattr(act, "pieces", None)
+    if pieces is not None and pattern_count(act, n) * n ** 3 <= MAX_PATTERN_WORK:
+        sets = enumerate_fixed_points(act, W, u)
+        points = [_make_point(net, u, np.array([float(v) for v in p.h]), dps, polish,
+                              _exact_enclosure(p.h, dps), p.degenerate) for p in sets.points]
+        reason = (f"all {sets.patterns} activation patterns solved in exact rational arithmetic: "
+                  f"{len(points)} isolated point(s), {len(sets.continua)} continuum(a)"
+                  + (" (dimensions from float64 linear programs)" if sets.continua else ""))
+        return _result(points, True, "piecewise-linear enumeration", reason, u, 0, tuple(sets.continua))
+    why = ""
+    diagonal = np.count_nonzero(W - np.diag(np.diag(W))) == 0
+    if diagonal and not supports(act):
+        why = f"{act.name} has no smooth interval extension (the built-in tanh, sigmoid and softsign have)"
+    elif supports(act) and pieces is None and diagonal:
+        boxes, why = _decoupled(act, W, u, dps)
+        if boxes is not None:
+            points = [_make_point(net, u, np.array([float(v) for v in e.mid]), dps, polish, e) for e in boxes]
+            return _result(points, True, "exact 1-D count" if n == 1 else "decoupled 1-D counts", why, u, 0)
+    found, flags, note = _multistart(net, u, count, seed, tol, merge_tol, max_iter, dps)
     q = contraction_factor(net)
-    certificate, complete = None, False
+    continua: tuple = ()
     if q < 1:
-        certificate, complete = "contraction", True
         reason = f"q = ||W_h||_2 L_phi = {q:.6g} < 1 proves a unique fixed point (correction C14)"
         if len(found) != 1:  # iterate the contraction itself (Banach)
-            h = np.zeros(n) if not found else found[0][0]
+            F = _numpy_kernels(net, dps)[0]
+            h = np.zeros(n) if not len(found) else found[0]
             for _ in range(10_000):
                 h_next = F(h, u)[:, 0] + h
                 if np.abs(h_next - h).max() <= tol:
                     break
                 h = h_next
-            found = [(h_next, None)]
-    elif n == 1:
-        roots, why = _exact_count_1d(net, float(u[0]), dps)
-        if why:
-            reason = f"multi-start Newton from {count} starts; no exact count ({why}), q = {q:.6g} >= 1"
-        else:
-            certificate, complete = "exact 1-D count", True
-            gk = compile_kernel(F.expr[0, 0], [F.args[0][0], F.args[1][0]], backend="mpmath", dps=dps)
-            g1 = lambda v: gk(v, mpmath.mpf(float(u[0])))  # noqa: E731
-            newton = [h for h, _ in found]
-            found, recovered = [], 0
-            for root in roots:
-                if root[0] == "point":
-                    found.append((np.array([float(root[1])]), (root[1],)))
-                    continue
-                a, b = float(root[1]), float(root[2])
-                inside = [h for h in newton if a < h[0] < b]
-                if len(inside) == 1:
-                    found.append((inside[0], None))
-                else:
-                    value = _solve_bracket(g1, root[1], root[2], dps)
-                    found.append((np.array([float(value)]), (value,)))
-                    recovered += 1
-            reason = (f"g(h) = phi(w h + u) - h is monotone between the solutions of w phi'(w h + u) = 1"
-                      f" and the kinks of phi; sign changes at {dps} digits count {len(roots)} root(s)"
-                      + (f"; {recovered} recovered from brackets" if recovered else ""))
+            found, flags = h_next[None], np.zeros(1, dtype=bool)
+        points = [_make_point(net, u, h, dps, polish, None, f) for h, f in zip(found, flags)]
+        return _result(points, True, "contraction", reason, u, count)
+    if pieces is not None:
+        continua, exact_points, left, note_pl = _pattern_continua(net, u, found)
+        note += note_pl
+        points = [_make_point(net, u, np.array([float(v) for v in p.h]), dps, polish,
+                              _exact_enclosure(p.h, dps), p.degenerate) for p in exact_points]
+        points += [_make_point(net, u, h, dps, polish) for h in left]
     else:
-        reason = (f"multi-start Newton from {count} starts found {len(found)}; no certificate "
-                  f"(q = ||W_h||_2 L_phi = {q:.6g} >= 1), so the list may be incomplete")
-    points = []
-    for h, exact in sorted(found, key=lambda item: tuple(item[0])):
-        if polish and exact is None:
-            exact = _polish(net, h, u, dps)
-        stab, exact = _stability(net, h, u, exact, dps, 1e-9)
-        resid = float(np.abs(F(h, u)).max())
-        points.append(FixedPoint(np.asarray(h, dtype=float), resid, stab, exact))
-    if not points and complete:
-        reason = f"no fixed point exists: {reason}"
-    elif not points:
-        reason = f"no fixed point found from {count} starts; {reason}"
-        warnings.warn(f"find_fixed_points: {reason}", RuntimeWarning, stacklevel=2)
-    return FixedPointResult(tuple(points), complete, certificate, reason, u, count)
+        points = [_make_point(net, u, h, dps, polish, None, f) for h, f in zip(found, flags)]
+    reason = (f"multi-start Newton from {count} starts found {len(points)} isolated point(s){note}; no certificate "
+              f"({why + '; ' if why else ''}q = ||W_h||_2 L_phi = {q:.6g} >= 1), so the list may be incomplete")
+    return _result(points, False, None, reason, u, count, continua)
+
+
+#: Most activation patterns solved exactly for the points Newton found (beyond the enumeration).
+MAX_FOUND_PATTERNS = 256
+
+
+def _pattern_continua(net: Any, u: np.ndarray, found: np.ndarray) -> tuple[tuple, list, list, str]:
+    """Continua through Newton's points, and the exact values of the isolated ones (piecewise-linear)."""
+    act, W = net.activation, net.numeric_weights()[0]
+    sets = sets_through(act, W, u, found, max_patterns=MAX_FOUND_PATTERNS)
+    exact = [np.array([float(v) for v in p.h]) for p in sets.points]
+    left = [h for h in found if not any(c.contains(h, 1e-7) for c in sets.continua)
+            and not any(np.abs(x - h).max() <= 1e-7 * max(1.0, np.abs(h).max()) for x in exact)]
+    note = (f"; {sets.patterns} activation pattern(s) through these points solved exactly: "
+            f"{len(sets.points)} exact point(s), {len(sets.continua)} continuum(a)"
+            + (f", {len(left)} point(s) in no pattern's set kept as found" if left else ""))
+    return tuple(sets.continua), sets.points, left, note

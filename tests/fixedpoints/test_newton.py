@@ -258,3 +258,16 @@ def test_fixedpoints_imports_are_absolute_at_module_level_and_acyclic():
     assert graph["newton"] == set() and "__init__" not in graph["search"] | graph["sweep"]
     assert "sweep" not in graph["search"]
     assert graph["sweep"] <= {"search", "newton"} | {m for m in graph if m.startswith("_")}
+
+
+def test_singular_det_zero_lets_newton_converge_linearly_to_a_triple_root():
+    """Newton on x^3 maps x to 2x/3 exactly (closed form); the default shift J + 1e-7 I once
+    |det J| = 3x^2 <= 1e-14 stalls it near 6e-8.  Used to refine near-roots of degenerate fixed points."""
+    def linearize(X, U):
+        return X ** 3, (3 * X * X)[None]
+
+    kw = dict(tol=0.0, step_tol=0.0, max_iter=60, refusals=8)
+    shifted = damped_newton(linearize, np.array([[1e-3]]), np.zeros((1, 1)), **kw)
+    exact = damped_newton(linearize, np.array([[1e-3]]), np.zeros((1, 1)), singular_det=0.0, **kw)
+    assert abs(shifted.x[0, 0]) > 1e-8
+    assert abs(exact.x[0, 0]) == pytest.approx(1e-3 * (2 / 3) ** 60, rel=1e-9)

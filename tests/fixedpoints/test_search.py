@@ -80,9 +80,12 @@ def test_relu_unit_with_no_fixed_point_is_certified_empty_not_silent():
     assert res.complete and len(res) == 0 and "no fixed point exists" in res.reason
 
 
-def test_softsign_count_is_not_certified_when_sympy_misses_critical_points():
+def test_softsign_count_is_certified_where_sympy_missed_the_critical_points():
+    """Was: not certified ("not confirmed by sampling").  Now proven by interval arithmetic; the one
+    root solves 2h^2 + h/2 - 1/2 = 0 (the z = 2h - 1/2 < 0 piece): h = (-1 - sqrt(17)) / 8."""
     res = find_fixed_points(rs.RNN([[2.0]], b=[-0.5], activation="softsign"))
-    assert not res.complete and "sampling" in res.reason
+    assert res.complete and res.certificate == "exact 1-D count" and len(res) == 1
+    assert res.states[0, 0] == pytest.approx((-1 - math.sqrt(17)) / 8, rel=1e-15)
 
 
 def test_polishing_agrees_with_mpmath_to_thirty_digits():
