@@ -2,13 +2,27 @@
 
 Values that cross the public API are turned into SymPy matrices by
 :func:`as_matrix` (numbers, arrays and SymPy objects pass; strings are
-refused), and shapes are checked by :func:`check_square` and
-:func:`check_shape`, so every module words the same error the same way.
+refused), numeric input into float64 arrays by :func:`as_float_array`, and
+shapes are checked by :func:`check_square` and :func:`check_shape`, so every
+module words the same error the same way.
+
+Neither converter hands user data to ``sympify``: ``sympify`` evaluates
+strings as Python, even with ``strict=True`` for strings nested in a dict
+or a set.  An entry is a number (Python, NumPy, ``fractions``, ``decimal``,
+``mpmath``) or a SymPy object; anything else (strings, bytes, ``None``,
+containers, arbitrary objects) is refused with
+:class:`~rnnsym.errors.InvalidArgumentError`.
 
 >>> as_matrix([[1, 2], [3, 4]], "W_h")
 Matrix([
 [1, 2],
 [3, 4]])
+>>> as_float_array([[1, 2]], "W_h").dtype
+dtype('float64')
+>>> as_float_array([["1", "2"]], "W_h")
+Traceback (most recent call last):
+...
+rnnsym.errors.InvalidArgumentError: `W_h` has a string entry '1'; expected real numbers (strings are never converted).
 >>> check_square((2, 3), "W_h", "`W_h` maps the hidden state to itself.")
 Traceback (most recent call last):
 ...
@@ -17,16 +31,19 @@ rnnsym.errors.ShapeError: `W_h` must be square; got shape (2, 3). `W_h` maps the
 
 from __future__ import annotations
 
+import numbers
+from decimal import Decimal
 from typing import Any, Mapping
 
+import mpmath
 import numpy as np
 import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.latex import register_symbol
 
-__all__ = ["vector_symbols", "matrix_symbols", "as_matrix", "ordered_symbols", "resolve_values",
-           "check_square"]
+__all__ = ["vector_symbols", "matrix_symbols", "as_matrix", "as_float_array", "as_scalar", "ordered_symbols",
+           "resolve_values", "check_square"]
 
 
 def check_square(shape: tuple[int, ...], name: str, hint: str = "", *, stacked: bool = False) -> None:
@@ -147,18 +164,216 @@ def resolve_values(parameters: tuple[sp.Symbol, ...], mapping: Mapping[Any, Any]
     return resolved
 
 
-def _entry(value: Any, name: str) -> sp.Expr:
-    if isinstance(value, str):
-        raise InvalidArgumentError(f"`{name}` has a string entry {value[:40]!r}; expected numbers.")
-    if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            raise NonFiniteError(f"`{name}` must be finite; got an entry {float(value)}.")
-        return sp.Float(float(value))
-    if isinstance(value, (complex, np.complexfloating)):
-        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {value}.")
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return sp.Integer(int(value))
-    out = sp.sympify(value, strict=True)
-    if not isinstance(out, sp.Expr):
-        raise InvalidArgumentError(f"`{name}` has an entry {value!r} that is not an expression.")
+def as_scalar(value: Any, name: str) -> sp.Expr:
+    """One number or SymPy expression, converted without ``sympify`` (see :func:`as_matrix`).
+
+    >>> as_scalar(0.5, "tau")
+    0.500000000000000
+    >>> as_scalar("1/2", "tau")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `tau` has a string entry '1/2'; expected numbers.
+    """
+    out = _entry(value, name)
+    if out.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise NonFiniteError(f"`{name}` must be finite; got {out}.")
     return out
+
+
+def _entry(value: Any, name: str) -> sp.Expr:
+    """One matrix entry as a SymPy expression; never calls ``sympify`` on user data.
+
+    Numbers (Python, NumPy scalars, ``Fraction``, ``Decimal``, ``mpmath``) and
+    SymPy expressions pass; strings, bytes, ``None``, booleans, containers
+    (lists, dicts, sets) and other objects raise InvalidArgumentError.
+    """
+    if isinstance(value, (str, bytes, bytearray, np.str_, np.bytes_)):
+        raise InvalidArgumentError(f"`{name}` has a string entry {_echo(value)}; expected numbers.")
+    if isinstance(value, sp.Basic):
+        if not isinstance(value, sp.Expr):
+            raise InvalidArgumentError(f"`{name}` has an entry {_echo(value)} that is not an expression.")
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentError(f"`{name}` has a boolean entry {value}; expected numbers.")
+    if isinstance(value, (float, np.floating, Decimal, mpmath.mpf)):
+        if not (value.is_finite() if isinstance(value, Decimal) else mpmath.isfinite(value)):
+            raise NonFiniteError(f"`{name}` must be finite; got an entry {value}.")
+        if isinstance(value, (float, np.floating)):
+            return sp.Float(float(value))
+        return sp.Float(str(value) if isinstance(value, Decimal) else value)
+    if isinstance(value, (complex, np.complexfloating, mpmath.mpc)):
+        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {value}.")
+    if isinstance(value, (int, np.integer)):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Rational):  # fractions.Fraction
+        return sp.Rational(int(value.numerator), int(value.denominator))
+    raise InvalidArgumentError(
+        f"`{name}` has an entry of type {type(value).__name__}; expected numbers or SymPy expressions."
+    )
+
+
+def _echo(value: Any, limit: int = 40) -> str:
+    """A short ``repr`` of user data for a one-line message."""
+    text = repr(value)
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text.replace("\n", " ")
+
+
+_REFUSED_KINDS = {"U": "strings", "S": "bytes", "V": "structured records", "M": "dates",
+                  "m": "time differences"}
+
+
+def as_float_array(value: Any, name: str, *, shape: tuple[int | None, ...] | None = None,
+                   allow_empty: bool = False, complex_ok: bool = False,
+                   finite: bool = True) -> np.ndarray:
+    """Numeric input as a float64 array (complex128 where ``complex_ok`` and complex).
+
+    The one converter of numeric entry points.  Accepted: numbers, NumPy
+    arrays of booleans, integers or floats, nested lists and tuples of them,
+    SymPy numbers and numeric SymPy matrices, ``Fraction``, ``Decimal`` and
+    ``mpmath`` numbers.  Refused with one-line errors naming ``name``:
+
+    * strings and bytes at any depth, ``None``, dicts, sets and other
+      objects, symbolic SymPy entries (:class:`~rnnsym.errors.InvalidArgumentError`);
+    * complex entries unless ``complex_ok`` (InvalidArgumentError);
+    * NaN and infinities, also finite values beyond the float64 range, unless
+      ``finite=False`` (:class:`~rnnsym.errors.NonFiniteError`);
+    * ragged nesting, an empty array unless ``allow_empty``, and a shape other
+      than ``shape`` (a tuple of sizes, ``None`` for any size; it fixes the
+      number of dimensions) (:class:`~rnnsym.errors.ShapeError`).
+
+    >>> as_float_array((1, 2.5), "x").tolist()
+    [1.0, 2.5]
+    >>> as_float_array([[1, None]], "W")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `W` has an entry None; expected real numbers.
+    >>> as_float_array([float("nan")], "h0")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.NonFiniteError: `h0` must be finite; got nan at index (0,).
+    """
+    numbers_ = "numbers" if complex_ok else "real numbers"
+    if value is None:
+        raise InvalidArgumentError(f"`{name}` must be {numbers_}; got None.")
+    if isinstance(value, (str, bytes, bytearray)):
+        raise InvalidArgumentError(
+            f"`{name}` must be {numbers_}; got the {'string' if isinstance(value, str) else 'bytes'} "
+            f"{_echo(value)} (strings are never converted)."
+        )
+    if isinstance(value, sp.MatrixBase):
+        value = value.tolist()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ShapeError(
+            f"`{name}` must be a rectangular array of {numbers_}; got a ragged or unreadable "
+            f"{type(value).__name__}."
+        ) from None
+    kind = arr.dtype.kind
+    if kind in _REFUSED_KINDS:
+        if kind in "US":
+            first = _first_string(value)
+            if first is None:
+                first = arr.flat[0].item() if arr.size else ""
+            raise InvalidArgumentError(
+                f"`{name}` has a string entry {_echo(first)}; expected {numbers_} (strings are never converted)."
+            )
+        raise InvalidArgumentError(f"`{name}` must be {numbers_}; got {_REFUSED_KINDS[kind]} (dtype {arr.dtype}).")
+    if kind == "O":
+        arr = _object_to_numbers(arr, name, complex_ok)
+        kind = arr.dtype.kind
+    if kind == "c":
+        if not complex_ok:
+            bad = arr[arr.imag != 0]
+            if bad.size:
+                raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {bad[0]}.")
+            arr = arr.real
+        else:
+            arr = np.asarray(arr, dtype=np.complex128)
+    if kind != "c" or not complex_ok:
+        with np.errstate(over="ignore"):
+            out = np.asarray(arr, dtype=np.float64)
+    else:
+        out = arr
+    if finite and out.size and not np.isfinite(out).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.atleast_1d(out)))[0][: out.ndim])
+        given, where = arr[index], f" at index {index}" if out.ndim else ""
+        if np.isfinite(given):
+            raise NonFiniteError(f"`{name}` has an entry {given!s}{where} beyond the float64 range.")
+        raise NonFiniteError(f"`{name}` must be finite; got {given}{where}.")
+    if not allow_empty and out.size == 0:
+        raise ShapeError(f"`{name}` must not be empty; got shape {out.shape}.")
+    if shape is not None:
+        want = tuple(shape)
+        if out.ndim != len(want) or any(w is not None and w != g for w, g in zip(want, out.shape)):
+            shown = "(" + ", ".join("any" if w is None else str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
+            raise ShapeError(f"`{name}` must have shape {shown}; got shape {out.shape}.")
+    return out
+
+
+def _first_string(value: Any, depth: int = 0) -> Any:
+    """The first ``str`` or ``bytes`` inside nested lists and tuples (for the message), else None."""
+    if isinstance(value, (str, bytes, bytearray)):
+        return value
+    if isinstance(value, (list, tuple)) and depth < 64:
+        for item in value:
+            found = _first_string(item, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _object_to_numbers(arr: np.ndarray, name: str, complex_ok: bool) -> np.ndarray:
+    """An object array (lists mixing types, SymPy or mpmath numbers) as float or complex numbers."""
+    values = [_number(v, name, complex_ok) for v in arr.flat]
+    dtype = np.complex128 if any(isinstance(v, complex) for v in values) else np.float64
+    return np.array(values, dtype=dtype).reshape(arr.shape)
+
+
+def _number(value: Any, name: str, complex_ok: bool) -> float | complex:
+    if isinstance(value, (str, bytes, bytearray)):
+        raise InvalidArgumentError(
+            f"`{name}` has a string entry {_echo(value)}; expected real numbers (strings are never converted)."
+        )
+    try:
+        if isinstance(value, sp.Basic):
+            if not (isinstance(value, sp.Expr) and value.is_number):
+                raise InvalidArgumentError(
+                    f"`{name}` has a symbolic entry {_echo(value)}; substitute numbers first."
+                )
+            if value.is_extended_real is False:
+                if value.is_finite is False:  # zoo, I*oo
+                    raise NonFiniteError(f"`{name}` must be finite; got an entry {_echo(value)}.")
+                return _complex(complex(value), name, complex_ok)
+            return _in_range(float(value), value.is_finite, value, name)
+        if isinstance(value, (bool, np.bool_, numbers.Real, Decimal, mpmath.mpf)):
+            if isinstance(value, Decimal):
+                finite = value.is_finite()
+            elif isinstance(value, (float, np.floating, mpmath.mpf)):
+                finite = mpmath.isfinite(value)
+            else:  # booleans, integers, fractions
+                finite = True
+            return _in_range(float(value), finite, value, name)
+        if isinstance(value, (numbers.Complex, mpmath.mpc)):
+            return _complex(complex(value), name, complex_ok)
+    except OverflowError:  # an integer or Fraction beyond the float64 range
+        return _in_range(float("inf"), True, value, name)
+    except TypeError:  # SymPy's zoo and other numbers without a float value
+        raise NonFiniteError(f"`{name}` must be finite; got an entry {_echo(value)}.") from None
+    raise InvalidArgumentError(f"`{name}` has an entry {_echo(value)}; expected real numbers.")
+
+
+def _in_range(converted: float, finite: Any, value: Any, name: str) -> float:
+    """``converted``, unless a finite ``value`` became infinite (beyond the float64 range)."""
+    if finite and not np.isfinite(converted):
+        raise NonFiniteError(f"`{name}` has an entry {_echo(value)} beyond the float64 range.")
+    return converted
+
+
+def _complex(value: complex, name: str, complex_ok: bool) -> float | complex:
+    if value.imag == 0:
+        return value.real
+    if not complex_ok:
+        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {value}.")
+    return value

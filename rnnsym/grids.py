@@ -14,6 +14,14 @@ distributed cluster (``distributed.Client``); the chunk function ships the
 SymPy expression, not compiled code, and compiles it once per worker.
 Install the ``dask`` extra.
 
+Sizes are checked before anything is allocated: a result that ``sweep``
+would allocate itself (no ``out=``, or Dask with ``compute=True``) and the
+working memory of one chunk are each limited to ``max_bytes`` (default
+:data:`MAX_SWEEP_BYTES`, 4 GiB); beyond that
+:class:`~rnnsym.errors.ResourceLimitError` names the size and the way out
+(``out=`` a ``numpy.memmap``, a smaller ``chunk=``, or a larger
+``max_bytes``) instead of a ``MemoryError`` half-way.
+
 Examples
 --------
 >>> import numpy as np, sympy as sp
@@ -27,18 +35,25 @@ Examples
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import sympy as sp
 
-from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError, UnknownNameError
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError, UnknownNameError
 from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym._matrices import as_float_array
 
-__all__ = ["SWEEP_BACKENDS", "sweep"]
+__all__ = ["SWEEP_BACKENDS", "MAX_SWEEP_BYTES", "sweep"]
 
 SWEEP_BACKENDS = ("numpy", "dask")
+#: Default ``max_bytes`` of :func:`sweep`: the most memory it allocates for a result, and for one chunk.
+MAX_SWEEP_BYTES = 4 * 2**30
+#: Working float64 arrays per point of a chunk, besides one per argument and per result entry
+#: (the flat index, and the temporaries of the kernel's NumPy evaluation).
+_CHUNK_OVERHEAD = 4
 
 
 class _Chunk:
@@ -119,19 +134,40 @@ def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
     return update
 
 
-def _finite(what: str, values: Any) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"{what} must be real numbers; got {type(values).__name__}.") from None
-    if not np.isfinite(array).all():
-        raise NonFiniteError(f"{what} must be finite; got NaN or infinite values.")
-    return array
+def _gib(nbytes: int) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def _check_sizes(shape: tuple[int, ...], tail: tuple[int, ...], n_args: int, chunk: int,
+                 max_bytes: int, allocates_result: bool) -> int:
+    """The number of grid points, after refusing a result or a chunk larger than ``max_bytes``."""
+    total = math.prod(shape)
+    width = math.prod(tail)
+    if total > np.iinfo(np.intp).max // max(width, 1):
+        raise ResourceLimitError(
+            f"the grid of shape {shape} has {total:.3g} points, more than NumPy can index; "
+            "sweep fewer points per call."
+        )
+    result = total * width * 8
+    if allocates_result and result > max_bytes:
+        raise ResourceLimitError(
+            f"the result of shape {shape + tail} needs {_gib(result)} of float64, more than "
+            f"max_bytes={max_bytes} ({_gib(max_bytes)}); pass out= a numpy.memmap "
+            "(numpy.lib.format.open_memmap), use backend='dask' with compute=False, or a larger max_bytes."
+        )
+    points = min(chunk, total)
+    working = points * 8 * (n_args + width + _CHUNK_OVERHEAD)
+    if working > max_bytes:
+        raise ResourceLimitError(
+            f"`chunk`={chunk} evaluates {points} points at once, about {_gib(working)} of working "
+            f"memory, more than max_bytes={max_bytes} ({_gib(max_bytes)}); pass a smaller chunk=."
+        )
+    return total
 
 
 def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[Any, Any] | None = None,
           chunk: int = 1 << 20, backend: str = "numpy", progress: bool = False,
-          out: Any = None, compute: bool = True) -> Any:
+          out: Any = None, compute: bool = True, max_bytes: int | None = None) -> Any:
     """Evaluate a kernel on the outer product of ``grid``'s axes, chunk by chunk.
 
     Parameters
@@ -151,8 +187,13 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
     compute : bool
         With ``backend="dask"``, return the computed NumPy array (default)
         or the lazy Dask array.
+    max_bytes : int, optional
+        The most memory ``sweep`` may allocate for the result (when it
+        allocates it) and for one chunk (default :data:`MAX_SWEEP_BYTES`);
+        beyond it :class:`~rnnsym.errors.ResourceLimitError`, before any work.
 
-    Points outside the kernel's assumptions come back as NaN.
+    Points outside the kernel's assumptions come back as NaN.  Grid and
+    fixed values must be finite real numbers (strings are refused).
 
     Returns
     -------
@@ -164,14 +205,22 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
         raise InvalidArgumentError(f"`backend` must be one of {', '.join(SWEEP_BACKENDS)}; got {backend!r}.")
     if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
         raise InvalidArgumentError(f"`chunk` must be a positive integer; got {chunk!r}.")
+    limit = MAX_SWEEP_BYTES if max_bytes is None else max_bytes
+    if not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 1:
+        raise InvalidArgumentError(f"`max_bytes` must be a positive integer; got {max_bytes!r}.")
+    if not isinstance(grid, Mapping):
+        raise InvalidArgumentError(f"`grid` must be a mapping of argument to values; got {type(grid).__name__}.")
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InvalidArgumentError(f"`fixed` must be a mapping of argument to values; got {type(fixed).__name__}.")
     order, axes = [], []
     for key, values in grid.items():
-        axis = _finite(f"grid axis `{key}`", values)
+        axis = as_float_array(values, f"grid[{str(key)!r}]", allow_empty=True)
         if axis.ndim != 1 or axis.size == 0:
             raise ShapeError(f"grid axis `{key}` must be a non-empty 1-D array; got shape {axis.shape}.")
         order.append(_position(kernel, key))
         axes.append(axis)
-    fixed_pos = {_position(kernel, k): _finite(f"fixed value `{k}`", v) for k, v in (fixed or {}).items()}
+    fixed_pos = {_position(kernel, k): as_float_array(v, f"fixed[{str(k)!r}]")
+                 for k, v in (fixed or {}).items()}
     missing = [str(a) for i, a in enumerate(kernel.args) if i not in order and i not in fixed_pos]
     if missing:
         raise InvalidArgumentError(f"arguments {', '.join(missing)} are neither in `grid` nor in `fixed`.")
@@ -179,7 +228,8 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
         raise InvalidArgumentError("each kernel argument must appear once, in `grid` or in `fixed`.")
     chunker = _Chunk(kernel, order, fixed_pos, axes)
     shape = tuple(len(a) for a in axes)
-    total = int(np.prod(shape))
+    allocates = out is None if backend == "numpy" else bool(compute)
+    total = _check_sizes(shape, kernel.shape, len(kernel.args), int(chunk), int(limit), allocates)
     if backend == "dask":
         return _dask_sweep(chunker, shape, total, int(chunk), kernel.shape, compute)
     if out is None:

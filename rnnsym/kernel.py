@@ -28,6 +28,13 @@ within a few ULP plus their condition number (``tests/backends/test_fused.py``
 states the bounds); which backend is closer differs by CPU, since NumPy's
 SIMD kernels differ by instruction set.
 
+Arguments are converted by :func:`rnnsym._matrices.as_float_array`: real or
+complex numbers and arrays of them pass; strings (at any depth), bytes,
+``None`` and other objects raise :class:`~rnnsym.errors.InvalidArgumentError`
+naming the argument.  NaN and infinities propagate as IEEE arithmetic has
+them (they are not refused here; the numeric entry points above the kernels
+refuse them in their own arguments).
+
 A kernel may carry *assumptions* (SymPy relations such as ``Abs(a) < 1``).
 Outside them it never returns a number silently: ``on_domain="raise"``
 (default) raises :class:`~rnnsym.errors.DomainError` naming the violated
@@ -56,14 +63,17 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import numbers
 import threading
+from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym._matrices import as_float_array
 from rnnsym.backends.gpu import build
 from rnnsym.backends.fused import fused_loop
 from rnnsym.latex import latex
@@ -187,12 +197,13 @@ class Kernel:
             )
         if self._gpu is not None:  # device arrays in and out
             return self._gpu(values, mode)
-        flat, batch = self._split(values)
+        arrays = [_as_array(value, arg, self.backend, self.dps) for arg, value in zip(self.args, values)]
+        flat, batch = self._split(arrays)
         mask = self._domain_mask(flat, batch, mode)
         if self.engine == "mpmath":
             out = self._call_mpmath(flat, batch)
         elif self.engine == "numba" and not any(np.iscomplexobj(v) for v in flat):
-            out = self._call_fused(values, batch)
+            out = self._call_fused(arrays, batch)
         else:
             # Piecewise compiles to numpy.select, which evaluates every branch:
             # warnings from branches that are not selected are noise.
@@ -208,11 +219,10 @@ class Kernel:
             return out[()]
         return out
 
-    def _split(self, values: Sequence[Any]) -> tuple[list[np.ndarray], tuple[int, ...]]:
+    def _split(self, arrays: Sequence[np.ndarray]) -> tuple[list[np.ndarray], tuple[int, ...]]:
         flat: list[np.ndarray] = []
         batches = []
-        for arg, shape, value in zip(self.args, self._arg_shapes, values):
-            array = _as_array(value, arg, self.backend)
+        for arg, shape, array in zip(self.args, self._arg_shapes, arrays):
             if array.shape[array.ndim - len(shape):] != shape or array.ndim < len(shape):
                 raise ShapeError(
                     f"argument `{arg}` must have trailing shape {shape}; got shape {array.shape}."
@@ -240,11 +250,10 @@ class Kernel:
     def _call_numpy(self, flat: list[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
         return self._assemble(self._fn(*flat), batch)
 
-    def _call_fused(self, values: Sequence[Any], batch: tuple[int, ...]) -> np.ndarray:
+    def _call_fused(self, arrays: Sequence[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
         size = int(np.prod(batch))
         blocks: list[Any] = []
-        for shape, value in zip(self._arg_shapes, values):
-            array = np.asarray(value, dtype=np.float64)
+        for shape, array in zip(self._arg_shapes, arrays):
             width = int(np.prod(shape))
             own = array.shape[: array.ndim - len(shape)]
             if int(np.prod(own)) == size and own == batch[len(batch) - len(own):]:
@@ -301,25 +310,50 @@ class Kernel:
         return f"$\\displaystyle {latex(self.expr)}$"
 
 
-def _as_array(value: Any, arg: Any, backend: str) -> np.ndarray:
-    if backend == "mpmath":
-        return np.asarray(value, dtype=object)
+def _as_array(value: Any, arg: Any, backend: str, dps: int = 15) -> np.ndarray:
+    """An argument as float64 (complex128 where complex) or, for mpmath, mpmath numbers."""
+    if backend != "mpmath":
+        return as_float_array(value, str(arg), allow_empty=True, complex_ok=True, finite=False)
+    if value is None or isinstance(value, (str, bytes, bytearray)):
+        as_float_array(value, str(arg))  # raises the converter's one-line error
     try:
-        array = np.asarray(value)
-    except (ValueError, TypeError):
-        raise InvalidArgumentError(
-            f"argument `{arg}` must be numbers; got {type(value).__name__}."
-        ) from None
-    if array.dtype.kind in "biu":
-        return array.astype(float)
-    if array.dtype.kind not in "fc":
+        array = np.asarray(value, dtype=object)
+    except (TypeError, ValueError):
+        raise ShapeError(f"`{arg}` must be a rectangular array of numbers; got a ragged "
+                         f"{type(value).__name__}.") from None
+    out = np.empty(array.shape, dtype=object)
+    with mpmath.workdps(dps + 10):  # SymPy numbers and Decimals are read at the kernel's precision
+        for idx, entry in np.ndenumerate(array):
+            out[idx] = _mp_number(entry, arg)
+    return out
+
+
+def _mp_number(entry: Any, arg: Any) -> Any:
+    """One entry for the mpmath backend: numbers pass at the working precision, others are refused."""
+    if isinstance(entry, (mpmath.mpf, mpmath.mpc)):
+        return entry
+    if isinstance(entry, (numbers.Number, Decimal, sp.Basic)):
+        if isinstance(entry, sp.Basic) and not (isinstance(entry, sp.Expr) and entry.is_number):
+            as_float_array([entry], str(arg))  # a symbol: the converter's one-line error
         try:
-            return array.astype(float)
-        except (ValueError, TypeError):
-            raise InvalidArgumentError(
-                f"argument `{arg}` must be real or complex numbers; got dtype {array.dtype}."
-            ) from None
-    return array
+            return mpmath.mpmathify(str(entry) if isinstance(entry, Decimal) else entry)
+        except (TypeError, ValueError):  # SymPy's zoo
+            raise NonFiniteError(f"`{arg}` must be finite; got an entry {entry}.") from None
+    # strings, None, containers, objects: the converter words the refusal
+    checked = as_float_array(np.array([entry], dtype=object), str(arg), complex_ok=True, finite=False)
+    return mpmath.mpmathify(checked[0].item())
+
+
+def _assumption(condition: Any) -> sp.Basic:
+    """A SymPy relation or truth value; strings and other objects are refused, never sympified."""
+    if isinstance(condition, bool):
+        return sp.true if condition else sp.false
+    if isinstance(condition, sp.logic.boolalg.Boolean):  # relations, And/Or/Not, true/false
+        return condition
+    raise InvalidArgumentError(
+        f"`assumptions` entries must be SymPy relations such as Abs(x) < 1; got "
+        f"{type(condition).__name__} {condition!r:.40}."
+    )
 
 
 def _check_on_domain(on_domain: str) -> str:
@@ -379,19 +413,20 @@ def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool
             f"`backend` must be one of {', '.join(BACKENDS)}; got {backend!r}."
         )
     _check_on_domain(on_domain)
+    # Never sympify user data: sympify evaluates strings as Python (with strict=True
+    # still those nested in a dict or a set).
     if isinstance(expr, sp.MatrixBase):
         expr = sp.ImmutableMatrix(expr)
-    else:
-        try:
-            expr = sp.sympify(expr, strict=True)
-        except sp.SympifyError:
-            raise InvalidArgumentError(
-                f"`expr` must be a SymPy expression or matrix; got {type(expr).__name__}."
-            ) from None
+    elif isinstance(expr, (int, float, np.integer, np.floating)) and not isinstance(expr, bool):
+        expr = sp.sympify(expr, strict=True)
+    elif not isinstance(expr, sp.Basic):
+        raise InvalidArgumentError(
+            f"`expr` must be a SymPy expression or matrix; got {type(expr).__name__}."
+        )
     if isinstance(args, (sp.Symbol, sp.MatrixBase)):
         args = [args]
     args = tuple(sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a for a in args)
-    assumptions = tuple(sp.sympify(c) for c in assumptions)
+    assumptions = tuple(_assumption(c) for c in assumptions)
     key = (expr, args, backend, cse, assumptions, on_domain, dps)
     with _LOCK:
         cached = _CACHE.get(key)

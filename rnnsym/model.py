@@ -35,9 +35,10 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.activations import Activation, get_activation
-from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import as_matrix, matrix_symbols, ordered_symbols, resolve_values, vector_symbols
+from rnnsym._matrices import (as_float_array, as_matrix, matrix_symbols, ordered_symbols, resolve_values,
+                              vector_symbols)
 from rnnsym.errors import ResourceLimitError
 from rnnsym.linear.system import linearize
 
@@ -265,43 +266,60 @@ class RNN:
                     f"this RNN has symbolic parameters ({names}); substitute values with "
                     "RNN.subs() before numeric work."
                 )
-            cached = tuple(np.array(m.tolist(), dtype=float) for m in (self.W_h, self.W_x, self.b))
+            # as_float_array refuses an exact weight beyond the float64 range (such as
+            # sympy.Float("1e400")), which would otherwise turn into inf here
+            cached = tuple(as_float_array(m, name, allow_empty=True)
+                           for m, name in ((self.W_h, "W_h"), (self.W_x, "W_x"), (self.b, "b")))
             cached = (cached[0], cached[1], cached[2][:, 0])
             self._numeric_cache = cached
         return cached
 
     def numeric_step(self, h: Any, x: Any = None) -> np.ndarray:
-        """One step on floats; ``h`` (..., n) and ``x`` (..., m) broadcast."""
+        """One step on floats; ``h`` (..., n) and ``x`` (..., m) broadcast.
+
+        ``h`` and ``x`` must be finite real numbers (strings, ``None``, NaN and
+        infinities raise rnnsym errors naming the argument).
+        """
+        self.numeric_weights()  # symbolic weights: refuse before looking at the inputs
+        h = self._numeric_vector(h, "h", self.n, "n")
+        x = None if x is None else self._numeric_vector(x, "x", self.m, "m")
+        return self._step(h, x)
+
+    def _numeric_vector(self, value: Any, name: str, size: int, label: str) -> np.ndarray:
+        arr = as_float_array(value, name)
+        if arr.ndim == 0 or arr.shape[-1] != size:
+            raise ShapeError(f"`{name}` must have shape (..., {size}) ({label} = {size}); got shape {arr.shape}.")
+        return arr
+
+    def _step(self, h: np.ndarray, x: np.ndarray | None) -> np.ndarray:
+        """One step on validated float arrays (the trajectory may overflow: IEEE, not checked)."""
         W_h, W_x, b = self.numeric_weights()
-        h = np.asarray(h, dtype=float)
         pre = h @ W_h.T + b
         if x is not None:
-            pre = pre + np.asarray(x, dtype=float) @ W_x.T
+            pre = pre + x @ W_x.T
         return self.activation.numpy(pre)
 
     def simulate(self, xs: Any, h0: Any = None) -> np.ndarray:
         """Run the recurrence on inputs ``xs`` (T, m) from ``h0``; returns (T+1, n).
 
-        The first row is ``h0`` (default zeros).
+        The first row is ``h0`` (default zeros).  ``xs`` and ``h0`` must be
+        finite real numbers: strings, ``None``, NaN and infinities raise
+        rnnsym errors naming the argument.  States that overflow along the
+        way follow IEEE arithmetic (an exploding network gives ``inf``, with
+        NumPy's overflow warning).
         """
-        try:
-            xs = np.asarray(xs, dtype=float)
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(
-                f"`xs` must be real numbers of shape (T, {self.m}); got {type(xs).__name__} {str(xs)[:40]!r}."
-            ) from None
-        if not np.all(np.isfinite(xs)):
-            raise NonFiniteError("`xs` must be finite; got NaN or infinite inputs.")
+        self.numeric_weights()  # symbolic weights: refuse before looking at the inputs
+        xs = as_float_array(xs, "xs", allow_empty=True)
         if xs.ndim == 1 and self.m == 1:
             xs = xs[:, None]
         if xs.ndim < 2 or xs.shape[-1] != self.m:
             raise ShapeError(f"`xs` must have shape (T, {self.m}); got shape {xs.shape}.")
-        h = np.zeros(xs.shape[1:-1] + (self.n,)) if h0 is None else np.asarray(h0, dtype=float)
-        if h.shape[-1] != self.n:
+        h = np.zeros(xs.shape[1:-1] + (self.n,)) if h0 is None else as_float_array(h0, "h0")
+        if h.ndim == 0 or h.shape[-1] != self.n:
             raise ShapeError(f"`h0` must have {self.n} entries; got shape {h.shape}.")
         out = [h]
         for x in xs:
-            h = self.numeric_step(h, x)
+            h = self._step(h, x)
             out.append(h)
         return np.stack(out)
 

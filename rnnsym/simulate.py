@@ -16,6 +16,13 @@ yours).  Two methods:
 
 ``"auto"`` picks ``"fused"`` for ``n <= 4`` when numba is installed.
 
+Representability.  With ``dtype=float32`` a weight, input or initial state
+beyond the float32 range (``|v| > 3.4e38``) is refused with
+:class:`~rnnsym.errors.InvalidArgumentError` naming it (it would become
+``inf`` and the result NaN or ``inf`` without a word); pass
+``dtype=numpy.float64`` for such values.  Values below the float32
+resolution are rounded (tiny ones to 0) as float32 always does.
+
 Examples
 --------
 >>> import numpy as np
@@ -34,9 +41,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.kernel import compile as compile_kernel
 from rnnsym.model import RNN
+from rnnsym._matrices import as_float_array
 
 __all__ = ["METHODS", "simulate_batch", "step_kernel"]
 
@@ -86,26 +94,35 @@ def _scan(net: RNN) -> Any:
     return numba.njit(parallel=True, error_model="numpy")(namespace["_scan"])
 
 
+def _representable(values: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+    """``values`` (finite float64) cast to ``dtype``, refusing what would overflow to inf."""
+    if dtype == np.float64 or values.size == 0:
+        return np.asarray(values, dtype=dtype)
+    largest = float(np.max(np.abs(values)))
+    if largest > float(np.finfo(dtype).max):
+        raise InvalidArgumentError(
+            f"`{name}` has an entry of magnitude {largest:.3g}, beyond the {dtype} range "
+            f"(largest {float(np.finfo(dtype).max):.3g}); pass dtype=numpy.float64."
+        )
+    return values.astype(dtype)
+
+
 def _inputs(net: RNN, xs: Any, h0: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    xs = np.asarray(xs)
-    if xs.ndim != 3 or xs.shape[-1] != net.m:
-        raise ShapeError(f"`xs` must have shape (B, T, {net.m}); got shape {xs.shape}.")
-    if xs.dtype.kind not in "biuf":
-        raise InvalidArgumentError(f"`xs` must be real numbers; got dtype {xs.dtype}.")
-    xs = xs.astype(dtype, copy=False)
-    if not np.isfinite(xs).all():
-        raise NonFiniteError("`xs` must be finite; got NaN or infinite entries.")
+    if isinstance(xs, np.ndarray) and xs.dtype == dtype and xs.dtype.kind == "f":
+        raw = xs  # already the working dtype: no float64 copy (the finiteness check still runs)
+        if not np.isfinite(xs).all():
+            as_float_array(xs, "xs", allow_empty=True)  # raises the one-line NonFiniteError
+    else:
+        raw = as_float_array(xs, "xs", allow_empty=True)
+    if raw.ndim != 3 or raw.shape[-1] != net.m:
+        raise ShapeError(f"`xs` must have shape (B, T, {net.m}); got shape {raw.shape}.")
+    xs = raw if raw.dtype == dtype else _representable(raw, "xs", dtype)
     B = xs.shape[0]
-    try:
-        h = np.zeros((1, net.n), dtype) if h0 is None else np.asarray(h0, dtype=dtype)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"`h0` must be real numbers; got {type(h0).__name__}.") from None
+    h = np.zeros((1, net.n), dtype) if h0 is None else _representable(as_float_array(h0, "h0"), "h0", dtype)
     if h.ndim == 1:
         h = h[None, :]
     if h.ndim != 2 or h.shape[-1] != net.n or h.shape[0] not in (1, B):
         raise ShapeError(f"`h0` must have shape ({net.n},) or ({B}, {net.n}); got shape {np.shape(h0)}.")
-    if not np.isfinite(h).all():
-        raise NonFiniteError("`h0` must be finite; got NaN or infinite entries.")
     return xs, h
 
 
@@ -123,7 +140,9 @@ def simulate_batch(net: RNN, xs: Any, h0: Any = None, *, dtype: Any = np.float32
         Initial states (default zeros).
     dtype : {numpy.float32, numpy.float64}
         Precision of the matmul method and of the result (the fused method
-        computes in float64 and stores in ``dtype``).
+        computes in float64 and stores in ``dtype``).  Weights, inputs or
+        initial states beyond the range of ``dtype`` raise
+        :class:`~rnnsym.errors.InvalidArgumentError` (no silent ``inf``).
     out : numpy.ndarray, shape (B, T, n), optional
         A C-contiguous buffer of ``dtype`` to write into (reused, returned).
     method : {"auto", "matmul", "fused"}
@@ -146,7 +165,8 @@ def simulate_batch(net: RNN, xs: Any, h0: Any = None, *, dtype: Any = np.float32
         raise InvalidArgumentError(f"`method` must be one of {', '.join(METHODS)}; got {method!r}.")
     if not isinstance(net, RNN):
         raise InvalidArgumentError(f"`net` must be an RNN; got {type(net).__name__}.")
-    W_h, W_x, b = (np.asarray(a, dtype=dtype) for a in net.numeric_weights())
+    W_h, W_x, b = (_representable(a, f"net.{name}", dtype)
+                   for a, name in zip(net.numeric_weights(), ("W_h", "W_x", "b")))
     xs, h = _inputs(net, xs, h0, dtype)
     B, T = xs.shape[:2]
     shape = (B, T, net.n)

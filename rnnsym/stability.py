@@ -45,9 +45,10 @@ import sympy as sp
 
 from rnnsym.activations import Activation, Z, get_activation
 from rnnsym.symbols import FIXED_POINT_KINDS, RHO, TAU
-from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.errors import ResourceLimitError
+from rnnsym._matrices import as_float_array, as_scalar
 
 __all__ = [
     "RHO", "TAU", "KINDS", "Stability", "spectral_radius", "spectral_norm", "contraction_factor",
@@ -63,16 +64,13 @@ KINDS = FIXED_POINT_KINDS
 
 
 def _float_matrix(value: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(np.array(value.tolist() if isinstance(value, sp.MatrixBase) else value,
-                                  dtype=complex))
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"`{name}` must be a numeric square matrix; got {type(value).__name__}.") from None
+    """A finite numeric square matrix or stack ``(..., n, n)`` with ``n >= 1`` (complex where complex)."""
+    arr = as_float_array(value, name, allow_empty=True, complex_ok=True)
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
         raise ShapeError(f"`{name}` must be square (..., n, n); got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"`{name}` must be finite; got an entry {arr[~np.isfinite(arr)][0]}.")
-    return arr.real if np.all(arr.imag == 0) else arr
+    if arr.shape[-1] == 0:
+        raise ShapeError(f"`{name}` must be at least 1x1; got shape {arr.shape}.")
+    return arr.real if np.iscomplexobj(arr) and np.all(arr.imag == 0) else arr
 
 
 def spectral_radius(matrix: Any) -> Any:
@@ -157,16 +155,31 @@ def half_life_expr() -> sp.Expr:
 
 
 def half_life_kernel() -> Kernel:
-    """The compiled half-life, with domain ``0 < rho < 1`` as assumptions."""
-    return compile_kernel(half_life_expr(), [RHO], assumptions=[RHO > 0, RHO < 1])
+    """The compiled half-life, with domain ``0 < rho < 1`` as assumptions.
+
+    ``rho > 0`` is kept unevaluated: ``RHO`` is a positive symbol, so SymPy
+    would turn ``RHO > 0`` into ``True`` and the kernel would accept
+    ``rho = -0.5`` (returning NaN) instead of raising.
+    """
+    positive = sp.StrictGreaterThan(RHO, 0, evaluate=False)
+    return compile_kernel(half_life_expr(), [RHO], assumptions=[positive, RHO < 1])
 
 
 def half_life(rho: Any, *, on_domain: str = "raise") -> Any:
     """Half-life ``ln 2 / (-ln rho)`` of perturbations decaying at rate ``rho``.
 
     Raises :class:`~rnnsym.errors.DomainError` outside ``0 < rho < 1``
-    (``on_domain="nan"`` returns NaN there instead).
+    (``on_domain="nan"`` returns NaN there instead; a spectral radius is
+    never negative), :class:`~rnnsym.errors.NonFiniteError` for NaN or
+    infinite ``rho`` and :class:`~rnnsym.errors.InvalidArgumentError` for
+    strings, ``None`` and other non-numbers.
+
+    >>> half_life(-0.5)
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.DomainError: `rho`=-0.5 is outside the kernel's domain: rho > 0 fails.
     """
+    rho = as_float_array(rho, "rho", allow_empty=True)
     return half_life_kernel()(rho, on_domain=on_domain)
 
 
@@ -260,7 +273,9 @@ def classify_moduli(moduli: Any, tol: float = 1e-9) -> np.ndarray:
     >>> classify_moduli([[0.5, 0.2], [1.5, 0.2], [1.5, 2.0], [1.0, 0.3]]).tolist()
     [0, 2, 1, 3]
     """
-    m = np.asarray(moduli, dtype=float)
+    m = as_float_array(moduli, "moduli", allow_empty=True)
+    if m.ndim == 0:
+        raise ShapeError(f"`moduli` must have shape (..., n); got a scalar {float(m)}.")
     rho = m.max(axis=-1)
     inside = (m < 1 - tol).any(axis=-1)
     code = np.full(rho.shape, 3, dtype=np.int8)
@@ -315,9 +330,7 @@ def require_in_range(activation: Activation, h: Any, name: str = "h_star", *,
     the range; ``open_interval=True`` excludes the ends (where ``phi``
     cannot be inverted).
     """
-    arr = np.atleast_1d(np.asarray(h, dtype=float))
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"`{name}` must be finite; got {arr.tolist()}.")
+    arr = np.atleast_1d(as_float_array(h, name))
     rng = activation.output_range
     lo, hi = float(rng.inf), float(rng.sup)
     bad = (arr < lo) | (arr > hi)
@@ -340,7 +353,7 @@ def activation_inverse(activation: "str | Activation", y: Any) -> sp.Expr:
     atanh(1/2)
     """
     act = get_activation(activation)
-    y = sp.sympify(y)
+    y = as_scalar(y, "h_star")
     if y.is_number:
         require_in_range(act, float(y), "h_star", open_interval=True)
         sol = sp.solveset(sp.Eq(act.expr, y), Z, sp.S.Reals)
@@ -388,7 +401,7 @@ def _rho_for(tau: Any) -> sp.Expr:
 
 
 def _check_tau(tau: Any) -> sp.Expr:
-    value = sp.sympify(tau)
+    value = as_scalar(tau, "tau")
     if value.is_number and not (value.is_real and value.is_finite and value > 0):
         raise DomainError(f"`tau`={tau} must be a finite half-life > 0 (in steps).")
     return value
@@ -412,7 +425,7 @@ def design_unit(tau: Any, h_star: Any, activation: "str | Activation" = "tanh") 
     if slope.is_number and slope == 0:
         raise DomainError(f"phi'(z*) = 0 at `h_star`={h_star}: no weight gives a finite half-life there.")
     w = sp.simplify(_rho_for(tau) / slope)
-    return w, sp.simplify(z_star - w * sp.sympify(h_star))
+    return w, sp.simplify(z_star - w * as_scalar(h_star, "h_star"))
 
 
 def design_half_life(net: Any, h_star: Any, tau: Any, x: Any = None) -> HalfLifeDesign:
@@ -436,7 +449,10 @@ def design_half_life(net: Any, h_star: Any, tau: Any, x: Any = None) -> HalfLife
     if h.shape != (net.n,):
         raise ShapeError(f"`h_star` must have {net.n} entries; got shape {h.shape}.")
     W_h, W_x, _ = net.numeric_weights()
-    drive = np.zeros(net.n) if x is None else W_x @ np.atleast_1d(np.asarray(x, dtype=float))
+    x_arr = np.zeros(net.m) if x is None else np.atleast_1d(as_float_array(x, "x"))
+    if x_arr.shape != (net.m,):
+        raise ShapeError(f"`x` must have {net.m} entries; got shape {x_arr.shape}.")
+    drive = W_x @ x_arr
     z = np.array([float(activation_inverse(net.activation, sp.Float(v))) for v in h])
     D = np.diag(net.activation.numpy_prime(z))
     rho0 = spectral_radius(D @ W_h)
