@@ -510,7 +510,7 @@ def _extremes(f: sp.Expr, budget: float, *, stop_at_infinity: bool) -> tuple[sp.
     if any(v is None for v in limits):
         return None
     swings = [v for v in limits if isinstance(v, sp.AccumBounds)]  # oscillation at +-oo, within bounds
-    values = [v for v in limits if v is not None and not isinstance(v, sp.AccumBounds)]
+    values: list[sp.Expr] = [v for v in limits if v is not None and not isinstance(v, sp.AccumBounds)]
     if not (stop_at_infinity and any(v.is_infinite for v in values)):  # else the answer is settled
         for piece, a, b in pieces:
             slope = sp.diff(piece, Z)

@@ -256,7 +256,7 @@ class Derivation:
                 f"`{name}` is already substituted ({name}={sp.sstr(done[name])}) in derivation `{self.name}`; "
                 "expected a symbol that is still free."
             )
-        if name in bound and (isinstance(key, str) or key == bound[name][0]):
+        if name is not None and name in bound and (isinstance(key, str) or key == bound[name][0]):
             free = ", ".join(s.name for s in sorted(_free_symbols(self.result), key=str)) or "none"
             raise InvalidArgumentError(
                 f"`{name}` is a bound ({bound[name][1]}) variable of derivation `{self.name}`, not a "
