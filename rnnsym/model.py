@@ -37,7 +37,7 @@ import sympy as sp
 from rnnsym.activations import Activation, get_activation
 from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import (as_float_array, as_matrix, matrix_symbols, ordered_symbols, resolve_values,
+from rnnsym._matrices import (as_float_array, as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
                               vector_symbols)
 from rnnsym.errors import ResourceLimitError
 from rnnsym.linear.system import linearize
@@ -79,10 +79,7 @@ class RNN:
     def __init__(self, W_h: Any, W_x: Any = None, b: Any = None,
                  activation: "str | Activation" = "tanh") -> None:
         W_h = as_matrix(W_h, "W_h")
-        if W_h.rows != W_h.cols:
-            raise ShapeError(
-                f"`W_h` must be square; got shape {W_h.shape}. `W_h` maps the hidden state to itself."
-            )
+        check_square(W_h.shape, "W_h", "`W_h` maps the hidden state to itself.")
         n = W_h.rows
         if n == 0:
             raise ShapeError("`W_h` must have at least one row; got shape (0, 0).")
