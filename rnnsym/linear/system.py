@@ -44,9 +44,9 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import (as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
+from rnnsym._matrices import (as_float_array, as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
                               vector_symbols)
 from rnnsym.linear.modes import modes
 
@@ -113,37 +113,25 @@ def as_system(A: Any, B: Any = None, C: Any = None, *, numeric: bool = False) ->
 
 
 def _float_matrix(value: Any, name: str, *, vector: bool = False) -> np.ndarray:
-    """``value`` as a 2-D float64 array, read like :func:`~rnnsym._matrices.as_matrix` reads it."""
+    """``value`` as a 2-D float64 array: the package's numeric converter, shaped as ``as_matrix`` shapes."""
     if isinstance(value, str):
         raise InvalidArgumentError(f"`{name}` must be numbers or arrays; got the string {value[:40]!r}.")
     try:
-        arr = np.asarray(value.tolist() if isinstance(value, sp.MatrixBase) else value)
-        complex_entry = _first_complex(arr)
-        if complex_entry is None:
-            arr = arr.astype(float)
-    except (TypeError, ValueError):
+        arr = as_float_array(value, name, allow_empty=True)
+    except InvalidArgumentError as exc:
+        if "symbolic" not in str(exc):
+            raise
         raise InvalidArgumentError(
             f"`{name}` must hold real numbers for this numeric routine; symbolic entries need a "
             "LinearRNN (substitute values with LinearRNN.subs(), or use controllability_rank())."
         ) from None
-    if complex_entry is not None:
-        raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {complex_entry}.")
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
         arr = arr.reshape(-1, 1) if vector else arr.reshape(1, -1)
     if arr.ndim != 2:
         raise ShapeError(f"`{name}` must be a matrix (2-D); got an array of shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"`{name}` must be finite; got an entry {arr[~np.isfinite(arr)][0]}.")
     return arr
-
-
-def _first_complex(arr: np.ndarray) -> Any:
-    """The first complex entry of ``arr`` (refused, as ``as_matrix`` refuses it), or None."""
-    if arr.dtype.kind not in "cO":
-        return None
-    return next((v for v in arr.flat if isinstance(v, (complex, np.complexfloating))), None)
 
 
 def numeric_system(system: "LinearRNN | tuple",
