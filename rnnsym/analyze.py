@@ -50,7 +50,7 @@ from rnnsym.gradients import lyapunov_spectrum
 from rnnsym.linear.controllability import is_controllable, reachable_subspace
 from rnnsym.linear.normality import is_normal
 from rnnsym.linear.system import linearize
-from rnnsym.linear.normality import transient_growth
+from rnnsym.linear.normality import TransientGrowth, transient_growth
 from rnnsym.stability import contraction_factor
 from rnnsym.stability import half_life
 from rnnsym.stability import spectral_norm
@@ -62,6 +62,12 @@ _TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)
 _MAX_FILE_BYTES = 512 * 2**20
 #: Most floats in the stack of trajectory Jacobians (``steps * n**2``) :func:`analyze_rnn` holds.
 MAX_JACOBIAN_FLOATS = 2**27
+#: Most powers of ``W_h`` :func:`analyze_rnn` forms to certify its transient peak.
+MAX_TRANSIENT_STEPS = 100_000
+#: ``steps * n**3`` budget of those powers (one SVD each: about 2 s on one core); never fewer than 200 steps.
+TRANSIENT_WORK = 4e9
+#: Largest layer whose distance to uncontrollability :func:`analyze_rnn` estimates (``n`` + ~1000 SVDs).
+MAX_DISTANCE_N = 256
 
 
 @dataclass(frozen=True)
@@ -155,9 +161,14 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     :class:`~rnnsym.errors.ResourceLimitError`.  ``"controllability"`` is
     the decision of :func:`~rnnsym.linear.controllability.is_controllable` on
     the linearisation at the first stable fixed point (with its method,
-    margin and tolerance, and the dimension reached: ``n`` exactly when
-    controllable); for large ``n`` it costs up to about ``8 n`` singular-value
-    decompositions of ``n x (n + m)`` matrices.
+    score ratio and tolerance, the estimated distance to uncontrollability,
+    and the dimension reached: ``n`` exactly when controllable); for large
+    ``n`` it costs up to about ``8 n`` singular-value decompositions of
+    ``n x (n + m)`` matrices, and the distance about ``n + 1000`` more.
+    ``"transient_peak"`` is ``max_k ||W_h^k||_2``, certified
+    (``"transient_peak_certified"``) when ``rho(W_h) < 1`` and a certificate
+    comes within the step cap (at most ``4e9 / n^3`` powers, 200 to
+    100 000); otherwise it is a lower bound over the powers scanned.
     """
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
@@ -181,7 +192,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
         if 0 < p.stability.spectral_radius < 1:
             entry["half_life"] = float(half_life(float(p.stability.spectral_radius)))
         fixed.append(entry)
-    growth = transient_growth(W_h, k_max=200)
+    growth = _transient(W_h, rho)
     rng = np.random.default_rng(seed)
     xs = rng.standard_normal((steps, net.m))
     lyap = lyapunov_spectrum(net, xs, discard=min(100, steps // 10))
@@ -203,10 +214,32 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
         "gradients": {"bound_factor": float(bound_factor(net)), "c": c,
                       "vanishing_certified": float(bound_factor(net)) < 1,
                       "transient_peak": float(growth.peak), "transient_peak_k": int(growth.k_peak),
+                      "transient_peak_certified": bool(growth.exact),
+                      "transient_steps_scanned": len(growth.norms) - 1,
                       "top_lyapunov_exponent": float(lyap[0]),
                       "lyapunov_spectrum": [float(v) for v in lyap]},
         "controllability": reach,
     }
+
+
+def _transient_steps(n: int) -> int:
+    """How many powers of an ``n x n`` ``W_h`` :func:`analyze_rnn` may form (200 .. 100 000).
+
+    >>> _transient_steps(2), _transient_steps(64), _transient_steps(512)
+    (100000, 15258, 200)
+    """
+    return max(200, min(MAX_TRANSIENT_STEPS, int(TRANSIENT_WORK / max(n, 1) ** 3)))
+
+
+def _transient(W_h: np.ndarray, rho: float) -> TransientGrowth:
+    """``max_k ||W_h^k||_2``: certified when ``rho < 1`` and the certificate comes within the step cap.
+
+    With ``rho >= 1`` the powers need not decay, so only ``k <= 200`` is
+    scanned and the peak is reported as a lower bound.
+    """
+    if rho < 1:
+        return transient_growth(W_h, limit=_transient_steps(W_h.shape[0]))
+    return transient_growth(W_h, k_max=200)
 
 
 def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
@@ -215,13 +248,34 @@ def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
     ``dimension`` is ``n`` when the pair is controllable; otherwise the
     dimension of :func:`reachable_subspace` (a numeric rank, an estimate for
     large ``n``), at most ``n - 1`` so that it never contradicts the decision.
+    ``score_ratio`` (also under its old key ``margin``) is the weakest Hautus
+    score over the tolerance; ``distance`` estimates how small a perturbation
+    of ``(A, B)`` makes the pair uncontrollable (:attr:`Decision.distance`,
+    absolute; ``relative_distance`` divides by ``||[A, B]||_2``), ``None``
+    above :data:`MAX_DISTANCE_N` units.
     """
     lin = linearize(net, h, x)
     decision = is_controllable(lin)
     dimension = net.n if decision.controllable else min(reachable_subspace(lin).shape[1], net.n - 1)
+    distance = relative = None
+    if net.n <= MAX_DISTANCE_N:
+        A, B, _ = lin.numeric_matrices()
+        distance = float(decision.distance)
+        relative = distance / max(float(np.linalg.norm(np.hstack([A, B]), 2)), np.finfo(float).tiny)
     return {"at_fixed_point": h.tolist(), "controllable": decision.controllable, "dimension": int(dimension),
-            "n": net.n, "method": decision.method, "margin": decision.margin, "tolerance": decision.tol,
+            "n": net.n, "method": decision.method, "score_ratio": decision.score_ratio,
+            "margin": decision.score_ratio, "tolerance": decision.tol,
+            "distance": distance, "relative_distance": relative,
             "least_reachable_eigenvalue": [decision.eigenvalue.real, decision.eigenvalue.imag]}
+
+
+def _peak_text(g: dict[str, Any], rho: float) -> str:
+    """The certified transient peak, or the honest lower bound with the reason."""
+    if g.get("transient_peak_certified", False):
+        return f"max_k ||W_h^k||_2 = {g['transient_peak']:.6g} at k = {g['transient_peak_k']} (certified)"
+    why = "rho >= 1: the powers need not decay" if rho >= 1 else "step cap reached"
+    return (f"max_k ||W_h^k||_2 >= {g['transient_peak']:.6g} (at k = {g['transient_peak_k']}; "
+            f"k <= {g.get('transient_steps_scanned', '?')} scanned, not certified: {why})")
 
 
 def format_analysis(name: str, report: dict[str, Any]) -> str:
@@ -243,11 +297,14 @@ def format_analysis(name: str, report: dict[str, Any]) -> str:
                  + (" < 1 certifies vanishing gradients" if g["vanishing_certified"]
                     else " >= 1: explosion possible, not certain")
                  + f"; top Lyapunov exponent {g['top_lyapunov_exponent']:.6g} per step;"
-                 f" max_k ||W_h^k||_2 = {g['transient_peak']:.6g} at k = {g['transient_peak_k']}")
+                 f" {_peak_text(g, report['spectral_radius'])}")
     r = report["controllability"]
     if r:
         evidence = (f"{r['method']} test: weakest score {r['margin']:.3g} x the tolerance {r['tolerance']:.0e}"
                     f" at eigenvalue {complex(*r['least_reachable_eigenvalue']):.4g}")
+        if r.get("distance") is not None:
+            evidence += (f"; distance to uncontrollability {r['distance']:.3g}"
+                         f" (relative {r['relative_distance']:.3g})")
         if r["controllable"]:
             lines.append(f"  controllable near h*: inputs reach the whole n={r['n']} state space ({evidence})")
         else:

@@ -16,6 +16,8 @@ from rnnsym.linear.controllability import is_controllable
 from rnnsym.linear.rank import krylov_matrix
 from rnnsym.linear.system import linearize
 from rnnsym.model import RNN
+from tests.linear.test_controllability import jordan_block_beside_a_near_eigenvalue
+from tests.linear.test_normality import SLOW_JORDAN, mp_powers
 
 
 def torch_style_npz(path: Path, n: int = 3, m: int = 2, layers: int = 1, scale: float = 0.4) -> Path:
@@ -197,3 +199,41 @@ def test_an_uncontrollable_layer_reports_a_smaller_reachable_dimension() -> None
     assert reach["controllable"] is is_controllable(linearize(net, [0.0, 0.0], [0.0])).controllable is False
     assert reach["dimension"] == 1 and reach["least_reachable_eigenvalue"] == pytest.approx([0.3, 0.0])
     assert "not controllable near h*: inputs reach a 1-dimensional subspace" in format_analysis("l", report)
+
+
+# ------------------------------------------------------------------ transient peak
+def test_transient_peak_is_certified_not_cut_off_at_200_steps(tmp_path: Path, capsys) -> None:
+    # edges issue 6: analyze scanned k <= 200 and printed 163.9 at k = 200 as the peak
+    ref = mp_powers(SLOW_JORDAN)
+    k_true = max(range(len(ref)), key=lambda k: ref[k])
+    np.savez(tmp_path / "w.npz", W_h=np.array(SLOW_JORDAN), W_x=np.array([[0.0], [1.0]]), b=np.zeros(2))
+    report = analyze_rnn(load_weights(tmp_path / "w.npz")[0].net, steps=100)
+    g = report["gradients"]
+    assert g["transient_peak_certified"] is True and g["transient_peak_k"] == k_true == 999
+    assert g["transient_peak"] == pytest.approx(float(ref[k_true]), rel=1e-12)
+    assert cli.main(["analyze", str(tmp_path / "w.npz"), "--steps", "100"]) == 0
+    assert "max_k ||W_h^k||_2 = 368.064 at k = 999 (certified)" in capsys.readouterr().out
+
+
+def test_a_transient_peak_that_cannot_be_certified_is_called_a_lower_bound() -> None:
+    # rho(W_h) > 1: the powers grow without bound, so the scan's maximum is only "at least"
+    net = RNN([[1.001, 1.0], [0.0, 0.999]], [[0.0], [1.0]], [0.0, 0.0], activation="tanh")
+    report = analyze_rnn(net, steps=100)
+    assert report["gradients"]["transient_peak_certified"] is False
+    text = format_analysis("l", report)
+    assert "max_k ||W_h^k||_2 >= " in text and "not certified: rho >= 1" in text
+
+
+def test_reach_reports_a_distance_to_uncontrollability_beside_the_score_ratio() -> None:
+    # edges issue 10a: a 6-unit layer whose linearisation at 0 is 1e-10 from uncontrollable,
+    # although its weakest Hautus score is 6.6e5 times the tolerance
+    A, B = jordan_block_beside_a_near_eigenvalue()
+    net = RNN(A, B, np.zeros(6), activation="tanh")
+    report = analyze_rnn(net, steps=100)
+    reach = report["controllability"]
+    decision = is_controllable(linearize(net, np.zeros(6), np.zeros(1)))
+    assert reach["controllable"] is True and reach["score_ratio"] == reach["margin"] == decision.score_ratio
+    assert reach["distance"] == decision.distance < 1e-9
+    assert reach["relative_distance"] == pytest.approx(decision.distance / np.linalg.norm(np.hstack([A, B]), 2))
+    text = format_analysis("l", report)
+    assert f"distance to uncontrollability {decision.distance:.3g}" in text

@@ -26,21 +26,23 @@ False
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
+import mpmath
 import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import minimize_scalar
 
-from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.linear.system import LinearRNN, numeric_system
-from rnnsym.linear.rank import krylov_matrix, numeric_rank
+from rnnsym.linear.rank import distance_to_uncontrollability, krylov_matrix, numeric_rank
 from rnnsym.linear.rank import _scaled  # private: the one unit-1-norm scaling, shared with krylov_matrix
 
 __all__ = [
-    "Decision", "is_controllable", "is_observable", "pbh_test",
+    "Decision", "is_controllable", "is_observable", "pbh_test", "distance_to_uncontrollability",
     "controllability_gramian", "observability_gramian",
     "reachable_subspace", "unobservable_subspace",
     "minimum_energy_input", "reconstruct_initial_state",
@@ -57,22 +59,50 @@ _MAX_BLOCK = 8
 class Decision:
     """A yes/no controllability decision with its evidence.
 
-    ``scores`` are relative (in [0, 1]) per eigenvalue; the pair is
-    controllable when every score exceeds ``tol``.  ``margin`` is
-    ``min(scores) / tol`` (above 1: controllable) and ``eigenvalue`` the
-    eigenvalue of ``A`` (not of the unit-norm ``A`` the scores are computed
-    on) whose score is smallest.
+    ``scores`` are relative (in [0, 1]) per eigenvalue, computed on ``A``
+    and ``B`` scaled to unit 1-norm; the pair is controllable when every
+    score exceeds ``tol``.  ``score_ratio`` is ``min(scores) / tol`` (above
+    1: controllable): how far the decision is from flipping *at this
+    tolerance*, not a distance to uncontrollability (a left-eigenvector score
+    can be large while a tiny perturbation makes the pair uncontrollable;
+    see :attr:`distance`).  ``margin`` is the same number under its old
+    name, kept for compatibility.  ``eigenvalue`` is the eigenvalue of ``A``
+    (not of the unit-norm ``A`` the scores are computed on) whose score is
+    smallest.
     """
 
     controllable: bool
-    margin: float
+    score_ratio: float
     tol: float
     method: str
     eigenvalue: complex
     scores: np.ndarray = field(repr=False)
+    pair: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return self.controllable
+
+    @property
+    def margin(self) -> float:
+        """``min(scores) / tol``, the old name of :attr:`score_ratio` (not a distance)."""
+        return self.score_ratio
+
+    @cached_property
+    def distance(self) -> float:
+        """An estimate of the distance to uncontrollability of the pair as given.
+
+        ``min ||[dA, dB]||_2`` over the perturbations making ``(A + dA, B + dB)``
+        uncontrollable, which is (Eising) ``min over complex lam of
+        sigma_min([A - lam I, B])``, minimised around the eigenvalues of ``A``
+        (:func:`distance_to_uncontrollability`): an upper bound, exact when
+        the minimiser lies in the neighbourhoods searched.  Absolute (divide
+        by ``||[A, B]||_2`` for a relative distance); about ``eps ||[A, B]||_2``
+        for an uncontrollable pair.  Computed on first access.  For
+        :func:`is_observable`: the distance of ``(A, C)`` to unobservability.
+        """
+        if self.pair is None:
+            raise InvalidArgumentError("this Decision was made without its pair; call is_controllable() again.")
+        return distance_to_uncontrollability(self.pair)
 
 
 def _clusters(lam: np.ndarray, scale: float) -> np.ndarray:
@@ -99,13 +129,13 @@ def pbh_test(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
     >>> pbh_test(LinearRNN([[1.0, 1.0], [0.0, 1.0]], [[0.0], [1.0]])).controllable
     True
     """
-    A, B, _ = numeric_system(system)
-    unit = np.linalg.norm(A, 1) or 1.0
-    A, B = _scaled(A, B)
+    A0, B0, _ = numeric_system(system)
+    unit = np.linalg.norm(A0, 1) or 1.0
+    A, B = _scaled(A0, B0)
     lam, vl, vr = sla.eig(A, left=True, right=True)
     scores = np.array([_pbh_score(A, B, v) for v in lam])
     _rescore_doubtful(A, B, lam, vl, vr, scores)
-    return _decide(scores, lam * unit, tol, "pbh")
+    return _decide(scores, lam * unit, tol, "pbh", (A0, B0))
 
 
 def is_controllable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
@@ -115,23 +145,26 @@ def is_controllable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Dec
     ``|w^H B| / (|w| |B|)``; clustered eigenvalues (within ``1e-6`` of each
     other, relative) use the PBH score ``sigma_n([lam I - A, B])``.  The
     pair is controllable when every score exceeds ``tol`` (default
-    ``1e-8``, about ``sqrt(eps)``); :attr:`Decision.margin` says by how much.
+    ``1e-8``, about ``sqrt(eps)``); :attr:`Decision.score_ratio` says by
+    how much at that tolerance, :attr:`Decision.distance` how small a
+    perturbation of ``(A, B)`` makes the pair uncontrollable.
 
     Examples
     --------
     >>> d = is_controllable(LinearRNN([[0.9, 1.0], [0.0, 0.5]], [[0.0], [1.0]]))
-    >>> d.controllable, d.margin > 1e6
-    (True, True)
+    >>> d.controllable, d.score_ratio > 1e6, round(d.distance, 4)
+    (True, True, 0.7488)
     """
     A, B, _ = numeric_system(system)
     return _hautus(A, B, tol)
 
 
 def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
+    pair = (A, B)
     unit = np.linalg.norm(A, 1) or 1.0  # the decision reports eigenvalues of A, not of A / |A|_1
     A, B = _scaled(A, B)
     if not np.any(B):
-        return _decide(np.zeros(A.shape[0]), sla.eigvals(A) * unit, tol, "hautus")
+        return _decide(np.zeros(A.shape[0]), sla.eigvals(A) * unit, tol, "hautus", pair)
     lam, vl, vr = sla.eig(A, left=True, right=True)
     scores = np.linalg.norm(vl.conj().T @ B, axis=1) / (np.linalg.norm(vl, axis=0)
                                                          * np.linalg.norm(B, 2))
@@ -141,7 +174,7 @@ def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
     # left eigenvectors orthogonal to B although the pair is controllable
     for i in np.flatnonzero(~doubtful & (scores <= 100 * tol)):
         scores[i] = _pbh_score(A, B, lam[i])
-    return _decide(scores, lam * unit, tol, "hautus")
+    return _decide(scores, lam * unit, tol, "hautus", pair)
 
 
 def _rescore_doubtful(A: np.ndarray, B: np.ndarray, lam: np.ndarray, vl: np.ndarray,
@@ -213,10 +246,11 @@ def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decis
     return _hautus(A.T, C.T, tol)
 
 
-def _decide(scores: np.ndarray, lam: np.ndarray, tol: float, method: str) -> Decision:
+def _decide(scores: np.ndarray, lam: np.ndarray, tol: float, method: str,
+            pair: tuple[np.ndarray, np.ndarray]) -> Decision:
     i = int(np.argmin(scores))
     return Decision(bool(scores[i] > tol), float(scores[i] / tol), tol, method,
-                    complex(lam[i]), scores)
+                    complex(lam[i]), scores, pair)
 
 
 # ----------------------------------------------------------------- Gramians
@@ -310,22 +344,50 @@ def _vector(value: Any, n: int, name: str) -> np.ndarray:
     return v
 
 
+#: Largest state dimension for which :func:`minimum_energy_input` solves an ill-conditioned system in mpmath.
+MAX_EXACT_STEER_N = 32
+#: Largest ``n * n * N * m`` (the multiplications of one mpmath Krylov or Gramian product) of that solve.
+MAX_EXACT_STEER_WORK = 2_000_000
+#: Most digits that solve may use (it takes ``log10`` of the Gramian's condition number plus 40).
+MAX_STEER_DIGITS = 400
+
+
 def minimum_energy_input(system: "LinearRNN | tuple", h0: Any, target: Any, N: int | None = None,
                          tol: float = 1e-9) -> np.ndarray:
     """The inputs ``x_1 ... x_N`` of least energy that steer ``h0`` to ``target``.
 
     ``h_N = A^N h_0 + R u`` with ``R = [A^{N-1}B, ..., AB, B]`` and
     ``u = (x_1, ..., x_N)``; the least-norm solution is
-    ``u = R^T W_N^{-1} (target - A^N h_0)``, computed stably by least
-    squares.  ``N >= n`` is required (correction C7: ``n`` steps always
-    suffice for a controllable pair).  Returns an array (N, m) to feed to
-    :meth:`LinearRNN.simulate`.
+    ``u = R^T W_N^{-1} (target - A^N h_0)`` (``W_N = R R^T``, the Gramian).
+    ``N >= n`` is required (correction C7: ``n`` steps always suffice for a
+    controllable pair).  Returns an array (N, m) to feed to
+    :meth:`LinearRNN.simulate`; its energy is ``np.sum(xs**2)``.
+
+    First float64 least squares, accepted when its residual plus an estimate
+    of the rounding of ``A^N h0`` and ``R u`` (``eps`` times the sizes of
+    the terms summed) is within ``tol`` (relative to
+    ``max(|d|, |target|, 1)``, ``d = target - A^N h0``).  Otherwise
+    reachability is *decided*, not read off that residual: for a pair that
+    :func:`is_controllable` calls controllable every target is reachable,
+    and ``W_N y = d`` is solved in mpmath (``n <=`` :data:`MAX_EXACT_STEER_N`)
+    at ``log10 cond(W_N) + 40`` digits; the input, rounded to float64 and
+    simulated in mpmath from ``h0``, is returned when it lands within ``tol``
+    (its entries can be huge: a float64 simulation may miss by ``eps``
+    times the largest ``|A^k B x|``).  Beyond those sizes the float input is
+    returned if its residual alone is within ``tol``.  For an uncontrollable
+    pair the target must lie in :func:`reachable_subspace`.
 
     Raises
     ------
     DomainError
-        When ``target - A^N h0`` leaves the reachable subspace (relative
-        residual above ``tol``).
+        When the target is not reachable (an uncontrollable pair, and ``d``
+        leaves the reachable subspace by more than ``tol``), or when it is
+        reachable but even the correctly rounded float64 input misses it by
+        more than ``tol`` (the message gives the energy and ``cond(W_N)``).
+    ResourceLimitError
+        When a reachable target that float64 misses needs the mpmath solve
+        beyond :data:`MAX_EXACT_STEER_N`, :data:`MAX_EXACT_STEER_WORK`
+        (``n^2 N m``) or :data:`MAX_STEER_DIGITS`.
 
     Examples
     --------
@@ -344,16 +406,98 @@ def minimum_energy_input(system: "LinearRNN | tuple", h0: Any, target: Any, N: i
     h0 = _vector(h0, n, "h0")
     target = _vector(target, n, "target")
     R = krylov_matrix(A, B, N)  # columns for x_N, x_{N-1}, ..., x_1
-    free = np.linalg.matrix_power(A, N) @ h0
+    free, largest = h0, float(np.linalg.norm(h0))
+    for _ in range(N):
+        free = A @ free
+        largest = max(largest, float(np.linalg.norm(free)))
     d = target - free
+    scale = max(float(np.linalg.norm(d)), float(np.linalg.norm(target)), 1.0)
     u, *_ = np.linalg.lstsq(R, d, rcond=None)
-    residual = float(np.linalg.norm(R @ u - d) / max(np.linalg.norm(d), np.linalg.norm(target), 1.0))
-    if residual > tol:
+    # the rounding of A^N h0 and R u, estimated (sqrt of the terms, not the worst case) as eps
+    # times the sizes of what is summed: cancellation between huge terms shows here
+    with np.errstate(over="ignore", invalid="ignore"):
+        sizes = float(np.linalg.norm(R, axis=0) @ np.abs(u)) + largest
+    rounding = math.sqrt(N * (n + m) + n) * float(np.finfo(float).eps) * sizes
+    residual = float(np.linalg.norm(R @ u - d))
+    xs = u.reshape(N, m)[::-1].copy()
+    if residual + rounding <= tol * scale:
+        return xs
+    decision = is_controllable((A, B))
+    if decision.controllable:
+        if n <= MAX_EXACT_STEER_N and n * n * N * m <= MAX_EXACT_STEER_WORK:
+            return _exact_steering(A, B, h0, target, N, tol, scale)
+        if residual <= tol * scale:
+            return xs  # too large to check in mpmath: accepted on the float residual alone, as before
+        raise ResourceLimitError(
+            f"`target` is reachable (the pair is controllable) but float64 least squares misses it by "
+            f"{residual / scale:.3g} (relative, ill-conditioned); n={n}, N={N}, m={m} exceed the mpmath "
+            f"solve's limits n <= {MAX_EXACT_STEER_N}, n^2 N m <= {MAX_EXACT_STEER_WORK}."
+        )
+    V = reachable_subspace((A, B))
+    outside = float(np.linalg.norm(d - V @ (V.T @ d))) / scale
+    if outside > tol:
         raise DomainError(
             f"`target`={target.tolist()} is not reachable from `h0` in {N} steps: it leaves the "
-            f"reachable subspace (relative residual {residual:.3g} > {tol:g})."
+            f"{V.shape[1]}-dimensional reachable subspace by {outside:.3g} (relative, > tol={tol:g}); "
+            f"the pair is uncontrollable at eigenvalue {decision.eigenvalue:.6g}."
+        )
+    if residual > tol * scale:
+        raise DomainError(
+            f"`target` lies in the {V.shape[1]}-dimensional reachable subspace of an uncontrollable pair, "
+            f"but float64 least squares reaches it only to {residual / scale:.3g} (relative, > tol={tol:g}); "
+            "pass a larger tol or more steps N."
         )
     return u.reshape(N, m)[::-1].copy()
+
+
+def _exact_steering(A: np.ndarray, B: np.ndarray, h0: np.ndarray, target: np.ndarray, N: int,
+                    tol: float, scale: float) -> np.ndarray:
+    """The minimum-energy input of a controllable pair by an mpmath solve, checked by simulation."""
+    n, m = B.shape
+    dps = 40
+    while True:
+        with mpmath.workdps(dps):
+            Am, Bm = mpmath.matrix(A.tolist()), mpmath.matrix(B.tolist())
+            blocks = [Bm]
+            for _ in range(N - 1):
+                blocks.append(Am * blocks[-1])      # A^j B drives x_{N-j}
+            gram = mpmath.zeros(n, n)
+            for block in blocks:
+                gram += block * block.T
+            state = mpmath.matrix(h0.tolist())
+            for _ in range(N):
+                state = Am * state
+            d = mpmath.matrix(target.tolist()) - state
+            try:
+                inverse = mpmath.inverse(gram)
+                cond = mpmath.norm(gram, 1) * mpmath.norm(inverse, 1)
+            except ZeroDivisionError:  # singular at this precision
+                cond = mpmath.mpf(10) ** (2 * dps)
+            needed = int(mpmath.log10(cond)) + 40
+            if needed > dps:
+                if needed > MAX_STEER_DIGITS:
+                    raise ResourceLimitError(
+                        f"`target` is reachable (the pair is controllable) but its Gramian has condition "
+                        f"number {mpmath.nstr(cond, 3)}, beyond the {MAX_STEER_DIGITS} digits of the mpmath solve."
+                    )
+                dps = needed
+                continue
+            y = mpmath.lu_solve(gram, d)
+            xs = np.array([[float(v) for v in (block.T * y)] for block in reversed(blocks)]).reshape(N, m)
+            energy = mpmath.fsum(v**2 for block in blocks for v in block.T * y)
+            state = mpmath.matrix(h0.tolist())
+            for x in xs:
+                state = Am * state + Bm * mpmath.matrix(x.tolist())
+            miss = float(mpmath.norm(state - mpmath.matrix(target.tolist()))) / scale
+            break
+    if miss > tol:
+        raise DomainError(
+            f"`target` is reachable (the pair is controllable) but its minimum-energy input (energy "
+            f"{mpmath.nstr(energy, 3)}, Gramian condition number {mpmath.nstr(cond, 3)}) rounded to float64 "
+            f"misses it by {miss:.3g} (relative, simulated exactly; > tol={tol:g}); pass tol >= {miss:.2g} "
+            "to accept that input, or more steps N."
+        )
+    return xs
 
 
 def reconstruct_initial_state(system: "LinearRNN | tuple", ys: Any, xs: Any = None, *,

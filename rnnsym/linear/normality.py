@@ -61,6 +61,8 @@ def _square(W: Any, name: str = "W") -> sp.ImmutableMatrix:
 
 
 def _float_array(W: Any, name: str = "W") -> np.ndarray:
+    if isinstance(W, np.ndarray) and W.dtype.kind in "fiu" and W.ndim == 2 and W.shape[0] == W.shape[1] > 0:
+        return W.astype(float)  # a real square array needs no SymPy round trip (seconds for n in the hundreds)
     mat = _square(W, name)
     if mat.free_symbols:
         raise InvalidArgumentError(
@@ -142,32 +144,75 @@ class TransientGrowth:
     Attributes
     ----------
     norms : ndarray
-        ``||W^k||_2`` from ``k = 0``.
+        ``||W^k||_2`` from ``k = 0`` (float64 powers).
     peak : float
-        ``max_k ||W^k||_2`` (at least ``||I|| = 1``).
+        The largest of ``norms`` (at least ``||I|| = 1``).  When ``exact``
+        it is ``max_k ||W^k||_2`` over *all* ``k >= 0``, to within
+        ``error``; otherwise only a lower bound (to within ``error``) on it.
     k_peak : int
-        The first ``k`` attaining the peak.
+        The first ``k`` attaining ``peak``.
     exact : bool
-        True when the peak is the maximum over *all* ``k >= 0`` (a power with
-        ``||W^K||_2 <= 1`` was reached, after which no power exceeds an earlier one).
+        True when the peak is certified global: some scanned ``K >= 1`` has
+        ``||W^K||_2 <= 1`` even after adding ``error``, so that every later
+        power ``W^(qK+r)`` (``0 <= r < K``) has norm at most
+        ``||W^K||^q ||W^r|| <= ||W^r||``, an earlier one.
+    error : float
+        A bound on the rounding error of every scanned norm: each ``norms[k]``
+        is within ``error`` of the exact ``||W^k||_2`` of the float ``W``.
     """
 
     norms: np.ndarray
     peak: float
     k_peak: int
     exact: bool
+    error: float = 0.0
+
+    @property
+    def certified(self) -> bool:
+        """The same as :attr:`exact`: ``peak`` is the maximum over all ``k``."""
+        return self.exact
+
+    @property
+    def message(self) -> str:
+        """One line: the certified peak, or the honest lower bound.
+
+        >>> transient_growth([[0.9, 1.0], [0.0, 0.9]]).message
+        'max_k ||W^k||_2 = 3.91257 at k = 9 (certified)'
+        >>> transient_growth([[0.999, 1.0], [0.0, 0.999]], k_max=200).message
+        'max_k ||W^k||_2 >= 163.898 (at k = 200; k <= 200 scanned, not certified)'
+        """
+        if self.exact:
+            return f"max_k ||W^k||_2 = {self.peak:.6g} at k = {self.k_peak} (certified)"
+        return (f"max_k ||W^k||_2 >= {self.peak:.6g} (at k = {self.k_peak}; "
+                f"k <= {len(self.norms) - 1} scanned, not certified)")
 
 
 def transient_growth(W: Any, k_max: int | None = None, *, limit: int = 100_000) -> TransientGrowth:
     """``max_k ||W^k||_2`` and where it is attained, by repeated multiplication.
 
-    Without ``k_max`` powers are formed until the first ``K >= 1`` with
-    ``||W^K||_2 <= 1``; then every later power is bounded by an earlier one
-    (``||W^(qK+r)|| <= ||W^K||^q ||W^r||``), so the peak found is global.
-    This needs ``rho(W) < 1``; otherwise pass ``k_max``.
+    Without ``k_max`` powers are formed until the peak is certified: the
+    first ``K >= 1`` with ``||W^K||_2 <= 1`` (an upper bound, rounding
+    included) bounds every later power by an earlier one,
+    ``||W^(qK+r)|| <= ||W^K||^q ||W^r|| <= ||W^r||``, so the largest norm
+    seen is the maximum over all ``k`` (``exact=True``).  This needs
+    ``rho(W) < 1``.  ``limit`` caps the number of powers (a resource limit):
+    past it the result is returned with ``exact=False`` and ``peak`` is only
+    a lower bound ("at least", see :attr:`TransientGrowth.message`).
+    With ``k_max`` exactly the powers ``k = 0 .. k_max`` are formed; the
+    result is ``exact`` when a certificate falls inside that window.
+
+    Rounding: a computed power carries the errors of the products before it,
+    ``P_k - W^k = sum_j d_j W^(k-j)`` with ``||d_j||_F <= gamma_n ||P_(j-1)||_F ||W||_F``
+    and ``||W^(k-j)||_2`` bounded by the largest upper bound so far (or, the
+    product of absolute values ``|W|^k`` where that is smaller); the SVD adds
+    ``4 n eps`` relatively.  Certificates use the norms plus this bound, so a
+    certificate is not an artefact of rounding.
 
     >>> transient_growth([[0.5, 0.0], [0.0, 0.25]]).k_peak
     0
+    >>> g = transient_growth([[0.999, 1.0], [0.0, 0.999]])
+    >>> g.k_peak, round(g.peak, 3), g.exact
+    (999, 368.064, True)
     >>> transient_growth([[1.1]])
     Traceback (most recent call last):
     ...
@@ -178,31 +223,52 @@ def transient_growth(W: Any, k_max: int | None = None, *, limit: int = 100_000) 
         raise InvalidArgumentError("`W` must be finite.")
     if k_max is not None and (isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 0):
         raise InvalidArgumentError(f"`k_max` must be an integer >= 0; got {k_max!r}.")
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise InvalidArgumentError(f"`limit` must be an integer >= 1; got {limit!r}.")
     rho = spectral_radius(arr)
     if k_max is None and rho >= 1:
         raise DomainError(
             f"`W` has spectral radius {rho:.6g} >= 1, so ||W^k||_2 need not peak; "
             "pass `k_max` to scan k = 0..k_max."
         )
-    stop = limit if k_max is None else int(k_max)
-    norms = [1.0]
-    power = np.eye(arr.shape[0])
-    exact = False
-    for _ in range(stop):
-        power = power @ arr
-        norms.append(float(np.linalg.norm(power, 2)))
-        if norms[-1] <= 1.0 and k_max is None:
-            exact = True
-            break
-    else:
-        if k_max is None:
-            raise ResourceLimitError(
-                f"`W` needed more than {limit} powers before ||W^k||_2 <= 1 (rho = {rho:.6g}); "
-                "pass `k_max` or raise `limit`."
-            )
+    norms, error, certified = _scan_powers(arr, limit if k_max is None else int(k_max), stop=k_max is None)
     values = np.array(norms)
     k_peak = int(np.argmax(values))
-    return TransientGrowth(values, float(values[k_peak]), k_peak, exact)
+    return TransientGrowth(values, float(values[k_peak]), k_peak, certified, error)
+
+
+def _scan_powers(arr: np.ndarray, steps: int, stop: bool) -> tuple[list[float], float, bool]:
+    """``||W^k||_2`` for ``k <= steps`` (fewer when ``stop`` and certified), the error bound, certified."""
+    n = arr.shape[0]
+    eps = float(np.finfo(float).eps)
+    gamma = 1.01 * n * eps  # one product's relative error, componentwise
+    w_fro, absolute = float(np.linalg.norm(arr)), np.abs(arr)
+    norms, power = [1.0], np.eye(n)
+    abs_power: np.ndarray | None = np.eye(n)  # |W|^k, dropped once it overflows
+    running_upper, drift, error, certified = 1.0, 0.0, 0.0, False
+    for k in range(1, steps + 1):
+        drift += gamma * float(np.linalg.norm(power)) * w_fro   # ||d_k||_F, before power moves on
+        power = power @ arr
+        norm = float(np.linalg.norm(power, 2))
+        # the normwise recursion (later powers' norms bounded by the largest upper bound so far),
+        # or the componentwise bound gamma_{kn} || |W|^k ||_F: whichever is smaller
+        componentwise = math.inf
+        if abs_power is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                abs_power = abs_power @ absolute
+                componentwise = 1.01 * k * gamma * float(np.linalg.norm(abs_power))
+            if not componentwise < 1e300:
+                abs_power = None  # |W|^k overflowed: the normwise bound alone from here on
+        rounding = min(drift * running_upper, componentwise)
+        err_k = rounding + 4 * n * eps * norm
+        error = max(error, err_k)
+        running_upper = max(running_upper, norm + err_k)
+        norms.append(norm)
+        if norm + err_k <= 1.0:
+            certified = True
+            if stop:
+                break
+    return norms, error, certified
 
 
 # -- the Jordan-type example, derived by SymPy --------------------------------

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnnsym import strategies as rst
-from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
-from rnnsym.linear.controllability import (controllability_gramian, is_controllable, is_observable,
-                                           minimum_energy_input, observability_gramian, pbh_test,
-                                           reachable_subspace, reconstruct_initial_state,
-                                           unobservable_subspace)
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
+from rnnsym.linear.controllability import (controllability_gramian, distance_to_uncontrollability,
+                                           is_controllable, is_observable, minimum_energy_input,
+                                           observability_gramian, pbh_test, reachable_subspace,
+                                           reconstruct_initial_state, unobservable_subspace)
 from rnnsym.linear.rank import numeric_rank
 from rnnsym.linear.system import LinearRNN
 
@@ -121,6 +122,76 @@ def test_the_decision_names_an_eigenvalue_of_a_itself() -> None:
         assert decide((100 * A, np.array([[1.0], [0.0], [1.0]]))).eigenvalue == pytest.approx(25.0)
 
 
+def jordan_block_beside_a_near_eigenvalue() -> tuple[np.ndarray, np.ndarray]:
+    """``J_5(1/2) (+) [0.51]`` with ``B = e_5 + e_6``: controllable, but ``J_5(1/2) - 0.51 I`` is nearly
+    singular (``sigma_min ~ 0.01^5``), so a perturbation of about ``1e-10`` gives the block a second
+    eigenvalue 0.51, which one input cannot steer apart from the first."""
+    A = np.zeros((6, 6))
+    A[:5, :5] = 0.5 * np.eye(5) + np.diag(np.ones(4), 1)
+    A[5, 5] = 0.51
+    B = np.zeros((6, 1))
+    B[4, 0] = B[5, 0] = 1.0
+    return A, B
+
+
+def mp_sigma_min(A: np.ndarray, B: np.ndarray, lam: mpmath.mpf | mpmath.mpc) -> mpmath.mpf:
+    """``sigma_min([A - lam I, B])`` at the working precision (the float entries are exact)."""
+    n = A.shape[0]
+    M = mpmath.matrix(n, n + B.shape[1])
+    for i in range(n):
+        for j in range(n):
+            M[i, j] = mpmath.mpf(A[i, j]) - (lam if i == j else 0)
+        for j in range(B.shape[1]):
+            M[i, n + j] = mpmath.mpf(B[i, j])
+    svd = mpmath.svd_c if isinstance(lam, mpmath.mpc) else mpmath.svd_r
+    return min(svd(M, compute_uv=False))
+
+
+def mp_pbh_distance(A: np.ndarray, B: np.ndarray, centres: list[float], dps: int = 50) -> mpmath.mpf:
+    """Eising's ``min sigma_min([A - lam I, B])`` near ``centres``: a grid (off the real axis too),
+    then golden-section search on the real line around the best real grid point of each centre."""
+    with mpmath.workdps(dps):
+        step = mpmath.mpf("0.001")
+        best = mpmath.inf
+        for c in map(mpmath.mpf, centres):
+            grid = [c + k * step for k in range(-20, 21)]
+            values = [mp_sigma_min(A, B, x) for x in grid]
+            for x in grid[::4]:  # the real axis is where the minimum is: off it sigma_min is larger
+                for y in (step, 10 * step):
+                    assert mp_sigma_min(A, B, mpmath.mpc(x, y)) > min(values)
+            i = min(range(len(grid)), key=values.__getitem__)
+            lo, hi = grid[i] - step, grid[i] + step
+            g = (mpmath.sqrt(5) - 1) / 2
+            a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+            fa, fb = mp_sigma_min(A, B, a), mp_sigma_min(A, B, b)
+            for _ in range(120):
+                if fa < fb:
+                    hi, b, fb = b, a, fa
+                    a = hi - g * (hi - lo)
+                    fa = mp_sigma_min(A, B, a)
+                else:
+                    lo, a, fa = a, b, fb
+                    b = lo + g * (hi - lo)
+                    fb = mp_sigma_min(A, B, b)
+            best = min(best, min(values), fa, fb)
+        return best
+
+
+def test_distance_to_uncontrollability_is_not_the_score_ratio() -> None:
+    # edges issue 10a: the decision reported a "margin" of 6.6e5 for a pair 1e-10 from uncontrollable
+    jordan_plus = jordan_block_beside_a_near_eigenvalue()
+    A, B = jordan_plus
+    decision = is_controllable(jordan_plus)
+    assert decision.controllable and decision.score_ratio > 1e5 and decision.margin == decision.score_ratio
+    reference = mp_pbh_distance(A, B, [0.5, 0.51])
+    assert 1e-11 < reference < 1e-9
+    assert decision.distance == pytest.approx(float(reference), rel=1e-4)
+    assert distance_to_uncontrollability(jordan_plus) == decision.distance
+    assert is_observable((A.T, np.zeros((6, 1)), B.T)).distance == decision.distance  # the dual
+    # an uncontrollable pair is at distance zero, to the accuracy of a float64 SVD
+    assert is_controllable((np.diag([0.5, 0.3]), np.array([[1.0], [0.0]]))).distance < 1e-15
+
+
 # ------------------------------------------------------------------ Gramians
 def test_finite_gramian_over_n_steps_is_c_c_transpose() -> None:
     rng = np.random.default_rng(3)
@@ -187,6 +258,59 @@ def test_steering_rejects_bad_input_with_one_line_errors() -> None:
         minimum_energy_input(LinearRNN.symbolic(2, 1), [0, 0], [1, 1])
     with pytest.raises(DomainError, match="not reachable"):
         minimum_energy_input(LinearRNN([[0.5, 0.0], [0.0, 0.5]], [[1.0], [1.0]]), [0, 0], [1, -1])
+
+
+def mp_vandermonde_solve(a: np.ndarray, target: np.ndarray, dps: int = 60) -> tuple[list, mpmath.mpf]:
+    """``x_1 .. x_n`` steering ``h_0 = 0`` to ``target`` for ``A = diag(a)``, ``B = ones``, ``N = n``.
+
+    ``h_n = sum_t A^(n-t) B x_t``: row ``i`` is ``sum_t a_i^(n-t) x_t``, a square Vandermonde system
+    (distinct ``a_i``: a unique, hence least-energy, solution), solved by LU at ``dps`` digits.
+    """
+    n = len(a)
+    with mpmath.workdps(dps):
+        V = mpmath.matrix([[mpmath.mpf(a[i]) ** (n - t) for t in range(1, n + 1)] for i in range(n)])
+        rhs = mpmath.matrix([mpmath.mpf(v) for v in target])
+        x = mpmath.lu_solve(V, rhs)
+        assert mpmath.norm(V * x - rhs) < mpmath.mpf(10) ** -50
+        return [x[t] for t in range(n)], mpmath.fsum(v**2 for v in x)
+
+
+def mp_final_state(A: np.ndarray, B: np.ndarray, xs: np.ndarray, dps: int = 60) -> mpmath.matrix:
+    """``h_N`` from ``h_0 = 0`` driven by the float inputs ``xs``, in exact-enough arithmetic."""
+    with mpmath.workdps(dps):
+        Am, Bm = mpmath.matrix(A.tolist()), mpmath.matrix(B.tolist())
+        h = mpmath.zeros(A.shape[0], 1)
+        for x in xs:
+            h = Am * h + Bm * mpmath.matrix(x.tolist())
+        return h
+
+
+def test_an_ill_conditioned_reachable_target_is_reached_not_called_unreachable() -> None:
+    # edges issue 7: the float least squares missed by 3.9e-8 and the target was called "not reachable"
+    a = np.linspace(0.1, 0.9, 15)
+    A, B, target = np.diag(a), np.ones((15, 1)), np.eye(15)[0]
+    exact, energy = mp_vandermonde_solve(a, target)
+    assert mpmath.nstr(energy, 5) == "1.4329e+17"
+    xs = minimum_energy_input((A, B), np.zeros(15), target, N=15)
+    np.testing.assert_allclose(xs[:, 0], [float(v) for v in exact], rtol=1e-13)
+    assert float(np.sum(xs**2)) == pytest.approx(float(energy), rel=1e-12)
+    assert float(mpmath.norm(mp_final_state(A, B, xs) - mpmath.matrix(target.tolist()))) < 1e-9
+    # asked for more than rounded float64 inputs can give: reachable, and it says so
+    with pytest.raises(DomainError, match=r"is reachable .*energy 1\.43e\+17") as info:
+        minimum_energy_input((A, B), np.zeros(15), target, N=15, tol=1e-12)
+    assert "\n" not in str(info.value)
+    # beyond the mpmath solve's size the answer is a resource limit, still "reachable"
+    with pytest.raises(ResourceLimitError, match="is reachable"):
+        minimum_energy_input((np.diag(np.linspace(0.1, 0.9, 40)), np.ones((40, 1))), np.zeros(40),
+                             np.eye(40)[0], N=40)
+
+
+def test_a_target_inside_the_reachable_subspace_of_an_uncontrollable_pair_is_reached() -> None:
+    sys = LinearRNN([[0.5, 0.0], [0.0, 0.5]], [[1.0], [1.0]])
+    xs = minimum_energy_input(sys, [0, 0], [1, 1], N=2)
+    assert np.allclose(sys.simulate(xs)[-1], [1.0, 1.0])
+    with pytest.raises(DomainError, match="not reachable.*1-dimensional reachable subspace"):
+        minimum_energy_input(sys, [0, 0], [1, 0], N=2)
 
 
 # ------------------------------------------------------------------ reconstruction
