@@ -77,8 +77,10 @@ from rnnsym.linear.filtering import noise_variance_numeric as noise_variance_num
 from rnnsym.linear.filtering import MAX_TRANSFER_SYMBOLS as MAX_TRANSFER_SYMBOLS
 from rnnsym.linear.filtering import MAX_LYAPUNOV_SIZE as MAX_LYAPUNOV_SIZE
 from rnnsym.linear.filtering import MAX_PARSEVAL_DEGREE as MAX_PARSEVAL_DEGREE
+from rnnsym.linear.rank import distance_to_uncontrollability as distance_to_uncontrollability
 
 __all__ = [
+    "distance_to_uncontrollability",
     "LinearRNN", "linearize", "as_system", "numeric_system", "krylov_terms", "MAX_KRYLOV_TERMS", "Mode", "ModeDecomposition",
     "coupling_matrix", "coupling_strength", "coupling_versus_amplitude", "MAX_SYMBOLIC_MODES",
     "MAX_ROOT_DEGREE", "MAX_SYMBOLIC_COUPLING", "normality_defect", "is_normal", "MAX_SIMPLIFY_OPS", "MAX_NORMALITY_SYMBOLS",
