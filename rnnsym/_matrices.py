@@ -40,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
+from rnnsym._parse import parse_expression
 from rnnsym.latex import register_symbol
 
 __all__ = ["vector_symbols", "matrix_symbols", "as_matrix", "as_float_array", "as_scalar", "ordered_symbols",
@@ -376,4 +377,57 @@ def _complex(value: complex, name: str, complex_ok: bool) -> float | complex:
         return value.real
     if not complex_ok:
         raise InvalidArgumentError(f"`{name}` must be real; got the complex entry {value}.")
+    return value
+
+
+def as_expr(value: Any, name: str, *, names: Mapping[str, sp.Basic] | None = None,
+            parse: bool = False) -> sp.Expr:
+    """One symbolic scalar, converted without ``sympify``: the converter of expression arguments.
+
+    Numbers (as :func:`as_matrix` takes them) and SymPy expressions pass.  A
+    string is parsed by rnnsym's whitelist grammar (:func:`rnnsym._parse.parse_expression`,
+    the names it may use in ``names``) where ``parse`` (the API documents text
+    there, as for derivation parameters), else refused; containers, matrices,
+    booleans and other objects are refused, all with
+    :class:`~rnnsym.errors.InvalidArgumentError` (parse failures with
+    :class:`~rnnsym.errors.ParseError` or :class:`~rnnsym.errors.UnsafeExpressionError`).
+    Infinities pass (``sigma = oo`` is a value); use :func:`as_scalar` for finite numbers.
+
+    >>> as_expr(0.5, "r"), as_expr(sp.Symbol("r"), "r")
+    (0.500000000000000, r)
+    >>> as_expr("1/2", "r", parse=True)
+    1/2
+    >>> as_expr(("1/2",), "r")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `r` must be a number or a SymPy expression; got tuple ('1/2',).
+    """
+    if isinstance(value, str) and parse:
+        return parse_expression(value, names, argument=name)
+    if isinstance(value, (str, bytes, bytearray, np.str_, np.bytes_)):
+        raise InvalidArgumentError(
+            f"`{name}` must be a number or a SymPy expression; got the string {_echo(value)} "
+            "(strings are never converted here)."
+        )
+    if isinstance(value, (sp.MatrixBase, np.ndarray, list, tuple, dict, set, frozenset, Mapping)):
+        raise InvalidArgumentError(
+            f"`{name}` must be a number or a SymPy expression; got {type(value).__name__} {_echo(value)}."
+        )
+    return _entry(value, name)
+
+
+def as_symbol(value: Any, name: str) -> sp.Symbol:
+    """A SymPy ``Symbol`` (or ``Dummy``) argument such as the variable ``z`` of a transfer function.
+
+    Anything else, strings included, raises :class:`~rnnsym.errors.InvalidArgumentError`.
+
+    >>> as_symbol(sp.Symbol("z"), "z")
+    z
+    >>> as_symbol("z", "z")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `z` must be a SymPy Symbol; got str 'z'.
+    """
+    if not isinstance(value, sp.Symbol):
+        raise InvalidArgumentError(f"`{name}` must be a SymPy Symbol; got {type(value).__name__} {_echo(value)}.")
     return value

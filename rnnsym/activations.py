@@ -43,6 +43,7 @@ from rnnsym.symbols import Z
 from rnnsym.errors import DomainError, InvalidArgumentError, UnknownNameError
 from rnnsym._parse import parse_expression
 from rnnsym._parse import parse_function_of
+from rnnsym._matrices import as_expr
 from rnnsym.kernel import compile as compile_kernel
 from sympy.calculus.util import continuous_domain
 
@@ -143,9 +144,14 @@ class Activation:
 
 
 def _apply(form: sp.Expr, arg: Any) -> Any:
+    """``form`` at ``arg``: a number or SymPy expression, or each entry of a SymPy matrix.
+
+    Nothing reaches ``sympify`` (it evaluates strings, also those nested in a
+    tuple, dict or set): strings, containers and other objects are refused.
+    """
     if isinstance(arg, sp.MatrixBase):
         return arg.applyfunc(lambda entry: form.subs(Z, entry))
-    return form.subs(Z, sp.sympify(arg))
+    return form.subs(Z, as_expr(arg, "arg"))
 
 
 _LATEX_NAMES = {
@@ -214,8 +220,8 @@ def _check_slope(slope: Any) -> sp.Expr:
             s = parse_expression(slope, argument="slope")
         elif isinstance(slope, float):
             s = sp.Rational(str(slope))
-        else:
-            s = sp.sympify(slope, strict=True)
+        else:  # numbers and SymPy expressions; never sympify (containers would be evaluated)
+            s = as_expr(slope, "slope")
     except (sp.SympifyError, TypeError, ValueError):
         raise InvalidArgumentError(
             f"`slope` must be a real number in [0, 1]; got {slope!r}."

@@ -23,6 +23,7 @@ np.float64(9.0)
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -30,6 +31,7 @@ import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym._matrices import as_expr, as_matrix
 from rnnsym.latex import escape_text, latex, standalone_document
 from rnnsym.errors import DomainError
 
@@ -45,8 +47,36 @@ class Step:
     statement: Any
     justification: str
 
+    def __post_init__(self) -> None:
+        _check_symbolic(self.statement, "statement")
+        if not isinstance(self.justification, str):
+            raise InvalidArgumentError(f"`justification` must be a string; got {type(self.justification).__name__}.")
+
     def subs(self, mapping: Mapping[sp.Symbol, Any]) -> "Step":
-        return Step(_subs(self.statement, mapping), self.justification)
+        """Substitute ``mapping`` (SymPy symbols -> numbers, SymPy expressions or matrices).
+
+        Values are converted without ``sympify`` (strings and containers are refused).
+        """
+        if not isinstance(mapping, Mapping):
+            raise InvalidArgumentError(f"`mapping` must map SymPy symbols to values; got {type(mapping).__name__}.")
+        converted = {}
+        for key, value in mapping.items():
+            if not isinstance(key, sp.Basic):
+                raise InvalidArgumentError(
+                    f"`mapping` keys must be SymPy symbols; got {type(key).__name__} {str(key)[:40]!r}.")
+            converted[key] = _value(value, str(key))
+        return Step(_subs(self.statement, converted), self.justification)
+
+
+def _value(value: Any, name: str, names: Mapping[str, sp.Basic] | None = None) -> Any:
+    """A value to substitute: a matrix (for a matrix symbol) or a scalar, never sympified.
+
+    Strings are parsed by rnnsym's whitelist grammar over ``names`` where
+    ``names`` is given (derivation parameters are documented as text), else refused.
+    """
+    if isinstance(value, sp.MatrixBase):
+        return as_matrix(value, name)
+    return as_expr(value, name, names=names, parse=names is not None)
 
 
 def _subs(obj: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
@@ -133,6 +163,24 @@ def _bound_variables(obj: Any, found: dict[sp.Symbol, str]) -> None:
         _bound_variables(arg, found)
 
 
+def _check_symbolic(value: Any, name: str, depth: int = 0) -> None:
+    """Raise unless ``value`` is SymPy objects and numbers, possibly in (nested) lists and tuples.
+
+    Strings, dicts, sets and other objects are refused: SymPy would evaluate a
+    string in them when the derivation is rendered or substituted.
+    """
+    if isinstance(value, (sp.Basic, sp.MatrixBase, bool, numbers.Number)):
+        return
+    if isinstance(value, (list, tuple)) and depth < 8:
+        for item in value:
+            _check_symbolic(item, name, depth + 1)
+        return
+    raise InvalidArgumentError(
+        f"`{name}` must hold SymPy expressions, matrices or numbers; got {type(value).__name__} "
+        f"{str(value)[:40]!r}."
+    )
+
+
 def _free_symbols(obj: Any) -> set[sp.Symbol]:
     return set(getattr(obj, "free_symbols", set()))
 
@@ -181,6 +229,25 @@ class Derivation:
     context: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     result_label: Any = None
     numeric_form: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse fields that SymPy would evaluate when rendering (strings, dicts, sets)."""
+        for label in ("name", "title", "reference"):
+            if not isinstance(getattr(self, label), str):
+                raise InvalidArgumentError(f"`{label}` must be a string; got {type(getattr(self, label)).__name__}.")
+        if not all(isinstance(step, Step) for step in self.steps):
+            raise InvalidArgumentError("`steps` must be a sequence of Step objects.")
+        _check_symbolic(self.result, "result")
+        _check_symbolic(list(self.assumptions), "assumptions")
+        _check_symbolic(list(self.kernel_args), "kernel_args")
+        if self.result_label is not None:
+            _check_symbolic(self.result_label, "result_label")
+        if not isinstance(self.parameters, Mapping) or not isinstance(self.symbols, Mapping):
+            raise InvalidArgumentError("`parameters` and `symbols` must be mappings.")
+        for key, value in self.parameters.items():
+            if not isinstance(key, sp.Basic):
+                raise InvalidArgumentError(f"`parameters` keys must be SymPy symbols; got {type(key).__name__}.")
+            _check_symbolic(value, f"parameters[{key}]")
 
     # -- kernels --------------------------------------------------------------
     @property
@@ -268,8 +335,13 @@ class Derivation:
 
         Bound (summation, integration, ...) variables are refused, see
         :attr:`bound_variables`; a symbol both free and bound is substituted
-        where it is free only.
+        where it is free only.  Values are numbers, SymPy expressions or
+        matrices, or strings parsed by rnnsym's whitelist grammar (they may
+        use the derivation's symbols by name); nothing is ever ``sympify``-ed.
         """
+        if not isinstance(values, Mapping):
+            raise InvalidArgumentError(
+                f"`values` must map symbols or their names to values; got {type(values).__name__}.")
         known = self.all_symbols
         bound = self.bound_variables
         mapping: dict[sp.Symbol, Any] = {}
@@ -281,7 +353,7 @@ class Derivation:
                     f"`{key}` is not a symbol of derivation `{self.name}`; expected one of "
                     f"{', '.join(list(known)[:20])}."
                 )
-            mapping[sym] = sp.sympify(value)
+            mapping[sym] = _value(value, str(key), known)   # never sympify: it evaluates strings
         assumptions = []
         for a in self.assumptions:
             new = a.subs(mapping) if isinstance(a, sp.Basic) else a  # evaluated: may become false
@@ -315,6 +387,10 @@ class Derivation:
         """Compare the result with numeric simulation; returns a VerificationReport."""
         if self.verifier is None:
             raise InvalidArgumentError(f"derivation `{self.name}` has no verifier.")
+        if isinstance(max_examples, bool) or not isinstance(max_examples, numbers.Integral) or max_examples < 1:
+            raise InvalidArgumentError(f"`max_examples` must be an integer >= 1; got {str(max_examples)[:40]!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise InvalidArgumentError(f"`seed` must be an integer or None; got {str(seed)[:40]!r}.")
         return self.verifier(self, max_examples=max_examples, seed=seed)
 
     # -- rendering ------------------------------------------------------------
@@ -386,7 +462,13 @@ class Derivation:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.as_dict(), **kwargs)
+        """:meth:`as_dict` as JSON; ``kwargs`` go to :func:`json.dumps` (``indent``, ``sort_keys``)."""
+        data = self.as_dict()
+        try:
+            return json.dumps(data, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(f"`to_json` options {sorted(kwargs)} are not valid for json.dumps: "
+                                       f"{str(exc)[:120]}.") from None
 
 
 class _FixedForm:

@@ -54,7 +54,7 @@ from scipy.linalg import get_lapack_funcs
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.latex import register_symbol
-from rnnsym._matrices import as_matrix, check_square
+from rnnsym._matrices import as_expr, as_float_array, as_matrix, as_symbol, check_square
 from rnnsym.model import RNN
 
 __all__ = [
@@ -88,7 +88,8 @@ class DiagonalFactor(sp.MatrixExpr):
     """
 
     def __new__(cls, time: Any, size: Any = n_sym) -> "DiagonalFactor":
-        return sp.Basic.__new__(cls, sp.sympify(time), sp.sympify(size))
+        # numbers and SymPy expressions only: sympify would evaluate strings (also nested ones)
+        return sp.Basic.__new__(cls, as_expr(time, "time"), as_expr(size, "size"))
 
     @property
     def time(self) -> sp.Expr:
@@ -127,8 +128,15 @@ class OrderedProduct(sp.Basic):
     """
 
     def __new__(cls, term: Any, limits: Sequence[Any], later_left: Any = True) -> "OrderedProduct":
-        var, lower, upper = (sp.sympify(v) for v in limits)
-        return sp.Basic.__new__(cls, term, sp.Tuple(var, lower, upper), sp.sympify(bool(later_left)))
+        if not isinstance(term, sp.Basic):
+            raise InvalidArgumentError(f"`term` must be a SymPy (matrix) expression; got {type(term).__name__}.")
+        if not isinstance(limits, (tuple, list, sp.Tuple)) or len(limits) != 3:
+            raise InvalidArgumentError(f"`limits` must be (variable, lower, upper); got {str(limits)[:60]!r}.")
+        if not isinstance(later_left, (bool, np.bool_, sp.logic.boolalg.BooleanAtom)):
+            raise InvalidArgumentError(f"`later_left` must be True or False; got {str(later_left)[:40]!r}.")
+        var, lower, upper = as_symbol(limits[0], "limits[0]"), as_expr(limits[1], "limits[1]"), \
+            as_expr(limits[2], "limits[2]")
+        return sp.Basic.__new__(cls, term, sp.Tuple(var, lower, upper), sp.true if later_left else sp.false)
 
     term = property(lambda self: self.args[0])
     limits = property(lambda self: tuple(self.args[1]))
@@ -240,6 +248,7 @@ def diagonal_symbols(n: int, horizon: int) -> list[sp.ImmutableMatrix]:
     [     0, D_1[1]]])
     """
     horizon = _horizon(horizon)
+    n = _horizon(n, "n")
     out = []
     for j in range(1, horizon + 1):
         entries = [register_symbol(sp.Symbol(f"D_{j}[{i}]", real=True), f"\\left(D_{{k+{j}}}\\right)_{{{i}}}")
@@ -286,6 +295,9 @@ def trajectory_jacobian_product(net: RNN, h_k: Any, xs: Any) -> sp.ImmutableMatr
     >>> trajectory_jacobian_product(net, [1], [[0], [0], [0]])
     Matrix([[8]])
     """
+    _require_net(net)
+    if isinstance(xs, (str, bytes, dict, set, frozenset)):
+        raise InvalidArgumentError(f"`xs` must be a sequence of inputs; got {type(xs).__name__}.")
     rows = [as_matrix(x, f"xs[{j}]", shape=(net.m, 1), vector=True) for j, x in enumerate(xs)]
     h = as_matrix(h_k, "h_k", shape=(net.n, 1), vector=True)
     if h.free_symbols or net.parameters:
@@ -323,15 +335,18 @@ MAX_COMPILED_N = 8
 
 def jacobian_kernel(net: RNN) -> Kernel:
     """The compiled ``RNN.jacobian()`` with arguments ``(h_prev, x)``; batches over time."""
-    net.numeric_weights()  # raises a clear error for symbolic weights
+    _require_net(net).numeric_weights()  # raises a clear error for symbolic weights
     return compile_kernel(net.jacobian(), [net.h_prev, net.x])
 
 
+def _require_net(net: Any) -> RNN:
+    if not isinstance(net, RNN):
+        raise InvalidArgumentError(f"`net` must be an rnnsym RNN; got {type(net).__name__}.")
+    return net
+
+
 def _inputs(net: RNN, xs: Any) -> np.ndarray:
-    try:
-        xs = np.asarray(xs, dtype=float)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"`xs` must be numbers of shape (T, {net.m}).") from None
+    xs = as_float_array(xs, "xs", finite=False, allow_empty=True)
     if xs.ndim == 1 and net.m == 1:
         xs = xs[:, None]
     if xs.ndim != 2 or xs.shape[1] != net.m or xs.shape[0] < 1:
@@ -349,9 +364,9 @@ def trajectory_jacobians(net: RNN, xs: Any, h0: Any = None) -> tuple[np.ndarray,
     >>> jac.tolist()
     [[[0.5]], [[0.5]]]
     """
-    xs = _inputs(net, xs)
+    xs = _inputs(_require_net(net), xs)
     if h0 is not None:
-        h0 = np.asarray(h0, dtype=float)
+        h0 = as_float_array(h0, "h0", finite=False, allow_empty=True)
         if h0.shape != (net.n,):
             raise ShapeError(f"`h0` must have shape ({net.n},); got shape {h0.shape}.")
         if not np.isfinite(h0).all():
@@ -396,7 +411,7 @@ def product_log_norms(jacobians: Any, *, backward: bool = False) -> tuple[np.nda
     >>> np.round(np.exp(logs), 12).tolist(), abs(round(float(sums.sum()), 12))  # sum = log|det|
     ([2.0, 4.0, 8.0], 0.0)
     """
-    jac = np.asarray(jacobians, dtype=float)
+    jac = as_float_array(jacobians, "jacobians", finite=False, allow_empty=True)
     if jac.ndim != 3 or jac.shape[1] != jac.shape[2]:
         raise ShapeError(f"`jacobians` must have shape (T, n, n); got shape {jac.shape}.")
     if not np.isfinite(jac).all():
@@ -443,7 +458,7 @@ def lyapunov_spectrum(net: RNN, xs: Any, h0: Any = None, *, discard: int = 0) ->
     [-0.693, -1.386]
     """
     _, jac = trajectory_jacobians(net, xs, h0)
-    if not 0 <= discard < len(jac):
+    if isinstance(discard, bool) or not isinstance(discard, (int, np.integer)) or not 0 <= discard < len(jac):
         raise InvalidArgumentError(f"`discard` must be in [0, {len(jac) - 1}]; got {discard}.")
     _, sums = product_log_norms(jac[discard:])
     return sums / (len(jac) - discard)
@@ -508,7 +523,7 @@ def backpropagate(net: RNN, xs: Any, loss_gradients: Any, h0: Any = None) -> np.
     [[0.25], [0.5], [1.0]]
     """
     _, jac = trajectory_jacobians(net, xs, h0)
-    local = np.asarray(loss_gradients, dtype=float)
+    local = as_float_array(loss_gradients, "loss_gradients")
     if local.shape != (len(jac) + 1, net.n):
         raise ShapeError(f"`loss_gradients` must have shape ({len(jac) + 1}, {net.n}); got {local.shape}.")
     out = np.empty_like(local)
@@ -524,7 +539,7 @@ def bound_factor(net: RNN) -> float:
     >>> bound_factor(RNN([[0.0, 2.0], [0.0, 0.0]], activation="sigmoid"))
     0.5
     """
-    W, _, _ = net.numeric_weights()
+    W, _, _ = _require_net(net).numeric_weights()
     return float(net.activation.lipschitz) * float(np.linalg.norm(W, 2))
 
 

@@ -34,19 +34,25 @@ Examples
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import mpmath
+import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.core.symbol import Str
 from sympy.printing.latex import LatexPrinter
-from rnnsym.errors import InvalidArgumentError
+from rnnsym.errors import InvalidArgumentError, RnnsymError
 
 __all__ = [
     "latex",
@@ -94,13 +100,26 @@ _TEXT_ESCAPES = {
 }
 
 
-class LatexCompileError(RuntimeError):
+class LatexCompileError(RnnsymError, RuntimeError):
     """``pdflatex`` rejected a document; the message holds the log's error lines."""
 
 
+def _require_text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"`{name}` must be a string; got {type(value).__name__}.")
+    return value
+
+
+def _require_symbol(symbol: Any) -> None:
+    if not isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
+        raise InvalidArgumentError(
+            f"`symbol` must be a SymPy Symbol or MatrixSymbol; got {type(symbol).__name__} {str(symbol)[:40]!r}.")
+
+
 def register_symbol(symbol: sp.Symbol, tex: str) -> sp.Symbol:
-    """Print ``symbol`` as ``tex`` from now on; returns the symbol."""
-    _REGISTRY[symbol] = tex
+    """Print ``symbol`` as ``tex`` (raw LaTeX) from now on; returns the symbol."""
+    _require_symbol(symbol)
+    _REGISTRY[symbol] = _require_text(tex, "tex")
     return symbol
 
 
@@ -152,6 +171,8 @@ def symbol_latex(symbol: sp.Symbol) -> str:
     >>> symbol_latex(sp.Symbol("lam")), symbol_latex(sp.Symbol("omega"))
     ('\\\\lambda', '\\\\omega')
     """
+    if not isinstance(symbol, sp.Basic) or not isinstance(getattr(symbol, "name", None), str):
+        _require_symbol(symbol)
     if symbol in _REGISTRY:
         return _REGISTRY[symbol]
     match = _INDEXED.match(symbol.name)
@@ -248,15 +269,52 @@ def latex(obj: Any, **settings: Any) -> str:
     if isinstance(obj, str):
         return r"\text{" + escape_text(obj) + "}"
     if not isinstance(obj, (sp.Basic, sp.MatrixBase)):
-        try:
-            obj = sp.sympify(obj, strict=True)
-        except (sp.SympifyError, TypeError, ValueError):
-
-            raise InvalidArgumentError(
-                f"`obj` must be a SymPy expression, matrix or relation; got {type(obj).__name__}."
-            ) from None
+        obj = _as_sympy(obj)
     _refuse_raw_hostile_names(obj)
-    return _Printer(settings).doprint(obj)
+    try:
+        printer = _Printer(settings)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise InvalidArgumentError(f"`settings` {sorted(settings)} are not valid LaTeX printer settings: "
+                                   f"{str(exc)[:120]}.") from None
+    if not settings:
+        return printer.doprint(obj)
+    try:
+        return printer.doprint(obj)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a setting of the wrong type
+        raise InvalidArgumentError(f"`settings` {sorted(settings)} could not be used: "
+                                   f"{type(exc).__name__}: {str(exc)[:120]}.") from None
+
+
+def _as_sympy(obj: Any) -> Any:
+    """Numbers and NumPy arrays as SymPy objects, converted without ``sympify``.
+
+    ``sympify`` evaluates strings, with ``strict=True`` still those nested in
+    a tuple, dict or set; so only numbers, booleans and NumPy arrays of numbers
+    or SymPy objects (up to two dimensions) are converted, everything else is
+    refused.
+    """
+    if isinstance(obj, sp.Basic):
+        return obj
+    if isinstance(obj, (bool, np.bool_)):
+        return sp.true if obj else sp.false
+    if isinstance(obj, np.ndarray) and obj.ndim <= 2 and obj.dtype.kind in "biufcO":
+        rows = obj.reshape(-1, 1) if obj.ndim == 1 else obj.reshape(1, 1) if obj.ndim == 0 else obj
+        return sp.ImmutableMatrix(rows.shape[0], rows.shape[1], [_as_sympy(v) for v in rows.flat])
+    if isinstance(obj, (float, np.floating)):
+        return sp.Float(float(obj)) if math.isfinite(obj) else sp.nan if math.isnan(obj) else \
+            sp.oo if obj > 0 else -sp.oo
+    if isinstance(obj, (complex, np.complexfloating)):
+        return _as_sympy(obj.real) + sp.I * _as_sympy(obj.imag)
+    if isinstance(obj, (int, np.integer)):
+        return sp.Integer(int(obj))
+    if isinstance(obj, numbers.Rational):  # fractions.Fraction
+        return sp.Rational(int(obj.numerator), int(obj.denominator))
+    if isinstance(obj, (Decimal, mpmath.mpf)):
+        return sp.Float(str(obj)) if isinstance(obj, Decimal) else sp.Float(obj)
+    raise InvalidArgumentError(
+        f"`obj` must be a SymPy expression, matrix or relation, a number, or a list of them; "
+        f"got {type(obj).__name__}."
+    )
 
 
 def escape_text(text: str) -> str:
@@ -265,6 +323,7 @@ def escape_text(text: str) -> str:
     >>> escape_text("50% of R&D_x")
     '50\\\\% of R\\\\&D\\\\_x'
     """
+    _require_text(text, "text")
     out = []
     for ch in text:
         if ch in _TEXT_ESCAPES:
@@ -310,6 +369,8 @@ def standalone_document(body: str, title: str = "rnnsym") -> str:
     >>> doc.splitlines()[0], "A \\\\& B" in doc
     ('\\\\documentclass[11pt]{article}', True)
     """
+    _require_text(body, "body")
+    _require_text(title, "title")
     return (
         _PREAMBLE
         + f"\\title{{{escape_text(title)}}}\n\\date{{}}\n"
@@ -324,6 +385,9 @@ def pdflatex_available() -> bool:
     return shutil.which("pdflatex") is not None
 
 
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
 def compile_pdf(tex: str, directory: "str | Path | None" = None, *, name: str = "document",
                 timeout: float = 120.0) -> Path:
     """Compile a standalone document with ``pdflatex``; return the PDF's path.
@@ -331,6 +395,14 @@ def compile_pdf(tex: str, directory: "str | Path | None" = None, *, name: str = 
     Runs with ``-no-shell-escape -halt-on-error`` twice (for references).
     Raises :class:`LatexCompileError` with the log's error lines on failure.
     """
+    _require_text(tex, "tex")
+    if not isinstance(name, str) or not _FILE_NAME.fullmatch(name):
+        raise InvalidArgumentError(f"`name` must be a plain file name (letters, digits, '-', '_', '.'); "
+                                   f"got {str(name)[:40]!r}.")
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise InvalidArgumentError(f"`directory` must be a path or None; got {type(directory).__name__}.")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+        raise InvalidArgumentError(f"`timeout` must be a positive number of seconds; got {str(timeout)[:40]!r}.")
     exe = shutil.which("pdflatex")
     if exe is None:
         raise FileNotFoundError(

@@ -36,6 +36,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -200,6 +201,9 @@ def validate_module(module: ModuleType) -> DerivationInfo:
     return info
 
 
+_PACKAGE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 def discover(package: str = PACKAGE) -> dict[str, ModuleType]:
     """Import and check every public module of ``package``; name -> module, in chapter order.
 
@@ -208,9 +212,20 @@ def discover(package: str = PACKAGE) -> dict[str, ModuleType]:
     :class:`DerivationModuleError`.  The registry calls this once (for
     :data:`PACKAGE`) and keeps the answer.
     """
+    if not isinstance(package, str) or not _PACKAGE_RE.fullmatch(package):
+        raise InvalidArgumentError(
+            f"`package` must be a dotted package name like rnnsym.derivations; got {str(package)[:60]!r}.")
+    try:
+        path = importlib.import_module(package).__path__
+    except ModuleNotFoundError as exc:
+        if not exc.name or not (package == exc.name or package.startswith(exc.name + ".")):
+            raise   # the package exists but needs a module that is missing
+        raise UnknownNameError(f"`package` {package!r} cannot be imported.") from None
+    except AttributeError:
+        raise InvalidArgumentError(f"`package` {package!r} is a module, not a package of derivations.") from None
     found: dict[str, ModuleType] = {}
     orders: dict[int, str] = {}
-    for entry in pkgutil.iter_modules(importlib.import_module(package).__path__):
+    for entry in pkgutil.iter_modules(path):
         if entry.name.startswith("_"):   # helpers, not derivations
             continue
         module = importlib.import_module(f"{package}.{entry.name}")

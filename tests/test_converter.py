@@ -63,15 +63,15 @@ def test_a_hostile_string_is_never_evaluated(entry: str, container: Any, tmp_pat
     assert not (tmp_path / "CANARY").exists(), f"{entry} evaluated a string: the canary file exists"
 
 
-# ``Activation.__call__`` sympifies its argument (rnnsym/activations.py, ``_apply``), which
-# is outside this change: reported, and pinned here so that the fix shows up as XPASS.
-@pytest.mark.xfail(strict=True, reason="Activation.__call__ still hands its argument to sympify")
+# ``Activation.__call__`` and ``.derivative`` convert their argument with ``as_expr`` (never sympify).
 @pytest.mark.parametrize("container", _containers(PAYLOAD), ids=CONTAINER_IDS)
 def test_an_activation_call_never_evaluates_a_hostile_string(container: Any, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(rs.RnnsymError):
         rs.get_activation("tanh")(container)
+    with pytest.raises(rs.RnnsymError):
+        rs.get_activation("tanh").derivative(container)
     assert not (tmp_path / "CANARY").exists()
 
 

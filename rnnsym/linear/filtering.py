@@ -41,6 +41,7 @@ import sympy as sp
 from rnnsym.symbols import OMEGA, Z
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from rnnsym.linear.system import as_system
+from rnnsym._matrices import as_expr, as_float_array, as_symbol
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnnsym.model import RNN
@@ -73,6 +74,20 @@ MAX_PARSEVAL_DEGREE = 2
 MAX_SIMPLIFY_OPS = 300
 
 
+def _limit(value: Any, name: str, default: int) -> int:
+    """A resource limit: ``None`` for ``default``, else an integer >= 0."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InvalidArgumentError(f"`{name}` must be an integer >= 0 or None; got {str(value)[:40]!r}.")
+    return int(value)
+
+
+def _positive(value: Any, name: str) -> float:
+    """A numeric scalar argument as a float (strings and containers refused, never evaluated)."""
+    return float(as_float_array(value, name, shape=()))
+
+
 def linear_system(model: "RNN") -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]:
     """``(A, B)`` of a linear RNN, read off its step by differentiation.
 
@@ -84,6 +99,8 @@ def linear_system(model: "RNN") -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix]
     >>> linear_system(net)
     (Matrix([[w]]), Matrix([[1, 2]]))
     """
+    if not all(hasattr(model, attr) for attr in ("step", "h_prev", "x", "activation", "b")):  # an RNN
+        raise InvalidArgumentError(f"`model` must be an rnnsym RNN; got {type(model).__name__}.")
     step = model.step()
     A_ = step.jacobian(model.h_prev)
     B_ = step.jacobian(model.x)
@@ -124,9 +141,10 @@ def transfer_function(A_: Any, B_: Any, C_: Any = None, z: sp.Symbol = Z, *,
     >>> transfer_function([[0, 1], [0, 0]], [[0], [1]], [[1, 0]])  # a one-step delay
     1/z
     """
+    z = as_symbol(z, "z")
     A_, B_, C_ = as_system(A_, B_, C_)
     n = A_.rows
-    limit = MAX_TRANSFER_SYMBOLS if max_symbols is None else max_symbols
+    limit = _limit(max_symbols, "max_symbols", MAX_TRANSFER_SYMBOLS)
     syms = len(A_.free_symbols)
     if syms > limit:
         raise ResourceLimitError(
@@ -170,6 +188,7 @@ def frequency_response(A_: Any, B_: Any, C_: Any = None, omega: sp.Symbol = OMEG
     >>> frequency_response(sp.Rational(1, 2), 1)
     2*exp(I*omega)/(2*exp(I*omega) - 1)
     """
+    omega = as_expr(omega, "omega")
     H = transfer_function(A_, B_, C_)
     return H.subs(Z, sp.exp(sp.I * omega))
 
@@ -183,7 +202,11 @@ def cos_polynomial(P: sp.Expr, z: sp.Symbol = Z, omega: sp.Symbol = OMEGA) -> sp
     >>> cos_polynomial(Z - sp.Rational(1, 2))
     5/4 - cos(omega)
     """
-    P = sp.Poly(P, z)
+    P, z, omega = as_expr(P, "P"), as_symbol(z, "z"), as_expr(omega, "omega")
+    try:
+        P = sp.Poly(P, z)
+    except sp.PolynomialError:
+        raise InvalidArgumentError(f"`P` must be a polynomial in {z}; got {str(P)[:60]}.") from None
     Q = sp.Poly(sp.expand(P.as_expr() * P.as_expr().subs(z, 1 / z) * z**P.degree()), z)
     d = P.degree()
     coeff = {k - d: Q.coeff_monomial(z**k) for k in range(0, 2 * d + 1)}
@@ -197,6 +220,7 @@ def power_gain(H: sp.Expr, z: sp.Symbol = Z, omega: sp.Symbol = OMEGA) -> sp.Exp
     >>> power_gain(1 / (1 - Z / 2))
     4/(5 - 4*cos(omega))
     """
+    H, z, omega = as_expr(H, "H"), as_symbol(z, "z"), as_expr(omega, "omega")
     num, den = sp.fraction(sp.cancel(sp.together(H)))
     return cos_polynomial(num, z, omega) / cos_polynomial(den, z, omega)
 
@@ -231,7 +255,8 @@ def time_average_power(H: sp.Expr, amplitude: sp.Expr = X, z: sp.Symbol = Z,
     >>> p.subs(OMEGA, 0), p.subs(OMEGA, 1)
     (4*X**2, 2*X**2/(5 - 4*cos(1)))
     """
-    amplitude = sp.sympify(amplitude)
+    H, amplitude = as_expr(H, "H"), as_expr(amplitude, "amplitude")   # never sympify: it evaluates strings
+    z, omega = as_symbol(z, "z"), as_symbol(omega, "omega")
     t = sp.Symbol("t", integer=True, nonnegative=True)
     N = sp.Symbol("N", integer=True, positive=True)
     Hs, Hc = sp.Symbol("H"), sp.Symbol("Hbar")
@@ -272,6 +297,7 @@ def geometric_noise_variance(impulse: sp.Expr, k: sp.Symbol, sigma: sp.Expr = SI
     >>> geometric_noise_variance(sp.Rational(1, 2)**k, k, 1)
     (4/3, True)
     """
+    impulse, k, sigma = as_expr(impulse, "impulse"), as_symbol(k, "k"), as_expr(sigma, "sigma")
     total = sp.piecewise_fold(sigma**2 * sp.summation(
         sp.expand_power_base(sp.powsimp(impulse**2), force=True), (k, 0, sp.oo)))
     if isinstance(total, sp.Piecewise):
@@ -299,8 +325,13 @@ def parseval_noise_variance(H: sp.Expr, poles_inside: Any, z: sp.Symbol = Z,
     >>> parseval_noise_variance(1 / (1 - Z / 2), [sp.Rational(1, 2)], sigma=1)[1]
     4/3
     """
+    H, z, sigma = as_expr(H, "H"), as_symbol(z, "z"), as_expr(sigma, "sigma")
+    if isinstance(poles_inside, (str, bytes, dict)) or not isinstance(poles_inside, (list, tuple, set, frozenset,
+                                                                                     sp.FiniteSet)):
+        raise InvalidArgumentError(f"`poles_inside` must be a list of poles; got {type(poles_inside).__name__}.")
+    poles_inside = [as_expr(p, "poles_inside") for p in poles_inside]
     degree = sp.degree(sp.denom(sp.together(H)), z) if H.has(z) else 0
-    limit = MAX_PARSEVAL_DEGREE if max_degree is None else max_degree
+    limit = _limit(max_degree, "max_degree", MAX_PARSEVAL_DEGREE)
     if degree > limit:
         raise ResourceLimitError(
             f"`H` has a denominator of degree {degree} in {z}, above the limit max_degree={limit} for "
@@ -331,11 +362,12 @@ def lyapunov_noise_variance(A_: Any, B_: Any, C_: Any = None, sigma: sp.Expr = S
     >>> var
     4/3
     """
+    sigma = as_expr(sigma, "sigma")
+    limit = _limit(max_size, "max_size", MAX_LYAPUNOV_SIZE)
     A_, B_, C_ = as_system(A_, B_, C_)
     n = A_.rows
     syms = len(A_.free_symbols)
     size = n * (n + 1) // 2 * (1 + syms)
-    limit = MAX_LYAPUNOV_SIZE if max_size is None else max_size
     if size > limit:
         raise ResourceLimitError(
             f"`A` ({n}x{n}, {syms} free symbol{'s' if syms != 1 else ''}) gives a symbolic Lyapunov "
@@ -383,7 +415,7 @@ def snr_expression(A_: Any, B_signal: Any, B_noise: Any = None, C_: Any = None,
     Piecewise((3*X**2/(5 - 4*cos(omega)), Eq(omega, 0) | Eq(omega, pi)), (3*X**2/(2*(5 - 4*cos(omega))), True))
     """
     B_noise = B_signal if B_noise is None else B_noise
-    amplitude, sigma = sp.sympify(amplitude), sp.sympify(sigma)
+    amplitude, sigma = as_expr(amplitude, "amplitude"), as_expr(sigma, "sigma")   # never sympify
     H = transfer_function(A_, B_signal, C_)
     _, variance = lyapunov_noise_variance(A_, B_noise, C_, sigma)
     power = time_average_power(H, amplitude).power
@@ -401,8 +433,9 @@ def band_pass_filter(r: Any = R, omega0: Any = OMEGA_0, *, output: str = "e1") -
     [1, 0],
     [0, 1]])
     """
-    if output not in ("e1", "e2"):
-        raise InvalidArgumentError(f"`output` must be 'e1' or 'e2'; got {output!r}.")
+    if not isinstance(output, str) or output not in ("e1", "e2"):
+        raise InvalidArgumentError(f"`output` must be 'e1' or 'e2'; got {str(output)[:40]!r}.")
+    r, omega0 = as_expr(r, "r"), as_expr(omega0, "omega0")
     rot = sp.Matrix([[sp.cos(omega0), -sp.sin(omega0)], [sp.sin(omega0), sp.cos(omega0)]])
     B_ = sp.Matrix([1, 0]) if output == "e1" else sp.Matrix([0, 1])
     return r * rot, B_, sp.Matrix([[1, 0]])
@@ -417,6 +450,7 @@ def critical_cosines(gain: sp.Expr, omega: sp.Symbol = OMEGA) -> list[sp.Expr]:
     >>> critical_cosines(1 / (1 - sp.cos(OMEGA)**2 + sp.cos(OMEGA)))
     [1/2]
     """
+    gain, omega = as_expr(gain, "gain"), as_symbol(omega, "omega")
     G = gain.subs(sp.cos(omega), _C)
     num = sp.numer(sp.together(sp.diff(G, _C)))
     roots = sp.roots(sp.Poly(sp.expand(num), _C))
@@ -455,6 +489,9 @@ def stable_form(expr: sp.Expr, av: sp.Symbol = a, omega: sp.Symbol = OMEGA,
     >>> stable_form(1 - 2 * a * sp.cos(OMEGA) + a**2)
     Piecewise((4*a*sin(omega/2)**2 + (a - 1)**2, a >= 0), (-4*a*cos(omega/2)**2 + (a + 1)**2, True))
     """
+    expr = as_expr(expr, "expr")
+    av, omega = as_symbol(av, "av"), as_symbol(omega, "omega")
+    amplitude, sigma = as_symbol(amplitude, "amplitude"), as_symbol(sigma, "sigma")
     if isinstance(expr, sp.Piecewise):
         branches = []
         for value, cond in expr.args:
@@ -502,8 +539,9 @@ def noise_variance_numeric(A_: Any, B_: Any, C_: Any, sigma: float) -> float:
     >>> noise_variance_numeric([[0.5]], [1.0], [1.0], 1.0)
     1.3333333333333333
     """
+    sigma = _positive(sigma, "sigma")
     A_, B_, C_ = _numeric_system(A_, B_, C_)
-    if not float(sigma) > 0:
+    if not sigma > 0:
         raise DomainError(f"`sigma`={sigma!r} must be > 0 (noise standard deviation).")
     P = scipy.linalg.solve_discrete_lyapunov(A_, B_ @ B_.T)
     return float(sigma**2 * (C_ @ P @ C_.T)[0, 0])
@@ -518,7 +556,8 @@ def snr_numeric(A_: Any, B_: Any, C_: Any, X: float, sigma: float, omega: float)
     >>> round(snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=np.pi / 2), 12)
     0.3
     """
-    if not 0 <= float(omega) <= np.pi:
+    X, sigma, omega = _positive(X, "X"), _positive(sigma, "sigma"), _positive(omega, "omega")
+    if not 0 <= omega <= np.pi:
         raise DomainError(f"`omega`={omega!r} must lie in [0, pi]; fold it with omega = |angle(exp(i*omega))|.")
     A_, B_, C_ = _numeric_system(A_, B_, C_)
     H = (C_ @ np.linalg.solve(np.eye(len(A_)) - A_ * np.exp(-1j * omega), B_))[0, 0]
