@@ -142,6 +142,7 @@ class Kernel:
         self.expr = expr
         self.args = args
         self.backend = backend
+        assumptions = tuple(_assumption(c) for c in assumptions)  # the constructor is public too
         self.assumptions = assumptions
         self.on_domain = on_domain
         self.dps = dps

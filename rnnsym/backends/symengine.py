@@ -111,6 +111,9 @@ def to_sympy(obj: Any, symbols: Iterable[sp.Symbol] = ()) -> Any:
     symbols gives back expressions equal to the SymPy path's.
     """
     names = {sp.Symbol(s.name): s for s in symbols}
+    if not type(obj).__module__.startswith("symengine"):
+        raise InvalidArgumentError(
+            f"`obj` must be a SymEngine object; got {type(obj).__name__}. SymPy objects need no conversion.")
     if hasattr(obj, "nrows"):
         out = sp.ImmutableMatrix(obj.nrows(), obj.ncols(), [sp.sympify(e) for e in obj])
     else:

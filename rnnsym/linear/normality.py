@@ -34,7 +34,7 @@ import sympy as sp
 from rnnsym.stability import spectral_norm, spectral_radius  # one implementation, re-exported
 from rnnsym.symbols import LAM
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError
-from rnnsym._matrices import as_matrix, check_square
+from rnnsym._matrices import as_expr, as_matrix, check_square
 from rnnsym.kernel import compile as compile_kernel
 
 __all__ = [
@@ -280,6 +280,7 @@ def jordan_matrix(lam: Any = LAM, s: Any = S) -> sp.ImmutableMatrix:
     [lam,   s],
     [  0, lam]])
     """
+    lam, s = as_expr(lam, "lam"), as_expr(s, "s")
     return sp.ImmutableMatrix([[lam, s], [0, lam]])
 
 

@@ -43,6 +43,7 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 from sympy.polys.matrices import DomainMatrix
 
+from rnnsym._matrices import as_matrix
 from rnnsym.errors import ResourceLimitError
 from rnnsym.linear.system import LinearRNN, numeric_system
 
@@ -132,7 +133,7 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3,
     >>> exact_rank(sp.Matrix([[c, 0], [0, c]])).drops[0].rank
     0
     """
-    M = sp.Matrix(M)
+    M = sp.Matrix(as_matrix(M, "M"))
     full = min(M.shape)
     r = _rank_at_random_points(M)
     if r == 0:

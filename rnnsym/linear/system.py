@@ -397,7 +397,7 @@ def krylov_terms(A: Any, B: Any) -> int:
     >>> krylov_terms([[1, 2], [3, 4]], [[1], [1]])
     0
     """
-    A, B = sp.Matrix(A), sp.Matrix(B)
+    A, B = sp.Matrix(as_matrix(A, "A")), sp.Matrix(as_matrix(B, "B"))
     syms = sorted(A.free_symbols | B.free_symbols, key=str)
     if not syms:
         return 0
