@@ -25,11 +25,18 @@ from rnnsym.stability import classify_moduli
 
 def exact(J: np.ndarray) -> tuple[float, float, float]:
     """(rho, smallest eigenvalue separation, ||J||_2) of the float matrix, at 40 digits."""
+    # Eigenvalues from the exact characteristic polynomial of the float entries: its
+    # square-free part has simple roots, which nroots finds to 40 digits (mpmath.eig on a
+    # defective matrix, e.g. a nilpotent one, is off by eps**(1/multiplicity)).
+    lam = sp.Symbol("lam")
+    poly = sp.Matrix([[sp.Rational(v) for v in row] for row in J.tolist()]).charpoly(lam)
+    simple = sp.Poly(poly.as_expr(), lam).sqf_part()
+    E = [complex(r) for r in simple.nroots(n=40, maxsteps=500)] if simple.degree() > 0 else [0j]
+    repeated = simple.degree() < poly.degree()
+    sep = 0.0 if repeated else min(abs(a - b) for i, a in enumerate(E) for b in E[i + 1:])
     with mpmath.workdps(40):
-        M = mpmath.matrix(J.tolist())
-        E = mpmath.eig(M, left=False, right=False)
-        sep = min(float(abs(a - b)) for i, a in enumerate(E) for b in E[i + 1:])
-        return float(max(abs(e) for e in E)), sep, float(max(mpmath.svd_r(M, compute_uv=False)))
+        norm = float(max(mpmath.svd_r(mpmath.matrix(J.tolist()), compute_uv=False)))
+    return float(max(abs(e) for e in E)), sep, norm
 
 
 entries = st.floats(-3, 3, allow_nan=False).map(lambda v: round(v, 6))
