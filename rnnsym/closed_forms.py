@@ -23,17 +23,13 @@ avoid cancellation that the problem does not force:
   ``||J||_2 = sqrt(e**2 + h**2) + sqrt(f**2 + g**2)``; ``n = 3``: the largest
   root of the characteristic cubic of ``J^T J`` in trigonometric form.
 
-Every matrix is scaled by a power of two near ``max |J_ij|`` (exact) before
-the closed form runs, so saturated units (``phi' ~ 1e-60``) neither underflow
-nor overflow (:func:`jacobian_spectral_radius`, which never forms ``J``,
-assumes ``1e-75 < |J_ij| < 1e75``).  Other
-sizes, and complex input, use LAPACK.  Near repeated eigenvalues the
-problem itself is ill-conditioned; there the closed form is as accurate
-as ``numpy.linalg.eigvals`` (property-tested against mpmath in
-``tests/test_closed_forms.py``).
+Every matrix is scaled by a power of two near ``max |J_ij|`` (exact) before the closed form
+runs, so saturated units (``phi' ~ 1e-60``) neither underflow nor overflow
+(:func:`jacobian_spectral_radius`, which never forms ``J``, assumes ``1e-75 < |J_ij| < 1e75``).
+Other sizes, and complex input, use LAPACK.  Near repeated eigenvalues the problem itself is
+ill-conditioned; there the closed form is as accurate as ``numpy.linalg.eigvals``
+(property-tested against mpmath in ``tests/test_closed_forms.py``).  Examples:
 
-Examples
---------
 >>> import numpy as np
 >>> from rnnsym.closed_forms import batched_spectral_radius, classify_batch
 >>> J = np.array([[[0.5, 1.0], [0.0, -2.0]], [[0.0, -0.5], [0.5, 0.0]]])
@@ -59,7 +55,7 @@ from rnnsym.symbols import LAM as _LAM
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import matrix_symbols, vector_symbols
-from rnnsym.stability import classify_moduli
+from rnnsym.stability import classify_moduli, decide_undecided
 
 __all__ = [
     "CLOSED_FORM_SIZES", "eigenvalue_moduli_expr", "spectral_radius_expr", "spectral_norm_expr",
@@ -538,16 +534,19 @@ def batched_spectral_norm(J: Any, *, backend: str = "fused") -> np.ndarray:
     return np.ldexp(np.asarray(_kernel("norm", arr.shape[-1], backend)(arr)), exponent)
 
 
-def classify_batch(J: Any, *, tol: float = 1e-9, backend: str = "fused") -> np.ndarray:
+def classify_batch(J: Any, *, tol: float = 1e-9, backend: str = "fused", decide: bool = True) -> np.ndarray:
     """Stability codes (indices into :data:`rnnsym.stability.KINDS`) for a stack of Jacobians.
 
-    ``0`` stable (``rho < 1 - tol``), ``1`` unstable, ``2`` saddle, ``3``
-    marginal (within ``tol`` of the unit circle: undecided, correction C2).
+    Codes 0-2 (stable, unstable, saddle) from the closed-form moduli; a matrix with a modulus within
+    ``tol`` of 1 is decided on its own by :func:`rnnsym.stability.classify_jacobian` (3 marginal:
+    ``rho = 1`` exactly; 4 undecided, as all of them are with ``decide=False``).
 
-    >>> classify_batch([[[0.5, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.2]]]).tolist()
-    [0, 3]
+    >>> classify_batch([[[0.5, 0.0], [0.0, 0.2]], [[1.0, 0.0], [0.0, 0.2]], [[1.0, 1e-30], [1e-30, 1.0]]]).tolist()
+    [0, 3, 2]
     """
-    return classify_moduli(batched_eigenvalue_moduli(J, backend=backend), tol)
+    arr = _matrices(J)
+    codes = classify_moduli(batched_eigenvalue_moduli(arr, backend=backend), tol)
+    return decide_undecided(arr, codes, tol) if decide else codes
 
 
 @lru_cache(maxsize=None)

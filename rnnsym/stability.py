@@ -6,12 +6,14 @@ eigenvalues of its Jacobian ``J = D W_h`` (``D = diag(phi'(W_h h* + u))``):
 * ``"stable"``   -- ``rho(J) < 1``: small perturbations die out;
 * ``"unstable"`` -- ``rho(J) > 1`` and no eigenvalue inside the unit circle;
 * ``"saddle"``   -- eigenvalues on both sides of the unit circle;
-* ``"marginal"`` -- ``rho(J) = 1`` (correction C2: the linear test is inconclusive
-  there; ``h <- tanh h`` still converges, but only like ``sqrt(3/(2t))``).
+* ``"marginal"`` -- ``rho(J) = 1`` exactly (correction C2: the linear test is
+  inconclusive there; ``h <- tanh h`` still converges, but only like ``sqrt(3/(2t))``);
+* ``"undecided"`` -- the precision spent could not tell ``rho(J) < 1``, ``= 1``
+  and ``> 1`` apart (reported with its margin, never guessed).
 
-Decisions with ``|rho - 1|`` below ``tol`` are redone at ``dps`` digits with
-``mpmath``; what is still within ``10**(5 - dps)`` of 1 is reported as
-marginal, with the margin, never guessed.
+Near the unit circle the numbers given decide (:func:`classify_jacobian`):
+exact rational arithmetic for rational entries (a float is one), mpmath at
+increasing precision otherwise.
 
 The half-life ``ln 2 / (-ln rho)`` is *derived* here by SymPy (solve
 ``rho**t = 1/2`` for ``t``) and compiled with its domain ``0 < rho < 1`` as
@@ -36,12 +38,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
 
 from rnnsym.activations import Activation, Z, get_activation
 from rnnsym.symbols import FIXED_POINT_KINDS, RHO, TAU
@@ -53,7 +58,8 @@ from rnnsym._matrices import as_float_array, as_scalar
 __all__ = [
     "RHO", "TAU", "KINDS", "Stability", "spectral_radius", "spectral_norm", "contraction_factor",
     "half_life_expr", "half_life", "half_life_kernel", "steps_to_half", "classify_moduli",
-    "classify_jacobian", "activation_inverse", "require_in_range", "HalfLifeDesign",
+    "classify_jacobian", "float_verdict", "decide_undecided", "STABLE", "UNSTABLE", "SADDLE", "MARGINAL",
+    "UNDECIDED", "EXACT_MAX_N", "MP_LEVELS", "activation_inverse", "require_in_range", "HalfLifeDesign",
     "design_unit", "design_half_life",
 ]
 
@@ -61,6 +67,13 @@ _T = sp.Symbol("t", positive=True)
 
 #: Stability kinds, in the order of the integer codes used by sweeps.
 KINDS = FIXED_POINT_KINDS
+#: The codes: ``KINDS[code]`` is the kind.
+STABLE, UNSTABLE, SADDLE, MARGINAL, UNDECIDED = (KINDS.index(k) for k in
+                                                 ("stable", "unstable", "saddle", "marginal", "undecided"))
+#: Largest ``n`` decided in exact rational arithmetic near the unit circle (about 0.5 s at 16).
+EXACT_MAX_N = 16
+#: Beyond it (or for irrational or complex entries): mpmath at ``dps`` times these digits.
+MP_LEVELS = (1, 2, 4, 8)
 
 
 def _float_matrix(value: Any, name: str) -> np.ndarray:
@@ -235,21 +248,11 @@ def steps_to_half(J: Any, *, max_steps: int = 100_000) -> int:
 class Stability:
     """How a fixed point responds to small perturbations.
 
-    Attributes
-    ----------
-    kind : str
-        One of :data:`KINDS`.
-    spectral_radius : float
-        ``rho(J)``.
-    eigenvalues : numpy.ndarray
-        Eigenvalues of ``J`` (complex).
-    margin : float
-        ``|rho(J) - 1|`` (at the precision that made the decision).
-    decided : bool
-        False when ``rho(J) = 1`` within the precision: the linear test is
-        inconclusive.
-    precision : str
-        ``"float64"`` or ``"mpmath, N digits"``.
+    ``kind``: one of :data:`KINDS`; ``spectral_radius``: ``rho(J)`` (1.0 exactly when marginal);
+    ``eigenvalues``: those of ``J`` (complex); ``margin``: ``|rho(J) - 1|`` at the precision that
+    decided (0 when marginal); ``decided``: False only for ``"undecided"`` (``"marginal"`` is decided,
+    ``rho(J) = 1`` exactly, though the linear test says nothing there, correction C2); ``precision``:
+    ``"float64"``, ``"exact rational arithmetic"`` or ``"mpmath, N digits"``.
     """
 
     kind: str
@@ -261,65 +264,218 @@ class Stability:
 
     @property
     def message(self) -> str:
-        if self.decided:
-            return f"{self.kind}: rho(J) = {self.spectral_radius:.6g} ({self.precision})"
-        return (f"marginal: |rho(J) - 1| = {self.margin:.3g} at {self.precision}; "
-                "the linear test is inconclusive (correction C2)")
+        if self.kind == "undecided":
+            return (f"undecided: |rho(J) - 1| = {self.margin:.3g} is within the error at {self.precision}; "
+                    "rho(J) < 1, = 1 or > 1 could not be told apart")
+        if self.kind == "marginal":
+            return f"marginal: rho(J) = 1 exactly ({self.precision}); the linear test is inconclusive (correction C2)"
+        return f"{self.kind}: rho(J) = {self.spectral_radius:.6g} ({self.precision})"
 
 
-def classify_moduli(moduli: Any, tol: float = 1e-9) -> np.ndarray:
-    """Integer codes into :data:`KINDS` from eigenvalue moduli ``(..., n)``.
+def _codes(offset: np.ndarray, band: Any) -> np.ndarray:
+    """Codes from ``|lambda_i| - 1`` ``(..., n)`` known to within ``band`` (0: exactly)."""
+    band = np.broadcast_to(np.asarray(band, dtype=float), offset.shape)
+    near = np.abs(offset) <= band
+    inside, outside = ((offset < 0) & ~near).any(-1), ((offset > 0) & ~near).any(-1)
+    unknown, on = (near & (band > 0)).any(-1), (near & (band == 0)).any(-1)
+    code = np.where(outside, np.where(inside, SADDLE, np.where(unknown, UNDECIDED, UNSTABLE)),
+                    np.where(unknown, UNDECIDED, np.where(on, MARGINAL, STABLE)))
+    return code.astype(np.int8)
 
-    >>> classify_moduli([[0.5, 0.2], [1.5, 0.2], [1.5, 2.0], [1.0, 0.3]]).tolist()
-    [0, 2, 1, 3]
+
+def classify_moduli(moduli: Any, tol: Any = 1e-9) -> np.ndarray:
+    """Integer codes into :data:`KINDS` from eigenvalue moduli ``(..., n)`` known to within ``tol``.
+
+    A modulus within ``tol`` (an array: per modulus) of 1 may lie on either
+    side: ``UNDECIDED`` (4) unless the others decide (one above 1 and one
+    below: saddle).  ``tol = 0`` takes them as exact: 1 is on the circle.
+
+    >>> classify_moduli([[0.5, 0.2], [1.5, 0.2], [1.5, 2.0], [1.0, 0.3], [1.5, 1.0]]).tolist()
+    [0, 2, 1, 4, 4]
+    >>> classify_moduli([[1.0, 0.3], [1.5, 1.0]], tol=0).tolist()
+    [3, 1]
     """
     m = as_float_array(moduli, "moduli", allow_empty=True)
     if m.ndim == 0:
         raise ShapeError(f"`moduli` must have shape (..., n); got a scalar {float(m)}.")
-    rho = m.max(axis=-1)
-    inside = (m < 1 - tol).any(axis=-1)
-    code = np.full(rho.shape, 3, dtype=np.int8)
-    code[rho < 1 - tol] = 0
-    code[(rho > 1 + tol) & ~inside] = 1
-    code[(rho > 1 + tol) & inside] = 2
-    return code
+    band = as_float_array(tol, "tol", allow_empty=True)
+    if np.any(band < 0):
+        raise DomainError(f"`tol` must be >= 0; got {float(np.min(band))}.")
+    return _codes(m - 1.0, band)
+
+
+def decide_undecided(J: Any, codes: Any, tol: float = 1e-9) -> np.ndarray:
+    """``codes`` of the stack ``J`` ``(..., n, n)``, each ``UNDECIDED`` one redone by :func:`classify_jacobian`.
+
+    >>> decide_undecided([[[1.0, 1.0], [0.0, 1.0]]], [4]).tolist()
+    [3]
+    """
+    arr = _float_matrix(J, "J")
+    out = np.array(codes, dtype=np.int8)
+    if out.shape != arr.shape[:-2]:
+        raise ShapeError(f"`codes` must have shape {arr.shape[:-2]} (one per matrix); got {out.shape}.")
+    for idx in map(tuple, np.argwhere(out == UNDECIDED)):
+        out[idx] = KINDS.index(classify_jacobian(arr[idx], tol=tol).kind)
+    return out
+
+
+def _fraction(v: Any) -> Fraction | None:
+    """``v`` as the exact rational it is (a float or mpf is a binary fraction); None if it is none."""
+    if isinstance(v, (Fraction, int, np.integer)):
+        return Fraction(int(v)) if isinstance(v, np.integer) else Fraction(v)
+    if isinstance(v, (float, np.floating)):
+        return Fraction(float(v)) if math.isfinite(v) else None
+    if isinstance(v, mpmath.mpf) and mpmath.isfinite(v):
+        man, exp = v.man_exp
+        return Fraction(int(man) << exp) if exp >= 0 else Fraction(int(man), 1 << -exp)
+    exact = isinstance(v, sp.Basic) and (v.is_Rational or v.is_Float) and v.is_finite
+    return Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) if exact else None
+
+
+def _rational_rows(rows: list) -> list[list[Fraction]] | None:
+    """``rows`` as fractions, a complex ``A + iB`` as ``[[A, -B], [B, A]]`` (eigenvalues ``lam`` and
+    ``conj(lam)``: the same moduli); None where an entry is not (Gaussian) rational."""
+    cplx = (complex, np.complexfloating, mpmath.mpc)
+    re: list[list[Any]] = [[_fraction(v.real if isinstance(v, cplx) else v) for v in row] for row in rows]
+    im: list[list[Any]] = [[_fraction(v.imag) if isinstance(v, cplx) else Fraction(0) for v in row] for row in rows]
+    if any(f is None for part in (re, im) for row in part for f in row):
+        return None
+    if not any(f for row in im for f in row):
+        return re
+    return [a + [-f for f in b] for a, b in zip(re, im)] + [b + a for a, b in zip(re, im)]
+
+
+_X = sp.Symbol("x")
+
+
+def _exact_counts(rows: list[list[Fraction]]) -> tuple[int, int, int]:
+    """Distinct eigenvalues ``(inside, on, outside)`` the unit circle of a rational matrix, exactly.
+
+    ``lam = (1 + z) / (1 - z)`` takes the squarefree part ``s`` of the
+    characteristic polynomial over QQ to ``q(z) = (1 - z)**d s((1 + z) / (1 - z))``,
+    with the disc in ``Re z < 0`` and the circle on the imaginary axis (a
+    root ``lam = -1``, sent to infinity, is split off first); SymPy counts
+    the roots of ``q`` in the closed rectangles left and right of the axis
+    up to the Cauchy bound (Sturm sequences: nothing is approximated).
+    """
+    n = len(rows)
+    matrix = DomainMatrix([[QQ(v.numerator, v.denominator) for v in row] for row in rows], (n, n), QQ)
+    s = sp.Poly(matrix.charpoly(), _X, domain=QQ).sqf_part()
+    on = 0
+    if s.eval(-1) == 0:
+        on, s = 1, s.quo(sp.Poly(_X + 1, _X, domain=QQ))
+    d = s.degree()
+    if d <= 0:
+        return 0, on, 0
+    plus, minus = sp.Poly(1 + _X, _X, domain=QQ), sp.Poly(1 - _X, _X, domain=QQ)
+    q = sum((c * plus ** k * minus ** (d - k) for k, c in enumerate(reversed(s.all_coeffs()))),
+            sp.Poly(0, _X, domain=QQ))
+    lead, *rest = q.all_coeffs()
+    reach = sp.Integer(2) ** (int(1 + max((abs(c / lead) for c in rest), default=0)).bit_length() + 1)
+    left = q.count_roots(-reach - reach * sp.I, reach * sp.I)
+    right = q.count_roots(-reach * sp.I, reach + reach * sp.I)
+    axis = left + right - d
+    return left - axis, on + axis, right - axis
+
+
+def _mp_number(v: Any, digits: int) -> Any:
+    if (f := _fraction(v)) is not None:
+        return mpmath.mpf(f.numerator) / f.denominator
+    try:
+        return mpmath.mpmathify(sp.N(v, digits + 5) if isinstance(v, sp.Basic) else v)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"`exact` must hold numbers; got {v!r}.") from None
+
+
+def _mp_eig(rows: list, digits: int) -> tuple[list, list]:
+    """Eigenvalues and their moduli at ``digits`` digits (mpmath's ``eig`` of a 1x1 is a tuple: not called)."""
+    with mpmath.workdps(digits):
+        mat = mpmath.matrix([[_mp_number(v, digits) for v in row] for row in rows])
+        E = [mat[0, 0]] if mat.rows == 1 else list(mpmath.eig(mat, left=False, right=False))
+        return E, [abs(e) for e in E]
+
+
+def float_verdict(J: Any, tol: float = 1e-9) -> Stability | None:
+    """The float64 verdict where every modulus is farther from 1 than ``tol`` and than its error bound
+    ``8 n eps ||J||_F kappa_i`` (first order; ``kappa_i`` the eigenvalue's condition number, infinite
+    where LAPACK's eigenvectors are singular); None otherwise.
+
+    >>> float_verdict([[0.5]]).kind, float_verdict([[1.0]])
+    ('stable', None)
+    """
+    arr = _float_matrix(J, "J")
+    if arr.ndim != 2:
+        raise ShapeError(f"`J` must be one (n, n) matrix; got shape {arr.shape}.")
+    eigs, vecs = np.linalg.eig(arr)
+    with np.errstate(all="ignore"):
+        try:
+            kappa = np.linalg.norm(np.linalg.inv(vecs), axis=1) * np.linalg.norm(vecs, axis=0)
+        except np.linalg.LinAlgError:
+            kappa = np.full(len(arr), np.inf)
+        bound = 8 * len(arr) * np.finfo(float).eps * np.linalg.norm(arr) * kappa
+        moduli = np.abs(eigs)
+        code = int(_codes(moduli - 1.0, np.maximum(tol, np.where(np.isfinite(bound), bound, np.inf))))
+    rho = float(moduli.max())
+    return None if code == UNDECIDED else Stability(KINDS[code], rho, eigs, abs(rho - 1), True, "float64")
 
 
 def classify_jacobian(J: Any, *, exact: Any = None, tol: float = 1e-9, dps: int = 30) -> Stability:
-    """Classify a fixed point from its Jacobian ``J`` (float ``(n, n)``).
+    """Classify a fixed point from its Jacobian ``J`` (float ``(n, n)``), exactly where the numbers allow.
 
-    ``exact`` (a SymPy matrix or nested lists of ``mpmath.mpf``) is used to
-    redo a decision within ``tol`` of the unit circle at ``dps`` digits.
+    Far from the unit circle the float64 eigenvalues decide (:func:`float_verdict`).
+    Otherwise the numbers given do: ``exact`` (a SymPy matrix or nested lists
+    of SymPy numbers, ``mpmath.mpf``, fractions) or else the entries of ``J``
+    (a float is an exact binary fraction).  Rational entries, ``n <=
+    EXACT_MAX_N``: exact rational arithmetic (:func:`_exact_counts`), so
+    ``rho(J) = 1`` is ``"marginal"`` and ``1 +- 1e-30`` is told apart; else
+    mpmath at ``dps`` times :data:`MP_LEVELS` digits, each level checked
+    against the one before.  What none of them decides is ``"undecided"``.
 
-    >>> classify_jacobian([[2.0]]).kind, classify_jacobian([[1.0]], exact=[[1]]).kind
-    ('unstable', 'marginal')
+    >>> classify_jacobian([[2.0]]).kind, classify_jacobian([[1.0 + 1e-9]]).kind
+    ('unstable', 'unstable')
+    >>> s = classify_jacobian([[1.0, 1.0], [0.0, 1.0]])
+    >>> s.kind, s.decided, s.precision
+    ('marginal', True, 'exact rational arithmetic')
     """
     arr = _float_matrix(J, "J")
-    eigs = np.linalg.eigvals(arr)
-    moduli = np.abs(eigs)
-    close = np.abs(moduli - 1) <= tol
-    if not close.any() or exact is None:
-        code = int(classify_moduli(moduli, tol))
-        rho = float(moduli.max())
-        return Stability(KINDS[code], rho, eigs, abs(rho - 1), code != 3, "float64")
-    with mpmath.workdps(dps):
-        rows = exact.tolist() if isinstance(exact, sp.MatrixBase) else exact
-        mat = mpmath.matrix([[mpmath.mpmathify(sp.N(v, dps) if isinstance(v, sp.Basic) else v)
-                              for v in row] for row in rows])
-        mp_eigs = mpmath.eig(mat, left=False, right=False)
-        if isinstance(mp_eigs, tuple):  # mpmath returns (E, ER, EL) for 1x1 input
-            mp_eigs = mp_eigs[0]
-        mods = [abs(e) for e in mp_eigs]
-        small = mpmath.mpf(10) ** (5 - dps)
-        code = int(classify_moduli([float(v) for v in mods], 0.0))
-        rho = max(mods)
-        margin = abs(rho - 1)
-        if margin <= small:
-            code = 3
-        elif code == 3 or any(abs(v - 1) <= small for v in mods):
-            code = 0 if rho < 1 else (2 if any(v < 1 - small for v in mods) else 1)
-        return Stability(KINDS[code], float(rho), np.array([complex(e) for e in mp_eigs]),
-                         float(margin), code != 3, f"mpmath, {dps} digits")
+    first = float_verdict(arr, tol)
+    if first is not None:
+        return first
+    n = arr.shape[0]
+    rows = exact.tolist() if isinstance(exact, sp.MatrixBase) else (arr.tolist() if exact is None else exact)
+    if len(rows) != n or any(len(row) != n for row in rows):
+        raise ShapeError(f"`exact` must be {n}x{n} like `J`; got rows of {[len(row) for row in rows]} entries.")
+    fractions = _rational_rows(rows)
+    if fractions is not None and len(fractions) <= EXACT_MAX_N:
+        inside, on, outside = _exact_counts(fractions)
+        code = (SADDLE if inside else UNSTABLE) if outside else (MARGINAL if on else STABLE)
+        digits, precision = 2 * dps, "exact rational arithmetic"
+        E, moduli = _mp_eig(rows, digits)
+    else:
+        code, E, moduli, digits = _escalate(rows, dps)
+        precision = f"mpmath, {digits} digits"
+    with mpmath.workdps(digits):
+        margin = 0.0 if code == MARGINAL else float(abs(max(moduli) - 1))
+    rho = 1.0 if code == MARGINAL else float(max(moduli))
+    return Stability(KINDS[code], rho, np.array([complex(e) for e in E]), margin, code != UNDECIDED, precision)
+
+
+def _escalate(rows: list, dps: int) -> tuple[int, list, list, int]:
+    """mpmath at ``dps`` times :data:`MP_LEVELS` digits; within ``16 |change| + 10**(5 - digits)`` of 1: undecided."""
+    previous, code = None, UNDECIDED
+    for level in MP_LEVELS:
+        digits = level * dps
+        E, moduli = _mp_eig(rows, digits)
+        moduli = sorted(moduli)
+        if previous is not None:
+            with mpmath.workdps(digits):
+                change = max(abs(a - b) for a, b in zip(moduli, previous))
+                band = float(16 * change + mpmath.mpf(10) ** (5 - digits) * max(1, moduli[-1]))
+                code = int(_codes(np.array([float(m - 1) for m in moduli]), band))
+            if code != UNDECIDED:
+                break
+        previous = moduli
+    return code, E, moduli, digits
 
 
 def require_in_range(activation: Activation, h: Any, name: str = "h_star", *,

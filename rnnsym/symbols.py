@@ -40,8 +40,11 @@ OMEGA = sp.Symbol("omega", real=True)
 Z = sp.Symbol("z", real=True)
 
 #: How a fixed point behaves under small perturbations (from ``rho(J)`` and the
-#: eigenvalue moduli): the vocabulary of :func:`rnnsym.stability.classify_jacobian`.
-FIXED_POINT_KINDS: tuple[str, ...] = ("stable", "unstable", "saddle", "marginal")
+#: eigenvalue moduli): the vocabulary of :func:`rnnsym.stability.classify_jacobian`,
+#: whose integer codes index it.  ``"marginal"``: ``rho(J) = 1`` exactly (decided);
+#: ``"undecided"``: the precision spent could not tell ``rho(J) < 1``, ``= 1``, ``> 1``
+#: apart.  New kinds are appended, so existing codes stay valid.
+FIXED_POINT_KINDS: tuple[str, ...] = ("stable", "unstable", "saddle", "marginal", "undecided")
 #: How one eigenmode of a linear recurrence evolves: the vocabulary of
 #: :func:`rnnsym.linear.modes.modes`.
 MODE_KINDS: tuple[str, ...] = ("fading", "persistent", "polynomially growing", "exploding", "undetermined")

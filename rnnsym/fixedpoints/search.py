@@ -65,6 +65,7 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError
+from rnnsym.fixedpoints._verdicts import float_stability, point_stability
 from rnnsym.fixedpoints.certify import Enclosure, bits_for, count_roots_1d, krawczyk
 from rnnsym.fixedpoints.continua import Continuum, enumerate_fixed_points, pattern_count, sets_through
 from rnnsym.fixedpoints.intervals import ends, interval, precision, supports
@@ -72,7 +73,7 @@ from rnnsym.fixedpoints.nearroots import cluster_degenerate, is_degenerate, refi
 from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym.model import MAX_JACOBIAN_N, RNN
-from rnnsym.stability import Stability, classify_jacobian, contraction_factor
+from rnnsym.stability import Stability, contraction_factor
 
 __all__ = ["FixedPoint", "FixedPointResult", "Continuum", "find_fixed_points", "residual_kernels"]
 
@@ -275,20 +276,21 @@ def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps:
                tol: float) -> tuple[Stability, tuple | None]:
     dF = _numpy_kernels(net, dps)[1]
     J = dF(h, u) + np.eye(net.n)
-    first = classify_jacobian(J, tol=tol)
-    if (first.decided and first.margin > tol) or (exact is None and net.n > MAX_JACOBIAN_N):
-        return first, exact  # too large for the symbolic mpmath kernels: the float64 verdict stands
+    act, W = net.activation, net.numeric_weights()[0]
+    first = float_stability(act, W, u, h, tol, J)  # robust to J's rounding and to the point's error
+    if first is not None:
+        return first, exact
+    if net.n > MAX_JACOBIAN_N:  # no symbolic mpmath kernels: the float point decides, with its error
+        return point_stability(act, W, u, h, tol, J), exact
     exact = exact or _polish(net, h, u, dps)
     if exact is None:
-        return first, exact
+        return point_stability(act, W, u, h, tol, J), exact
     dFm = _kernels(net, "mpmath", dps)[1]
     with mpmath.workdps(dps):
         u_mp = np.array([mpmath.mpf(float(v)) for v in u], dtype=object)
         Jm = dFm(np.array(exact, dtype=object), u_mp)
         Jm = [[Jm[i, j] + (1 if i == j else 0) for j in range(net.n)] for i in range(net.n)]
-    # a tol above the float margin sends the decision to mpmath (classify_jacobian escalates only moduli
-    # within tol of 1, while its float verdict is undecided up to rho <= fl(1 + tol): 1 + 1e-9 was neither)
-    return classify_jacobian(J, exact=Jm, tol=2 * max(tol, first.margin), dps=dps), exact
+    return point_stability(act, W, u, exact, tol, J, exact=Jm, digits=dps), exact
 
 
 # -- certificates ----------------------------------------------------------------------

@@ -32,6 +32,17 @@ phi(a)``, which have the same fixed points:
    a saddle-node partner lies) and from fresh Sobol starts, twice as many
    each round.  A value that gains points passes them on to neighbours with
    fewer; values still flagged are reported in ``suspect``.
+5. **Acceptance** (:mod:`~rnnsym.fixedpoints._accept`, the tests of
+   :mod:`~rnnsym.fixedpoints.nearroots`): an end point is a fixed point only
+   if ``phi(W_h h + u) - h`` is zero to its rounding error (relative; an
+   absolute ``|G| <= tol`` took 10,351 points around the one degenerate
+   root of ``tanh`` with ``W_h = I``), near-roots around a degenerate root
+   (``I - J`` singular) merge into it (``degenerate``; no index there, so
+   ``suspect``), and for a piecewise-linear ``phi`` sets of fixed points of
+   positive dimension are reported as ``continua``, never as samples.
+   Kinds near the unit circle are decided point by point
+   (:mod:`~rnnsym.fixedpoints._verdicts`): exactly at exact points, else
+   ``"undecided"`` unless the point's error cannot matter.
 
 The index sum catches a missing point, not a missing pair, so the result is
 not *certified* complete: :func:`rnnsym.fixedpoints.search.find_fixed_points`
@@ -58,8 +69,10 @@ import sympy as sp
 from rnnsym.activations import Activation, Z
 from rnnsym.closed_forms import batched_eigenvalue_moduli
 from rnnsym.errors import InvalidArgumentError, ShapeError
+from rnnsym.fixedpoints._accept import accept_roots, degenerate_points, split_continua
 from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
-from rnnsym.stability import KINDS, classify_moduli
+from rnnsym.fixedpoints._verdicts import point_stability
+from rnnsym.stability import KINDS, UNDECIDED, classify_moduli
 
 __all__ = ["Branch", "FixedPointSweep", "sweep_fixed_points"]
 
@@ -164,8 +177,10 @@ def _system(net: Any, drive: float = 1.0) -> _System:
     return _System(W, act, _derivative_in_phi(act), lo, hi, bounded, smax)
 
 
-def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cells: bool) -> np.ndarray:
-    """Roots ``(P, K, n)`` (NaN-padded) from ``starts`` ``(P, S, n)`` in ``a`` (NaN starts skipped).
+def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options",
+            cells: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Roots ``(P, K, n)`` (NaN-padded) from ``starts`` ``(P, S, n)`` in ``a`` (NaN starts skipped),
+    and their degenerate flags ``(P, K)``.
 
     :func:`~rnnsym.fixedpoints.newton.damped_newton` with the step capped
     at ``smax``; with ``cells`` each start stays in its cell of ``{det dG/da
@@ -173,7 +188,8 @@ def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cell
     its residual is not below ``2**-(k - m)`` after ``k > m`` iterations (it
     is chasing a fixed point that does not exist at this value): ``m = 2``
     with ``cells``, 12 without (repair, near folds, where Newton is slow).
-    Then :func:`~rnnsym.fixedpoints.newton.merge_roots` per value.
+    Then :func:`~rnnsym.fixedpoints.newton.merge_roots` per value, and
+    :func:`~rnnsym.fixedpoints._accept.accept_roots` (relative residuals, degenerate clusters).
     """
     P, S, n = starts.shape
     per = max(1, o.chunk // max(S, 1))
@@ -188,11 +204,16 @@ def _search(sys: _System, U: np.ndarray, starts: np.ndarray, o: "_Options", cell
                             max_iter=o.max_iter, max_step=sys.smax, keep_sign=cells,
                             patience=2 if cells else 12)
         found[use] = np.where(res.converged, res.x, np.nan).T
-        parts.append(merge_roots(found.reshape(A0.shape), o.merge_tol))
+        residual = np.full(len(flat), np.inf)
+        residual[use] = np.where(res.converged, res.residual, np.inf)
+        best = np.argsort(residual.reshape(A0.shape[:2]), axis=1, kind="stable")  # merge keeps the first
+        parts.append(merge_roots(np.take_along_axis(found.reshape(A0.shape), best[..., None], axis=1),
+                                 o.merge_tol))
     if not parts:
-        return np.full((0, 1, n), np.nan)
+        return np.full((0, 1, n), np.nan), np.zeros((0, 1), dtype=bool)
     K = max(part.shape[1] for part in parts)
-    return np.concatenate([_widen(part, K) for part in parts])
+    return accept_roots(sys.act, sys.W, sys.linearize, U, np.concatenate([_widen(part, K) for part in parts]),
+                        o.merge_tol, merged=True)
 
 
 def _widen(roots: np.ndarray, K: int) -> np.ndarray:
@@ -290,29 +311,38 @@ class _Options(NamedTuple):
     seed: int
 
 
-def _repair(sys: _System, U: np.ndarray, roots: np.ndarray, nb: np.ndarray, o: _Options) -> np.ndarray:
-    """Search again where the index sum is not 1, and next to values that gained points."""
+def _repair(sys: _System, U: np.ndarray, roots: np.ndarray, flags: np.ndarray, nb: np.ndarray,
+            o: _Options) -> tuple[np.ndarray, np.ndarray]:
+    """Search again where the index sum is not 1 (and no point is degenerate), and next to values that
+    gained points."""
     P = len(U)
     count, isum = _index_sum(sys, roots)
-    bad = (isum != 1) if sys.bounded else (count == 0)
+    degenerate = np.asarray(flags.any(axis=1))  # no index there: no check
+    bad = ((isum != 1) & ~degenerate) if sys.bounded else (count == 0)
     todo = bad.copy()
     fresh = 2 * 3 ** min(sys.n, 4)
     for r in range(o.rounds):
         F = np.flatnonzero(todo)
         if not F.size:
             break
-        new = _search(sys, U[F], _repair_starts(sys, U, roots, F, nb, fresh, o.seed + 1 + r), o, cells=False)
-        roots = _place(roots, F, merge_roots(np.concatenate([roots[F], new], axis=1), o.merge_tol))
+        new, _ = _search(sys, U[F], _repair_starts(sys, U, roots, F, nb, fresh, o.seed + 1 + r), o, cells=False)
+        merged, merged_flags = accept_roots(sys.act, sys.W, sys.linearize, U[F],
+                                            np.concatenate([roots[F], new], axis=1), o.merge_tol)
+        roots = _place(roots, F, merged)
+        flags = np.pad(flags, ((0, 0), (0, roots.shape[1] - flags.shape[1])))
+        flags[F] = False
+        flags[F, :merged_flags.shape[1]] = merged_flags
         before = count[F]
         count[F], isum[F] = _index_sum(sys, roots[F])
+        degenerate[F] = merged_flags.any(axis=1)
         grown = np.zeros(P, dtype=bool)
         grown[F[count[F] > before]] = True
-        bad = (isum != 1) if sys.bounded else (count == 0)
+        bad = ((isum != 1) & ~degenerate) if sys.bounded else (count == 0)
         tried = np.zeros(P, dtype=bool)
         tried[F] = True
         todo = (bad & tried) | (grown[nb].any(axis=1) & (count[nb] > count[:, None]).any(axis=1))
         fresh *= 2
-    return roots
+    return roots, flags
 
 
 # -- analysis of the roots ---------------------------------------------------------
@@ -338,8 +368,16 @@ def _moduli(sys: _System, D: np.ndarray) -> np.ndarray:
     return batched_eigenvalue_moduli(D.T[:, :, None] * sys.W[None])
 
 
-def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dict[str, np.ndarray]:
-    """The sweep's arrays: points whose residual passes, sorted by ``h`` (first coordinate, then the next)."""
+def _tabulate(sys: _System, roots: np.ndarray, flags: np.ndarray, U: np.ndarray) -> dict[str, Any]:
+    """The sweep's arrays: the accepted points, sorted by ``h`` (first coordinate, then the next).
+
+    Points of a continuum (piecewise-linear ``phi``) are dropped and the continua kept instead; kinds
+    within 1e-9 of the unit circle, and those of degenerate points, are decided point by point
+    (:func:`~rnnsym.fixedpoints._verdicts.point_stability`: exactly where the point is exact).
+    """
+    roots, continua = split_continua(sys.act, sys.W, U, roots, flags)
+    if continua:
+        flags = degenerate_points(sys.act, sys.W, U, roots)
     P, K, n = roots.shape
     p, k = np.nonzero(np.isfinite(roots[..., 0]))
     a = roots[p, k].T
@@ -347,13 +385,15 @@ def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dic
         h = sys.phi(a)
         pre = sys.times(h)
         pre += U[p].T
-        residual = np.abs(sys.phi(pre) - h).max(axis=0)
-        keep = residual <= max(tol, 1e-14)
-        if not keep.all():
-            p, k, a, h, residual = p[keep], k[keep], a[:, keep], h[:, keep], residual[keep]
+        residual = np.abs(sys.phi(pre) - h).max(axis=0)  # each passed the relative test in accept_roots
         D = sys.act.numpy_derivative(a)  # not p(phi): full relative accuracy in saturation
         moduli = _moduli(sys, D)
         sign = np.sign(sys.det(D))
+    kind = classify_moduli(moduli) if len(p) else np.zeros(0, dtype=np.int8)
+    degenerate = flags[p, k]
+    for j in np.flatnonzero((kind == UNDECIDED) | degenerate):  # near 1, or a point known only roughly
+        stab = point_stability(sys.act, sys.W, U[p[j]], h[:, j], J=D[:, j, None] * sys.W)
+        kind[j] = KINDS.index(stab.kind)
     key = np.full((min(n, 3), P, K), np.inf)
     key[:, p, k] = h[:3]
     order = np.broadcast_to(np.arange(K), (P, K))
@@ -372,8 +412,10 @@ def _tabulate(sys: _System, roots: np.ndarray, U: np.ndarray, tol: float) -> dic
         return out
 
     return {"h": table(h.T, np.nan, float), "count": count, "residual": table(residual, np.nan, float),
-            "kind": table(classify_moduli(moduli), -1, np.int8), "rho": table(moduli.max(axis=-1), np.nan, float),
-            "index_sum": np.bincount(p, weights=sign, minlength=P).astype(np.int64)}
+            "kind": table(kind, -1, np.int8), "rho": table(moduli.max(axis=-1), np.nan, float),
+            "index_sum": np.bincount(p, weights=sign, minlength=P).astype(np.int64),
+            "degenerate": table(degenerate, False, bool),
+            "continua": tuple(continua.get(q, ()) for q in range(P))}
 
 
 # -- the sweep --------------------------------------------------------------------
@@ -402,8 +444,11 @@ class FixedPointSweep:
     count : (P,) array
         Fixed points found per value.
     kind : (P, K) int array
-        Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point);
-        ``|rho - 1| < 1e-9`` is reported as marginal (undecided in float64).
+        Codes into :data:`rnnsym.stability.KINDS` (-1 where there is no point).
+        Within 1e-9 of the unit circle, and at degenerate points, each point is
+        decided on its own: exactly where it is an exact root (``"marginal"`` is
+        ``rho = 1`` exactly), else ``"undecided"`` unless ``rho - 1`` beats the
+        point's error.
     rho : (P, K) array
         ``rho(J)`` at each point, ``J = D W_h``, from
         :func:`rnnsym.closed_forms.batched_eigenvalue_moduli` (accurate near
@@ -412,10 +457,17 @@ class FixedPointSweep:
         ``|phi(W_h h + u) - h|_inf`` at each point.
     index_sum : (P,) int array
         Sum of ``sign det(I - J)`` over the points found: 1 when none is
-        missing (bounded ``phi``, away from bifurcations).
+        missing (bounded ``phi``, away from bifurcations and degenerate points).
     suspect : (P,) bool array
-        Values whose index sum is not 1 after the repair rounds (always
-        False for an unbounded ``phi``, where there is no such check).
+        Values whose index sum is not 1 after the repair rounds, or with a
+        degenerate point, where ``sign det`` is no index and the check says
+        nothing (always False for an unbounded ``phi``: there is no check).
+    degenerate : (P, K) bool array
+        ``I - J`` is singular (to rounding) at the point: the near-roots
+        around it were merged into it (:mod:`~rnnsym.fixedpoints._accept`).
+    continua : tuple
+        Per value, the :class:`~rnnsym.fixedpoints.continua.Continuum` sets of
+        fixed points (piecewise-linear ``phi``); their points are not listed.
     """
 
     b: np.ndarray
@@ -426,6 +478,8 @@ class FixedPointSweep:
     residual: np.ndarray | None = None
     index_sum: np.ndarray | None = None
     suspect: np.ndarray | None = None
+    degenerate: np.ndarray | None = None
+    continua: tuple = ()
 
     @property
     def kind_names(self) -> np.ndarray:
@@ -493,8 +547,9 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
     starts : int, optional
         Pattern starts per value (default ``min(3**n, 81)``).
     tol : float
-        Newton stops at ``|a - W_h phi(a) - u|_inf <= tol``; the reported
-        ``residual`` (in ``h``) is at most ``L_phi`` times that.
+        Newton stops at ``|a - W_h phi(a) - u|_inf <= tol``; a point is then
+        kept only if its residual in ``h`` is at its rounding level (end points
+        short of that are continued first).
     merge_tol : float
         Solutions closer than this in ``a`` (infinity norm, relative beyond
         ``|a|_inf = 1``: :func:`~rnnsym.fixedpoints.newton.merge_roots`) are one.
@@ -535,11 +590,13 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
     if P == 0:
         empty = np.zeros((0, 1, n))
         return FixedPointSweep(bias, empty, np.zeros(0, int), np.zeros((0, 1), np.int8), empty[..., 0],
-                               empty[..., 0], np.zeros(0, np.int64), np.zeros(0, bool))
+                               empty[..., 0], np.zeros(0, np.int64), np.zeros(0, bool), np.zeros((0, 1), bool), ())
     o = _Options(tol, merge_tol, max_iter, chunk, rounds, seed)
     pattern = _pattern_starts(sys, starts, seed)
-    roots = _search(sys, U, (pattern @ sys.W.T)[None] + U[:, None, :], o, cells=True)
-    roots = _repair(sys, U, roots, _neighbours(_path_order(U)), o)
-    t = _tabulate(sys, roots, U, tol)
-    suspect = (t["index_sum"] != 1) if sys.bounded else np.zeros(P, dtype=bool)
-    return FixedPointSweep(bias, t["h"], t["count"], t["kind"], t["rho"], t["residual"], t["index_sum"], suspect)
+    roots, flags = _search(sys, U, (pattern @ sys.W.T)[None] + U[:, None, :], o, cells=True)
+    roots, flags = _repair(sys, U, roots, flags, _neighbours(_path_order(U)), o)
+    t = _tabulate(sys, roots, flags, U)
+    degenerate = t["degenerate"].any(axis=1)
+    suspect = ((t["index_sum"] != 1) | degenerate) if sys.bounded else np.zeros(P, dtype=bool)
+    return FixedPointSweep(bias, t["h"], t["count"], t["kind"], t["rho"], t["residual"], t["index_sum"], suspect,
+                           t["degenerate"], t["continua"])

@@ -15,10 +15,19 @@ defaults, verifies it against simulation, draws its figure and writes
 
 Writing is atomic: everything goes to a hidden sibling directory that
 replaces ``out`` only once complete, so an interrupted or failed run leaves
-the previous report as it was.  A failing verification is not a failed run:
-the report is written and says which derivation failed, and
-:attr:`Report.exit_status` is 1.  Only a directory that is empty or holds
-nothing but report files is ever replaced.
+the previous report as it was (an ``out`` that is or holds the current
+directory, is a mount point or has a read-only parent holds the hidden
+directory itself, and its report entries are swapped one by one).  A
+failing verification is not a failed run: the report is written and says
+which derivation failed, and :attr:`Report.exit_status` is 1.
+
+Without ``force`` only what a report writes is removed: the files
+``report.md``, ``report.tex``, ``report.pdf``, ``report.log``,
+``summary.json`` and a directory ``figures`` of ``NAME.png`` files for
+registered derivations.  Anything else, at any depth, is foreign: ``out``
+is then refused before any work, and again just before the swap.
+Interrupts (:mod:`rnnsym._signals`) act between derivations and just
+before the swap, never during it.
 
 Examples
 --------
@@ -32,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
@@ -47,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
 from rnnsym.errors import InvalidArgumentError
+from rnnsym._signals import INTERRUPTS, die_with_parent, spawning_quietly
 from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
 from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
 from rnnsym.verification import VerificationReport
@@ -63,7 +74,11 @@ __all__ = ["REPORT_EXAMPLES", "DEFAULT_OUT", "PDF_HINT", "Section", "Report", "P
 REPORT_EXAMPLES = 30
 DEFAULT_OUT = "report"
 PDF_HINT = "apt-get update && apt-get install -y --no-install-recommends texlive-latex-base"
-_OUTPUTS = frozenset({"report.tex", "report.pdf", "report.md", "report.log", "summary.json", "figures"})
+#: The files a report writes at its top level; besides them only ``figures/NAME.png``.
+_FILES = frozenset({"report.tex", "report.pdf", "report.md", "report.log", "summary.json"})
+_FIGURES = "figures"
+_INSIDE = ".rnnsym-report."   # prefix of the working directories made inside `out` (never foreign to this run)
+_MOUNTINFO = Path("/proc/self/mountinfo")   # Linux: where `out` may be a mount point (escaped as \040)
 _TEX_LEFTOVERS = ("report.aux", "report.log", "report.toc", "report.out")
 _TEX_STATUS = {True: "pass", False: "\\textbf{FAIL}"}
 
@@ -190,15 +205,18 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
         raise InvalidArgumentError(f"`--pdf` needs pdflatex, which is not installed; install it with {PDF_HINT}, "
                                    "or pass --no-pdf.")
     out = Path(out)
-    _check_replaceable(out, force)
+    inside = _swap_inside(out)
+    _check_replaceable(out, force, inside)
 
     plot = figures and _figures.plotting_available()
     figures_note = ("" if plot else "Figures skipped: matplotlib is not installed (pip install 'rnnsym[plot]')."
                     if figures else "Figures not requested.")
     show = progress if isinstance(progress, Progress) else _Silent(len(chosen)) if progress is False \
         else Progress(len(chosen))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    if not inside:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=_INSIDE if inside else f".{out.name}.", suffix=".tmp",
+                                dir=out if inside else out.parent))
     try:
         run = _run_parallel if jobs > 1 and len(chosen) > 1 else _run_serial
         sections = run(chosen, examples, seed, tmp if plot else None, show, jobs)
@@ -210,11 +228,15 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
         (tmp / "report.md").write_text(_markdown(report, examples, seed), encoding="utf-8")
         summary = _summary(report, examples, seed)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(tmp, out, force)
+        with INTERRUPTS.deferred():   # from the last check on, no interrupt cuts the swap or the cleanup short
+            INTERRUPTS.check()
+            (_swap_inside_out if inside else _swap_into_place)(tmp, out, force)
+            INTERRUPTS.settle()   # the new report is in place: later signals are only recorded
     finally:
-        show.close()
-        if tmp.exists():
+        with INTERRUPTS.deferred():
             shutil.rmtree(tmp, ignore_errors=True)
+            with contextlib.suppress(OSError):   # stderr gone: the report is written (or kept) all the same
+                show.close()
     return report
 
 
@@ -223,6 +245,7 @@ def _run_serial(names: list[str], examples: int, seed: int | None, directory: Pa
                 show: Progress, jobs: int) -> list[Section]:
     sections = []
     for name in names:
+        INTERRUPTS.check()   # an interrupt whose exception was lost stops here
         section = build_section(name, examples, seed, directory, show)
         show.done(section)
         sections.append(section)
@@ -231,15 +254,20 @@ def _run_serial(names: list[str], examples: int, seed: int | None, directory: Pa
 
 def _run_parallel(names: list[str], examples: int, seed: int | None, directory: Path | None,
                   show: Progress, jobs: int) -> list[Section]:
-    # "spawn": workers start clean (no fork of a threaded process); each imports rnnsym once.
+    # "spawn": workers start clean (no fork of a threaded process); each imports rnnsym once. They
+    # ignore SIGINT (Ctrl-C reaches the whole process group) and die with the parent, even a SIGKILLed one.
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context)
-    finished = False
+    workers = min(jobs, len(names))
+    pool, finished = None, False
     try:
-        futures = {pool.submit(build_section, name, examples, seed, directory): name for name in names}
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
+                                   initargs=(os.getpid(),))   # (its resource tracker unblocks SIGINT, SIGTERM)
+        with spawning_quietly():   # the workers start (in submit) with both blocked
+            futures = {pool.submit(build_section, name, examples, seed, directory): name for name in names}
         pending, results = set(futures), {}
-        show.running(f"running {len(names)} derivations in {min(jobs, len(names))} processes")
+        show.running(f"running {len(names)} derivations in {workers} processes")
         while pending:
+            INTERRUPTS.check()   # an interrupt whose exception was lost stops here
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 name = futures[future]
@@ -252,11 +280,23 @@ def _run_parallel(names: list[str], examples: int, seed: int | None, directory: 
                 show.running("running " + ", ".join(n for n in names if n not in results))
         finished = True
     finally:
-        if not finished:  # interrupted or timed out: do not wait for a worker still computing
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-        pool.shutdown(wait=finished, cancel_futures=True)
+        if pool is not None:
+            with INTERRUPTS.deferred():
+                _stop(pool, finished)
+    INTERRUPTS.check()
     return [results[name] for name in names]
+
+
+def _stop(pool: ProcessPoolExecutor, finished: bool) -> None:
+    """Shut ``pool`` down; unfinished (interrupted, failed), end its workers first (within 2 s)."""
+    processes = [] if finished else list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(2.0 / len(processes))
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -325,18 +365,61 @@ def _compile(report: Report, tex: str, tmp: Path, pdf: bool | None, show: Progre
 
 
 # -- atomic replacement -------------------------------------------------------------
-def _check_replaceable(out: Path, force: bool = False) -> None:
+def _swap_inside(out: Path) -> bool:
+    """Whether ``out`` keeps its identity: it is (or holds) the current directory, is a mount point (bind
+    mounts too, which :func:`os.path.ismount` misses) or has a read-only parent."""
+    try:
+        here, there = Path.cwd().resolve(), out.resolve()
+        mounts = [line.split(" ")[4] for line in _MOUNTINFO.read_text().splitlines() if line.count(" ") > 4] \
+            if _MOUNTINFO.exists() else []
+    except OSError:
+        return False
+    mounted = str(there) in {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field) for field in mounts}
+    return there == here or there in here.parents or (out.is_dir() and not out.is_symlink() and (
+        mounted or os.path.ismount(out) or not os.access(out.parent, os.W_OK | os.X_OK)))
+
+
+def _plain(path: Path, directory: bool = False) -> bool:
+    return not path.is_symlink() and (path.is_dir() if directory else path.is_file())
+
+
+def _foreign(out: Path, ours: frozenset[str] = frozenset()) -> list[str]:
+    """What in directory ``out`` no report wrote, at any depth (``ours``: this run's working directories)."""
+    pngs = {f"{name}.png" for name in derivation_names()}
+    found = []
+    for path in sorted(out.iterdir()):
+        if path.name in ours or (path.name in _FILES and _plain(path)):
+            continue
+        if path.name == _FIGURES and _plain(path, directory=True):
+            found += [f"{_FIGURES}/{p.name}" + "/" * p.is_dir() for p in sorted(path.iterdir())
+                      if not (p.name in pngs and _plain(p))]
+        else:
+            found.append(path.name + "/" * path.is_dir())
+    return found
+
+
+def _check_replaceable(out: Path, force: bool = False, inside: bool = False,
+                       ours: frozenset[str] = frozenset()) -> None:
+    """Refuse ``out`` if it is not a directory, holds foreign files (unless ``force``) or cannot be emptied."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise InvalidArgumentError(f"the output directory `{out}` is a file or a link; pass a directory "
                                    "with --out (it is replaced as a whole).")
-    if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
-        if foreign and not force:
-            raise InvalidArgumentError(
-                f"the output directory `{out}` holds files rnnsym report did not write "
-                f"({', '.join(foreign[:5])}); choose a new or empty directory with --out, or pass --force "
-                "to replace it."
-            )
+    if not out.is_dir():
+        return
+    foreign = _foreign(out, ours)
+    if foreign and not force:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise InvalidArgumentError(f"the output directory `{out}` holds files rnnsym report did not write "
+                                   f"({', '.join(foreign[:5])}{more}); choose a new or empty directory with "
+                                   "--out, or pass --force to replace it.")
+    # Every directory whose entries are renamed or removed must be writable; checked before any work.
+    tops = [out / n for n in sorted(_FILES | {_FIGURES}) if _plain(out / n, directory=True)] if inside else [out]
+    folders = ([str(out)] if inside else []) + [folder for top in tops for folder, _, _ in os.walk(top)]
+    blocked = next((folder for folder in folders if not os.access(folder, os.W_OK | os.X_OK)), None)
+    if blocked is not None:
+        inner = f" (`{blocked}` is not)" if Path(blocked) != out else ""
+        raise InvalidArgumentError(f"the output directory `{out}` is not writable{inner}; make it writable "
+                                   "or choose another with --out.")
 
 
 def _swap_into_place(tmp: Path, out: Path, force: bool = False) -> None:
@@ -344,20 +427,38 @@ def _swap_into_place(tmp: Path, out: Path, force: bool = False) -> None:
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(tmp, 0o777 & ~mask)
-    if not out.exists():
+    _check_replaceable(out, force)   # again: files may have appeared while the report was made
+    if not os.path.lexists(out):
         os.rename(tmp, out)
         return
-    _check_replaceable(out, force)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    os.rename(out, old / "previous")
     try:
-        os.rename(tmp, out)
-    except BaseException:
-        os.rename(old / "previous", out)
-        raise
+        os.rename(out, old / "previous")
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            os.rename(old / "previous", out)
+            raise
     finally:
-        if out.exists():
+        if out.exists():   # the new report, or the previous one put back
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap_inside_out(tmp: Path, out: Path, force: bool = False) -> None:
+    """Replace the report's entries in ``out`` by those of ``tmp`` (inside it); the old ones survive any failure."""
+    old = Path(tempfile.mkdtemp(prefix=_INSIDE, suffix=".old", dir=out))
+    undo: list[tuple[Path, Path]] = []
+    try:
+        _check_replaceable(out, force, True, frozenset({tmp.name, old.name}))
+        moves = [(out / n, old / n) for n in sorted(_FILES | {_FIGURES}) if os.path.lexists(out / n)]
+        for source, target in moves + [(p, out / p.name) for p in sorted(tmp.iterdir())]:
+            os.rename(source, target)
+            undo.append((target, source))
+        undo.clear()   # complete: the previous entries in `old` go
+    finally:
+        while undo:   # a failure: put back what moved (if that fails too, `old` keeps the previous report)
+            os.rename(*undo.pop())
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # -- writers -------------------------------------------------------------------------

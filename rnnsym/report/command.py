@@ -5,7 +5,12 @@
     rnnsym report [--out DIR] [--only NAME...] [--pdf | --no-pdf] [--examples N] [--seed S] [--jobs N]
 
 Exit status: 0 when every verification passed, 1 when one failed (the report
-is still written and says which) or the PDF did not compile, 2 on bad input.
+is still written and says which) or the PDF did not compile, 2 on bad input
+(checked before any work: a DIR holding files a report does not write, a DIR
+that is not writable), and 128 + the signal number -- 130 for SIGINT, 143
+for SIGTERM -- when an interrupt stopped the run: DIR is then exactly as it
+was.  A signal that arrives once the new report is in place changes nothing:
+the run ends with the new report's status (and says so on stderr).
 
 Examples
 --------
@@ -23,9 +28,11 @@ import argparse
 import signal
 import sys
 from typing import Any
-from rnnsym._signals import raising
+
+from rnnsym._signals import INTERRUPTS, command_line_process
 from rnnsym.report.build import DEFAULT_OUT
 from rnnsym.report.build import REPORT_EXAMPLES
+from rnnsym.report.build import Report
 from rnnsym.report.build import build_report
 from rnnsym.report.build import default_jobs
 
@@ -37,19 +44,39 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _cmd_report(args: argparse.Namespace) -> int:
 
-    # KeyboardInterrupt unwinds build_report, which removes its unfinished directory
-    terminate = raising(KeyboardInterrupt)
-    previous = {sig: signal.signal(sig, terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # From here on SIGINT and SIGTERM are recorded and stop the work at a safe point (rnnsym._signals);
+    # build_report raising means DIR was left as it was, returning means the new report is in place.
+    handled = INTERRUPTS.install()
     try:
-        report = build_report(args.out, args.only, examples=args.examples, seed=args.seed, pdf=args.pdf,
-                              jobs=args.jobs, force=args.force)
-    except OSError as exc:
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"rnnsym: error: cannot write the report{where}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        try:
+            with INTERRUPTS.raising():
+                report = build_report(args.out, args.only, examples=args.examples, seed=args.seed,
+                                      pdf=args.pdf, jobs=args.jobs, force=args.force)
+        except BaseException as exc:
+            signum = INTERRUPTS.received
+            if signum is not None and not isinstance(exc, SystemExit):   # whatever escaped, the signal caused it
+                print(f"rnnsym: interrupted by {signal.Signals(signum).name}; {args.out} is as it was",
+                      file=sys.stderr)
+                return 128 + signum
+            if not isinstance(exc, OSError):
+                raise
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            print(f"rnnsym: error: cannot write the report{where}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        late = INTERRUPTS.received
+        _print_summary(args, report)
+        if late is not None:
+            print(f"rnnsym: {signal.Signals(late).name} arrived after the new report was in place; "
+                  "it is complete", file=sys.stderr)
+        return report.exit_status
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        if handled and command_line_process():
+            INTERRUPTS.ignore_from_now_on()   # the outcome is decided; see Interrupts.ignore_from_now_on
+        elif handled:
+            INTERRUPTS.uninstall()
+
+
+def _print_summary(args: argparse.Namespace, report: Report) -> None:
     files = ["report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
     count = sum(len(s.figures) for s in report.sections)
     if count:
@@ -64,7 +91,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if report.failed:
         print(f"rnnsym: verification failed for {', '.join(report.failed)} "
               f"(see {report.directory / 'report.md'})", file=sys.stderr)
-    return report.exit_status
 
 
 def add_report_command(subparsers: Any) -> None:
@@ -75,11 +101,14 @@ def add_report_command(subparsers: Any) -> None:
         description="Run every derivation with its defaults, verify it against simulation, and write "
                     "report.tex (and report.pdf when pdflatex is installed), report.md, figures/*.png "
                     "and summary.json into DIR. An existing DIR is replaced only when the new report "
-                    "is complete, and only if it holds nothing but report files.")
+                    "is complete, and only if it holds nothing but report files (checked before any "
+                    "work). DIR may be the current directory (--out .). Interrupted (SIGINT, SIGTERM) "
+                    "before the new report is in place, it leaves DIR as it was and exits with 130 or 143.")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"output directory (default: {DEFAULT_OUT})")
     p.add_argument("--force", action="store_true",
-                   help="replace DIR even if it holds files rnnsym did not write")
+                   help="replace DIR even if it holds files rnnsym did not write (where DIR is or holds the "
+                        "current directory, only the report's own names in it are replaced)")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME",
                    help="only these derivations (see `rnnsym list`)")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,

@@ -231,3 +231,87 @@ def test_spectral_radius_is_accurate_near_repeated_eigenvalues(name, activation)
     error = max(abs(mpmath.mpf(float(r)) - rho) for r in sweep.rho[:, 0])
     allowed = 4 * np.finfo(float).eps * kappa * rho
     assert error <= allowed, f"rho off by {float(error):.3g} = {float(error / allowed * 4):.3g} eps kappa rho"
+
+
+# -- degenerate roots and continua ("edges" issue, B) --------------------------------------------
+def textbook_b_c(w: float) -> float:
+    """correction C1 typed in as the reference: sqrt(w(w-1)) - arccosh(sqrt(w))."""
+    return float(mpmath.sqrt(w * (w - 1)) - mpmath.acosh(mpmath.sqrt(w)))
+
+
+def tanh_root(w: float, u: float, start: float) -> float:
+    """The root of tanh(w h + u) = h near ``start``, by mpmath at 40 digits."""
+    with mpmath.workdps(40):
+        return float(mpmath.findroot(lambda h: mpmath.tanh(w * h + u) - h, start))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_tanh_with_identity_weights_gives_the_one_marginal_point_zero_per_bias(n):
+    """h_i = tanh(h_i) has the only root 0 (tanh' = sech^2 < 1 off 0), where J = I exactly.  Old: the
+    absolute residual test accepted a cloud, 10,351 points for n = 2."""
+    sweep = sweep_fixed_points(rs.RNN(np.eye(n)), np.zeros((3, n)))
+    assert sweep.count.tolist() == [1, 1, 1]
+    assert np.array_equal(sweep.h[:, 0], np.zeros((3, n)))
+    assert [KINDS[k] for k in sweep.kind[:, 0]] == ["marginal"] * 3
+    assert sweep.degenerate[:, 0].all() and sweep.suspect.all()        # no index at a degenerate root
+    res = find_fixed_points(rs.RNN(np.eye(n)))                          # certified: interval arithmetic
+    assert res.complete and len(res) == 1 and res.kinds == ["marginal"]
+
+
+def test_tanh_with_identity_weights_and_a_bias_has_one_stable_point():
+    u = np.array([0.3, -0.2])
+    sweep = sweep_fixed_points(rs.RNN(np.eye(2)), u[None])
+    want = [tanh_root(1.0, v, 0.5 * np.sign(v)) for v in u]
+    assert sweep.count.tolist() == [1] and np.abs(sweep.h[0, 0] - want).max() < 1e-12
+    assert KINDS[sweep.kind[0, 0]] == "stable" and not sweep.degenerate.any() and not sweep.suspect.any()
+
+
+def test_a_jordan_like_weight_gives_one_marginal_point():
+    """Back substitution: h_2 = tanh(h_2) forces h_2 = 0, then h_1 = tanh(h_1) too; J = W, rho = 1."""
+    sweep = sweep_fixed_points(rs.RNN([[1.0, 0.5], [0.0, 1.0]]), np.zeros((1, 2)))
+    assert sweep.count.tolist() == [1] and np.array_equal(sweep.h[0, 0], [0.0, 0.0])
+    assert KINDS[sweep.kind[0, 0]] == "marginal"
+
+
+def test_a_pitchfork_just_past_one_is_decided_not_marginal():
+    """w = fl(1 + 1e-9) > 1 exactly: 0 is unstable (J = w), the two roots +-h (tanh(w h) = h) stable."""
+    w = 1 + 1e-9
+    sweep = sweep_fixed_points(rs.RNN([[w]]), [0.0])
+    want = [tanh_root(w, 0.0, -1e-4), 0.0, tanh_root(w, 0.0, 1e-4)]
+    assert sweep.count.tolist() == [3]
+    assert np.abs(sweep.h[0, :, 0] - want).max() <= 1e-12
+    assert [KINDS[k] for k in sweep.kind[0]] == ["stable", "unstable", "stable"]
+    with mpmath.workdps(40):  # the outer roots: J = w sech^2(w h) < 1 by about 2e-9
+        assert all(w * mpmath.sech(w * mpmath.mpf(h)) ** 2 < 1 for h in (want[0], want[2]))
+
+
+@pytest.mark.parametrize("name, rows", [("identity", 0), ("relu", 1), ("leaky_relu", 1), ("hard_tanh", 2)])
+def test_piecewise_linear_identity_weights_give_a_continuum_not_a_cloud(name, rows):
+    """phi(h) = h on a whole region (identity: R^2; relu, leaky relu: h >= 0; hard tanh: [-1, 1]^2), so
+    every start is a fixed point.  Old: 9 sampled points listed as isolated."""
+    act = rs.get_activation(name, slope="1/10") if name == "leaky_relu" else name
+    sweep = sweep_fixed_points(rs.RNN(np.eye(2), activation=act), np.zeros((2, 2)))
+    assert sweep.count.tolist() == [0, 0]
+    for found in sweep.continua:
+        (c,) = found
+        assert c.dimension == 2 and c.A.shape == (2 * rows, 2) and c.stability.kind == "marginal"
+        for g in ([0.0, 0.0], [0.5, 0.25], [1.0, 1.0]):     # in every one of these regions
+            assert c.contains(g) and np.array_equal(rs.get_activation(act).numpy(np.array(g)), g)
+
+
+def test_a_near_fold_value_is_flagged_never_a_silent_wrong_count():
+    """At b = fl(b_c) and one ulp below, the fold pair is closer than float64 can resolve: the sweep
+    may merge or keep a near-root there, but flags it (degenerate, undecided, suspect), and every
+    other point is a certified root."""
+    b_c = textbook_b_c(2.0)
+    b = np.array([b_c, np.nextafter(b_c, 0.0)])
+    sweep = sweep_fixed_points(rs.RNN([[2.0]]), b)
+    assert sweep.suspect.all()
+    for p, value in enumerate(b):
+        res = find_fixed_points(rs.RNN([[2.0]], b=[value]))
+        assert res.complete
+        for k in range(sweep.count[p]):
+            if sweep.degenerate[p, k]:
+                assert KINDS[sweep.kind[p, k]] == "undecided"
+            else:
+                assert np.abs(res.states[:, 0] - sweep.h[p, k, 0]).min() < 1e-12
