@@ -29,6 +29,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 import rnnsym as rs
+from rnnsym.symbols import FIXED_POINT_KINDS
 from rnnsym.derivation import Derivation, Step
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.fixedpoints import sweep_fixed_points
@@ -280,7 +281,7 @@ def figure(d: Derivation, fig: Any) -> str:
     for branch in sweep.branches():
         for kind in np.unique(branch.kind):
             stable = kind == 0
-            label = "stable" if stable else "unstable"
+            label = FIXED_POINT_KINDS[int(kind)] if kind >= 0 else "unclassified"
             mask = branch.kind == kind
             left.plot(branch.b[mask, 0], branch.h[mask, 0], "-" if stable else "--",
                       color="C0" if stable else "C3", lw=2, label=None if label in labelled else label)
