@@ -45,15 +45,15 @@ NAMES = ["recurrence", "half_life"]
 FILES = {"report.md", "report.tex", "summary.json", *(f"figures/{name}.png" for name in NAMES)}
 
 
-def _command(out: Path, jobs: int) -> list[str]:
+def _command(out: Path, jobs: int, seed: int = 0) -> list[str]:
     return [sys.executable, "-m", "rnnsym.cli", "report", "--out", str(out), "--only", *NAMES, "--no-pdf",
-            "--jobs", str(jobs)]
+            "--jobs", str(jobs), "--seed", str(seed)]
 
 
-def _start(out: Path, jobs: int, **kwargs: object) -> subprocess.Popen[str]:
+def _start(out: Path, jobs: int, seed: int = 0, **kwargs: object) -> subprocess.Popen[str]:
     # A background job inherits SIGINT as ignored (as CI runs us); restore the default so the
     # child's Python installs its KeyboardInterrupt handler, as in a terminal.
-    return subprocess.Popen(_command(out, jobs), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return subprocess.Popen(_command(out, jobs, seed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
@@ -153,7 +153,8 @@ def test_sigint_and_sigterm_at_random_moments(tmp_path: Path, seconds: float) ->
         jobs = 2 if trial % 5 == 4 else 1
         delay = rng.uniform(0.0, 1.25 * seconds * (1.5 if jobs == 2 else 1.0))
         before = _snapshot(out)
-        proc = _start(out, jobs, start_new_session=True)
+        # a seed per trial: a completed new report differs from the previous one by content
+        proc = _start(out, jobs, trial + 1, start_new_session=True)
         time.sleep(delay)
         installed = _handler_installed(proc.pid)
         family = [proc.pid, *_children(proc.pid)]
