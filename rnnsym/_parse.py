@@ -38,7 +38,7 @@ import sympy
 
 from rnnsym.errors import InvalidArgumentError, ParseError, RnnsymError, UnsafeExpressionError
 
-__all__ = ["parse_expression", "parse_assignment", "parse_function_of"]
+__all__ = ["parse_expression", "parse_assignment", "parse_function_of", "check_construction"]
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -233,6 +233,11 @@ class _Builder:
             self.check_exp((sympy.S.One if base == sympy.E else base.args[0]) * exponent, node)
         if not exponent.is_number or exponent.is_zero:
             return
+        if not base.is_number and base.free_symbols:
+            # a later substitution makes the base a number: bound the exponent now
+            log_exp = _log10_abs(exponent)
+            if log_exp is None or log_exp > math.log10(MAX_EXPONENT):
+                self.fail(f"the exponent in {self.segment(node)} is larger than {MAX_EXPONENT}")
         factors = [base] if base.is_number else [f for f in sympy.Mul.make_args(base) if f.is_number]
         for factor in factors:
             if factor in (sympy.S.Zero, sympy.S.One, sympy.S.NegativeOne):
@@ -273,6 +278,53 @@ class _Builder:
             if value.has(sympy.I) or not value.is_Number:
                 self.fail(f"{self.segment(node)} is not a real number", ParseError)
         return expr
+
+
+class _Construction(_Builder):
+    """The parser's limits applied to one node SymPy is about to build by substitution."""
+
+    def __init__(self, shown: str, argument: str) -> None:
+        super().__init__(shown, {}, argument, True)
+
+    def fail(self, problem: str, error: type[RnnsymError] = UnsafeExpressionError) -> NoReturn:
+        raise error(_one_line(f"`{self.argument}`: substituting these values would build "
+                              f"{self.text}, which is refused: {problem}."))
+
+    def segment(self, node: object) -> str:
+        return self.text
+
+
+def check_construction(func: type, args: tuple, argument: str = "values") -> None:
+    """Refuse ``func(*args)`` where the parser would refuse the same power, call or number.
+
+    Used when values are substituted: ``(tau + 1)**(10**4)`` is harmless
+    until ``tau`` becomes a number, so every node is checked again as
+    substitution rebuilds it, before SymPy evaluates it.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> check_construction(sympy.Pow, (sympy.Integer(2), sympy.Integer(100)))
+    >>> check_construction(sympy.Pow, (sympy.Integer(2), sympy.Integer(10**4)), "--param rho")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.UnsafeExpressionError: `--param rho`: substituting these values would build ...
+    """
+    shown = _echo(f"{func.__name__}{tuple(args)}", 40)
+    checker = _Construction(shown, argument)
+    if func is sympy.Pow and len(args) == 2:
+        checker.check_power(args[0], args[1], None)
+    elif func is sympy.exp and len(args) == 1:
+        checker.check_exp(args[0], None)
+    real = sympy.re(args[0]) if func in (sympy.exp, sympy.sinh, sympy.cosh) and args[0].is_number else 0
+    if real != 0:   # exp(i*pi) is fine: only the real part grows
+        size = _log10_abs(real)
+        if size is None or size > math.log10(_MAX_GROWING_ARG):
+            checker.fail(f"{func.__name__}() is limited to numbers below {_MAX_GROWING_ARG:.0f}")
+    if func is sympy.Mul:   # digits add up in a product of rationals
+        digits = sum(_digits(a) for a in args if isinstance(a, sympy.Basic) and a.is_Rational)
+        if digits > MAX_LOG10 + 20:
+            checker.fail(f"numbers are limited to about {MAX_LOG10} digits")
 
 
 def parse_expression(text: str, names: Mapping[str, sympy.Basic] | None = None, *,

@@ -22,6 +22,7 @@ np.float64(9.0)
 
 from __future__ import annotations
 
+import graphlib
 import json
 import numbers
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ import sympy as sp
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import as_expr, as_matrix
+from rnnsym._parse import check_construction
 from rnnsym.latex import escape_text, latex, standalone_document
 from rnnsym.errors import DomainError
 
@@ -132,7 +134,47 @@ def _replace_free(node: Any, mapping: Mapping[sp.Symbol, Any]) -> Any:
     args = [_replace_free(arg, mapping) for arg in node.args]
     if all(new is old for new, old in zip(args, node.args)):
         return node
+    check_construction(node.func, tuple(args), _names(mapping))   # bounded before SymPy evaluates
     return node.func(*args)
+
+
+#: Symbol assumptions a substituted value must not contradict, and how to say them.
+_SYMBOL_FACTS = (("positive", "positive"), ("nonnegative", "nonnegative"), ("negative", "negative"),
+                 ("integer", "an integer"), ("real", "real"))
+
+
+def _check_symbol_assumptions(name: str, sym: Any, value: Any) -> None:
+    """Refuse a value its symbol's assumptions rule out (``tau=-1/2`` for a positive ``tau``)."""
+    if not isinstance(value, sp.Basic) or isinstance(value, sp.MatrixBase) or not isinstance(sym, sp.Symbol):
+        return
+    for fact, words in _SYMBOL_FACTS:
+        if sym.assumptions0.get(fact) and getattr(value, f"is_{fact}") is False:
+            raise DomainError(f"`{sym}` is {words} in derivation `{name}`; got {str(value)[:40]}.")
+
+
+def _names(mapping: Mapping[sp.Symbol, Any]) -> str:
+    return ", ".join(str(k) for k in list(mapping)[:4]) + (", ..." if len(mapping) > 4 else "")
+
+
+def _resolved(mapping: dict[sp.Symbol, Any]) -> dict[sp.Symbol, Any]:
+    """Values that use other substituted symbols get theirs (``rho=(tau+1)**2, tau=1``: rho = 4).
+
+    Values are resolved in dependency order, each node size-checked as it is
+    rebuilt; a cycle (``a=b, b=a``) is refused.  A value may use its own
+    symbol (``t=t+1`` shifts ``t``).
+    """
+    depends = {k: {s for s in getattr(v, "free_symbols", ()) if s in mapping and s != k}
+               for k, v in mapping.items()}
+    try:
+        order = list(graphlib.TopologicalSorter(depends).static_order())
+    except graphlib.CycleError:
+        raise InvalidArgumentError(f"the values of {_names(mapping)} refer to each other in a cycle; "
+                                   "give each a value that does not depend on the others.") from None
+    done: dict[sp.Symbol, Any] = {}
+    for k in order:
+        used = {s: done[s] for s in depends[k]}
+        done[k] = _subs(mapping[k], used) if used else mapping[k]
+    return {k: done[k] for k in mapping}
 
 
 #: What a symbol bound by each kind of node is called in messages.
@@ -354,9 +396,12 @@ class Derivation:
                     f"{', '.join(list(known)[:20])}."
                 )
             mapping[sym] = _value(value, str(key), known)   # never sympify: it evaluates strings
+        mapping = _resolved(mapping)
+        for sym, value in mapping.items():
+            _check_symbol_assumptions(self.name, sym, value)
         assumptions = []
         for a in self.assumptions:
-            new = a.subs(mapping) if isinstance(a, sp.Basic) else a  # evaluated: may become false
+            new = _replace_free(a, mapping) if isinstance(a, sp.Basic) else a  # evaluated: may become false
             if new == sp.false:
                 bad = ", ".join(f"{k}={v}" for k, v in mapping.items())
 

@@ -6,14 +6,17 @@ import ast
 import dataclasses
 import importlib
 import sys
+import subprocess
 import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import sympy as sp
 
 import rnnsym as rs
+from rnnsym.symbols import RHO
 import rnnsym.derivations
 from rnnsym import registry
 from rnnsym.registry import (DerivationInfo, DerivationModuleError, derivation_info, derivation_module,
@@ -235,3 +238,33 @@ def test_the_registry_never_imports_a_derivation_statically() -> None:
     for node in _imports(REGISTRY):
         assert not any(n.startswith("rnnsym.derivations") or n.split(".")[0] == "derivations"
                        for n in _names(node))
+
+
+# -- sizes bounded after each substitution (issue 15, item 2) ---------------------------------
+def _capped(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter under a 2 GB address-space cap."""
+    prelude = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("params, words", [
+    (["rho=(tau+1)**(10**300)", "tau=1"], "exponent"),                 # symbolic base, huge exponent
+    (["rho=(tau+1)**10000", "tau=1"], "3.01e+03 digits"),             # sized only once tau is a number
+    (["tau=1", "rho=(tau+1)**10000"], "3.01e+03 digits"),             # in either order
+    (["rho=exp(tau)", "tau=10**4"], "exp() is limited"),
+    (["rho=tau", "tau=rho"], "cycle"),
+    (["tau=-1/2"], "positive"),                                         # the symbol's own assumption
+])
+def test_substituted_sizes_are_bounded_in_a_memory_cap(params: list[str], words: str) -> None:
+    argv = [a for p in params for a in ("--param", p)]
+    done = _capped(f"import sys; from rnnsym.cli import main; sys.exit(main({['derive', 'half_life'] + argv!r}))")
+    assert done.returncode == 2, done.stderr[-500:]
+    assert done.stderr.startswith("rnnsym: error:") and words in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_a_value_using_another_substituted_symbol_gets_its_value() -> None:
+    d = rs.derive("half_life", rho="(tau+1)**2/4", tau="1/3")
+    assert d.parameters[RHO] == sp.Rational(4, 9)
+    assert sp.simplify(d.result + sp.log(2) / sp.log(sp.Rational(4, 9))) == 0
