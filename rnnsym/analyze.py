@@ -34,15 +34,16 @@ Examples
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rnnsym._npz import read_npz
 from rnnsym.activations import get_activation
-from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym.errors import (DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError,
+                           ShapeError)
 from rnnsym.model import RNN
 from rnnsym.fixedpoints.search import find_fixed_points
 from rnnsym.gradients import bound_factor
@@ -56,10 +57,14 @@ from rnnsym.stability import half_life
 from rnnsym.stability import spectral_norm
 from rnnsym.stability import spectral_radius
 
-__all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis"]
+__all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis", "json_ready"]
 
-_TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)$")
-_MAX_FILE_BYTES = 512 * 2**20
+_TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
+_TORCH_ROLES = {"weight_hh": "W_h", "weight_ih": "W_x", "bias_ih": "b", "bias_hh": "b2"}
+#: Largest layer (units, and inputs) `rnnsym analyze` reads.
+MAX_UNITS = 1024
+#: Largest weight magnitude `rnnsym analyze` reads (products of weights stay within floats).
+MAX_WEIGHT = 1e100
 #: Most floats in the stack of trajectory Jacobians (``steps * n**2``) :func:`analyze_rnn` holds.
 MAX_JACOBIAN_FLOATS = 2**27
 #: Most powers of ``W_h`` :func:`analyze_rnn` forms to certify its transient peak.
@@ -78,76 +83,113 @@ class Layer:
     net: RNN
 
 
-def _array(data: Any, key: str, path: Path) -> np.ndarray:
-    arr = np.asarray(data[key])
-    if arr.dtype.kind not in "fiu":
-        raise InvalidArgumentError(
-            f"`{path.name}` entry `{key}` must hold real numbers; got dtype {arr.dtype}."
-        )
-    arr = arr.astype(float)
+def _array(arr: np.ndarray, key: str, path: Path) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        arr = arr.astype(float)
     if not np.all(np.isfinite(arr)):
         raise NonFiniteError(f"`{path.name}` entry `{key}` holds NaN or infinite values.")
+    if arr.size and float(np.abs(arr).max()) > MAX_WEIGHT:
+        raise DomainError(
+            f"`{path.name}` entry `{key}` holds {float(np.abs(arr).max()):.3g}; `rnnsym analyze` reads "
+            f"weights up to {MAX_WEIGHT:.0e} in magnitude (it multiplies weights and their powers, "
+            "which would overflow floats).")
     return arr
 
 
-def load_weights(path: "str | Path", activation: str = "tanh") -> list[Layer]:
+def json_ready(obj: Any, where: str = "", found: list[str] | None = None) -> Any:
+    """``obj`` with every NaN or infinite float replaced by ``None`` (JSON has neither).
+
+    ``found`` collects where they were.
+
+    >>> found = []
+    >>> json_ready({"a": [1.0, float("inf")], "b": float("nan")}, found=found), found
+    ({'a': [1.0, None], 'b': None}, ['a[1]: inf', 'b: nan'])
+    """
+    found = [] if found is None else found
+    if isinstance(obj, dict):
+        return {k: json_ready(v, f"{where}.{k}" if where else str(k), found) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v, f"{where}[{i}]", found) for i, v in enumerate(obj)]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        found.append(f"{where}: {obj}")
+        return None
+    return obj
+
+
+def _shaped(arrays: dict[str, np.ndarray], keys: dict[str, str], path: Path) -> tuple[np.ndarray, ...]:
+    """``W_h`` (n x n), ``W_x`` (n x m) and ``b`` (n) of one layer, shapes checked before anything is built.
+
+    ``keys`` maps each role (``W_h``, ``W_x``, ``b``, and for PyTorch ``b2``,
+    the second bias) to its entry in the file.
+    """
+    def entry(role: str) -> np.ndarray | None:
+        return _array(arrays[keys[role]], keys[role], path) if role in keys else None
+
+    W_h = entry("W_h")
+    assert W_h is not None
+    if W_h.ndim != 2 or W_h.shape[0] != W_h.shape[1] or W_h.shape[0] == 0:
+        raise ShapeError(f"`{path.name}` entry `{keys['W_h']}` must be a square n x n matrix with n >= 1; "
+                         f"got shape {W_h.shape}.")
+    n = W_h.shape[0]
+    if n > MAX_UNITS:
+        raise ResourceLimitError(f"`{path.name}` entry `{keys['W_h']}` has {n} units; `rnnsym analyze` "
+                                 f"takes at most {MAX_UNITS}.")
+    W_x = entry("W_x")
+    if W_x is not None and (W_x.ndim != 2 or W_x.shape[0] != n or W_x.shape[1] > MAX_UNITS):
+        raise ShapeError(f"`{path.name}` entry `{keys['W_x']}` must be an n x m matrix with n = {n} "
+                         f"and m <= {MAX_UNITS}; got shape {W_x.shape}.")
+    b = np.zeros(n)
+    for role in ("b", "b2"):
+        part = entry(role)
+        if part is not None:
+            if part.shape != (n,):
+                raise ShapeError(f"`{path.name}` entry `{keys[role]}` must be a vector of length {n} "
+                                 f"(the rows of `{keys['W_h']}`); got shape {part.shape}.")
+            b = b + part
+    if not np.all(np.isfinite(b)):
+        raise NonFiniteError(f"`{path.name}`: the biases overflow when added.")
+    return W_h, W_x, b
+
+
+def load_weights(path: str | Path, activation: str = "tanh") -> list[Layer]:
     """Read the recurrent layers stored in an ``.npz`` file.
 
     Parameters
     ----------
     path : str or Path
         An ``.npz`` file (``numpy.savez`` of a PyTorch ``state_dict``, or of
-        ``W_h``, ``W_x``, ``b``).  Pickled objects are refused.
+        ``W_h``, ``W_x``, ``b``).  Pickled objects are refused, and the file
+        is read by :func:`rnnsym._npz.read_npz`, which checks every header
+        and size before reading data.  A bidirectional layer's
+        ``*_reverse`` weights become a layer of their own.
     activation : str
         The layer's nonlinearity (PyTorch ``nn.RNN`` uses ``"tanh"`` or
         ``"relu"``; it is not stored among the weights).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InvalidArgumentError(f"`WEIGHTS` {str(path)!r} is not a file; expected an .npz file.")
-    if path.stat().st_size > _MAX_FILE_BYTES:
-        raise InvalidArgumentError(
-            f"`WEIGHTS` {path.name!r} is {path.stat().st_size} bytes; the limit is {_MAX_FILE_BYTES}."
-        )
     act = get_activation(activation)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise InvalidArgumentError(
-            f"`WEIGHTS` {path.name!r} is not a readable .npz file without pickles ({type(exc).__name__})."
-        ) from None
-    with data:
-        keys = list(data.keys())
-        try:
-            if {"W_h"} <= set(keys):
-                W_h = _array(data, "W_h", path)
-                W_x = _array(data, "W_x", path) if "W_x" in keys else None
-                b = _array(data, "b", path) if "b" in keys else None
-                return [Layer("layer 0", RNN(W_h, W_x, b, act))]
-            layers: dict[int, dict[str, np.ndarray]] = {}
-            for key in keys:
-                match = _TORCH_KEY.match(key)
-                if match:
-                    layers.setdefault(int(match.group(2)), {})[match.group(1)] = _array(data, key, path)
-        except ValueError as exc:
-            if isinstance(exc, (ShapeError, NonFiniteError, InvalidArgumentError)):
-                raise
-            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} could not be read: {exc}") from None
+    arrays = read_npz(path, argument="WEIGHTS", max_elements=MAX_UNITS * MAX_UNITS)
+    if "W_h" in arrays:
+        roles = {"W_h": "W_h", **{r: r for r in ("W_x", "b") if r in arrays}}
+        return [Layer("layer 0", RNN(*_shaped(arrays, roles, path), act))]
+    layers: dict[tuple[int, str], dict[str, str]] = {}
+    for key in arrays:
+        match = _TORCH_KEY.match(key)
+        if match:
+            part, index, reverse = match.groups()
+            layers.setdefault((int(index), reverse or ""), {})[_TORCH_ROLES[part]] = key
     if not layers:
-        shown = ", ".join(keys[:8]) or "none"
+        shown = ", ".join(k[:40] for k in list(arrays)[:8]) or "none"
         raise InvalidArgumentError(
             f"`WEIGHTS` {path.name!r} has no recurrent weights (keys: {shown}); expected PyTorch "
             "nn.RNN names such as weight_hh_l0, or W_h, W_x, b."
         )
     out = []
-    for index in sorted(layers):
-        parts = layers[index]
-        if "weight_hh" not in parts:
-            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} has no weight_hh_l{index}.")
-        W_h = parts["weight_hh"]
-        n = W_h.shape[0] if W_h.ndim == 2 else 0
-        b = parts.get("bias_ih", np.zeros(n)) + parts.get("bias_hh", np.zeros(n))
-        out.append(Layer(f"layer {index}", RNN(W_h, parts.get("weight_ih"), b, act)))
+    for (index, reverse), roles in sorted(layers.items()):
+        if "W_h" not in roles:
+            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} has no weight_hh_l{index}{reverse}.")
+        name = f"layer {index}" + (" (reverse direction)" if reverse else "")
+        out.append(Layer(name, RNN(*_shaped(arrays, roles, path), act)))
     return out
 
 

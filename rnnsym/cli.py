@@ -32,6 +32,7 @@ from rnnsym.errors import ParseError, RnnsymError
 from rnnsym._signals import raising
 from rnnsym.analyze import analyze_rnn
 from rnnsym.analyze import format_analysis
+from rnnsym.analyze import json_ready
 from rnnsym.analyze import load_weights
 from rnnsym import registry
 from rnnsym.verification import keep_hypothesis_files_out_of_the_working_directory
@@ -64,6 +65,23 @@ def _timeout_seconds(text: str) -> float:
             f"must be a finite number {_TIMEOUT_RANGE}; got {text[:40]!r}"
         )
     return value
+
+
+def _integer(low: int, high: int) -> Any:
+    """An argparse ``type``: an integer in ``[low, high]``, one-line error otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if len(text) <= 40 else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}; got {text[:40]!r}")
+        return value
+    return parse
+
+
+#: Seeds NumPy and Hypothesis both take.
+_SEEDS = _integer(0, 2**32 - 1)
 
 
 class _Alarm:
@@ -177,7 +195,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     results = [(layer.name, analyze_rnn(layer.net, steps=args.steps, seed=args.seed))
                for layer in layers]
     if args.format == "json":
-        print(json.dumps([{"layer": name, **res} for name, res in results], indent=2))
+        ready = []
+        for name, res in results:   # JSON has no NaN or Infinity: null, and a list of where
+            found: list[str] = []
+            ready.append({"layer": name, **json_ready(res, found=found)})
+            if found:
+                ready[-1]["not_finite"] = found
+        print(json.dumps(ready, indent=2, allow_nan=False))
     else:
         print("\n".join(format_analysis(name, res) for name, res in results))
     return EXIT_OK
@@ -209,8 +233,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check derivations against simulation")
     p.add_argument("names", nargs="*", metavar="NAME", help="derivations (default: all)")
-    p.add_argument("--examples", type=int, default=100, help="examples per check (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--examples", type=_integer(1, 10**6), default=100, help="examples per check (default 100)")
+    p.add_argument("--seed", type=_SEEDS, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_verify)
 
@@ -218,9 +242,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("weights", metavar="WEIGHTS.npz",
                    help="numpy.savez of a PyTorch nn.RNN state_dict, or of W_h, W_x, b")
     p.add_argument("--activation", default="tanh", help="the layer's nonlinearity (default tanh)")
-    p.add_argument("--steps", type=int, default=2000,
+    p.add_argument("--steps", type=_integer(1, 10**7), default=2000,
                    help="trajectory length for the Lyapunov exponent (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the driving inputs (default 0)")
+    p.add_argument("--seed", type=_SEEDS, default=0, help="seed of the driving inputs (default 0)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_analyze)
 
@@ -242,8 +266,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Hypothesis keeps a cache directory; keep it out of the user's working directory.
     keep_hypothesis_files_out_of_the_working_directory()
-    if getattr(args, "examples", 1) is not None and getattr(args, "examples", 1) < 1:
-        parser.error(f"argument --examples: must be >= 1; got {args.examples}")
     alarm = _Alarm(args.timeout) if args.timeout is not None else None
     try:
         try:

@@ -237,18 +237,29 @@ def transient_growth(W: Any, k_max: int | None = None, *, limit: int = 100_000) 
     return TransientGrowth(values, float(values[k_peak]), k_peak, certified, error)
 
 
+def _frobenius(M: np.ndarray) -> float:
+    """``||M||_F`` scaled first, so entries near 1e200 do not overflow the sum of squares."""
+    top = float(np.abs(M).max()) if M.size else 0.0
+    if not 0.0 < top < math.inf:
+        return top
+    return top * float(np.linalg.norm(M / top))
+
+
 def _scan_powers(arr: np.ndarray, steps: int, stop: bool) -> tuple[list[float], float, bool]:
     """``||W^k||_2`` for ``k <= steps`` (fewer when ``stop`` and certified), the error bound, certified."""
     n = arr.shape[0]
     eps = float(np.finfo(float).eps)
     gamma = 1.01 * n * eps  # one product's relative error, componentwise
-    w_fro, absolute = float(np.linalg.norm(arr)), np.abs(arr)
+    w_fro, absolute = _frobenius(arr), np.abs(arr)
     norms, power = [1.0], np.eye(n)
     abs_power: np.ndarray | None = np.eye(n)  # |W|^k, dropped once it overflows
     running_upper, drift, error, certified = 1.0, 0.0, 0.0, False
     for k in range(1, steps + 1):
-        drift += gamma * float(np.linalg.norm(power)) * w_fro   # ||d_k||_F, before power moves on
-        power = power @ arr
+        drift += gamma * _frobenius(power) * w_fro   # ||d_k||_F, before power moves on
+        with np.errstate(over="ignore", invalid="ignore"):
+            power = power @ arr
+        if not np.isfinite(power).all():
+            break   # the powers overflow floats: what was scanned is all there is (not certified)
         norm = float(np.linalg.norm(power, 2))
         # the normwise recursion (later powers' norms bounded by the largest upper bound so far),
         # or the componentwise bound gamma_{kn} || |W|^k ||_F: whichever is smaller
@@ -256,7 +267,7 @@ def _scan_powers(arr: np.ndarray, steps: int, stop: bool) -> tuple[list[float], 
         if abs_power is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 abs_power = abs_power @ absolute
-                componentwise = 1.01 * k * gamma * float(np.linalg.norm(abs_power))
+                componentwise = 1.01 * k * gamma * _frobenius(abs_power)
             if not componentwise < 1e300:
                 abs_power = None  # |W|^k overflowed: the normwise bound alone from here on
         rounding = min(drift * running_upper, componentwise)
