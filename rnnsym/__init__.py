@@ -8,6 +8,13 @@ Matrix([[W_h[0,0]*sech(W_h[0,0]*h_prev[0] + W_x[0,0]*x[0] + b[0])**2]])
 
 from __future__ import annotations
 
+# First of all, for the `rnnsym` command: SIGINT and SIGTERM are recorded from here on (the imports
+# below take a second), and rnnsym.cli.main acts on them (exit 130 or 143, no traceback).
+from rnnsym._signals import INTERRUPTS as _INTERRUPTS, command_line_process as _command_line_process
+
+if _command_line_process():
+    _INTERRUPTS.install()
+
 import importlib
 from typing import Any
 

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 from rnnsym._version import __version__
 from rnnsym.errors import ParseError, RnnsymError
 from rnnsym._signals import raising
+from rnnsym._signals import INTERRUPTS
 from rnnsym.analyze import analyze_rnn
 from rnnsym.analyze import format_analysis
 from rnnsym.analyze import json_ready
@@ -271,7 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             if alarm is not None:
                 alarm.arm()
-            status = int(args.run(args))
+            with INTERRUPTS.raising():   # the command's work: SIGINT/SIGTERM stop it (rnnsym/__init__.py)
+                INTERRUPTS.check()       # one that arrived while rnnsym was imported
+                status = int(args.run(args))
         finally:  # disarmed before any handler below prints (again there: a raise may skip this)
             if alarm is not None:
                 alarm.disarm()
@@ -285,9 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except _Timeout:
         return _gave_up(alarm)
-    except KeyboardInterrupt:
-        print("rnnsym: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"rnnsym: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return EXIT_OK
     except Exception:
