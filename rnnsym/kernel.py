@@ -258,12 +258,12 @@ class Kernel:
             width = int(np.prod(shape))
             own = array.shape[: array.ndim - len(shape)]
             if int(np.prod(own)) == size and own == batch[len(batch) - len(own):]:
-                blocks += [np.ascontiguousarray(array.reshape(size, width)), 1]
-            elif int(np.prod(own)) == 1:
-                blocks += [np.ascontiguousarray(array.reshape(1, width)), 0]
+                blocks.append(np.ascontiguousarray(array.reshape(size, width)))
+            elif int(np.prod(own)) == 1:   # one row for every point
+                blocks.append(np.ascontiguousarray(array.reshape(1, width)))
             else:  # partial broadcasting: materialise
                 full = np.broadcast_to(array, batch + shape).reshape(size, width)
-                blocks += [np.ascontiguousarray(full), 1]
+                blocks.append(np.ascontiguousarray(full))
         out = np.empty((size, max(len(self._fused.outputs), 1)))
         self._fused(*blocks, out)
         if not self._matrix:
