@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-import mpmath
 import numpy as np
 from scipy.optimize import linprog
 
@@ -278,9 +277,8 @@ def _pattern_set(P: _Problem, pattern: tuple[int, ...]) -> PatternPoint | Contin
     b = np.array([v for _, v, _, _ in region], dtype=float)
     D = [P.pieces[k][2] for k in pattern]
     J = [[D[i] * P.W[i][j] for j in range(n)] for i in range(n)]
-    with mpmath.workdps(30):
-        Jm = [[mpmath.mpf(v.numerator) / v.denominator for v in row] for row in J]
-    stab = classify_jacobian(np.array(J, dtype=float), exact=Jm)
+    # the Fractions themselves: products of two doubles need up to 106 bits, more than 30 digits hold
+    stab = classify_jacobian(np.array(J, dtype=float), exact=J)
     return Continuum(len(inner), point, _orthonormal(directions), A, b, pattern, stab,
                      frozenset((region[r][2], region[r][3]) for r in pinned))
 
