@@ -35,7 +35,6 @@ at a kink, skipping every point a set found so far already holds.
 ([], [(2, [[-1.0, 0.0], [0.0, -1.0]], [0.0, 0.0])])
 """
 
-from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field

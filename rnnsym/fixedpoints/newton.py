@@ -22,7 +22,6 @@ Examples
 [[1.414213562373], [-1.414213562373]]
 """
 
-from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
