@@ -4,7 +4,10 @@ Values that cross the public API are turned into SymPy matrices by
 :func:`as_matrix` (numbers, arrays and SymPy objects pass; strings are
 refused), numeric input into float64 arrays by :func:`as_float_array`, and
 shapes are checked by :func:`check_square` and :func:`check_shape`, so every
-module words the same error the same way.
+module words the same error the same way.  Options have one validator each
+(:func:`as_int`, :func:`as_limit`, :func:`as_seed`, :func:`as_float`,
+:func:`as_tolerance`, :func:`as_choice`, :func:`as_mapping`, :func:`as_path`,
+:func:`check_out`, :func:`require_model`, ...).
 
 Neither converter hands user data to ``sympify``: ``sympify`` evaluates
 strings as Python, even with ``strict=True`` for strings nested in a dict
@@ -32,8 +35,10 @@ rnnsym.errors.ShapeError: `W_h` must be square; got shape (2, 3). `W_h` maps the
 from __future__ import annotations
 
 import numbers
+import os
 from decimal import Decimal
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
 
 import mpmath
 import numpy as np
@@ -44,7 +49,8 @@ from rnnsym._parse import parse_expression
 from rnnsym.latex import register_symbol
 
 __all__ = ["vector_symbols", "matrix_symbols", "as_matrix", "as_float_array", "as_scalar", "ordered_symbols",
-           "resolve_values", "check_square"]
+           "resolve_values", "check_square", "as_int", "as_limit", "as_int_array", "as_seed", "as_float", "as_tolerance",
+           "as_choice", "as_mapping", "as_str_list", "as_path", "check_out", "require_model"]
 
 
 def check_square(shape: tuple[int, ...], name: str, hint: str = "", *, stacked: bool = False) -> None:
@@ -72,11 +78,18 @@ def vector_symbols(name: str, n: int, tex: str | None = None) -> sp.ImmutableMat
     >>> vector_symbols("b", 2).T
     Matrix([[b[0], b[1]]])
     """
-    syms = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(n)]
+    syms = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(as_int(n, "n", low=0))]
     if tex is not None:
-        for i, s in enumerate(syms):
-            register_symbol(s, tex.format(i=i))
-    return sp.ImmutableMatrix(n, 1, syms)
+        try:
+            labels = [tex.format(i=i) for i in range(len(syms))] if isinstance(tex, str) else None
+        except (IndexError, KeyError, ValueError, AttributeError):
+            labels = None
+        if labels is None:
+            raise InvalidArgumentError(f"`tex` must be a LaTeX format string whose only field is {{i}}, or None; "
+                                       f"got {_describe(tex)}.")
+        for s, label in zip(syms, labels):
+            register_symbol(s, label)
+    return sp.ImmutableMatrix(len(syms), 1, syms)
 
 
 def matrix_symbols(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
@@ -85,6 +98,7 @@ def matrix_symbols(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
     >>> matrix_symbols("A", 1, 2)
     Matrix([[A[0,0], A[0,1]]])
     """
+    rows, cols = as_int(rows, "rows", low=0), as_int(cols, "cols", low=0)
     return sp.ImmutableMatrix(
         rows, cols, [sp.Symbol(f"{name}[{i},{j}]", real=True) for i in range(rows) for j in range(cols)]
     )
@@ -97,6 +111,11 @@ def as_matrix(value: Any, name: str, *, shape: tuple[int | None, int | None] | N
     Validates finiteness and, where given, the shape; ``vector=True``
     accepts a flat sequence as a column.
     """
+    if shape is not None:
+        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+            raise InvalidArgumentError(f"`shape` must be a pair (rows, cols) of integers or None; got {_echo(shape)}.")
+        shape = (None if shape[0] is None else as_int(shape[0], "shape", low=0),
+                 None if shape[1] is None else as_int(shape[1], "shape", low=0))
     if isinstance(value, str):
         raise InvalidArgumentError(
             f"`{name}` must be numbers, SymPy expressions or arrays; got the string {value[:40]!r}. "
@@ -143,18 +162,20 @@ def ordered_symbols(*matrices: sp.MatrixBase) -> tuple[sp.Symbol, ...]:
     """
     seen: dict[sp.Symbol, None] = {}
     for mat in matrices:
+        if not isinstance(mat, sp.MatrixBase):
+            raise InvalidArgumentError(f"`matrices` must be SymPy matrices; got {type(mat).__name__} {_echo(mat)}.")
         for entry in mat:
             for s in sorted(entry.free_symbols, key=str):
                 seen.setdefault(s, None)
     return tuple(seen)
 
 
-def resolve_values(parameters: tuple[sp.Symbol, ...], mapping: Mapping[Any, Any],
-                   owner: str) -> dict[sp.Symbol, sp.Expr]:
-    """Map keys (symbols or their names) to validated values, for ``subs``."""
+def resolve_values(parameters: tuple[sp.Symbol, ...], values: Any, owner: str,
+                   by_name: Mapping[str, Any] | None = None) -> dict[sp.Symbol, sp.Expr]:
+    """Map keys (symbols or their names) to validated values, for ``subs(values, **by_name)``."""
     lookup = {str(s): s for s in parameters}
     resolved = {}
-    for key, value in mapping.items():
+    for key, value in {**as_mapping(values, "values", optional=True), **(by_name or {})}.items():
         sym = lookup.get(key) if isinstance(key, str) else key
         if sym is None or sym not in parameters:
             raise InvalidArgumentError(
@@ -430,4 +451,165 @@ def as_symbol(value: Any, name: str) -> sp.Symbol:
     """
     if not isinstance(value, sp.Symbol):
         raise InvalidArgumentError(f"`{name}` must be a SymPy Symbol; got {type(value).__name__} {_echo(value)}.")
+    return value
+
+
+# -- scalar options -------------------------------------------------------------------------------
+def _describe(value: Any) -> str:
+    """``type value`` for a one-line message (the value truncated)."""
+    return f"{type(value).__name__} {_echo(value)}"
+
+
+def _bounds(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    return f" >= {low}" if low is not None else f" <= {high}" if high is not None else ""
+
+
+def as_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An integer option (Python, NumPy or SymPy integer; never a bool, float or string) in ``[low, high]``.
+
+    >>> as_int(3, "n", low=1)
+    3
+    >>> as_int("3", "n", low=1)
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `n` must be an integer >= 1; got str '3'.
+    """
+    wanted = _bounds(low, high)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidArgumentError(f"`{name}` must be an integer{wanted}; got {_describe(value)}.")
+    number = int(value)
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InvalidArgumentError(f"`{name}` must be an integer{wanted}; got {number}.")
+    return number
+
+
+def as_limit(value: Any, name: str, default: int) -> int:
+    """A resource limit such as ``max_size``: ``None`` for ``default``, else an integer >= 0."""
+    if value is None:
+        return default
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or int(value) < 0:
+        raise InvalidArgumentError(f"`{name}` must be an integer >= 0 or None; got {_describe(value)}.")
+    return int(value)
+
+
+def as_int_array(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> np.ndarray:
+    """An array of integers (int64; entries as :func:`as_float_array` reads them, each integral) in ``[low, high]``."""
+    arr = as_float_array(value, name, allow_empty=True)
+    bad = arr != np.round(arr)
+    if low is not None:
+        bad |= arr < low
+    if high is not None:
+        bad |= arr > high
+    if bad.any():
+        raise InvalidArgumentError(f"`{name}` must hold integers{_bounds(low, high)}; got {arr[bad].flat[0]:g}.")
+    return arr.astype(np.int64)
+
+
+def as_seed(value: Any, name: str = "seed") -> Any:
+    """A NumPy random seed: ``None``, an integer >= 0, or a ``Generator``, ``BitGenerator`` or ``SeedSequence``."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return value
+    return as_int(value, name, low=0)
+
+
+def as_float(value: Any, name: str, *, finite: bool = True) -> float:
+    """One real number as a float (read as :func:`as_float_array` reads it; strings are refused).
+
+    >>> as_float(0.5, "lam")
+    0.5
+    >>> as_float([0.5], "lam")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.ShapeError: `lam` must be one real number; got an array of shape (1,).
+    """
+    arr = as_float_array(value, name, allow_empty=True, finite=finite)
+    if arr.ndim != 0:
+        raise ShapeError(f"`{name}` must be one real number; got an array of shape {arr.shape}.")
+    return float(arr)
+
+
+def as_tolerance(value: Any, name: str = "tol", *, positive: bool = False) -> float:
+    """A tolerance: one finite real number >= 0 (> 0 where ``positive``), as a float."""
+    tol = as_float(value, name)
+    if tol < 0 or (positive and tol == 0):
+        raise InvalidArgumentError(f"`{name}` must be a finite number {'> 0' if positive else '>= 0'}; got {tol!r}.")
+    return tol
+
+
+def as_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """One of the strings ``choices`` (compared as text; other objects are refused)."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidArgumentError(
+            f"`{name}` must be one of {', '.join(map(repr, choices))}; got {_echo(value)}.")
+    return value
+
+
+def as_mapping(value: Any, name: str, *, optional: bool = False) -> Mapping[Any, Any]:
+    """A mapping argument such as ``values`` of ``subs``; ``None`` is ``{}`` where ``optional``."""
+    if value is None and optional:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            f"`{name}` must be a mapping (a dict) of names or symbols to values; got {_describe(value)}.")
+    return value
+
+
+def as_str_list(value: Any, name: str) -> list[str]:
+    """Strings (such as derivation names) from a list, tuple or other iterable; a bare string is refused."""
+    listed = list(value) if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)) else None
+    if listed is None or not all(isinstance(v, str) for v in listed):
+        raise InvalidArgumentError(f"`{name}` must be a list of strings; got {_describe(value)}.")
+    return listed
+
+
+def as_path(value: Any, name: str) -> Path:
+    """A file system path: a ``str`` or ``os.PathLike`` (never bytes, containers or other objects)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidArgumentError(f"`{name}` must be a path (str or pathlib.Path); got {_describe(value)}.")
+    path = os.fspath(value)
+    if not isinstance(path, str) or "\0" in path:
+        raise InvalidArgumentError(f"`{name}` must be a text path without NUL characters; got {_echo(path)}.")
+    return Path(path)
+
+
+def check_out(out: Any, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
+    """A caller's output buffer: a writeable C-contiguous NumPy array (``numpy.memmap`` too) of ``shape``.
+
+    ``dtype`` (if given) must match as well: results are written in place, so
+    a copy (a reshaped non-contiguous array) or a silent cast would lose them.
+    """
+    if not isinstance(out, np.ndarray):
+        raise InvalidArgumentError(f"`{name}` must be a NumPy array (or numpy.memmap) of shape {tuple(shape)}; "
+                                   f"got {_describe(out)}.")
+    flaws = [f for f, bad in ((", not C-contiguous", not out.flags.c_contiguous),
+                              (", read-only", not out.flags.writeable)) if bad]
+    if flaws or tuple(out.shape) != tuple(shape) or (dtype is not None and out.dtype != dtype):
+        kind = "" if dtype is None else f"{np.dtype(dtype)} "
+        raise ShapeError(f"`{name}` must be a writeable C-contiguous {kind}array of shape {tuple(shape)}; "
+                         f"got {out.dtype} {out.shape}{''.join(flaws)}.")
+    return out
+
+
+#: The classes :func:`require_model` knows, by qualified name (this leaf module imports neither).
+_MODEL_CLASSES = {"RNN": "rnnsym.model.RNN", "LinearRNN": "rnnsym.linear.system.LinearRNN"}
+
+
+def require_model(value: Any, name: str = "net", *, kind: str = "RNN", numeric: bool = False) -> Any:
+    """``value`` itself if it is an rnnsym ``RNN`` (``kind="LinearRNN"``: a ``LinearRNN``), subclasses too.
+
+    ``numeric=True`` also requires weights without symbols.  Recognised by
+    qualified class name, as this module sits below :mod:`rnnsym.model`.
+
+    >>> require_model("tanh")
+    Traceback (most recent call last):
+    ...
+    rnnsym.errors.InvalidArgumentError: `net` must be an rnnsym RNN; got str 'tanh'.
+    """
+    wanted = _MODEL_CLASSES[kind]
+    if not any(f"{c.__module__}.{c.__qualname__}" == wanted for c in type(value).__mro__):
+        raise InvalidArgumentError(f"`{name}` must be an rnnsym {kind}; got {_describe(value)}.")
+    if numeric and not value.is_numeric:
+        raise InvalidArgumentError(f"`{name}` must be numeric; substitute values with {kind}.subs() first.")
     return value

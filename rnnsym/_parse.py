@@ -229,6 +229,10 @@ class _Builder:
 
     def check_power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> None:
         """Refuse ``base**exponent`` when SymPy would build huge numbers or radicals."""
+        while isinstance(base, sympy.UnevaluatedExpr):   # displayed as is, valued as its content
+            base = base.args[0]
+        while isinstance(exponent, sympy.UnevaluatedExpr):
+            exponent = exponent.args[0]
         if exponent.is_number and (base == sympy.E or isinstance(base, sympy.exp)):
             self.check_exp((sympy.S.One if base == sympy.E else base.args[0]) * exponent, node)
         if not exponent.is_number or exponent.is_zero:

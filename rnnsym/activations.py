@@ -43,7 +43,7 @@ from rnnsym.symbols import Z
 from rnnsym.errors import DomainError, InvalidArgumentError, UnknownNameError
 from rnnsym._parse import parse_expression
 from rnnsym._parse import parse_function_of
-from rnnsym._matrices import as_expr
+from rnnsym._matrices import as_expr, as_float_array
 from rnnsym.kernel import compile as compile_kernel
 from sympy.calculus.util import continuous_domain
 
@@ -129,18 +129,25 @@ class Activation:
         return _apply(self.derivative_expr, arg)
 
     def numpy(self, x: Any) -> np.ndarray:
-        """``phi`` on floats, elementwise."""
-        return self.numpy_function(np.asarray(x, dtype=float))
+        """``phi`` on floats, elementwise (strings are refused, never read as numbers)."""
+        return self.numpy_function(_floats(x))
 
     def numpy_prime(self, x: Any) -> np.ndarray:
-        """``phi'`` on floats, elementwise."""
-        return self.numpy_derivative(np.asarray(x, dtype=float))
+        """``phi'`` on floats, elementwise (strings are refused, never read as numbers)."""
+        return self.numpy_derivative(_floats(x))
 
     def _latex_name(self) -> str:
         return _LATEX_NAMES.get(self.name, r"\phi")
 
     def __str__(self) -> str:
         return self.name
+
+
+def _floats(x: Any) -> np.ndarray:
+    """``x`` as float64 (NaN, infinities and empty arrays pass through); float arrays without a copy."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return x
+    return as_float_array(x, "x", allow_empty=True, finite=False)
 
 
 def _apply(form: sp.Expr, arg: Any) -> Any:

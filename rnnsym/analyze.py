@@ -45,6 +45,7 @@ from rnnsym.activations import get_activation
 from rnnsym.errors import (DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError,
                            ShapeError)
 from rnnsym.model import RNN
+from rnnsym._matrices import as_int, as_seed, require_model
 from rnnsym.fixedpoints.search import find_fixed_points
 from rnnsym.gradients import bound_factor
 from rnnsym.gradients import lyapunov_spectrum
@@ -213,8 +214,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     100 000); otherwise it is a lower bound over the powers scanned.
     """
 
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise InvalidArgumentError(f"`steps` must be an integer >= 1; got {steps!r}.")
+    net, steps, seed = require_model(net, numeric=True), as_int(steps, "steps", low=1), as_seed(seed)
     if steps * net.n ** 2 > MAX_JACOBIAN_FLOATS:
         raise ResourceLimitError(
             f"`steps`={steps} Jacobians of a {net.n}-unit layer hold {steps * net.n ** 2:.3g} floats "

@@ -54,7 +54,7 @@ from rnnsym.activations import Activation, Z, get_activation
 from rnnsym.symbols import LAM as _LAM
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
-from rnnsym._matrices import matrix_symbols, vector_symbols
+from rnnsym._matrices import as_float_array, matrix_symbols, vector_symbols
 from rnnsym.stability import classify_moduli, decide_undecided
 
 __all__ = [
@@ -577,11 +577,9 @@ def jacobian_spectral_radius(W_h: Any, preactivation: Any, activation: "str | Ac
     n = W.shape[-1]
     if n not in CLOSED_FORM_SIZES or W.dtype.kind != "f":
         raise InvalidArgumentError(f"`W_h` must be real with n in {CLOSED_FORM_SIZES}; got shape {W.shape}.")
-    a = np.asarray(preactivation, dtype=float)
+    a = as_float_array(preactivation, "preactivation", allow_empty=True)
     if a.ndim < 1 or a.shape[-1] != n:
         raise ShapeError(f"`preactivation` must have shape (..., {n}); got shape {a.shape}.")
-    if not np.isfinite(a).all():
-        raise NonFiniteError("`preactivation` must be finite; got NaN or infinite entries.")
     act = get_activation(activation)
     with np.errstate(all="ignore"):  # n = 1: the kernel would read (..., 1, 1) as (..., 1) scalars
         out = (np.abs(act.numpy_prime(a[..., 0]) * W[..., 0, 0]) if n == 1

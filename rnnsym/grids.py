@@ -44,7 +44,7 @@ import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError, UnknownNameError
 from rnnsym.kernel import Kernel, compile as compile_kernel
-from rnnsym._matrices import as_float_array
+from rnnsym._matrices import as_choice, as_float_array, as_int, as_mapping, check_out
 
 __all__ = ["SWEEP_BACKENDS", "MAX_SWEEP_BYTES", "sweep"]
 
@@ -201,17 +201,9 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
     (plus the kernel's matrix shape for matrix results).
     """
     kernel = _target(kernel_or_derivation)
-    if backend not in SWEEP_BACKENDS:
-        raise InvalidArgumentError(f"`backend` must be one of {', '.join(SWEEP_BACKENDS)}; got {backend!r}.")
-    if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
-        raise InvalidArgumentError(f"`chunk` must be a positive integer; got {chunk!r}.")
-    limit = MAX_SWEEP_BYTES if max_bytes is None else max_bytes
-    if not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 1:
-        raise InvalidArgumentError(f"`max_bytes` must be a positive integer; got {max_bytes!r}.")
-    if not isinstance(grid, Mapping):
-        raise InvalidArgumentError(f"`grid` must be a mapping of argument to values; got {type(grid).__name__}.")
-    if fixed is not None and not isinstance(fixed, Mapping):
-        raise InvalidArgumentError(f"`fixed` must be a mapping of argument to values; got {type(fixed).__name__}.")
+    backend, chunk = as_choice(backend, "backend", SWEEP_BACKENDS), as_int(chunk, "chunk", low=1)
+    limit = MAX_SWEEP_BYTES if max_bytes is None else as_int(max_bytes, "max_bytes", low=1)
+    grid, fixed = as_mapping(grid, "grid"), as_mapping(fixed, "fixed", optional=True)
     order, axes = [], []
     for key, values in grid.items():
         axis = as_float_array(values, f"grid[{str(key)!r}]", allow_empty=True)
@@ -220,7 +212,7 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
         order.append(_position(kernel, key))
         axes.append(axis)
     fixed_pos = {_position(kernel, k): as_float_array(v, f"fixed[{str(k)!r}]")
-                 for k, v in (fixed or {}).items()}
+                 for k, v in fixed.items()}
     missing = [str(a) for i, a in enumerate(kernel.args) if i not in order and i not in fixed_pos]
     if missing:
         raise InvalidArgumentError(f"arguments {', '.join(missing)} are neither in `grid` nor in `fixed`.")
@@ -232,10 +224,7 @@ def sweep(kernel_or_derivation: Any, grid: Mapping[Any, Any], *, fixed: Mapping[
     total = _check_sizes(shape, kernel.shape, len(kernel.args), int(chunk), int(limit), allocates)
     if backend == "dask":
         return _dask_sweep(chunker, shape, total, int(chunk), kernel.shape, compute)
-    if out is None:
-        out = np.empty(shape + kernel.shape)
-    elif tuple(out.shape) != shape + kernel.shape:
-        raise ShapeError(f"`out` must have shape {shape + kernel.shape}; got shape {tuple(out.shape)}.")
+    out = np.empty(shape + kernel.shape) if out is None else check_out(out, "out", shape + kernel.shape)
     flat = out.reshape((total,) + kernel.shape)
     advance = _progress_bar(total, progress)
     for lo in range(0, total, int(chunk)):

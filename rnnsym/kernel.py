@@ -66,14 +66,14 @@ import keyword
 import numbers
 import threading
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import mpmath
 import numpy as np
 import sympy as sp
 
 from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ShapeError
-from rnnsym._matrices import as_float_array
+from rnnsym._matrices import as_choice, as_float_array, as_int
 from rnnsym.backends.gpu import build
 from rnnsym.backends.fused import fused_loop
 from rnnsym.latex import latex
@@ -139,10 +139,12 @@ class Kernel:
 
     def __init__(self, expr: sp.Basic, args: tuple, backend: str, cse: bool,
                  assumptions: tuple, on_domain: str, dps: int) -> None:
+        # the constructor is public too: the same checks as compile()
+        expr, args, backend, cse, on_domain, dps = _options(expr, args, backend, cse, on_domain, dps)
         self.expr = expr
         self.args = args
         self.backend = backend
-        assumptions = tuple(_assumption(c) for c in assumptions)  # the constructor is public too
+        assumptions = tuple(_assumption(c) for c in _items(assumptions, "assumptions", sets=True))
         self.assumptions = assumptions
         self.on_domain = on_domain
         self.dps = dps
@@ -358,11 +360,38 @@ def _assumption(condition: Any) -> sp.Basic:
 
 
 def _check_on_domain(on_domain: str) -> str:
-    if on_domain not in _ON_DOMAIN:
+    return as_choice(on_domain, "on_domain", _ON_DOMAIN)
+
+
+def _items(values: Any, name: str, *, sets: bool = False) -> tuple:
+    """A sequence argument (``args``; ``assumptions``, ``sets=True``: also a set) as a tuple; text is refused."""
+    unordered = () if sets else (set, frozenset)
+    if isinstance(values, (str, bytes, Mapping, *unordered)) or not isinstance(values, Iterable):
         raise InvalidArgumentError(
-            f"`on_domain` must be 'raise' or 'nan'; got {on_domain!r}."
+            f"`{name}` must be a list or tuple; got {type(values).__name__} {str(values)[:40]!r}.")
+    return tuple(values)
+
+
+def _options(expr: Any, args: Any, backend: Any, cse: Any, on_domain: Any, dps: Any) -> tuple:
+    """``compile``'s arguments checked and normalised; strings are never sympified."""
+    backend, on_domain = as_choice(backend, "backend", BACKENDS), _check_on_domain(on_domain)
+    if not isinstance(cse, (bool, np.bool_)):
+        raise InvalidArgumentError(f"`cse` must be True or False; got {type(cse).__name__} {str(cse)[:40]!r}.")
+    # Never sympify user data: sympify evaluates strings as Python (with strict=True
+    # still those nested in a dict or a set).
+    if isinstance(expr, sp.MatrixBase):
+        expr = sp.ImmutableMatrix(expr)
+    elif isinstance(expr, (int, float, np.integer, np.floating)) and not isinstance(expr, (bool, np.bool_)):
+        expr = sp.sympify(expr, strict=True)
+    elif not isinstance(expr, sp.Basic):
+        raise InvalidArgumentError(
+            f"`expr` must be a SymPy expression or matrix; got {type(expr).__name__} {str(expr)[:40]!r}."
         )
-    return on_domain
+    args = [args] if isinstance(args, (sp.Symbol, sp.MatrixBase)) else _items(args, "args")
+    args = tuple(sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a for a in args)
+    for i, a in enumerate(args):
+        _arg_symbols(a, i)
+    return expr, args, backend, bool(cse), on_domain, as_int(dps, "dps", low=1)
 
 
 _CACHE: dict[tuple, Kernel] = {}
@@ -409,31 +438,14 @@ def compile(expr: Any, args: Iterable[Any], *, backend: str = "numpy", cse: bool
     >>> compile(sp.tanh(a), [a], backend="mpmath", dps=40) is k
     True
     """
-    if backend not in BACKENDS:
-        raise InvalidArgumentError(
-            f"`backend` must be one of {', '.join(BACKENDS)}; got {backend!r}."
-        )
-    _check_on_domain(on_domain)
-    # Never sympify user data: sympify evaluates strings as Python (with strict=True
-    # still those nested in a dict or a set).
-    if isinstance(expr, sp.MatrixBase):
-        expr = sp.ImmutableMatrix(expr)
-    elif isinstance(expr, (int, float, np.integer, np.floating)) and not isinstance(expr, bool):
-        expr = sp.sympify(expr, strict=True)
-    elif not isinstance(expr, sp.Basic):
-        raise InvalidArgumentError(
-            f"`expr` must be a SymPy expression or matrix; got {type(expr).__name__}."
-        )
-    if isinstance(args, (sp.Symbol, sp.MatrixBase)):
-        args = [args]
-    args = tuple(sp.ImmutableMatrix(a) if isinstance(a, sp.MatrixBase) else a for a in args)
-    assumptions = tuple(_assumption(c) for c in assumptions)
-    key = (expr, args, backend, cse, assumptions, on_domain, dps)
+    expr, arg_tuple, backend, cse, on_domain, dps = _options(expr, args, backend, cse, on_domain, dps)
+    assumptions = tuple(_assumption(c) for c in _items(assumptions, "assumptions", sets=True))
+    key = (expr, arg_tuple, backend, cse, assumptions, on_domain, dps)
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    kernel = Kernel(expr, args, backend, cse, assumptions, on_domain, dps)
+    kernel = Kernel(expr, arg_tuple, backend, cse, assumptions, on_domain, dps)
     with _LOCK:
         _CACHE[key] = kernel
     return kernel

@@ -37,8 +37,8 @@ import sympy as sp
 from rnnsym.activations import Activation, get_activation
 from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import (as_float_array, as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
-                              vector_symbols)
+from rnnsym._matrices import (as_float_array, as_int, as_limit, as_matrix, check_square, matrix_symbols, ordered_symbols,
+                              resolve_values, vector_symbols)
 from rnnsym.errors import ResourceLimitError
 from rnnsym.linear.system import linearize
 
@@ -114,9 +114,7 @@ class RNN:
         >>> RNN.symbolic(1, 1).parameters
         (W_h[0,0], W_x[0,0], b[0])
         """
-        for label, value, low in (("n", n, 1), ("m", m, 0)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise InvalidArgumentError(f"`{label}` must be an integer >= {low}; got {value!r}.")
+        n, m = as_int(n, "n", low=1), as_int(m, "m", low=0)
         b = vector_symbols("b", n) if bias else sp.zeros(n, 1)
         return cls(matrix_symbols("W_h", n, n), matrix_symbols("W_x", n, m), b, activation)
 
@@ -127,7 +125,7 @@ class RNN:
         >>> net.subs({"W_h[0,0]": 2, "b[0]": 0}).preactivation()
         Matrix([[W_x[0,0]*x[0] + 2*h_prev[0]]])
         """
-        resolved = resolve_values(self.parameters, {**(values or {}), **by_name}, "RNN")
+        resolved = resolve_values(self.parameters, values, "RNN", by_name)
         return RNN(self.W_h.subs(resolved), self.W_x.subs(resolved), self.b.subs(resolved),
                    self.activation)
 
@@ -170,9 +168,8 @@ class RNN:
         :data:`MAX_JACOBIAN_N` = 32; fully symbolic n = 32 took 2.8 s,
         n = 64 13 s) raises :class:`~rnnsym.errors.ResourceLimitError`.
         """
-        limit = MAX_JACOBIAN_N if max_size is None else max_size
+        limit = as_limit(max_size, "max_size", MAX_JACOBIAN_N)
         if self.n > limit:
-
             raise ResourceLimitError(
                 f"`n`={self.n} is too large for a symbolic Jacobian (limit {limit}); use "
                 "rnnsym.gradients.trajectory_jacobians() for numeric Jacobians along a trajectory, "
@@ -207,10 +204,9 @@ class RNN:
         >>> net.unroll(2)[-1]
         Matrix([[4*h_0[0] + 2*x_1[0] + x_2[0]]])
         """
-        if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 1:
-            raise InvalidArgumentError(f"`T` must be an integer >= 1; got {T!r}.")
+        T = as_int(T, "T", low=1)
+        limit = as_limit(max_terms, "max_terms", MAX_UNROLL_TERMS)
         if T > MAX_UNROLL_STEPS:
-
             raise ResourceLimitError(
                 f"`T`={T} is too many steps to unroll symbolically (limit {MAX_UNROLL_STEPS}: "
                 "the nesting depth); use RNN.simulate() for long numeric trajectories."
@@ -226,9 +222,7 @@ class RNN:
         k = max(sum(1 for e in self.W_h.row(i) if e != 0) for i in range(self.n))
         entries = [*self.W_h, *self.W_x, *self.b, *h, *(e for x in inputs for e in x)]
         floats = all(e.is_Float or e == 0 for e in entries)
-        limit = MAX_UNROLL_TERMS if max_terms is None else max_terms
-        if k > 1 and not floats and (T - 1) * math.log(k) > math.log(limit):
-
+        if k > 1 and not floats and (T - 1) * math.log(k) > math.log(max(limit, 1)):
             raise ResourceLimitError(
                 f"`T`={T} steps with {k} nonzero weights per row of W_h nest about {k}**{T - 1} terms "
                 f"in h_T (limit max_terms={limit}); use RNN.simulate() for numeric trajectories, "

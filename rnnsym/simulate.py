@@ -44,7 +44,7 @@ import numpy as np
 from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.kernel import compile as compile_kernel
 from rnnsym.model import RNN
-from rnnsym._matrices import as_float_array
+from rnnsym._matrices import as_choice, as_float_array, check_out, require_model
 
 __all__ = ["METHODS", "simulate_batch", "step_kernel"]
 
@@ -70,7 +70,7 @@ def step_kernel(net: RNN) -> Any:
     >>> k([[2.0]], [[-1.0]]).tolist()  # doctest: +SKIP
     [[0.25]]
     """
-    net.numeric_weights()  # raises for symbolic weights
+    require_model(net).numeric_weights()  # raises for symbolic weights
     return compile_kernel(net.step(), [net.h_prev, net.x], backend="numba")
 
 
@@ -126,6 +126,17 @@ def _inputs(net: RNN, xs: Any, h0: Any, dtype: Any) -> tuple[np.ndarray, np.ndar
     return xs, h
 
 
+def _float_dtype(dtype: Any) -> np.dtype:
+    """``numpy.float32`` or ``numpy.float64`` (as a type, dtype or name); anything else is refused."""
+    try:
+        found = np.dtype(dtype) if isinstance(dtype, (type, np.dtype, str)) else None
+    except (TypeError, ValueError):
+        found = None
+    if found is None or found not in (np.float32, np.float64):
+        raise InvalidArgumentError(f"`dtype` must be float32 or float64; got {str(dtype)[:40]!r}.")
+    return found
+
+
 def simulate_batch(net: RNN, xs: Any, h0: Any = None, *, dtype: Any = np.float32,
                    out: np.ndarray | None = None, method: str = "auto") -> np.ndarray:
     """States ``h_1 ... h_T`` for a batch of input sequences.
@@ -158,25 +169,13 @@ def simulate_batch(net: RNN, xs: Any, h0: Any = None, *, dtype: Any = np.float32
     >>> simulate_batch(net, [[[1.0], [0.0], [0.0]]], method="matmul")[0].tolist()
     [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     """
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise InvalidArgumentError(f"`dtype` must be float32 or float64; got {dtype}.")
-    if method not in METHODS:
-        raise InvalidArgumentError(f"`method` must be one of {', '.join(METHODS)}; got {method!r}.")
-    if not isinstance(net, RNN):
-        raise InvalidArgumentError(f"`net` must be an RNN; got {type(net).__name__}.")
+    dtype, method, net = _float_dtype(dtype), as_choice(method, "method", METHODS), require_model(net)
     W_h, W_x, b = (_representable(a, f"net.{name}", dtype)
                    for a, name in zip(net.numeric_weights(), ("W_h", "W_x", "b")))
     xs, h = _inputs(net, xs, h0, dtype)
     B, T = xs.shape[:2]
     shape = (B, T, net.n)
-    if out is None:
-        out = np.empty(shape, dtype)
-    elif out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
-        raise ShapeError(
-            f"`out` must be a C-contiguous {dtype} array of shape {shape}; "
-            f"got {out.dtype} {out.shape}."
-        )
+    out = np.empty(shape, dtype) if out is None else check_out(out, "out", shape, dtype)
     if method == "auto":
         method = "fused" if net.n <= _FUSED_MAX_N and _numba_available() else "matmul"
     if T == 0 or B == 0:

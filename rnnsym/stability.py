@@ -50,10 +50,9 @@ from sympy.polys.matrices import DomainMatrix
 
 from rnnsym.activations import Activation, Z, get_activation
 from rnnsym.symbols import FIXED_POINT_KINDS, RHO, TAU
-from rnnsym.errors import DomainError, InvalidArgumentError, ShapeError
+from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
-from rnnsym.errors import ResourceLimitError
-from rnnsym._matrices import as_float_array, as_scalar
+from rnnsym._matrices import as_float_array, as_int, as_int_array, as_scalar, as_tolerance, require_model
 
 __all__ = [
     "RHO", "TAU", "KINDS", "Stability", "spectral_radius", "spectral_norm", "contraction_factor",
@@ -215,7 +214,7 @@ def steps_to_half(J: Any, *, max_steps: int = 100_000) -> int:
     >>> steps_to_half([[0.9, 1], [0, 0.9]])
     44
     """
-    arr = _float_matrix(J, "J")
+    arr, max_steps = _float_matrix(J, "J"), as_int(max_steps, "max_steps", low=0)
     if arr.ndim != 2:
         raise ShapeError(f"`J` must be one (n, n) matrix; got shape {arr.shape}.")
     rho = spectral_radius(arr)
@@ -311,7 +310,7 @@ def decide_undecided(J: Any, codes: Any, tol: float = 1e-9) -> np.ndarray:
     [3]
     """
     arr = _float_matrix(J, "J")
-    out = np.array(codes, dtype=np.int8)
+    out = as_int_array(codes, "codes", low=0, high=len(KINDS) - 1).astype(np.int8)
     if out.shape != arr.shape[:-2]:
         raise ShapeError(f"`codes` must have shape {arr.shape[:-2]} (one per matrix); got {out.shape}.")
     for idx in map(tuple, np.argwhere(out == UNDECIDED)):
@@ -403,7 +402,7 @@ def float_verdict(J: Any, tol: float = 1e-9) -> Stability | None:
     >>> float_verdict([[0.5]]).kind, float_verdict([[1.0]])
     ('stable', None)
     """
-    arr = _float_matrix(J, "J")
+    arr, tol = _float_matrix(J, "J"), as_tolerance(tol)
     if arr.ndim != 2:
         raise ShapeError(f"`J` must be one (n, n) matrix; got shape {arr.shape}.")
     eigs, vecs = np.linalg.eig(arr)
@@ -437,7 +436,7 @@ def classify_jacobian(J: Any, *, exact: Any = None, tol: float = 1e-9, dps: int 
     >>> s.kind, s.decided, s.precision
     ('marginal', True, 'exact rational arithmetic')
     """
-    arr = _float_matrix(J, "J")
+    arr, dps = _float_matrix(J, "J"), as_int(dps, "dps", low=1)
     first = float_verdict(arr, tol)
     if first is not None:
         return first
@@ -478,7 +477,7 @@ def _escalate(rows: list, dps: int) -> tuple[int, list, list, int]:
     return code, E, moduli, digits
 
 
-def require_in_range(activation: Activation, h: Any, name: str = "h_star", *,
+def require_in_range(activation: "str | Activation", h: Any, name: str = "h_star", *,
                      open_interval: bool = False) -> np.ndarray:
     """Check that every entry of ``h`` lies in the range of ``phi``.
 
@@ -486,7 +485,7 @@ def require_in_range(activation: Activation, h: Any, name: str = "h_star", *,
     the range; ``open_interval=True`` excludes the ends (where ``phi``
     cannot be inverted).
     """
-    arr = np.atleast_1d(as_float_array(h, name))
+    arr, activation = np.atleast_1d(as_float_array(h, name)), get_activation(activation)
     rng = activation.output_range
     lo, hi = float(rng.inf), float(rng.sup)
     bad = (arr < lo) | (arr > hi)
@@ -598,9 +597,7 @@ def design_half_life(net: Any, h_star: Any, tau: Any, x: Any = None) -> HalfLife
     >>> round(d.rho, 6), round(float(half_life(d.rho)), 6)
     (0.793701, 3.0)
     """
-    tau = _check_tau(tau)
-    if not net.is_numeric:
-        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    tau, net = _check_tau(tau), require_model(net, numeric=True)
     h = require_in_range(net.activation, h_star, open_interval=True)
     if h.shape != (net.n,):
         raise ShapeError(f"`h_star` must have {net.n} entries; got shape {h.shape}.")

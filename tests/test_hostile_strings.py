@@ -489,43 +489,7 @@ STILL_EVALUATED: dict[str, tuple[str, ...]] = {}
 #: Cases whose module does not convert the argument yet: the call fails, without evaluating
 #: anything, but with a TypeError, ValueError or AttributeError from NumPy, SymPy or Python rather
 #: than an rnnsym error.  Strict: remove an entry once the module refuses the input itself.
-NOT_YET_RNNSYM_ERRORS = {
-    "rnnsym/activations.py (numpy, numpy_prime: np.asarray(x, dtype=float) also reads '0.5')": (
-        "activations.Activation.numpy:x", "activations.Activation.numpy:x[0]",
-        "activations.Activation.numpy_prime:x", "activations.Activation.numpy_prime:x[0]",
-    ),
-    "rnnsym/kernel.py": (
-        "kernel.Kernel:expr", "kernel.compile:args", "kernel.compile:args[0]",
-        "kernel.compile:cse", "kernel.compile:dps",
-    ),
-    "rnnsym/model.py": (
-        "model.RNN.jacobian:max_size", "model.RNN.subs:values",
-    ),
-    "rnnsym/_matrices.py": (
-        "_matrices.vector_symbols:n", "_matrices.vector_symbols:tex", "_matrices.matrix_symbols:rows",
-        "_matrices.matrix_symbols:cols", "_matrices.as_matrix:shape", "_matrices.ordered_symbols:*",
-        "_matrices.ordered_symbols:*[0]",
-    ),
-    "rnnsym/linear/system.py": (
-        "linear.system.LinearRNN.controllability_matrix:max_terms",
-        "linear.system.LinearRNN.observability_matrix:max_terms", "linear.system.LinearRNN.observe:states",
-        "linear.system.LinearRNN.observe:states[0][0]", "linear.system.LinearRNN.simulate:xs",
-        "linear.system.LinearRNN.simulate:xs[0][0]", "linear.system.LinearRNN.simulate:h0",
-        "linear.system.LinearRNN.simulate:h0[0]", "linear.system.LinearRNN.subs:values",
-        "linear.system.linearize:net", 
-        
-    ),
-    "rnnsym/linear/modes.py": (
-        "linear.modes.coupling_matrix:D", "linear.modes.coupling_matrix:D[0]", "linear.modes.coupling_strength:W_h",
-        "linear.modes.coupling_strength:W_h[0][0]", "linear.modes.coupling_strength:h",
-        "linear.modes.coupling_strength:h[0]", "linear.modes.coupling_versus_amplitude:W_h",
-        "linear.modes.coupling_versus_amplitude:W_h[0][0]", "linear.modes.coupling_versus_amplitude:amplitudes",
-        "linear.modes.coupling_versus_amplitude:amplitudes[0]", "linear.modes.coupling_versus_amplitude:direction",
-    ),
-    "rnnsym/linear/normality.py": (
-        "linear.normality.is_normal:tol", 
-        "linear.normality.jordan_transient_peak:lam", "linear.normality.jordan_transient_peak:s",
-    ),
+NOT_YET_RNNSYM_ERRORS: dict[str, tuple[str, ...]] = {
     "rnnsym/linear/rank.py": (
         "linear.rank.exact_rank:max_minors",
         "linear.rank.symbolic_rank_limit:free_symbols", "linear.rank.numeric_rank:M",
@@ -544,36 +508,6 @@ NOT_YET_RNNSYM_ERRORS = {
         "linear.controllability.reconstruct_initial_state:ys[0][0]",
         "linear.controllability.reconstruct_initial_state:tol",
     ),
-    "rnnsym/fixedpoints/search.py": (
-        "fixedpoints.search.find_fixed_points:net", "fixedpoints.search.find_fixed_points:x",
-        "fixedpoints.search.find_fixed_points:x[0]", "fixedpoints.search.find_fixed_points:starts",
-        "fixedpoints.search.find_fixed_points:dps", "fixedpoints.search.residual_kernels:net",
-        "fixedpoints.search.residual_kernels:backend", "fixedpoints.search.residual_kernels:dps",
-    ),
-    "rnnsym/fixedpoints/sweep.py": (
-        "fixedpoints.sweep.sweep_fixed_points:net", "fixedpoints.sweep.sweep_fixed_points:b",
-        "fixedpoints.sweep.sweep_fixed_points:b[0][0]", "fixedpoints.sweep.sweep_fixed_points:x",
-        "fixedpoints.sweep.sweep_fixed_points:x[0]", "fixedpoints.sweep.sweep_fixed_points:starts",
-        "fixedpoints.sweep.sweep_fixed_points:tol", "fixedpoints.sweep.sweep_fixed_points:merge_tol",
-        "fixedpoints.sweep.sweep_fixed_points:max_iter", "fixedpoints.sweep.sweep_fixed_points:chunk",
-        "fixedpoints.sweep.sweep_fixed_points:rounds",
-    ),
-    "rnnsym/stability.py": (
-        "stability.steps_to_half:max_steps", "stability.classify_jacobian:tol",
-        "stability.require_in_range:activation", "stability.design_half_life:net", "stability.float_verdict:tol",
-        "stability.decide_undecided:codes", "stability.decide_undecided:codes[0]",
-    ),
-    "rnnsym/closed_forms.py": (
-        "closed_forms.jacobian_spectral_radius:preactivation",
-        "closed_forms.jacobian_spectral_radius:preactivation[0][0]",
-    ),
-    "rnnsym/grids.py": ("grids.sweep:out",),
-    "rnnsym/simulate.py": ("simulate.simulate_batch:dtype", "simulate.simulate_batch:out", "simulate.step_kernel:net"),
-    "rnnsym/report/build.py": (
-        "report.build.build_report:out", "report.build.build_report:names", "report.build.build_report:names[0]",
-        "report.build.build_report:seed",
-    ),
-    "rnnsym/analyze.py": ("analyze.analyze_rnn:net", "analyze.analyze_rnn:seed"),
 }
 
 

@@ -71,7 +71,8 @@ from rnnsym.fixedpoints.continua import Continuum, enumerate_fixed_points, patte
 from rnnsym.fixedpoints.intervals import ends, interval, precision, supports
 from rnnsym.fixedpoints.nearroots import cluster_degenerate, is_degenerate, refine, relative_residual
 from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
-from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym.kernel import BACKENDS, Kernel, compile as compile_kernel
+from rnnsym._matrices import as_choice, as_float_array, as_int, as_seed, as_tolerance, require_model
 from rnnsym.model import MAX_JACOBIAN_N, RNN
 from rnnsym.stability import Stability, contraction_factor
 
@@ -155,7 +156,7 @@ def residual_kernels(net: Any, backend: str = "numpy", dps: int = 30) -> tuple[K
     Both are built by SymPy from the model's own step and Jacobian; returns
     ``(F, dF, h_symbols)``.  ``F`` gives ``(..., n, 1)``, ``dF`` ``(..., n, n)``.
     """
-    return _kernels(net, backend, dps)
+    return _kernels(require_model(net), as_choice(backend, "backend", BACKENDS), as_int(dps, "dps", low=1))
 
 
 @lru_cache(maxsize=64)
@@ -447,15 +448,15 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
         1-D count"``, ``"decoupled 1-D counts"`` or ``"contraction"``), and
         ``reason``.
     """
-    if not net.is_numeric:
-        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
+    net = require_model(net, numeric=True)
+    x = None if x is None else as_float_array(x, "x", allow_empty=True, finite=False)
+    tol, merge_tol, dps = as_tolerance(tol), as_tolerance(merge_tol, "merge_tol"), as_int(dps, "dps", low=1)
+    max_iter, seed = as_int(max_iter, "max_iter", low=1), as_seed(seed)
     u = constant_drive(net, x)
     n, act = net.n, net.activation
     W = net.numeric_weights()[0]
-    count = (int(starts) if starts is not None
+    count = (as_int(starts, "starts", low=1) if starts is not None
              else min(4096, max(64, 16 * 2 ** min(n, 12)), max(16, MAX_NEWTON_WORK // n ** 3)))
-    if count < 1:
-        raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
     if polish and n > MAX_JACOBIAN_N:
         raise ResourceLimitError(
             f"`polish`=True needs the symbolic Jacobian of the n={n} residual (limit n <= "

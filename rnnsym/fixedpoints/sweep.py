@@ -73,6 +73,7 @@ from rnnsym.fixedpoints._accept import accept_roots, degenerate_points, split_co
 from rnnsym.fixedpoints.newton import constant_drive, damped_newton, merge_roots
 from rnnsym.fixedpoints._verdicts import point_stability
 from rnnsym.stability import KINDS, UNDECIDED, classify_moduli
+from rnnsym._matrices import as_float_array, as_int, as_tolerance, require_model
 
 __all__ = ["Branch", "FixedPointSweep", "sweep_fixed_points"]
 
@@ -572,18 +573,19 @@ def sweep_fixed_points(net: Any, b: Any, x: Any = None, *, starts: int | None = 
     >>> [br.kind.tolist() for br in sweep.branches()][1:4]
     [[0, 0, 0], [1, 1, 1], [0, 0, 0]]
     """
-
-    if not net.is_numeric:
-        raise InvalidArgumentError("`net` must be numeric; substitute values with RNN.subs() first.")
-    bias = np.asarray(b, dtype=float)
+    net = require_model(net, numeric=True)
+    x = None if x is None else as_float_array(x, "x", allow_empty=True, finite=False)
+    bias = as_float_array(b, "b", allow_empty=True, finite=False)
     if bias.ndim == 1 and net.n == 1:
         bias = bias[:, None]
     if bias.ndim != 2 or bias.shape[1] != net.n:
         raise ShapeError(f"`b` must have shape (P, {net.n}); got shape {np.shape(b)}.")
     if not np.all(np.isfinite(bias)):
         raise InvalidArgumentError("`b` must be finite; got NaN or infinity among the sweep values.")
-    if starts is not None and int(starts) < 1:
-        raise InvalidArgumentError(f"`starts` must be a positive integer; got {starts!r}.")
+    starts = None if starts is None else as_int(starts, "starts", low=1)
+    tol, merge_tol, seed = as_tolerance(tol), as_tolerance(merge_tol, "merge_tol"), as_int(seed, "seed", low=0)
+    max_iter, chunk = as_int(max_iter, "max_iter", low=1), as_int(chunk, "chunk", low=1)
+    rounds = as_int(rounds, "rounds", low=0)
     U = bias + (constant_drive(net, x) - net.numeric_weights()[2])
     sys = _system(net, float(np.abs(U).max(initial=0.0)))
     P, n = U.shape

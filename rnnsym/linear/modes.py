@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import scipy.linalg as sla
@@ -42,7 +42,7 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError, ShapeError
-from rnnsym._matrices import as_matrix, check_square
+from rnnsym._matrices import as_float_array, as_limit, as_matrix, as_tolerance, check_square
 from rnnsym.activations import get_activation
 from rnnsym.stability import RHO, half_life, half_life_expr
 
@@ -202,19 +202,18 @@ def modes(A: Any, tol: float | None = None, *, max_size: int | None = None,
     [1, 1],
     [0, 1]])
     """
-    if tol is not None and not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
-        raise InvalidArgumentError(f"`tol` must be a positive number; got {tol!r}.")
+    tol = None if tol is None else as_tolerance(tol, positive=True)
+    size_limit = as_limit(max_size, "max_size", MAX_SYMBOLIC_MODES)
+    degree_limit = as_limit(max_degree, "max_degree", MAX_ROOT_DEGREE)
     numeric = isinstance(A, np.ndarray) and A.dtype.kind in "fc"
     if not numeric:
         mat = as_matrix(A, "A")
         numeric = any(e.has(sp.Float) for e in mat) and not mat.free_symbols
         if numeric:
             A = np.array(mat.tolist(), dtype=float)
-    degree_limit = MAX_ROOT_DEGREE if max_degree is None else max_degree
     if numeric:
         return _numeric_modes(np.asarray(A), tol, degree_limit)
     check_square(mat.shape, "A")
-    size_limit = MAX_SYMBOLIC_MODES if max_size is None else max_size
     syms = len(mat.free_symbols)
     if syms and mat.rows > size_limit:
         raise ResourceLimitError(
@@ -384,7 +383,7 @@ def coupling_matrix(W_h: Any, D: Any, *, max_size: int | None = None,
         isinstance(D, sp.Basic) and bool(D.free_symbols)) or (
         not isinstance(D, (np.ndarray, sp.Basic)) and any(isinstance(d, sp.Basic) and d.free_symbols
                                                           for d in np.ravel(np.asarray(D, dtype=object))))
-    limit = MAX_SYMBOLIC_COUPLING if max_size is None else max_size
+    limit = as_limit(max_size, "max_size", MAX_SYMBOLIC_COUPLING)
     if symbolic and W.shape[0] > limit:
         raise ResourceLimitError(
             f"`W_h` is {W.shape[0]}x{W.shape[0]} and the coupling matrix is symbolic: simplifying "
@@ -395,7 +394,7 @@ def coupling_matrix(W_h: Any, D: Any, *, max_size: int | None = None,
     if not dec.diagonalizable:
         raise DomainError("`W_h` must be diagonalizable for mode coordinates; it has a Jordan block.")
     if isinstance(dec.Q, np.ndarray):
-        Dm = np.asarray(D, dtype=float)
+        Dm = as_float_array(D, "D")
         Dm = np.diag(Dm) if Dm.ndim == 1 else Dm
         if Dm.shape != dec.Q.shape:
             raise ShapeError(f"`D` must be {dec.Q.shape[0]}x{dec.Q.shape[0]}; got shape {Dm.shape}.")
@@ -407,6 +406,12 @@ def coupling_matrix(W_h: Any, D: Any, *, max_size: int | None = None,
     if Dm.shape != dec.Q.shape:
         raise ShapeError(f"`D` must be {dec.Q.shape[0]}x{dec.Q.shape[0]}; got shape {Dm.shape}.")
     return sp.ImmutableMatrix((dec.Q_inv * Dm * dec.Q * dec.Lam).applyfunc(sp.simplify))
+
+
+def _float_square(W_h: Any, name: str) -> np.ndarray:
+    W = as_float_array(W_h, name)
+    check_square(W.shape, name)
+    return W
 
 
 def coupling_strength(W_h: Any, h: Any, activation: Any = "tanh") -> float:
@@ -421,9 +426,9 @@ def coupling_strength(W_h: Any, h: Any, activation: Any = "tanh") -> float:
     0.251
     """
 
-    W = np.asarray(W_h, dtype=float)
+    W = _float_square(W_h, "W_h")
     act = get_activation(activation)
-    d = act.numpy_prime(W @ np.asarray(h, dtype=float))
+    d = act.numpy_prime(W @ as_float_array(h, "h", shape=(W.shape[0],)))
     M = coupling_matrix(W, d)
     total = float(np.linalg.norm(M))
     off = float(np.linalg.norm(M - np.diag(np.diag(M))))
@@ -443,17 +448,19 @@ def coupling_versus_amplitude(W_h: Any, amplitudes: Sequence[float], activation:
     >>> bool(c[0] < 1e-12 < c[1] < c[2])
     True
     """
-    W = np.asarray(W_h, dtype=float)
+    W = _float_square(W_h, "W_h")
     n = W.shape[0]
+    amps = as_float_array(list(amplitudes) if isinstance(amplitudes, Iterator) else amplitudes, "amplitudes",
+                          shape=(None,), allow_empty=True)
     if direction is None:
         lam, vr = np.linalg.eig(W)
         u = vr[:, int(np.argmax(np.abs(lam)))].real
     else:
-        u = np.asarray(direction, dtype=float)
+        u = as_float_array(direction, "direction")
     if u.shape != (n,):
         raise ShapeError(f"`direction` must have {n} entries; got shape {u.shape}.")
     norm = float(np.linalg.norm(u))
     if norm == 0:
         raise InvalidArgumentError("`direction` must be a nonzero vector; got zeros.")
     u = u / norm
-    return np.array([coupling_strength(W, float(a) * u, activation) for a in amplitudes])
+    return np.array([coupling_strength(W, float(a) * u, activation) for a in amps])

@@ -34,7 +34,7 @@ import sympy as sp
 from rnnsym.stability import spectral_norm, spectral_radius  # one implementation, re-exported
 from rnnsym.symbols import LAM
 from rnnsym.errors import DomainError, InvalidArgumentError, ResourceLimitError
-from rnnsym._matrices import as_expr, as_matrix, check_square
+from rnnsym._matrices import as_expr, as_float, as_int, as_limit, as_matrix, as_tolerance, check_square
 from rnnsym.kernel import compile as compile_kernel
 
 __all__ = [
@@ -110,13 +110,14 @@ def is_normal(W: Any, *, tol: float = 1e-10, max_ops: int | None = None,
     >>> is_normal([[sp.Symbol("a"), sp.Symbol("b")], [0, 1]]) is None
     True
     """
-    mat = _square(W)
+    mat, tol = _square(W), as_tolerance(tol)
+    symbol_limit = as_limit(max_symbols, "max_symbols", MAX_NORMALITY_SYMBOLS)
+    limit = as_limit(max_ops, "max_ops", MAX_SIMPLIFY_OPS)
     if any(entry.has(sp.Float) for entry in mat) and not mat.free_symbols:
         arr = np.array(mat.tolist(), dtype=float)
         defect = arr.T @ arr - arr @ arr.T
         return bool(np.linalg.norm(defect) <= tol * max(np.linalg.norm(arr) ** 2, 1e-300))
     syms = sorted(mat.free_symbols, key=str)
-    symbol_limit = MAX_NORMALITY_SYMBOLS if max_symbols is None else max_symbols
     if len(syms) > symbol_limit:
         raise ResourceLimitError(
             f"`W` ({mat.rows}x{mat.cols}) has {len(syms)} free symbols, above the limit "
@@ -127,7 +128,6 @@ def is_normal(W: Any, *, tol: float = 1e-10, max_ops: int | None = None,
     if all(e.is_polynomial(*syms) for e in defect):
         return defect.is_zero_matrix
     ops = int(sp.count_ops(defect))
-    limit = MAX_SIMPLIFY_OPS if max_ops is None else max_ops
     if ops > limit:
         raise ResourceLimitError(
             f"`W` ({mat.rows}x{mat.cols}) has a normality defect W^T W - W W^T of {ops} operations, above "
@@ -221,10 +221,8 @@ def transient_growth(W: Any, k_max: int | None = None, *, limit: int = 100_000) 
     arr = _float_array(W)
     if not np.isfinite(arr).all():
         raise InvalidArgumentError("`W` must be finite.")
-    if k_max is not None and (isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 0):
-        raise InvalidArgumentError(f"`k_max` must be an integer >= 0; got {k_max!r}.")
-    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
-        raise InvalidArgumentError(f"`limit` must be an integer >= 1; got {limit!r}.")
+    k_max = None if k_max is None else as_int(k_max, "k_max", low=0)
+    limit = as_int(limit, "limit", low=1)
     rho = spectral_radius(arr)
     if k_max is None and rho >= 1:
         raise DomainError(
@@ -364,7 +362,7 @@ def jordan_transient_peak(lam: float, s: float) -> tuple[float | None, int, floa
     >>> round(k_star, 2), k_peak, round(peak, 4)
     (9.32, 9, 3.9126)
     """
-    lam, s = abs(float(lam)), abs(float(s))
+    lam, s = abs(as_float(lam, "lam", finite=False)), abs(as_float(s, "s", finite=False))
     if not (math.isfinite(lam) and math.isfinite(s)):
         raise InvalidArgumentError(f"`lam` and `s` must be finite; got lam={lam}, s={s}.")
     if not 0 < lam < 1:

@@ -46,8 +46,8 @@ from sympy.polys.matrices import DomainMatrix
 
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError, ShapeError
 from rnnsym.latex import latex
-from rnnsym._matrices import (as_float_array, as_matrix, check_square, matrix_symbols, ordered_symbols, resolve_values,
-                              vector_symbols)
+from rnnsym._matrices import (as_float_array, as_int, as_limit, as_matrix, check_square, matrix_symbols, ordered_symbols,
+                              require_model, resolve_values, vector_symbols)
 from rnnsym.linear.modes import modes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -218,10 +218,8 @@ class LinearRNN:
         >>> LinearRNN.symbolic(1, 1, p=1).parameters
         (A[0,0], B[0,0], C[0,0])
         """
-        for label, value, low in (("n", n, 1), ("m", m, 1), ("p", 1 if p is None else p, 1)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                raise InvalidArgumentError(f"`{label}` must be an integer >= {low}; got {value!r}.")
-        C = None if p is None else matrix_symbols("C", p, n)
+        n, m = as_int(n, "n", low=1), as_int(m, "m", low=1)
+        C = None if p is None else matrix_symbols("C", as_int(p, "p", low=1), n)
         return cls(matrix_symbols("A", n, n), matrix_symbols("B", n, m), C)
 
     def subs(self, values: Mapping[Any, Any] | None = None, **by_name: Any) -> "LinearRNN":
@@ -230,7 +228,7 @@ class LinearRNN:
         >>> LinearRNN.symbolic(1, 1).subs({"A[0,0]": 2}).A
         Matrix([[2]])
         """
-        resolved = resolve_values(self.parameters, {**(values or {}), **by_name}, "system")
+        resolved = resolve_values(self.parameters, values, "system", by_name)
         return LinearRNN(self.A.xreplace(resolved), self.B.xreplace(resolved),
                          self.C.xreplace(resolved))
 
@@ -319,12 +317,12 @@ class LinearRNN:
         ``xs[t-1]``.  Leading batch dimensions of ``h0`` broadcast.
         """
         A, B, _ = self.numeric_matrices()
-        xs = np.asarray(xs, dtype=float)
+        xs = as_float_array(xs, "xs", allow_empty=True, finite=False)
         if xs.ndim == 1 and self.m == 1:
             xs = xs[:, None]
         if xs.ndim != 2 or xs.shape[1] != self.m:
             raise ShapeError(f"`xs` must have shape (T, {self.m}); got shape {xs.shape}.")
-        h = np.zeros(self.n) if h0 is None else np.asarray(h0, dtype=float)
+        h = np.zeros(self.n) if h0 is None else as_float_array(h0, "h0", allow_empty=True, finite=False)
         if h.shape[-1:] != (self.n,):
             raise ShapeError(f"`h0` must have {self.n} entries; got shape {h.shape}.")
         out = [h]
@@ -340,7 +338,7 @@ class LinearRNN:
         [[3.0]]
         """
         _, _, C = self.numeric_matrices()
-        states = np.asarray(states, dtype=float)
+        states = as_float_array(states, "states", allow_empty=True, finite=False)
         if states.shape[-1:] != (self.n,):
             raise ShapeError(f"`states` must have trailing size {self.n}; got shape {states.shape}.")
         return states @ C.T
@@ -417,7 +415,7 @@ def krylov_terms(A: Any, B: Any) -> int:
 
 
 def _check_krylov(A: sp.MatrixBase, B: sp.MatrixBase, what: str, max_terms: int | None) -> None:
-    limit = MAX_KRYLOV_TERMS if max_terms is None else max_terms
+    limit = as_limit(max_terms, "max_terms", MAX_KRYLOV_TERMS)
     terms = krylov_terms(A, B)
     if terms > limit:
         syms = len(A.free_symbols | B.free_symbols)
@@ -485,6 +483,6 @@ def linearize(net: "RNN", h_star: Any = None, x: Any = None) -> LinearRNN:
     [1],
     [0]])
     """
-    h = net.h_star if h_star is None else h_star
-    D = net.D(h, x)
+    net = require_model(net)
+    D = net.D(net.h_star if h_star is None else h_star, x)
     return LinearRNN(sp.ImmutableMatrix(D * net.W_h), sp.ImmutableMatrix(D * net.W_x))

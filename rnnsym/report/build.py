@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
 from rnnsym.errors import InvalidArgumentError
+from rnnsym._matrices import as_int, as_path, as_str_list
 from rnnsym._signals import INTERRUPTS, die_with_parent, spawning_quietly
 from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
 from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
@@ -193,18 +194,17 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
     complete); without it such a directory is refused.
     """
     started = time.perf_counter()
-    chosen = list(dict.fromkeys(derivation_names() if names is None else names))
+    chosen = list(dict.fromkeys(derivation_names() if names is None else as_str_list(names, "names")))
     if not chosen:
         raise InvalidArgumentError("`names` must list at least one derivation; got none.")
     for name in chosen:
         derivation_module(name)  # unknown names fail here, before any work
-    for label, value in (("examples", examples), ("jobs", jobs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidArgumentError(f"`{label}` must be an integer >= 1; got {value!r}.")
+    examples, jobs = as_int(examples, "examples", low=1), as_int(jobs, "jobs", low=1)
+    seed = None if seed is None else as_int(seed, "seed")  # Hypothesis' seed: any integer
     if pdf and not pdflatex_available():
         raise InvalidArgumentError(f"`--pdf` needs pdflatex, which is not installed; install it with {PDF_HINT}, "
                                    "or pass --no-pdf.")
-    out = Path(out)
+    out = as_path(out, "out")
     inside = _swap_inside(out)
     _check_replaceable(out, force, inside)
 
