@@ -6,8 +6,11 @@ the model, impose the fold (saddle-node) conditions ``g(h) = 0`` and
 ``g'(h) = 0`` for ``g(h) = tanh(w h + b) - h``, and let SymPy eliminate
 ``h`` (correction C1).  The number of critical points of ``g`` bounds the count
 of fixed points; implicit differentiation gives ``dh*/db``.  ``verify``
-counts the attractors that the model's own simulated step reaches just
-inside and just outside the curve.
+measures the fold bias on the model's own simulated step (where its count of
+fixed points drops from 3 to 1) and compares it two-sided, with its sign;
+counts the attractors the simulated step reaches just inside and just
+outside the curve, at both signs of ``b``; and differentiates 50-digit fixed
+points of the step.
 
 Examples
 --------
@@ -24,18 +27,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
+from scipy.optimize import brentq, minimize_scalar
 
 import rnnsym as rs
-from rnnsym.symbols import FIXED_POINT_KINDS
 from rnnsym.derivation import Derivation, Step
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.fixedpoints import sweep_fixed_points
 from rnnsym.kernel import compile as compile_kernel
 from rnnsym.latex import register_symbol
 from rnnsym.registry import DerivationInfo
+from rnnsym.symbols import FIXED_POINT_KINDS
 from rnnsym.verification import check_property, combine_reports
 
 INFO = DerivationInfo(
@@ -206,60 +211,139 @@ def _real_solutions(eq: sp.Equality, symbol: sp.Symbol) -> list[sp.Expr]:
     return list(sol)
 
 
-def _attractors(weight: float, b_value: float, steps: int = 2500) -> int:
-    """Distinct limits of the simulated unit ``tanh(weight h + b)`` from 41 starts."""
-    net = rs.RNN([[weight]], [[0.0]], [b_value], "tanh")
-    h = np.linspace(-1, 1, 41)[:, None]
+def _attractors(weight: float, biases: list[float], steps: int = 2500) -> list[int]:
+    """Distinct limits of the simulated unit ``tanh(weight h + b)`` from 41 starts, for each bias
+    (all simulated at once: the bias enters as the input of a unit with input weight 1)."""
+    net = rs.RNN([[weight]], [[1.0]], [0.0], "tanh")
+    h = np.tile(np.linspace(-1, 1, 41)[None, :, None], (len(biases), 1, 1))
+    x = np.broadcast_to(np.asarray(biases, dtype=float)[:, None, None], h.shape)
     for _ in range(steps):
-        h = net.numeric_step(h)
-    ends = np.sort(h[:, 0])
-    return int(1 + np.count_nonzero(np.diff(ends) > 1e-3))
+        h = net.numeric_step(h, x)
+    ends = np.sort(h[:, :, 0], axis=1)
+    return [int(1 + np.count_nonzero(np.diff(row) > 1e-3)) for row in ends]
+
+
+#: Unit roundoff of float64; digits of the 50-digit slope check.
+_U = 2.0 ** -53
+_DPS = 50
+_GRID = np.linspace(-1.0, 0.0, 4001)
+
+
+def _lowest(unit: rs.RNN, bias: float) -> tuple[float, float]:
+    """``min g`` over ``h`` in ``[-1, 0]`` and where, for ``g(h) = step(h) - h`` of the simulated
+    ``unit`` (weight ``gain``, input weight 1) with the bias fed as its input: a grid, then Brent
+    between the grid neighbours of the grid's minimum."""
+    g = unit.numeric_step(_GRID[:, None], np.full((_GRID.size, 1), bias))[:, 0] - _GRID
+    i = int(np.argmin(g))
+    lo, hi = _GRID[max(i - 1, 0)], _GRID[min(i + 1, _GRID.size - 1)]
+    found = minimize_scalar(lambda h: float(unit.numeric_step([h], [bias])[0]) - h, bounds=(lo, hi),
+                            method="bounded", options={"xatol": 1e-15})
+    return (float(found.fun), float(found.x)) if found.fun < g[i] else (float(g[i]), float(_GRID[i]))
+
+
+def _measured_fold(unit: rs.RNN, gain: float) -> float:
+    """The positive bias where the simulated unit's fixed-point count drops from 3 to 1.
+
+    For ``b >= 0``, ``g(-1) > 0`` and ``g(0) = tanh(b) >= 0``, so the unit has two fixed points
+    in ``[-1, 0]`` (three in all) exactly when ``min g < 0`` there; that minimum grows with ``b``
+    and Brent's method finds the bias where it crosses 0, to a relative ``8u``."""
+    return float(brentq(lambda bias: _lowest(unit, bias)[0], 0.0, gain + 1.0, xtol=1e-300, rtol=8 * _U))
+
+
+def _gains(fold_at: float, top: float) -> st.SearchStrategy[float]:
+    """Weights ``w``: generic in ``[1.01, top] fold_at`` and near the cusp, ``w / fold_at - 1``
+    log-uniform in ``[1e-6, 1e-2]``."""
+    near = st.floats(-6.0, -2.0).map(lambda e: fold_at * (1.0 + 10.0 ** e))
+    return st.one_of(st.floats(1.01 * fold_at, top * fold_at), near)
 
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Inside the curve the simulated unit is bistable, outside it has one attractor."""
+    """The fold bias measured on the simulated unit; bistability inside it; ``dh*/db``.
+
+    Errors are divided by their stated bound (tolerance 1).  ``b_c``: the
+    measured fold (:func:`_measured_fold`) is off by the rounding of ``g``
+    (3u) and of its located minimum (as much again) divided by ``dg_min/db =
+    sech^2 = 1/gain`` at the fold, plus Brent's ``8u |b_c|``; the kernel adds
+    ``8u |b_c| + 4u`` (absolute ``4u``: its two terms are below 1 and cancel at
+    the cusp): ``8u gain + 16u |b_c| + 4u``, two-sided and signed.  ``dh*/db``:
+    central differences of 50-digit fixed points of the model's step (steps
+    ``1e-10 (1 - J)^2 / gain``, far inside the fold, where ``b`` is ``(1 -
+    J)^2 / (2 gain)`` away) are exact to 1e-18; the float slope ``(1 - h^2) /
+    (1 - J)`` is within ``8u (1 + 1/(1 - J))`` relative, plus the rounding of ``h*`` to float
+    times the slope's condition in ``h``: ``u (2h^2/(1 - h^2) + 2 gain h^2/(1 - J))``.
+    """
     fixed_w = derivation.parameters.get(w)
     kernel = derivation.kernel
     fold_at = float(derivation.context.get("fold_at", 1))
-    ws = st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1 * fold_at, 4.0 * fold_at)
+    weight = sp.sympify(derivation.context.get("weight", _scale(derivation) * w))
+    slope = rs.compile(_slope(derivation), [w, b, h_star])
+    probe = rs.RNN([[w]], [[1]], [0], "tanh")
+    step_mp = rs.compile(probe.step(), [probe.h_prev, probe.x, w], backend="mpmath", dps=_DPS)
+
+    def draw(top: float) -> st.SearchStrategy[float]:
+        return st.just(float(fixed_w)) if fixed_w is not None else _gains(fold_at, top)
 
     def gain(w_value: float) -> float:
         """The model's recurrent weight at ``w`` (``scale * w`` for the scaled unit)."""
-        weight = derivation.context.get("weight", _scale(derivation) * w)
-        return float(sp.sympify(weight).xreplace({w: sp.Float(w_value)}))
+        return float(weight.xreplace({w: sp.Float(w_value)}))
+
+    def predicted(w_value: float) -> float:
+        return float(kernel(w_value)) if fixed_w is None else float(derivation.result)
+
+    def unit(w_value: float) -> rs.RNN:
+        return rs.RNN([[gain(w_value)]], [[1.0]], [0.0], "tanh")   # the bias comes in as the input
+
+    def fold_error(w_value: float) -> float:
+        measured = _measured_fold(unit(w_value), gain(w_value))
+        bound = 8 * _U * gain(w_value) + 16 * _U * abs(measured) + 4 * _U
+        return abs(predicted(w_value) - measured) / bound
 
     def count_error(w_value: float) -> float:
-        b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
-        inside = _attractors(gain(w_value), 0.97 * b_c)
-        outside = _attractors(gain(w_value), 1.03 * b_c)
-        return float(inside != 2) + float(outside != 1)
+        b_c = predicted(w_value)
+        counts = _attractors(gain(w_value), [0.99 * b_c, -0.99 * b_c, 1.01 * b_c, -1.01 * b_c])
+        return float((counts[0] != 2) + (counts[1] != 2) + (counts[2] != 1) + (counts[3] != 1))
 
     def slope_error(example: tuple[float, float]) -> float:
         w_value, frac = example
-        b_c = float(kernel(w_value)) if fixed_w is None else float(derivation.result)
-        b_value = frac * b_c
-        net = rs.RNN([[gain(w_value)]], [[0.0]], [b_value], "tanh")
-        h = np.array([1.0])
-        for _ in range(1500):   # the upper branch is the attractor from h0 = 1
-            h = net.numeric_step(h)
-        eps = 1e-6
-        ends = []
-        for db in (-eps, eps):
-            moved = rs.RNN([[gain(w_value)]], [[0.0]], [b_value + db], "tanh")
-            g = h.copy()
-            for _ in range(1500):
-                g = moved.numeric_step(g)
-            ends.append(g[0])
-        fd = (ends[1] - ends[0]) / (2 * eps)
-        predicted = float(sp.N(_slope(derivation).subs({w: w_value, b: b_value, h_star: h[0]})))
-        return abs(fd - predicted) / max(1.0, abs(fd))
+        g_value, model = gain(w_value), unit(w_value)
+        b_value = frac * predicted(w_value)
+        with mpmath.workdps(_DPS):
+            def upper(bias: Any) -> Any:
+                # the upper branch, above the local maximum of g: bracketed in float (Brent),
+                # then polished at 50 digits by the secant method from there
+                top = -_lowest(model, -float(bias))[1]
+                start = brentq(lambda h: float(model.numeric_step([h], [float(bias)])[0]) - h, top, 1.0,
+                               xtol=1e-300, rtol=8 * _U)
+                first = mpmath.mpf(start)
+                return mpmath.findroot(lambda h: step_mp([h], [bias], g_value)[0, 0] - h,
+                                       (first, first * (1 + mpmath.mpf(1e-12))))
+            bias = mpmath.mpf(b_value)
+            h = upper(bias)
+            delta = mpmath.mpf(10) ** -20
+            jac = (step_mp([h + delta], [bias], g_value)[0, 0] - step_mp([h - delta], [bias], g_value)[0, 0]) \
+                / (2 * delta)
+            eps = mpmath.mpf(1e-10) * (1 - jac) ** 2 / g_value
+            fd = float((upper(bias + eps) - upper(bias - eps)) / (2 * eps))
+            jac, h_value = float(jac), float(h)
+        value = float(slope(w_value, b_value, h_value))
+        condition = 2 * h_value ** 2 / (1 - h_value ** 2) + 2 * g_value * h_value ** 2 / (1 - jac)
+        bound = _U * (8 + 8 / (1 - jac) + condition) * abs(fd)
+        return abs(value - fd) / bound
 
+    near_cusp = [fold_at * (1 + 1e-6), fold_at * (1 + 1e-3), 2.0 * fold_at, 10.0 * fold_at]
     reports = [
-        check_property("attractor count of the simulated unit at 0.97 b_c and 1.03 b_c", ws,
-                       count_error, tolerance=0.5, max_examples=max_examples, seed=seed),
-        check_property("dh*/db against finite differences of simulated fixed points",
-                       st.tuples(ws, st.floats(-0.5, 0.9)), slope_error, tolerance=1e-4,
-                       max_examples=max(3, max_examples // 5), seed=seed),
+        check_property("b_c against the fold measured on the simulated unit (error / stated bound)", draw(10.0),
+                       fold_error, tolerance=1.0, max_examples=max_examples, seed=seed,
+                       explicit=[] if fixed_w is not None else near_cusp),
+        # simulated attractors converge slowly near the cusp (J -> 1 everywhere): w >= 1.1 fold_at here
+        check_property("attractor count of the simulated unit at +-0.99 b_c and +-1.01 b_c",
+                       st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1 * fold_at, 4.0 * fold_at),
+                       count_error, tolerance=0.5,
+                       max_examples=max(3, max_examples // 10), seed=seed),
+        check_property("dh*/db against 50-digit differences of simulated fixed points (error / stated bound)",
+                       st.tuples(draw(10.0), st.floats(-0.99, 0.99)), slope_error, tolerance=1.0,
+                       max_examples=max(3, max_examples // 5), seed=seed,
+                       explicit=[] if fixed_w is not None else [(2.0 * fold_at, -0.99), (fold_at * 1.001, 0.5)]),
     ]
     return combine_reports(INFO.name, reports)
 

@@ -21,8 +21,10 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import assume
@@ -32,6 +34,7 @@ import rnnsym as rs
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.registry import DerivationInfo
+from rnnsym.strategies import stable_coefficients
 from rnnsym.symbols import RHO, TAU
 from rnnsym.verification import check_property, combine_reports
 
@@ -111,53 +114,113 @@ def _weight_design(derivation: Derivation) -> sp.Expr | None:
     return design
 
 
-def _measured_half_life(net: rs.RNN, h_fixed: np.ndarray) -> float:
-    """Half-life of a 1e-7 perturbation under the model's own step, from the
-    number of steps it takes to shrink by 10^4 (or the steps run in 20000)."""
-    h = h_fixed + 1e-7
-    start = float(np.abs(h - h_fixed).max())
-    norm, k = start, 0
-    while norm > start * 1e-4 and k < 20_000:
-        h = net.numeric_step(h)
-        norm, k = float(np.abs(h - h_fixed).max()), k + 1
-    return k * np.log(2) / np.log(start / norm)
+#: Unit roundoff of float64; digits, its unit roundoff and the perturbation of the 80-digit simulation.
+_U = 2.0 ** -53
+_DPS = 80
+_U_MP = 2.0 ** -mpmath.libmp.dps_to_prec(_DPS)
+_DELTA0 = mpmath.mpf(10) ** -40
+
+
+def _measured_half_life(step: Any, h_fixed: Any, params: tuple, rho: float) -> tuple[Any, int, Any]:
+    """Half-life of a ``1e-40`` perturbation of the fixed point under the model's own step at
+    80 digits: ``K ln 2 / ln(|delta_0| / |delta_K|)`` after ``K`` steps, ``K`` chosen so the
+    perturbation shrinks by about ``e^-30``, at most 50 steps (near ``rho = 1`` the shrink is
+    then ``50 |ln rho|``, still measured to 1e-30 relative at 80 digits).  Returns it, ``K``
+    and the measured ``ln(|delta_0| / |delta_K|)``."""
+    K = int(min(50, max(1, math.ceil(30.0 / -math.log(rho)))))
+    with mpmath.workdps(_DPS):
+        h = h_fixed + _DELTA0
+        for _ in range(K):
+            h = step([h], *params)[0, 0]
+        shrink = mpmath.log(_DELTA0 / abs(h - h_fixed))
+        return K * mpmath.log(2) / shrink, K, shrink
+
+
+def _unit(rho: float, sign: float, h_fixed: float) -> tuple[Any, tuple]:
+    """``(h*, (w, b))`` at 80 digits of the tanh unit with fixed point ``h*`` and Jacobian
+    ``J = sign * rho`` there: ``w = J / (1 - h*^2)`` and ``b = atanh(h*) - w h*``."""
+    with mpmath.workdps(_DPS):
+        h = mpmath.mpf(h_fixed)
+        w_value = sign * mpmath.mpf(rho) / (1 - h * h)
+        return h, (w_value, mpmath.atanh(h) - w_value * h)
+
+
+def _coefficients() -> st.SearchStrategy[float]:
+    """Signed ``J`` with ``0 < |J| < 1``: half the draws have ``1 - |J|`` log-uniform in
+    ``[1e-9, 1e-2]`` (see :func:`rnnsym.strategies.stable_coefficients`)."""
+    return stable_coefficients(max_abs=1.0 - 1e-9)
+
+
+def _fixed_points() -> st.SearchStrategy[float]:
+    """``h*`` anywhere in ``(-1, 1)``, exactly 0, or saturated: ``1 - |h*|`` log-uniform in ``[1e-8, 1e-2]``."""
+    saturated = st.tuples(st.floats(-8.0, -2.0), st.sampled_from([1.0, -1.0])).map(lambda t: t[1] * (1 - 10 ** t[0]))
+    return st.one_of(st.floats(-0.99, 0.99), st.just(0.0), saturated)
 
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Simulate a perturbation at a stable fixed point and compare its half-life."""
+    """Simulate a perturbation at a stable fixed point and compare its half-life.
+
+    The units are built at 80 digits with a prescribed fixed point ``h*`` and
+    Jacobian ``J`` there (``rho = |J|`` exact), and stepped by the model's own
+    step compiled at 80 digits, so the measured half-life is off only by the
+    perturbation's nonlinear term: ``ln(delta_{t+1}/delta_t) = ln rho + c delta_t``
+    with ``|c| = rho |h*| / (1 - h*^2)``, a relative error at most ``|c| delta_0 /
+    |ln rho|`` (``delta_0 = 1e-40``), and by rounding, ``8 K u_80 (|h*| / |delta_K| + 1) /
+    ln(delta_0 / delta_K)``.  The float kernel at an exact ``rho`` adds at most ``10 u`` relative
+    (``log`` one ulp, the constant ``log 2``, a division; rewritten bases a few
+    more).  Errors are divided by that stated bound (tolerance 1), two-sided
+    and relative to the measured half-life, which is positive.
+    """
     kernel = derivation.kernel if RHO not in derivation.parameters else None
     fixed_rho = derivation.parameters.get(RHO)
     net = _model(derivation)
     w_design = _weight_design(derivation)
+    unit = rs.RNN([[w]], [[0]], [b], "tanh")
+    step_unit = rs.compile(unit.step(), [unit.h_prev, w, b], backend="mpmath", dps=_DPS)
+    free = list(net.parameters)
+    step_design = rs.compile(net.step(), [net.h_prev, *free], backend="mpmath", dps=_DPS)
+    design_mp = rs.compile(w_design, [TAU], backend="mpmath", dps=_DPS) if w_design is not None else None
 
     def unit_error(example: tuple[float, float]) -> float:
-        w_value, b_value = example
-        if fixed_rho is not None:   # build a unit whose slope at its fixed point is rho
-            w_value, b_value = float(fixed_rho), 0.0
-        unit = rs.RNN([[w_value]], [[0.0]], [b_value], "tanh")
-        h = np.zeros(1)
-        for _ in range(2000):
-            h = unit.numeric_step(h)
-        r = abs(float(unit.jacobian(h=h, x=[0])[0, 0]))
-        assume(0.05 < r < 0.97)
-        predicted = float(kernel(r)) if kernel is not None else float(derivation.result)
-        measured = _measured_half_life(unit, h)
-        return abs(measured - predicted) / predicted
+        coefficient, h_value = example
+        rho, sign = abs(coefficient), (1.0 if coefficient >= 0 else -1.0)
+        if fixed_rho is not None:   # a unit whose slope at its fixed point is the substituted rho
+            rho = float(fixed_rho)
+        assume(rho >= 1e-6)   # the half-life is below 0.05 steps there
+        h_fixed, params = _unit(rho, sign, h_value)
+        measured, K, shrink = _measured_half_life(step_unit, h_fixed, params, rho)
+        predicted = float(kernel(rho)) if kernel is not None else float(derivation.result)
+        c = rho * abs(h_value) / (1 - h_value * h_value)
+        with mpmath.workdps(_DPS):
+            last = mpmath.exp(-shrink) * _DELTA0   # |delta_K|
+            # each step rounds h ~ h* + delta to u_80 (|h*| + |delta|): relative to delta_t >= delta_K
+            rounding = 8 * _U_MP * (abs(h_value) / last + 1)
+            error = abs(predicted - measured) / abs(measured)
+            return float(error / (10 * _U + (c * _DELTA0 + rounding) * K / shrink))
 
     def design_error(tau_value: float) -> float:
-        if w_design is None:
-            return 1.0
-        w_value = float(w_design.subs(TAU, tau_value))
-        unit = net.subs({p: (w_value if p == w else 0.0) for p in net.parameters})
-        measured = _measured_half_life(unit, np.zeros(1))
-        return abs(measured - tau_value) / tau_value
+        if design_mp is None:
+            return math.inf
+        with mpmath.workdps(_DPS):
+            w_value = design_mp(mpmath.mpf(tau_value))
+            values = tuple(w_value if p == w else mpmath.mpf(0) for p in free)
+            rho = float(abs(w_value))
+            measured, K, shrink = _measured_half_life(step_design, mpmath.mpf(0), values, rho)
+            error = abs(measured - tau_value) / tau_value
+            # w(tau) at 80 digits (u_80 / |ln rho| relative); tanh's cubic term changes each step's
+            # factor by at most (w delta)^2 / 3; h = delta is rounded relatively (h* = 0): 8 u_80 a step
+            return float(error / ((9 * _U_MP + _DELTA0 ** 2 / 3) * K / shrink))
 
+    taus = st.one_of(st.floats(0.5, 50.0), st.floats(0.0, 9.0).map(lambda e: 10.0 ** e))
+    hard_units = [(0.5, 0.0), (1 - 1e-6, 0.0), (-(1 - 1e-6), 1 - 1e-8), (1 - 1e-9, -0.5), (1e-3, -0.9),
+                  (-(1 - 1e-6), 0.5), (0.97, 0.999)]
     reports = [
-        check_property("half-life of a simulated perturbation at the stable fixed point",
-                       st.tuples(st.floats(-0.95, 0.95), st.floats(-1.0, 1.0)),
-                       unit_error, tolerance=1e-3, max_examples=max_examples, seed=seed),
-        check_property("designed unit w = w(tau): simulated half-life equals tau", st.floats(0.5, 20.0),
-                       design_error, tolerance=1e-3, max_examples=max(5, max_examples // 4), seed=seed),
+        check_property("half-life of a simulated perturbation at the stable fixed point (error / stated bound)",
+                       st.tuples(_coefficients(), _fixed_points()), unit_error, tolerance=1.0,
+                       max_examples=max_examples, seed=seed, explicit=hard_units),
+        check_property("designed unit w = w(tau): simulated half-life equals tau (error / stated bound)", taus,
+                       design_error, tolerance=1.0, max_examples=max(5, max_examples // 4), seed=seed,
+                       explicit=[0.5, 1.0, 1e6, 1e9]),
     ]
     return combine_reports(INFO.name, reports)
 

@@ -30,6 +30,7 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate
+from rnnsym.strategies import pre_activations
 from rnnsym.symbols import Z
 from rnnsym.verification import check_property, combine_reports
 
@@ -95,17 +96,59 @@ def _model(derivation: Derivation) -> rs.RNN:
     return net
 
 
-def _examples(n_values: int, n: int, m: int) -> st.SearchStrategy:
+#: Unit roundoff of float64 and of mpmath at 30 digits (103 bits).
+_U = 2.0 ** -53
+_U_MP = 2.0 ** -103
+#: Central-difference steps of the float64 and the 30-digit checks.
+_EPS, _EPS_MP = 1e-6, 1e-10
+
+
+def _examples(symbols: list[sp.Symbol], n: int, m: int) -> st.SearchStrategy:
+    """Weights in [-1.5, 1.5]; biases from :func:`rnnsym.strategies.pre_activations`, so that
+    half the draws saturate a unit (``|b| >= 10``) and one in eight sits on a kink."""
     floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+    biases = pre_activations(max_abs=30.0)
     return st.tuples(
-        st.lists(floats, min_size=n_values, max_size=n_values),
+        st.tuples(*[biases if s.name.startswith("b[") else floats for s in symbols]).map(list),
         st.lists(floats, min_size=n, max_size=n),
         st.lists(floats, min_size=m, max_size=m),
     )
 
 
+def _hard_points(symbols: list[sp.Symbol], n: int, m: int) -> list[tuple[list[float], list[float], list[float]]]:
+    """Explicit examples: pre-activations 0 with the largest weights (where tanh's third
+    derivative peaks), both units saturated (b = 20, -30), one saturated and one not, all zero."""
+    def point(w: float, bias: list[float], h: list[float], x: float) -> tuple[list[float], list[float], list[float]]:
+        values = [bias[int(s.name[2:-1]) % len(bias)] if s.name.startswith("b[") else w for s in symbols]
+        return values, [h[i % len(h)] for i in range(n)], [x] * m
+    return [point(1.5, [0.0], [0.5, -0.5], 0.0) if n % 2 == 0 else point(1.5, [-0.75], [0.5], 0.0),
+            point(1.5, [20.0, -30.0], [1.5, -1.5], 1.5), point(-1.0, [15.0, 0.3], [0.7, 0.2], -0.4),
+            point(0.0, [0.0], [0.0], 0.0), point(1.5, [-1.5], [1.5], 1.5)]
+
+
+def _derivatives(activation: rs.Activation) -> tuple[Any, Any, Any]:
+    """``phi'``, ``phi''`` and ``phi'''`` as float kernels (Dirac terms at kinks dropped:
+    the examples keep away from kinks)."""
+    first = activation.derivative_expr
+    second = sp.diff(first, Z).replace(sp.DiracDelta, lambda *a: 0)
+    third = sp.diff(second, Z).replace(sp.DiracDelta, lambda *a: 0)
+    return tuple(rs.compile(e, [Z]) for e in (first, second, third))
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Compare the compiled Jacobian with finite differences of the model's step."""
+    """Compare the compiled Jacobian with finite differences of the model's step.
+
+    Each error is divided by its stated bound at that example (so the
+    tolerance is 1): a central difference of step ``eps`` is off by at most
+    ``eps^2/6 |phi'''(a_i)| |W_ij|^3`` (truncation) plus the rounding of the two
+    steps divided by ``eps``; a pre-activation ``a_i`` is summed from
+    ``k = n + m + 2`` terms, with rounding at most ``k u S_i``, ``S_i =
+    sum_j |W_ij h_j| + sum_l |W_x,il x_l| + |b_i|``, and the activation adds
+    ``2u |phi|``.  The float kernel's own error is at most ``|W_ij| (|phi''(a_i)|
+    k u S_i + 8u L_phi)`` (``sech`` 2u, its reciprocal u, the square and the
+    product: 8u; absolute in the scale ``L_phi`` of ``phi'``, where ``1 - tanh^2`` is
+    as good as ``sech^2``).
+    """
     net = _model(derivation)
     fixed = {k: v for k, v in derivation.parameters.items() if k in net.parameters}
     net = net.subs(fixed) if fixed else net
@@ -115,37 +158,52 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     exact = rs.compile(derivation.result, kernel.args, backend="mpmath", dps=30)
     step_mp = rs.compile(net.step(), [net.h_prev, net.x, *free], backend="mpmath", dps=30)
     kinks = derivation.context.get("kinks", _kinks(net.activation))
+    d1, d2, d3 = _derivatives(net.activation)
+    lipschitz = float(net.activation.lipschitz) if net.activation.lipschitz.is_finite else 1.0
+    k_terms = net.n + net.m + 2
 
-    def instantiate(example: Any) -> tuple[rs.RNN, np.ndarray, np.ndarray, list[float]]:
+    def instantiate(example: Any) -> tuple[rs.RNN, np.ndarray, np.ndarray, list[float], np.ndarray]:
         values, h, x = example
         concrete = net.subs(dict(zip(free, values))) if free else net
-        pre = np.array(concrete.preactivation(h, x).tolist(), dtype=float)[:, 0]
+        W, Wx, bias = concrete.numeric_weights()
+        h, x = np.array(h, dtype=float), np.array(x, dtype=float)
+        pre = W @ h + Wx @ x + bias
         # A finite difference across a kink of phi is not a derivative.
         assume(all(np.min(np.abs(pre - k)) > 1e-3 for k in kinks) if kinks else True)
-        return concrete, np.array(h), np.array(x), list(values)
+        return concrete, h, x, list(values), pre
+
+    def sizes(concrete: rs.RNN, h: np.ndarray, x: np.ndarray, pre: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``|W_ij|``, ``S_i`` and ``|phi'|, |phi''|, |phi'''|`` at ``a_i`` (as (n, 1) columns)."""
+        W, Wx, bias = concrete.numeric_weights()
+        S = (np.abs(W) @ np.abs(h) + np.abs(Wx) @ np.abs(x) + np.abs(bias))[:, None]
+        return (np.abs(W), S, *(np.abs(np.asarray(f(pre), dtype=float)).reshape(-1, 1) for f in (d1, d2, d3)))
 
     def kernel_args(h: np.ndarray, x: np.ndarray, values: list[float]) -> list[Any]:
         by_symbol = dict(zip(free, values))
         return [h, x] + [by_symbol[s] for s in args_free]
 
     def float_error(example: Any) -> float:
-        concrete, h, x, values = instantiate(example)
-        jac = kernel(*kernel_args(h, x, values))
-        eps = 1e-6
+        concrete, h, x, values, pre = instantiate(example)
+        jac = np.asarray(kernel(*kernel_args(h, x, values)), dtype=float)
         fd = np.empty((net.n, net.n))
         for j in range(net.n):
             e = np.zeros(net.n)
-            e[j] = eps
-            fd[:, j] = (concrete.numeric_step(h + e, x) - concrete.numeric_step(h - e, x)) / (2 * eps)
-        return float(np.max(np.abs(jac - fd)) / max(1.0, np.max(np.abs(fd))))
+            e[j] = _EPS
+            fd[:, j] = (concrete.numeric_step(h + e, x) - concrete.numeric_step(h - e, x)) / (2 * _EPS)
+        W, S, p1, p2, p3 = sizes(concrete, h, x, pre)
+        trunc = _EPS ** 2 / 6 * p3 * W ** 3
+        steps = (p1 * (k_terms * _U * S + _U * W * np.abs(h)[None, :]) + 2 * _U) / _EPS
+        own = W * (p2 * k_terms * _U * S + 8 * _U * lipschitz) + _U * np.abs(fd)
+        return float(np.max(np.abs(jac - fd) / (trunc + steps + own)))
 
     def mp_error(example: Any) -> float:
-        _, h, x, values = instantiate(example)
+        concrete, h, x, values, pre = instantiate(example)
+        W, S, p1, _, p3 = sizes(concrete, h, x, pre)
         with mpmath.workdps(30):
-            eps = mpmath.mpf("1e-10")
+            eps = mpmath.mpf(_EPS_MP)
             args = kernel_args(h, x, values)
             jac = np.array(exact(*args), dtype=object)
-            worst = mpmath.mpf(0)
+            worst = 0.0
             for j in range(net.n):
                 e = np.zeros(net.n, dtype=object)
                 e[:] = mpmath.mpf(0)
@@ -155,25 +213,33 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                 down = step_mp(hp - e, x, *values)
                 for i in range(net.n):
                     fd = (up[i, 0] - down[i, 0]) / (2 * eps)
-                    worst = max(worst, abs(jac[i, j] - fd))
-            return float(worst)
+                    bound = (_EPS_MP ** 2 / 6 * p3[i, 0] * W[i, j] ** 3
+                             + (k_terms * _U_MP * (1 + S[i, 0]) * p1[i, 0] + 4 * _U_MP) / _EPS_MP)
+                    worst = max(worst, float(abs(jac[i, j] - fd)) / bound)
+            return worst
 
     def precision_error(example: Any) -> float:
-        _, h, x, values = instantiate(example)
+        concrete, h, x, values, pre = instantiate(example)
+        W, S, _, p2, _ = sizes(concrete, h, x, pre)
         args = kernel_args(h, x, values)
-        fast = kernel(*args)
+        fast = np.asarray(kernel(*args), dtype=float).reshape(net.n, net.n)
+        bound = W * (p2 * k_terms * _U * S + 8 * _U * lipschitz) + _U * np.abs(fast)
         with mpmath.workdps(30):
-            slow = np.array(exact(*args), dtype=object)
-            scale = max(1.0, float(max(abs(v) for v in slow.flat)))
-            return float(max(abs(mpmath.mpf(float(f)) - s) for f, s in zip(fast.flat, slow.flat))) / scale
+            slow = np.array(exact(*args), dtype=object).reshape(net.n, net.n)
+            diff = np.array([[float(abs(mpmath.mpf(float(f)) - s)) for f, s in zip(row_f, row_s)]
+                             for row_f, row_s in zip(fast, slow)])
+        return float(np.max(diff / np.maximum(bound, 1e-300)))
 
+    examples = _examples(free, net.n, net.m)
+    hard = _hard_points(free, net.n, net.m)
+    few = max(5, max_examples // 5)
     reports = [
-        check_property("float64 finite differences of the simulated step", _examples(len(free), net.n, net.m),
-                       float_error, tolerance=1e-6, max_examples=max_examples, seed=seed),
-        check_property("30-digit finite differences of the symbolic step", _examples(len(free), net.n, net.m),
-                       mp_error, tolerance=1e-15, max_examples=max(5, max_examples // 5), seed=seed),
-        check_property("float64 kernel against 30-digit evaluation", _examples(len(free), net.n, net.m),
-                       precision_error, tolerance=1e-14, max_examples=max(5, max_examples // 5), seed=seed),
+        check_property("float64 finite differences of the simulated step (error / stated bound)", examples,
+                       float_error, tolerance=1.0, max_examples=max_examples, seed=seed, explicit=hard),
+        check_property("30-digit finite differences of the symbolic step (error / stated bound)", examples,
+                       mp_error, tolerance=1.0, max_examples=few, seed=seed, explicit=hard),
+        check_property("float64 kernel against 30-digit evaluation (error / stated bound)", examples,
+                       precision_error, tolerance=1.0, max_examples=few, seed=seed, explicit=hard),
     ]
     return combine_reports(INFO.name, reports)
 

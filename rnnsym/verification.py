@@ -18,6 +18,13 @@ Examples
 ...                      tolerance=1e-12, max_examples=20)
 >>> bad.passed, bad.counterexample is not None
 (False, True)
+
+Hard points go first, whatever the search draws (``explicit``):
+
+>>> edge = check_property("square root", st.floats(0.5, 1), lambda x: abs((x ** 0.5) ** 2 - x) / x,
+...                       tolerance=1e-15, max_examples=5, explicit=[1e-300, 1e300])
+>>> edge.passed, edge.examples
+(True, 7)
 """
 
 from __future__ import annotations
@@ -25,10 +32,12 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import example as explicit_example
 from hypothesis import seed as hypothesis_seed
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Unsatisfiable
@@ -67,7 +76,7 @@ class VerificationReport:
     tolerance: float
     counterexample: str | None = None
     message: str = ""
-    checks: list["VerificationReport"] = field(default_factory=list)
+    checks: list[VerificationReport] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,12 +101,16 @@ class _Mismatch(AssertionError):
 
 def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], float], *,
                    tolerance: float, max_examples: int = 100, seed: int | None = 0,
-                   describe: Callable[[Any], str] = repr) -> VerificationReport:
+                   describe: Callable[[Any], str] = repr, explicit: Sequence[Any] = ()) -> VerificationReport:
     """Search ``examples`` for one whose ``error`` exceeds ``tolerance``.
 
     ``error(example)`` returns a non-negative float; it may call
     ``hypothesis.assume`` to skip examples outside the result's domain.
     An exception inside ``error`` counts as a failure, with its message.
+    ``explicit`` lists examples (of the same shape as the drawn ones) that are
+    always tried first, as ``hypothesis.example`` does: the hard points of a
+    result; they count in ``examples`` but not in ``max_examples``, and one
+    that fails its ``assume`` is skipped.
     """
     state: dict[str, Any] = {"count": 0, "worst": 0.0, "fail": None}
 
@@ -109,7 +122,7 @@ def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], f
     def run(example: Any) -> None:
         try:
             err = float(error(example))
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+        except Exception as exc:  # reported, not hidden
             if type(exc).__name__ in ("UnsatisfiedAssumption",):
                 raise
             state["fail"] = (example, math.nan, f"{type(exc).__name__}: {exc}")
@@ -120,6 +133,8 @@ def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], f
             raise _Mismatch
         state["worst"] = max(state["worst"], err)
 
+    for point in reversed(list(explicit)):   # tried in the order given
+        run = explicit_example(point)(run)
     if seed is not None:
         run = hypothesis_seed(seed)(run)
     try:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
@@ -79,3 +80,53 @@ def test_doubling_the_weight_halves_the_designed_half_life_weight():
     mod = derivation_module("half_life")
     doubled = mod.derive(model=rs.RNN([[2 * w]], [[0]], [b], "tanh")).context["w_design"]
     assert sp.simplify(doubled - 2 ** (-1 / TAU) / 2) == 0
+
+
+# -- planted errors: each plausible wrong half-life is rejected; equal forms are accepted ------
+@pytest.fixture(scope="module")
+def half_life() -> rs.derivation.Derivation:
+    return derive("half_life")
+
+
+PLANTED = [
+    pytest.param(lambda d: -d.result, id="sign-flip-negative"),
+    pytest.param(lambda d: d.result.subs(sp.log(RHO), sp.log(RHO, 10)), id="log10-of-rho-with-ln2"),
+    pytest.param(lambda d: d.result.subs(sp.log(2), 1), id="e-folding-time-not-half-life"),
+    pytest.param(lambda d: 2 * d.result, id="factor-2"),
+    pytest.param(lambda d: d.result / 2, id="factor-half"),
+    pytest.param(lambda d: d.result * 1.01, id="plus-1pct"),
+    pytest.param(lambda d: d.result * 0.99, id="minus-1pct"),
+    pytest.param(lambda d: d.result * (1 + sp.Float("1e-9")), id="plus-1e-9"),
+    pytest.param(lambda d: d.result + 1, id="off-by-one-step-t-1"),
+    pytest.param(lambda d: d.result - 1, id="off-by-one-step-t+1"),
+    pytest.param(lambda d: d.result.subs(RHO, RHO ** 2), id="rho-squared"),
+    pytest.param(lambda d: d.result.subs(RHO, sp.sqrt(RHO)), id="sqrt-rho"),
+    pytest.param(lambda d: d.result.subs(sp.log(RHO), RHO - 1), id="first-order-log-right-only-near-1"),
+    pytest.param(lambda d: d.result.subs(RHO, 1 - RHO), id="one-minus-rho-right-only-at-half"),
+    pytest.param(lambda d: d.result.subs(RHO, sp.Rational(1, 2)) + 0 * RHO, id="constant-right-only-at-half"),
+    pytest.param(lambda d: d.context["w_design"].subs(TAU, RHO), id="design-formula-for-half-life"),
+]
+
+EQUIVALENT = [
+    pytest.param(lambda d: -1 / sp.log(RHO, 2), id="log-base-2"),
+    pytest.param(lambda d: d.result.subs({sp.log(2): sp.log(2, 10), sp.log(RHO): sp.log(RHO, 10)}),
+                 id="log10-throughout"),
+    pytest.param(lambda d: sp.log(sp.Rational(1, 2)) / sp.log(RHO), id="log-one-half"),
+    pytest.param(lambda d: d.result.subs(sp.log(RHO), log1p(RHO - 1)), id="log1p"),
+]
+
+
+def test_there_are_at_least_twelve_planted_errors() -> None:
+    assert len(PLANTED) >= 12
+
+
+@pytest.mark.parametrize("wrong", PLANTED)
+def test_planted_error_is_rejected(half_life, wrong) -> None:
+    report = half_life.with_result(wrong(half_life)).verify(max_examples=30)
+    assert not report.passed and report.counterexample is not None
+
+
+@pytest.mark.parametrize("same", EQUIVALENT)
+def test_equivalent_form_is_accepted(half_life, same) -> None:
+    report = half_life.with_result(same(half_life)).verify(max_examples=30)
+    assert report.passed, report.message

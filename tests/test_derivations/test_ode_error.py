@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -67,3 +68,84 @@ def test_json_has_the_design_keys() -> None:
 
 def test_latex_compiles(tmp_path, require_pdflatex) -> None:
     assert compile_pdf(derive("ode_error").latex(standalone=True), tmp_path).exists()
+
+
+# -- planted errors: each plausible wrong e_N is rejected; equal forms are accepted ---------------
+@functools.cache
+def _derived() -> rs.derivation.Derivation:
+    return derive("ode_error")
+
+
+def _terms(d: rs.derivation.Derivation) -> tuple[sp.Expr, sp.Expr, dict[str, sp.Symbol]]:
+    """``exp(lam N dt)`` and the Euler value ``(1 + dt lam)^N`` (``e_N`` is their difference)."""
+    exact = next(t for t in d.result.args if t.has(sp.exp))
+    return exact, exact - d.result, {name: d.all_symbols[name] for name in ("lam", "dt", "N", "t_N")}
+
+
+def _replace_euler(d: rs.derivation.Derivation, build) -> sp.Expr:
+    exact, euler, s = _terms(d)
+    return exact - build(euler, s)
+
+
+def _uncorrected_local_sum(d: rs.derivation.Derivation) -> sp.Expr:
+    """The local errors summed without their propagation: ``N tau`` (= N e_1)."""
+    return _terms(d)[2]["N"] * d.result.subs(_terms(d)[2]["N"], 1)
+
+
+def _leading_only(d: rs.derivation.Derivation) -> sp.Expr:
+    s = _terms(d)[2]
+    return d.context["leading"].subs(s["t_N"], s["N"] * s["dt"]) * s["dt"]
+
+
+PLANTED = [
+    pytest.param(lambda d: -d.result, id="sign-flip"),
+    pytest.param(lambda d: _replace_euler(d, lambda e, s: e.subs(s["N"], s["N"] + 1)), id="euler-N+1-steps"),
+    pytest.param(lambda d: _replace_euler(d, lambda e, s: e.subs(s["N"], s["N"] - 1)), id="euler-N-1-steps"),
+    pytest.param(lambda d: d.result.subs(_terms(d)[0], _terms(d)[0].subs(_terms(d)[2]["N"], _terms(d)[2]["N"] + 1)),
+                 id="exact-at-t_N+1"),
+    pytest.param(lambda d: 2 * d.result, id="factor-2"),
+    pytest.param(lambda d: d.result / 2, id="factor-half"),
+    pytest.param(lambda d: d.result * 1.01, id="plus-1pct"),
+    pytest.param(lambda d: d.result * 0.99, id="minus-1pct"),
+    pytest.param(lambda d: d.result + 0.01 * _terms(d)[0], id="exact-term-plus-1pct"),
+    pytest.param(_uncorrected_local_sum, id="uncorrected-local-errors-summed-N-tau"),
+    pytest.param(_leading_only, id="leading-order-right-only-as-dt-to-0"),
+    pytest.param(lambda d: d.result.subs(_terms(d)[2]["lam"], sp.Abs(_terms(d)[2]["lam"])),
+                 id="abs-lam-right-for-lam>0"),
+    pytest.param(lambda d: _replace_euler(d, lambda e, s: sp.Abs(e.base) ** e.exp),
+                 id="abs-base-right-for-lam-dt>-1"),
+    pytest.param(lambda d: _replace_euler(d, lambda e, s: sp.exp(e.exp * sp.log(e.base))),
+                 id="exp-log-form-nan-below-1"),
+    pytest.param(lambda d: _replace_euler(d, lambda e, s: (2 - e.base) ** (-e.exp)), id="backward-euler"),
+    pytest.param(lambda d: d.result.subs(_terms(d)[2]["dt"], _terms(d)[2]["dt"] / 2), id="half-step"),
+    pytest.param(lambda d: d.result.subs(_terms(d)[2]["lam"], -1), id="right-only-at-lam-minus-1"),
+]
+
+EQUIVALENT = [
+    pytest.param(lambda d: d.numeric_form(d.result), id="the-numeric-form"),
+    pytest.param(lambda d: sp.exp(_terms(d)[2]["lam"] * _terms(d)[2]["dt"]) ** _terms(d)[2]["N"] - _terms(d)[1],
+                 id="exp-to-the-N"),
+    pytest.param(lambda d: _terms(d)[0] * (1 - (_terms(d)[1].base * sp.exp(-_terms(d)[2]["lam"] * _terms(d)[2]["dt"]))
+                                           ** _terms(d)[2]["N"]), id="factored-exp"),
+    pytest.param(lambda d: sp.powsimp(d.result, force=True), id="powsimp"),
+]
+
+
+def test_there_are_at_least_twelve_planted_errors() -> None:
+    assert len(PLANTED) >= 12
+
+
+@pytest.mark.parametrize("wrong", PLANTED)
+def test_planted_error_is_rejected(wrong) -> None:
+    d = _derived()
+    expr = wrong(d)
+    assert sp.simplify(expr - d.result) != 0   # really a different result
+    report = d.with_result(expr).verify(max_examples=30)
+    assert not report.passed and report.counterexample is not None
+
+
+@pytest.mark.parametrize("same", EQUIVALENT)
+def test_equivalent_form_is_accepted(same) -> None:
+    d = _derived()
+    report = d.with_result(same(d)).verify(max_examples=30)
+    assert report.passed, report.message

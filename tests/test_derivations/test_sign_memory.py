@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
+import pytest
 import sympy as sp
 
 import rnnsym as rs
@@ -66,3 +68,67 @@ def test_leaky_relu_slope_and_flipped_input_change_the_sign_memory_result():
     assert leaky.result.subs(x_1, -3) == sp.Rational(-3, 100)
     flipped = mod.derive(model=rs.RNN([[1]], [[-1]], [0], "relu")).result
     assert flipped.subs(x_1, -3) == 3
+
+
+# -- planted errors: each plausible wrong h_2 is rejected; equal forms are accepted ----------------
+@functools.cache
+def _derived(activation: str = "tanh") -> rs.derivation.Derivation:
+    return derive("sign_memory", activation=activation)
+
+
+def _case(activation: str, build) -> tuple[rs.derivation.Derivation, sp.Expr]:
+    d = _derived(activation)
+    return d, build(d)
+
+
+def _inner(d: rs.derivation.Derivation) -> sp.Expr:
+    """``h_1 = phi(x_1)``: the argument of the outer ``phi`` in ``h_2 = phi(h_1)``."""
+    return d.result.args[0]
+
+
+PLANTED = [
+    pytest.param("tanh", lambda d: _inner(d), id="one-step-h_1-for-h_2"),
+    pytest.param("tanh", lambda d: d.result.subs(x_1, sp.tanh(x_1)), id="three-steps-h_3"),
+    pytest.param("tanh", lambda d: -d.result, id="sign-flip"),
+    pytest.param("tanh", lambda d: 2 * d.result, id="factor-2"),
+    pytest.param("tanh", lambda d: d.result / 2, id="factor-half"),
+    pytest.param("tanh", lambda d: d.result * 1.01, id="plus-1pct"),
+    pytest.param("tanh", lambda d: d.result * 0.99, id="minus-1pct"),
+    pytest.param("tanh", lambda d: d.result * (1 + sp.Float("1e-14")), id="plus-1e-14"),
+    pytest.param("tanh", lambda d: d.result.subs(_inner(d), _inner(d) ** 2), id="inner-squared"),
+    pytest.param("tanh", lambda d: 0 * d.result, id="relu-claim-zero-for-tanh"),
+    pytest.param("tanh", lambda d: sp.series(d.result, x_1, 0, 2).removeO(), id="linearised-right-near-0"),
+    pytest.param("tanh", lambda d: sp.series(d.result, x_1, 0, 4).removeO(), id="cubic-series-right-near-0"),
+    pytest.param("tanh", lambda d: d.result.subs(_inner(d), _inner(d) + x_1), id="input-held-at-t-2"),
+    pytest.param("tanh", lambda d: d.result.replace(sp.tanh, lambda a: 1 / (1 + sp.exp(-a))), id="sigmoid-for-tanh"),
+    pytest.param("tanh", lambda d: -d.context["decay"].subs(sp.Symbol("t", positive=True), 2) + 0 * x_1,
+                 id="asymptotic-law-at-t-2"),
+    pytest.param("softsign", lambda d: _derived("tanh").result, id="tanh-form-for-softsign"),
+    pytest.param("hard_tanh", lambda d: _derived("tanh").result, id="tanh-form-for-hard-tanh"),
+    pytest.param("relu", lambda d: 0 * d.result, id="relu-zero-right-only-for-negative-pulses"),
+]
+
+EQUIVALENT = [
+    pytest.param("tanh", lambda d: d.result.replace(sp.tanh, lambda a: sp.sinh(a) / sp.cosh(a)), id="sinh-over-cosh"),
+    pytest.param("tanh", lambda d: -d.result.subs(x_1, -x_1), id="odd-symmetry"),
+    pytest.param("softsign", lambda d: sp.simplify(d.result), id="softsign-simplified"),
+    pytest.param("relu", lambda d: (x_1 + sp.Abs(x_1)) / 2, id="relu-as-abs"),
+]
+
+
+def test_there_are_at_least_twelve_planted_errors() -> None:
+    assert len(PLANTED) >= 12
+
+
+@pytest.mark.parametrize(("activation", "wrong"), PLANTED)
+def test_planted_error_is_rejected(activation: str, wrong) -> None:
+    d, expr = _case(activation, wrong)
+    report = d.with_result(expr).verify(max_examples=30)
+    assert not report.passed and report.counterexample is not None
+
+
+@pytest.mark.parametrize(("activation", "same"), EQUIVALENT)
+def test_equivalent_form_is_accepted(activation: str, same) -> None:
+    d, expr = _case(activation, same)
+    report = d.with_result(expr).verify(max_examples=30)
+    assert report.passed, report.message
