@@ -503,6 +503,7 @@ class Derivation:
             "steps": [{"statement": node(s.statement), "justification": s.justification}
                       for s in self.steps],
             "result": {**node(self.result), "free_symbols": free},
+            "relation": node(self._result_relation()),   # the result as displayed: label = result
             "assumptions": [node(a) for a in self.assumptions],
         }
 

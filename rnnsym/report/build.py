@@ -7,6 +7,9 @@ defaults, verifies it against simulation, draws its figure and writes
   (steps, result, assumptions, verification outcome, figure), compiled to
   ``report.pdf`` when ``pdflatex`` is installed;
 * ``report.md`` -- the same with ``$$`` math for Markdown viewers;
+* ``report.html`` -- one self-contained page (math typeset by the vendored
+  KaTeX, figures inline) that works offline and without TeX
+  (:mod:`rnnsym.report.html`);
 * ``figures/NAME.png`` -- one figure per derivation (needs matplotlib,
   the ``plot`` extra; without it figures are skipped with a note);
 * ``summary.json`` -- per derivation the keys of
@@ -22,7 +25,7 @@ failing verification is not a failed run: the report is written and says
 which derivation failed, and :attr:`Report.exit_status` is 1.
 
 Without ``force`` only what a report writes is removed: the files
-``report.md``, ``report.tex``, ``report.pdf``, ``report.log``,
+``report.md``, ``report.html``, ``report.tex``, ``report.pdf``, ``report.log``,
 ``summary.json`` and a directory ``figures`` of ``NAME.png`` files for
 registered derivations.  Anything else, at any depth, is foreign: ``out``
 is then refused before any work, and again just before the swap.
@@ -36,7 +39,7 @@ Examples
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
 >>> report = build_report(out, ["recurrence"], examples=3, pdf=False, figures=False, progress=False)
 >>> report.exit_status, sorted(p.name for p in out.iterdir())
-(0, ['report.md', 'report.tex', 'summary.json'])
+(0, ['report.html', 'report.md', 'report.tex', 'summary.json'])
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ from rnnsym.errors import InvalidArgumentError
 from rnnsym._matrices import as_int, as_path, as_str_list
 from rnnsym._signals import INTERRUPTS, die_with_parent, spawning_quietly
 from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
+from rnnsym.report.html import html_report
+from rnnsym.report.markdown import format_number, markdown_report, outcome_text
 from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
 from rnnsym.verification import VerificationReport
 from rnnsym._version import __version__
@@ -76,7 +81,7 @@ REPORT_EXAMPLES = 30
 DEFAULT_OUT = "report"
 PDF_HINT = "apt-get update && apt-get install -y --no-install-recommends texlive-latex-base"
 #: The files a report writes at its top level; besides them only ``figures/NAME.png``.
-_FILES = frozenset({"report.tex", "report.pdf", "report.md", "report.log", "summary.json"})
+_FILES = frozenset({"report.tex", "report.pdf", "report.md", "report.html", "report.log", "summary.json"})
 _FIGURES = "figures"
 _INSIDE = ".rnnsym-report."   # prefix of the working directories made inside `out` (never foreign to this run)
 _MOUNTINFO = Path("/proc/self/mountinfo")   # Linux: where `out` may be a mount point (escaped as \040)
@@ -157,7 +162,7 @@ class Progress:
     def done(self, section: Section) -> None:
         self.finished += 1
         status = "PASS" if section.passed else "FAIL"
-        self._line(f"[{self.finished}/{self.total}] {status} {section.name}: {_outcome(section)} "
+        self._line(f"[{self.finished}/{self.total}] {status} {section.name}: {outcome_text(section)} "
                    f"({section.seconds:.1f} s)")
 
     def close(self) -> None:
@@ -225,7 +230,8 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
         report = Report(out, sections, None, "", figures_note)
         _compile(report, tex, tmp, pdf, show)
         report.seconds = time.perf_counter() - started
-        (tmp / "report.md").write_text(_markdown(report, examples, seed), encoding="utf-8")
+        (tmp / "report.md").write_text(markdown_report(report, examples, seed), encoding="utf-8")
+        (tmp / "report.html").write_text(html_report(report, examples, seed, tmp), encoding="utf-8")
         summary = _summary(report, examples, seed)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         with INTERRUPTS.deferred():   # from the last check on, no interrupt cuts the swap or the cleanup short
@@ -462,21 +468,8 @@ def _swap_inside_out(tmp: Path, out: Path, force: bool = False) -> None:
 
 
 # -- writers -------------------------------------------------------------------------
-def _number(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:.2g}"
-
-
-def _outcome(section: Section) -> str:
-    v = section.verification
-    if section.error:
-        return v.message
-    return f"{v.examples} examples, worst error {_number(v.worst_error)} (tolerance {_number(v.tolerance)})"
-
-
 def _tex_number(value: float | None) -> str:
-    text = _number(value)
+    text = format_number(value)
     if "e" not in text:
         return text if text == "n/a" else f"${text}$"
     mantissa, exponent = text.split("e")
@@ -550,47 +543,6 @@ def _latex_verification(s: Section) -> str:
                        f"{_tex_text(c.message)}")
         out.append("\\end{itemize}")
     out.append("\\end{sloppypar}")
-    return "\n".join(out)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(report: Report, examples: int, seed: int | None) -> str:
-    sections = report.sections
-    passed = sum(s.passed for s in sections)
-    out = ["# rnnsym report: the RNN chapter, derived and verified", "",
-           f"Every result was derived by SymPy from the model and checked against numeric simulation "
-           f"of the model ({examples} examples per check, seed {seed}). "
-           f"**{passed} of {len(sections)} verifications passed.**", ""]
-    if report.failed:
-        out += [f"**Verification failed for: {', '.join(report.failed)}.**", ""]
-    out += [report.pdf_note, ""]
-    if report.figures_note:
-        out += [report.figures_note, ""]
-    out += ["| derivation | verification | examples | worst error | tolerance |", "|---|---|---:|---:|---:|"]
-    for s in sections:
-        v = s.verification
-        out.append(f"| `{s.name}` | {'pass' if s.passed else '**FAIL**'} | {v.examples} | "
-                   f"{_number(v.worst_error)} | {_number(v.tolerance)} |")
-    out.append("")
-    for s in sections:
-        if s.error is None:
-            out.append(s.markdown)
-        else:
-            out += [f"## {s.title}", "", f"**Derivation failed.** {s.error}", ""]
-        v = s.verification
-        out += [f"**Verification against simulation.** {'PASS' if s.passed else '**FAIL**'}: "
-                f"{_md_cell(_outcome(s))}", ""]
-        for c in v.checks:
-            out.append(f"- {'pass' if c.passed else '**FAIL**'}: {_md_cell(c.name)}: {_md_cell(c.message)}")
-        out.append("")
-        for figure in s.figures:
-            caption = _md_cell(figure.caption).replace("*", "\\*").replace("_", "\\_")
-            out += [f"![{caption}]({figure.path.as_posix()})", "", f"*{caption}*", ""]
-        for note in s.figure_errors:
-            out += [f"**Figure.** {note}", ""]
     return "\n".join(out)
 
 

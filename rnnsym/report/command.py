@@ -77,7 +77,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _print_summary(args: argparse.Namespace, report: Report) -> None:
-    files = ["report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
+    files = ["report.html", "report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
     count = sum(len(s.figures) for s in report.sections)
     if count:
         files.append(f"figures/ ({count} PNG)")
@@ -99,7 +99,7 @@ def add_report_command(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "report", help="derive, verify, typeset and plot every result into a report",
         description="Run every derivation with its defaults, verify it against simulation, and write "
-                    "report.tex (and report.pdf when pdflatex is installed), report.md, figures/*.png "
+                    "report.tex (and report.pdf when pdflatex is installed), report.html, report.md, figures/*.png "
                     "and summary.json into DIR. An existing DIR is replaced only when the new report "
                     "is complete, and only if it holds nothing but report files (checked before any "
                     "work). DIR may be the current directory (--out .). Interrupted (SIGINT, SIGTERM) "

@@ -43,7 +43,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 def test_report_writes_tex_markdown_figures_and_summary(built: tuple[Path, int]) -> None:
     out, status = built
     assert status == 0
-    for name in ("report.tex", "report.md", "summary.json", "figures/recurrence.png", "figures/snr.png"):
+    for name in ("report.tex", "report.md", "report.html", "summary.json", "figures/recurrence.png", "figures/snr.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "$$" in markdown and "![" in markdown and "(figures/snr.png)" in markdown
@@ -93,7 +93,7 @@ def test_a_failure_mid_write_leaves_the_previous_report_intact(tmp_path: Path, m
     def broken_writer(*args: object, **kwargs: object) -> str:
         raise failure
 
-    monkeypatch.setattr(report_module, "_markdown", broken_writer)
+    monkeypatch.setattr(report_module, "markdown_report", broken_writer)
     with pytest.raises(type(failure)):
         build_report(out, ["recurrence"], **QUICK)
     assert _snapshot(out) == before

@@ -20,7 +20,7 @@ from rnnsym.cli import main
 from rnnsym.report import build as report_module
 
 ONLY = ["--only", "recurrence", "--no-pdf", "--examples", "2", "--jobs", "1"]
-REPORT_FILES = {"report.md", "report.tex", "summary.json", "figures/recurrence.png"}
+REPORT_FILES = {"report.md", "report.html", "report.tex", "summary.json", "figures/recurrence.png"}
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
@@ -124,7 +124,7 @@ def test_out_dot_writes_the_report_into_an_empty_current_directory(tmp_path: Pat
     monkeypatch.chdir(here)
     assert main(["report", "--out", ".", *ONLY]) == 0
     assert set(_snapshot(here)) == REPORT_FILES
-    assert sorted(p.name for p in here.iterdir()) == ["figures", "report.md", "report.tex", "summary.json"]
+    assert sorted(p.name for p in here.iterdir()) == ["figures", "report.html", "report.md", "report.tex", "summary.json"]
     first = (here / "summary.json").read_bytes()
     assert main(["report", "--out", ".", *ONLY, "--seed", "1"]) == 0  # replaces its own report there
     assert set(_snapshot(here)) == REPORT_FILES and (here / "summary.json").read_bytes() != first
@@ -160,7 +160,7 @@ def test_a_failed_swap_inside_the_current_directory_puts_the_previous_report_bac
     monkeypatch.setattr(os, "rename", full_disk)
     assert main(["report", "--out", ".", *ONLY]) == 2
     assert _snapshot(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == [
-        "figures", "report.md", "report.tex", "summary.json"]
+        "figures", "report.html", "report.md", "report.tex", "summary.json"]
 
 
 # -- read-only ---------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""The report as one self-contained HTML page: math typeset by a vendored KaTeX, figures inline.
+
+``report.html`` works offline and without TeX: KaTeX 0.16 (MIT, shipped as
+package data in ``rnnsym/report/katex/``) is inlined with its fonts as data
+URIs, and every figure is embedded as a ``data:`` image, so the one file can
+be mailed or archived.  Each formula is the same LaTeX the PDF report
+compiles, written as the text of a ``<span class="tex">`` (HTML-escaped) and
+typeset when the page loads; where KaTeX cannot typeset one, its source
+stays visible in a red frame instead of vanishing.  KaTeX runs with
+``trust: false`` (no ``\\href``, ``\\url`` or HTML from the TeX) and a
+macro-expansion limit.
+
+Equations are numbered per section, ``(section.step)`` and ``(section.R)``
+for the result, with HTML anchors ``eq-NAME-K`` (NAME the derivation), so
+they can be cited by link; figures are numbered ``Figure section.k``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["html_report", "katex_assets"]
+
+_FONT_URL = re.compile(r"src:url\(fonts/([A-Za-z0-9_-]+)\.woff2\)[^;}]*")
+
+
+@cache
+def katex_assets() -> tuple[str, str]:
+    """KaTeX's CSS (fonts inlined as woff2 data URIs) and its JavaScript, from the package data."""
+    root = resources.files("rnnsym.report") / "katex"
+    css = (root / "katex.min.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = (root / "fonts" / f"{match.group(1)}.woff2").read_bytes()
+        return f"src:url(data:font/woff2;base64,{base64.b64encode(data).decode()}) format(\"woff2\")"
+
+    css = _FONT_URL.sub(inline, css)
+    js = (root / "katex.min.js").read_text(encoding="utf-8")
+    return css, js
+
+
+_STYLE = """
+body { font: 11pt/1.5 Georgia, 'Times New Roman', serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
+       color: #111; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.3em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.eq { display: flex; align-items: center; margin: 0.6em 0; }
+.eq .body { flex: 1; overflow-x: auto; } .eq .no { margin-left: 1em; color: #555; white-space: nowrap; }
+.fail { color: #b00; font-weight: bold; } .pass { color: #060; }
+.tex-error { border: 1px solid #b00; padding: 0 0.3em; font-family: monospace; }
+figure { margin: 1.2em 0; text-align: center; } figure img { max-width: 100%; }
+figcaption { font-size: 0.92em; color: #333; }
+.ref { color: #555; font-style: italic; }
+"""
+
+_SCRIPT = """
+for (const el of document.querySelectorAll('span.tex')) {
+  const source = el.textContent;
+  try {
+    katex.render(source, el, {displayMode: el.dataset.display === '1', throwOnError: true, trust: false,
+                              maxExpand: 1000, strict: 'ignore', output: 'htmlAndMathml'});
+    el.classList.add('typeset');
+  } catch (err) {
+    el.classList.add('tex-error'); el.title = String(err);
+  }
+}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _tex(source: str, display: bool = False) -> str:
+    return f'<span class="tex" data-display="{int(display)}">{_e(source)}</span>'
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _image(path: Path) -> str:
+    kind = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"}.get(path.suffix, "image/png")
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _equation(name: str, number: str, source: str) -> str:
+    return (f'<div class="eq" id="eq-{_e(name)}-{_e(number.split(".")[-1])}">'
+            f'<div class="body">{_tex(source, True)}</div><div class="no">({_e(number)})</div></div>')
+
+
+def _section(index: int, s: Any, directory: Path) -> list[str]:
+    record = s.record
+    out = [f'<h2 id="{_e(s.name)}">{index}. {_e(s.title)}</h2>']
+    if record.get("reference"):
+        out.append(f'<p class="ref">Chapter reference {_e(record["reference"])}; derivation '
+                   f'<code>{_e(s.name)}</code>.</p>')
+    if s.error is not None:
+        out.append(f'<p class="fail">Derivation failed: {_e(s.error)}</p>')
+    for k, step in enumerate(record.get("steps", []), 1):
+        out.append(f"<p><b>Step {k}.</b> {_e(step['justification'])}</p>")
+        out.append(_equation(s.name, f"{index}.{k}", step["statement"]["latex"]))
+    if "result" in record:
+        out.append("<p><b>Result.</b></p>")
+        out.append(_equation(s.name, f"{index}.R", record.get("relation", record["result"])["latex"]))
+    if record.get("assumptions"):
+        out.append("<p><b>Assumptions.</b> " + ", ".join(_tex(a["latex"]) for a in record["assumptions"]) + ".</p>")
+    v = s.verification
+    verdict = '<span class="pass">PASS</span>' if s.passed else '<span class="fail">FAIL</span>'
+    out.append(f"<p><b>Verification against simulation.</b> {verdict}</p><ul>")
+    for c in (v.checks or [v]):
+        mark = "pass" if c.passed else '<span class="fail">FAIL</span>'
+        out.append(f"<li>{mark}: {_e(c.name)}: {_e(c.message)}</li>")
+    out.append("</ul>")
+    for k, figure in enumerate(s.figures, 1):
+        path = directory / figure.path
+        if path.is_file():
+            out.append(f'<figure id="fig-{_e(s.name)}-{k}"><img src="{_image(path)}" alt="{_e(figure.caption)}">'
+                       f"<figcaption>Figure {index}.{k}. {_e(figure.caption)}</figcaption></figure>")
+    for note in s.figure_errors:
+        out.append(f"<p><b>Figure.</b> {_e(note)}</p>")
+    return out
+
+
+def html_report(report: Any, examples: int, seed: int | None, directory: Path) -> str:
+    """The whole report as one HTML page (figures read from ``directory``, where the report is written)."""
+    css, js = katex_assets()
+    sections = report.sections
+    passed = sum(s.passed for s in sections)
+    body = ["<h1>rnnsym report: the RNN chapter, derived and verified</h1>",
+            f"<p>Every result was derived by SymPy from the model and checked against numeric simulation "
+            f"of the model ({examples} examples per check, seed {_e(seed)}). "
+            f"<b>{passed} of {len(sections)} verifications passed.</b></p>"]
+    if report.failed:
+        body.append(f'<p class="fail">Verification failed for: {_e(", ".join(report.failed))}.</p>')
+    body.append("<h2>Checks</h2><table><tr><th>derivation</th><th>check</th><th>verdict</th>"
+                "<th>examples</th><th>worst error</th><th>tolerance</th></tr>")
+    for s in sections:   # one row per check
+        for c in (s.verification.checks or [s.verification]):
+            verdict = "pass" if c.passed and s.error is None else '<span class="fail">FAIL</span>'
+            body.append(f'<tr><td><a href="#{_e(s.name)}">{_e(s.name)}</a></td><td>{_e(c.name)}</td>'
+                        f'<td>{verdict}</td><td class="num">{c.examples}</td>'
+                        f'<td class="num">{_number(c.worst_error)}</td><td class="num">{_number(c.tolerance)}</td></tr>')
+    body.append("</table>")
+    for index, s in enumerate(sections, 1):
+        body += _section(index, s, directory)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>rnnsym report</title>"
+            f"<style>{css}</style><style>{_STYLE}</style></head><body>\n"
+            + "\n".join(body)
+            + f"\n<script>{js}</script><script>{_SCRIPT}</script>\n</body></html>\n")
