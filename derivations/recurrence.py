@@ -48,6 +48,7 @@ INFO = DerivationInfo(
     order=10,
     options={"n": int, "m": int, "activation": str},
     max_n=16,  # n = 16 took 1.5 s, n = 32 6.5 s, n = 64 over 20 s
+    option_ranges={"m": (0, 64)},  # inputs (0: autonomous): n = 16, m = 64 took 3.7 s; m = 256 9.4 s
     limit_hint="use rnnsym.gradients.trajectory_jacobians() for numeric Jacobians.",
     symbols={
         "W_h": "recurrent weights, entries W_h[i,j]",

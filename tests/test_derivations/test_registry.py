@@ -268,3 +268,15 @@ def test_a_value_using_another_substituted_symbol_gets_its_value() -> None:
     d = rs.derive("half_life", rho="(tau+1)**2/4", tau="1/3")
     assert d.parameters[RHO] == sp.Rational(4, 9)
     assert sp.simplify(d.result + sp.log(2) / sp.log(sp.Rational(4, 9))) == 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["recurrence", "--param", "n=2", "--param", "m=100000"], "`m` must be an integer in [0, 64]"),
+    (["fixed_points", "--param", "scale=0"], "`scale` must be an integer in [1, 1000000]"),
+    (["fixed_points", "--param", "scale=-1"], "`scale` must be an integer in [1, 1000000]"),
+])
+def test_option_limits_are_refused_at_once_in_one_line(argv: list[str], words: str) -> None:
+    """Issue 15, item 8: each refusal within seconds, naming the limit and the numeric alternative."""
+    done = _capped(f"import sys; from rnnsym.cli import main; sys.exit(main({['derive', *argv]!r}))")
+    assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "use rnnsym." in done.stderr
