@@ -14,7 +14,8 @@ exactly, with the parameter values where it drops (for ``A = diag(a, 1)``,
 input with ``A = cI`` is never controllable.
 
 The result is checked against simulation: its columns must be the impulse
-responses of a plain NumPy loop ``h = A @ h + B @ x``, the states reached
+responses of the loop ``h = A @ h + B @ x`` run in exact rational arithmetic
+(within the kernel's rounding bound), the states reached
 from ``h_0`` in ``N >= n`` steps less ``A^N h_0`` must lie in its range (also
 for a pair made uncontrollable), and the least-norm input computed from it
 must steer the simulated system to its target.
@@ -33,17 +34,19 @@ True
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
+from rnnsym import strategies as rst
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
+from rnnsym.linear.rank import exact_rank
 from rnnsym.linear.system import LinearRNN
 from rnnsym.model import vector_symbols
-from rnnsym.linear.rank import exact_rank
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate, matrix_entries
 from rnnsym.symbols import LAM
@@ -174,6 +177,12 @@ def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
 
 
 # ----------------------------------------------------------------- verification
+# Errors are in units of U times sums of absolute values (first-order rounding bounds), so each
+# tolerance is a count of roundings; a backward-stable solver's error is scaled by its condition.
+U = 2.0 ** -53
+ETA = 2.0 ** -1074   # absolute rounding error of an operation that underflows: each rounding is within U |x| + ETA
+
+
 def _values(fixed: dict, free: list, values: list[float]) -> dict:
     """Drawn values for the free symbols, and the given ones (possibly in terms of them)."""
     drawn = {s: float(v) for s, v in zip(free, values)}
@@ -189,6 +198,28 @@ def _simulate(A: np.ndarray, B: np.ndarray, h0: np.ndarray, xs: np.ndarray) -> n
     return h
 
 
+def _pairs(n: int, m: int) -> st.SearchStrategy:
+    """(A, B): controllable and uncontrollable pairs, A with spectral radius within 1e-6 of 1, generic."""
+    near_one = st.tuples(rst.matrices_with_spectral_radius(n, rst.spectral_radii(0.99, 1.0 - 1e-6)),
+                         rst.matrices(n, m, max_abs=1.5))
+    return st.one_of(rst.controllable_pairs(n, m), rst.uncontrollable_pairs(n, m), near_one,
+                     st.tuples(rst.matrices(n, max_abs=1.5), rst.matrices(n, m, max_abs=1.5)))
+
+
+def _norm(x: np.ndarray) -> float:
+    """The 2-norm of a vector, without overflow of its square (inputs of size 1e169 steer B = 1e-169)."""
+    top = float(np.max(np.abs(x), initial=0.0))
+    return top * float(np.linalg.norm(x / top)) if 0.0 < top < np.inf else top
+
+
+def _abs_powers(A: np.ndarray, B: np.ndarray, N: int) -> list[np.ndarray]:
+    """|A|^k |B| for k < N: the sums of |terms| of the entries of A^k B."""
+    out = [np.abs(B)]
+    for _ in range(N - 1):
+        out.append(np.abs(A) @ out[-1])
+    return out
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare the compiled matrix with impulse responses and steering of a simulated system."""
     sys = _system(derivation)
@@ -198,51 +229,81 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     kernel = derivation.kernel
     # no subnormal weights: LAPACK's SVD (pinv) returns NaN on them (seed 17 of the 20-seed run)
     floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
-                         st.lists(floats, min_size=2 * n + n * m, max_size=2 * n + n * m))
+    examples = st.tuples(_pairs(n, m), st.lists(floats, min_size=2 * n + n * m, max_size=2 * n + n * m))
+    entries = [(i, j) for i in range(n) for j in range(n)]
 
-    def instantiate(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        by_symbol = _values(fixed, free, values)
-        concrete = sys.subs(by_symbol)
-        A, B, _ = concrete.numeric_matrices()
+    def instantiate(ex: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (A_, B_), _ = ex
+        drawn = {**{sys.A[i, j]: A_[i, j] for i, j in entries},
+                 **{sys.B[i, j]: B_[i, j] for i in range(n) for j in range(m)}}
+        by_symbol = _values(fixed, free, [drawn[s] for s in free])
+        A = np.array([by_symbol[sys.A[i, j]] for i, j in entries]).reshape(n, n)
+        B = np.array([[by_symbol[sys.B[i, j]] for j in range(m)] for i in range(n)])
         K = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
+        if K.shape != (n, n * m):
+            raise ValueError(f"the result has shape {K.shape}; [B, AB, ...] has shape {(n, n * m)}")
         return A, B, K
 
-    def impulse_error(example: Any) -> float:
-        values, _ = example
-        A, B, K = instantiate(values)
-        worst = 0.0
-        for k in range(n):  # a unit pulse on channel j at step n-k is seen k steps later
-            for j in range(m):
-                xs = np.zeros((n, m))
-                xs[n - 1 - k, j] = 1.0
-                column = _simulate(A, B, np.zeros(n), xs)
-                worst = max(worst, float(np.max(np.abs(K[:, k * m + j] - column))))
-        return worst / max(1.0, float(np.max(np.abs(K))))
+    # Column block k of the kernel sums n^k monomials of k + 1 factors: k + n^k - 1 roundings of
+    # (|A|^k |B|)_ij, one more for second-order terms and the rounding of the bound itself.  The
+    # simulation it is held to runs in exact rational arithmetic.
+    kernel_ulps = max(k + n ** k - 1 for k in range(n)) + 1
 
-    def steering_error(example: Any) -> float:
-        values, extra = example
-        A, B, K = instantiate(values)
+    def impulse_error(ex: Any) -> float:
+        A, B, K = instantiate(ex)
+        A_q, B_q = ([[Fraction(v) for v in row] for row in M] for M in (A, B))
+        worst = 0.0
+        for k, scale in enumerate(_abs_powers(A, B, n)):   # a unit pulse at step n-k is seen k steps later
+            for j in range(m):
+                xs = np.array([[Fraction(int(t == n - 1 - k and i == j)) for i in range(m)] for t in range(n)],
+                              dtype=object)
+                column = _simulate(np.array(A_q, dtype=object), np.array(B_q, dtype=object),
+                                   np.array([Fraction(0)] * n, dtype=object), xs)
+                error = np.array([abs(Fraction(K[i, k * m + j]) - column[i]) for i in range(n)], dtype=float)
+                with np.errstate(over="ignore"):   # a wrong result may be off by far more than U
+                    worst = max(worst, float(np.max(error / (U * scale[:, j] + ETA))))
+        return worst
+
+    # The float64 simulation rounds k dot products of length n + m per step of a pulse's response.
+    impulse_ulps = kernel_ulps + max(k * (n + m) for k in range(n))
+    steering_ulps = impulse_ulps + (n + m + 3) * n
+
+    def steering_error(ex: Any) -> float:
+        A, B, K = instantiate(ex)
+        extra = ex[1]
         h0, target, mix = np.array(extra[:n]), np.array(extra[n:2 * n]), np.array(extra[2 * n:])
         free_response = _simulate(A, B, h0, np.zeros((n, m)))
-        if np.linalg.matrix_rank(K) < n:  # aim inside the reachable set of the true system
+        s = np.linalg.svd(K, compute_uv=False)
+        tol = max(K.shape) * np.finfo(float).eps * s[0] if s.size else 0.0   # numerical rank, as matrix_rank
+        C_abs, aimed, dropped = np.hstack(_abs_powers(A, B, n)), 0.0, 0.0
+        if np.sum(s > tol) < n:   # aim inside the reachable set of the true system
             target = _simulate(A, B, h0, mix.reshape(n, m))
-        u = np.linalg.pinv(K) @ (target - free_response)
-        xs = u.reshape(n, m)[::-1]  # block k of u drives x_{n-k}
-        reached = _simulate(A, B, h0, xs)
-        return float(np.linalg.norm(reached - target)) / (1.0 + float(np.abs(u).max()))
+            z = np.abs(mix.reshape(n, m)[::-1].ravel())   # block k of C meets x_{n-k}
+            aimed = _norm(C_abs @ z)
+            dropped = (float(s[s <= tol].max(initial=0.0)) + 2 * n * U * s[0]) * _norm(z)
+        u = np.linalg.pinv(K, rcond=max(K.shape) * np.finfo(float).eps) @ (target - free_response)
+        reached = _simulate(A, B, h0, u.reshape(n, m)[::-1])   # block k of u drives x_{n-k}
+        # The pseudo-inverse solve is backward stable (residual <= ~2n U (||K||_2 ||u|| + ||target||));
+        # the kernel's rounding is impulse_ulps U |C| (|C| = [|B|, |A||B|, ...]), the simulation's
+        # (n + m + 1) n U (|A|^n |h0| + |C| |u|, and |C| |mix| for an aimed target): steering_ulps U
+        # times the scale below.  An aimed target's part along the singular directions dropped as
+        # rank-deficient is at most sigma_{r+1} ||mix|| (sigma_{r+1} itself within 2n U ||K||).
+        # The error is in units of the sum.
+        scale = (float(np.linalg.norm(K, 2) + np.linalg.norm(C_abs, 2)) * _norm(u)
+                 + _norm(np.linalg.matrix_power(np.abs(A), n) @ np.abs(h0))
+                 + _norm(target) + aimed)
+        return _norm(reached - target) / (steering_ulps * (U * scale + n * ETA) + dropped)
 
-    def reachable_error(example: Any) -> float:
+    def reachable_error(ex: Any) -> float:
         """States reached in N = n, n+1, n+2 steps, less the free response, lie in the range of C.
 
         The claim of the Cayley-Hamilton step, on the simulation; checked on a pair made
         uncontrollable (B replaced by its projection on an invariant subspace of A) as well as
         on the drawn one.
         """
-        values, extra = example
-        A, B, K = instantiate(values)
-        h0 = np.array(extra[:n])
-        rng = np.random.default_rng(abs(hash(tuple(extra))) % 2**32)
+        A, B, _ = instantiate(ex)
+        h0 = np.array(ex[1][:n])
+        rng = np.random.default_rng(abs(hash(tuple(ex[1]))) % 2**32)
         worst = 0.0
         pairs = [(A, B)]
         if all(s in kernel.args for s in sys.B):   # B is not fixed by a parameter: vary it
@@ -251,31 +312,53 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
             if not np.all(np.isfinite(B_)):
                 continue
             C_ = np.asarray(kernel(*_entries(kernel.args, A_, B_, sys)), dtype=float)
-            basis = _range_basis(C_)
+            basis, s_r, s_next = _range_basis(C_)
+            grow = 1.0 + float(np.sum(np.abs(np.poly(A_)[1:])))   # A^n B = -sum p_j A^j B
+            C_abs = np.hstack(_abs_powers(A_, B_, n))
             for N in (n, n + 1, n + 2):
-                reached = _simulate(A_, B_, h0, rng.uniform(-1, 1, (N, m)))
+                xs = rng.uniform(-1, 1, (N, m))
+                reached = _simulate(A_, B_, h0, xs)
                 offset = reached - np.linalg.matrix_power(A_, N) @ h0
                 outside = offset - basis @ (basis.T @ offset)
-                worst = max(worst, float(np.linalg.norm(outside)) / (1.0 + float(np.linalg.norm(offset))))
+                # The simulated offset is within (n + m + 1) N U ||P|| (P = |A|^N |h0| + sum_k
+                # |A|^k |B| |x_{N-k}|) plus N n U || |A|^N |h0| || for the power; the basis turns by at
+                # most ||dC||_2 / sigma_r (Wedin), dC the kernel's rounding plus the SVD's backward
+                # error, (impulse_ulps + 2n) U || |C| ||_2; directions dropped as rank-deficient carry
+                # at most sigma_{r+1} ||x|| (1 + ||p||_1)^(N-n) (Cayley-Hamilton, p the characteristic
+                # polynomial's coefficients).  The error is in units of the sum.
+                powers = _abs_powers(A_, np.column_stack([B_, h0]), N + 1)
+                free_abs = powers[N][:, -1]
+                P = free_abs + sum(p[:, :m] @ np.abs(x) for p, x in zip(powers, xs[::-1]))
+                sim = N * (U * ((n + m + 1) * _norm(P) + n * _norm(free_abs)) + (n + m + 1) * n * ETA)
+                turn = (impulse_ulps + 2 * n) * U * float(np.linalg.norm(C_abs, 2)) / s_r if s_r else 0.0
+                dropped = s_next * _norm(xs.ravel()) * grow ** (N - n)
+                bound = sim + turn * _norm(offset) + dropped
+                worst = max(worst, _norm(outside) / bound)
         return worst
 
+    def describe(ex: Any) -> str:
+        return f"A={np.asarray(ex[0][0]).tolist()}, B={np.asarray(ex[0][1]).tolist()}, extra={list(ex[1])}"
+
     reports = [
-        check_property("columns are the simulated impulse responses A^k B", examples,
-                       impulse_error, tolerance=1e-9, max_examples=max_examples, seed=seed),
-        check_property("states reached from h_0 in N >= n steps, less A^N h_0, lie in the range of C",
-                       examples, reachable_error, tolerance=1e-8, max_examples=max_examples, seed=seed),
-        check_property("least-norm input from the result steers the simulation to the target",
-                       examples, steering_error, tolerance=1e-6, max_examples=max_examples,
-                       seed=seed),
+        check_property("columns are the impulse responses A^k B, simulated exactly (units of U |A|^k |B|)",
+                       examples, impulse_error, tolerance=kernel_ulps, max_examples=max_examples, seed=seed,
+                       describe=describe),
+        check_property("states reached from h_0 in N >= n steps, less A^N h_0, lie in the range of C "
+                       "(units of the rounding bound)", examples, reachable_error, tolerance=1.0,
+                       max_examples=max_examples, seed=seed, describe=describe),
+        check_property("least-norm input from the result steers the simulation to the target "
+                       "(units of the rounding bound)", examples, steering_error, tolerance=1.0,
+                       max_examples=max_examples, seed=seed, describe=describe),
     ]
     return combine_reports(INFO.name, reports)
 
 
-def _range_basis(C: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the range of ``C`` (columns), from its SVD."""
-    U, s, _ = np.linalg.svd(C)
+def _range_basis(C: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """An orthonormal basis of the range of ``C`` (columns), from its SVD; the smallest kept and the
+    largest dropped singular values."""
+    U_, s, _ = np.linalg.svd(C)
     rank = int(np.sum(s > max(C.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)))
-    return U[:, :rank]
+    return U_[:, :rank], float(s[rank - 1]) if rank else 0.0, float(s[rank]) if rank < s.size else 0.0
 
 
 def _uncontrollable(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,10 +11,11 @@ y_{t-1})``; its Jacobian, computed by SymPy with ``phi`` an undetermined
 function and ``phi'`` renamed ``D``, is the coupling matrix
 ``Q^{-1} D Q Lam`` (correction C6), diagonal when ``Q = I`` or ``D = dI``.
 
-The result is checked against the simulated nonlinear step: finite
-differences of ``y -> Q^{-1} phi(W_h Q y)``, with ``W_h = Q Lam Q^{-1}``
-and ``phi`` the chosen activation, must equal the compiled coupling matrix
-at ``D = diag(phi'(W_h Q y))``.
+The result is checked against the simulated nonlinear step: 50-digit
+central differences of ``y -> Q^{-1} phi(W_h Q y)``, with ``W_h = Q Lam Q^{-1}``
+and ``phi`` drawn from all of rnnsym's activations (the coupling claims every
+elementwise ``phi``), must equal the compiled coupling matrix at
+``D = diag(phi'(W_h Q y))`` within a first-order rounding bound.
 
 Examples
 --------
@@ -28,20 +29,23 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import assume
 from hypothesis import strategies as st
 
 import rnnsym as rs
+from rnnsym import strategies as rst
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.linear.modes import classify, modes
 from rnnsym.model import matrix_symbols, vector_symbols
 from rnnsym.registry import DerivationInfo
-from rnnsym.symbols import LAM, TAU
+from rnnsym.symbols import LAM, TAU, Z
 from rnnsym.verification import check_property, combine_reports
 
 INFO = DerivationInfo(
@@ -170,63 +174,140 @@ def _rename_derivatives(jac: sp.Matrix, pre: sp.Matrix, Dm: sp.Matrix) -> sp.Mat
 
 
 # ----------------------------------------------------------------- verification
+# The float64 kernel is compared with a DPS-digit reference: central differences (step FD_STEP:
+# truncation FD_STEP^2 |g'''|/6 ~ 1e-36, rounding 10^-DPS / FD_STEP ~ 1e-32) of the model's own step
+# compiled for mpmath.  Errors are in units of U times a sum of absolute values, so each tolerance
+# is a count of roundings (first-order error bounds).
+U = 2.0 ** -53
+DPS, FD_STEP = 50, "1e-18"
+FLOOR = 1e-30        # absolute error of the reference (10^-DPS / FD_STEP, times cond(Q) <= 1e3)
+KINK_GAP = 1e-12     # kinked activations: pre-activations this far from a kink (>> FD_STEP |W Q|)
+
+
+def _kinks(act: Any) -> list[float]:
+    ends = [float(e) for p in (act.pieces or ()) for e in p[:2] if e.is_finite]
+    return ends + ([0.0] if act.name == "softsign" else [])   # softsign: phi'' jumps at 0
+
+
+def _abs_adjugate(Q: np.ndarray) -> tuple[np.ndarray, float]:
+    """(|adj Q| with each cofactor a sum of |terms|, sum of the |terms| of det Q): n <= 3."""
+    n = Q.shape[0]
+    A = np.abs(Q)
+
+    def perm(M: np.ndarray) -> float:   # the permanent: det with every sign +
+        if M.shape[0] == 0:
+            return 1.0
+        return float(sum(M[0, j] * perm(np.delete(M[1:], j, axis=1)) for j in range(M.shape[0])))
+
+    adj = np.array([[perm(np.delete(np.delete(A, j, 0), i, 1)) for j in range(n)] for i in range(n)])
+    return adj, perm(A)
+
+
+_MP_STEPS: dict[tuple, tuple[Any, Any]] = {}
+
+
+def _mp_step(n: int, act: Any) -> tuple[Any, Any]:
+    """The model's step h -> phi(W h) over (h, x, W_h, W_x, b), and phi', compiled for mpmath."""
+    key = (n, act.name, str(act.params))
+    if key not in _MP_STEPS:
+        net = rs.RNN.symbolic(n=n, m=1, activation=act)
+        _MP_STEPS[key] = (rs.compile(net.step(), [net.h_prev, net.x, *net.parameters], backend="mpmath", dps=DPS),
+                          rs.compile(act.derivative_expr, [Z], backend="mpmath", dps=DPS))
+    return _MP_STEPS[key]
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Compare the coupling matrix with finite differences of the simulated nonlinear step."""
+    """Compare the coupling matrix with a high-precision Jacobian of the simulated nonlinear step."""
     ctx = derivation.context
     n: int = ctx["n"]
-    symbols = [*ctx["Q"], *ctx["lam"]]
-    fixed = {k: v for k, v in derivation.parameters.items() if k in symbols}
-    free = [s for s in symbols if s not in fixed]
+    Q_syms, lam_syms = list(ctx["Q"]), list(ctx["lam"])
+    params = {k: v for k, v in derivation.parameters.items() if k in Q_syms + lam_syms}
     kernel = derivation.kernel
-    act = rs.get_activation(ctx["activation"])
-    floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
-    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
-                         st.lists(st.floats(-1, 1), min_size=n, max_size=n),
-                         st.integers(1, 6))
     D_syms = [ctx["D"][i, i] for i in range(n)]
+    own = rs.get_activation(ctx["activation"])
+    # The coupling Q^-1 D Q Lam claims every elementwise phi (D = diag(phi')): draw the activation.
+    acts = st.one_of(st.just(own), rst.activations())
+    eigenvalues = st.one_of(st.floats(-1.5, 1.5), rst.stable_coefficients())   # |lam| -> 1, and 0
+    examples = st.tuples(st.one_of(rst.matrices(n, max_abs=1.5), rst.orthogonal_matrices(n)),
+                         st.lists(eigenvalues, min_size=n, max_size=n), rst.states(n),
+                         st.sampled_from([0.5, 10.0]), st.integers(1, 6), acts)
 
-    def instantiate(values: list[float]) -> tuple[np.ndarray, np.ndarray, dict]:
-        drawn = {s: float(v) for s, v in zip(free, values)}
-        by_symbol = {**drawn, **{k: float(sp.sympify(v).xreplace({s: sp.Float(x) for s, x in drawn.items()}))
-                                 for k, v in fixed.items()}}
-        Q = np.array([by_symbol[s] for s in ctx["Q"]]).reshape(n, n)
-        lam = np.array([by_symbol[s] for s in ctx["lam"]])
-        assume(np.linalg.cond(Q) < 1e3)
-        return Q, lam, by_symbol
+    def instantiate(ex: Any) -> tuple[np.ndarray, np.ndarray, dict]:
+        by_symbol = {**dict(zip(Q_syms, map(float, np.ravel(ex[0])))), **dict(zip(lam_syms, map(float, ex[1])))}
+        if params:   # substituted values, possibly expressions of the drawn ones
+            exact = {s: sp.Float(v) for s, v in by_symbol.items() if s not in params}
+            by_symbol.update({s: float(sp.sympify(v).xreplace(exact)) for s, v in params.items()})
+        Q = np.array([by_symbol[s] for s in Q_syms]).reshape(n, n)
+        # well conditioned, and det Q (in the compiled Q^-1) far from under- and overflow
+        assume(np.linalg.cond(Q) < 1e3 and 1e-150 < abs(np.linalg.det(Q)) < 1e150)
+        return Q, np.array([by_symbol[s] for s in lam_syms]), by_symbol
 
-    def coupling_error(example: Any) -> float:
-        values, y, _ = example
-        Q, lam, by_symbol = instantiate(values)
-        W = Q @ np.diag(lam) @ np.linalg.inv(Q)
-        net = rs.RNN(W, activation=act)
-        y = np.array(y)
-        pre = W @ Q @ y
-        assume(np.all(np.abs(pre) > 1e-3) if act.name in ("relu", "leaky_relu", "hard_tanh") else True)
-        step = lambda v: np.linalg.solve(Q, net.numeric_step(Q @ v))  # noqa: E731
-        eps = 1e-6
-        fd = np.column_stack([(step(y + e) - step(y - e)) / (2 * eps) for e in np.eye(n) * eps])
-        by_symbol.update(zip(D_syms, act.numpy_prime(pre)))
-        M = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
-        return float(np.max(np.abs(M - fd))) / max(1.0, float(np.max(np.abs(fd))))
+    def exact_map(Q: np.ndarray, lam: np.ndarray) -> tuple[Any, Any]:
+        """Q and W = Q Lam Q^-1 at DPS digits (W exact to 10^-DPS: its Jacobian is Q^-1 D Q Lam)."""
+        Qm = mpmath.matrix(Q.tolist())
+        return Qm, Qm * mpmath.diag([mpmath.mpf(v) for v in lam]) * Qm ** -1
+
+    def coupling_error(ex: Any) -> float:
+        Q, lam, by_symbol = instantiate(ex)
+        y0, act = np.asarray(ex[2]) * ex[3], ex[5]
+        (step, prime), zero = _mp_step(n, act), np.zeros(1)
+        with mpmath.workdps(DPS):
+            Qm, Wm = exact_map(Q, lam)
+            weights = [*Wm, *([0.0] * n), *([0.0] * n)]   # W_h, W_x = 0, b = 0
+
+            def g(y: Any) -> Any:   # y_{t-1} -> y_t = Q^-1 phi(W Q y_{t-1}), the model's step
+                h = step(np.array(list(Qm * mpmath.matrix(list(y))), dtype=object), zero, *weights)[:, 0]
+                return np.array(list(mpmath.lu_solve(Qm, mpmath.matrix(list(h)))), dtype=object)
+
+            y = np.array([mpmath.mpf(float(v)) for v in y0], dtype=object)
+            pre = Wm * Qm * mpmath.matrix(list(y))
+            assume(all(abs(float(z) - kink) > KINK_GAP for z in pre for kink in _kinks(act)))
+            d = [float(prime(z)) for z in pre]
+            eps = mpmath.mpf(FD_STEP)
+            J = np.array([[float(v) for v in (g(y + e) - g(y - e)) / (2 * eps)]
+                          for e in np.eye(n, dtype=object) * eps]).T
+        by_symbol.update(zip(D_syms, d))
+        K = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
+        if K.shape != J.shape:
+            raise ValueError(f"the result has shape {K.shape}; the Jacobian has shape {J.shape}")
+        # Rounding of the compiled entries (adj Q D Q Lam)_ij / det Q: the numerator sums n! terms of
+        # n + 2 factors, |terms| summing to (|adj Q| |D| |Q| |Lam|)_ij: n + n! - 1 roundings, one more
+        # for D and one for the division; det Q sums n! terms of n factors (perm |Q| in all):
+        # n + n! - 2.  So |K - J| <= (n + n! + 1) U S (first order), S the sum of the two.
+        adj, det_terms = _abs_adjugate(Q)
+        det = abs(float(np.linalg.det(Q)))
+        S = (adj * np.abs(d)) @ np.abs(Q) * np.abs(lam) / det + np.abs(J) * det_terms / det
+        return float(np.max(np.abs(K - J) / (U * S + FLOOR * (1.0 + S.max()))))
 
     decoupled = rs.compile(ctx["decoupled"], list(ctx["lam"]))
 
-    def linear_error(example: Any) -> float:
-        values, y0, steps = example
-        Q, lam, _ = instantiate(values)
-        W = Q @ np.diag(lam) @ np.linalg.inv(Q)
-        h = Q @ np.array(y0)
-        for _ in range(steps):  # the model's own linear recurrence h = W h
-            h = W @ h
+    def linear_error(ex: Any) -> float:
+        Q, lam, _ = instantiate(ex)
+        y0, steps = np.asarray(ex[2], dtype=float), ex[4]
+        with mpmath.workdps(DPS):   # the model's linear recurrence h = W h, at DPS digits
+            Qm, Wm = exact_map(Q, lam)
+            h = Qm * mpmath.matrix(y0.tolist())
+            for _ in range(steps):
+                h = Wm * h
+            y = np.array([float(v) for v in mpmath.lu_solve(Qm, h)])
         Lam = np.asarray(decoupled(*lam), dtype=float)
-        predicted = np.linalg.matrix_power(Lam, steps) @ np.array(y0)
-        return float(np.max(np.abs(np.linalg.solve(Q, h) - predicted))) / (1.0 + float(np.max(np.abs(predicted))))
+        predicted = np.linalg.matrix_power(Lam, steps) @ y0
+        # Lam^t y0 in float64 from the compiled Lam: at most t + 1 roundings of |lam|^t |y0|.
+        scale = (steps + 1) * U * np.abs(lam) ** steps * np.abs(y0)
+        return float(np.max(np.abs(y - predicted) / (scale + FLOOR * (1.0 + scale.max() / U))))
 
+    def describe(ex: Any) -> str:
+        return (f"{ex[5].name}: Q={np.asarray(ex[0]).tolist()}, lam={list(ex[1])}, "
+                f"y={(np.asarray(ex[2]) * ex[3]).tolist()}, t={ex[4]}")
+
+    coupling_ulps = n + math.factorial(n) + 2   # one more: second order, and rounding of S
     reports = [
-        check_property("coupling matrix against finite differences of the simulated step",
-                       examples, coupling_error, tolerance=1e-6, max_examples=max_examples, seed=seed),
-        check_property("decoupled recurrence y_t = Lam^t y_0 against simulation of h = A h",
-                       examples, linear_error, tolerance=1e-8, max_examples=max_examples, seed=seed),
+        check_property(f"coupling matrix against the {DPS}-digit Jacobian of the simulated step "
+                       "(units of U |adj Q||D||Q||Lam|/|det Q|)", examples, coupling_error,
+                       tolerance=coupling_ulps, max_examples=max_examples, seed=seed, describe=describe),
+        check_property("decoupled recurrence y_t = Lam^t y_0 against the simulated h = A h "
+                       "(units of (t + 1) U |Lam|^t |y_0|)", examples, linear_error, tolerance=1.0,
+                       max_examples=max_examples, seed=seed, describe=describe),
     ]
     return combine_reports(INFO.name, reports)
 

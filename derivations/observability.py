@@ -10,9 +10,10 @@ chapter's transpose is the controllability matrix of the dual pair
 (``A = [[0, 1], [0, 0]]``, ``C = [1, 0]``).  With one output the matrix is
 square and ``h_0 = O^{-1} (y_0, ..., y_{n-1})``.
 
-The result is checked against simulation: its columns are the simulated
-outputs from the unit initial states, and least squares with it recovers
-``h_0`` from simulated outputs.
+The result is checked against simulation: its columns are the outputs from
+the unit initial states, simulated in exact rational arithmetic (within the
+kernel's rounding bound), and least squares with it recovers ``h_0`` from
+simulated outputs (within the solve's rounding bound).
 
 Examples
 --------
@@ -28,17 +29,19 @@ True
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
+from rnnsym import strategies as rst
 from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
+from rnnsym.linear.rank import exact_rank
 from rnnsym.linear.system import LinearRNN
 from rnnsym.model import vector_symbols
-from rnnsym.linear.rank import exact_rank
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate, matrix_entries
 from rnnsym.symbols import LAM
@@ -141,6 +144,12 @@ def _nilpotent(n: int) -> sp.Matrix:
 
 
 # ----------------------------------------------------------------- verification
+# Errors are in units of U times sums of absolute values (first-order rounding bounds), so each
+# tolerance is a count of roundings; a least-squares solve's error is scaled by its condition.
+U = 2.0 ** -53
+ETA = 2.0 ** -1074   # absolute rounding error of an operation that underflows: each rounding is within U |x| + ETA
+
+
 def _values(fixed: dict, free: list, values: list[float]) -> dict:
     """Drawn values for the free symbols, and the given ones (possibly in terms of them)."""
     drawn = {s: float(v) for s, v in zip(free, values)}
@@ -158,49 +167,92 @@ def _outputs(A: np.ndarray, C: np.ndarray, h0: np.ndarray, T: int) -> np.ndarray
     return np.concatenate(ys)
 
 
+def _pairs(n: int, p: int) -> st.SearchStrategy:
+    """(A, C): observable and unobservable pairs, A with spectral radius within 1e-6 of 1, generic."""
+    near_one = st.tuples(rst.matrices_with_spectral_radius(n, rst.spectral_radii(0.99, 1.0 - 1e-6)),
+                         rst.matrices(p, n, max_abs=1.5))
+    return st.one_of(rst.observable_pairs(n, p), rst.unobservable_pairs(n, p), near_one,
+                     st.tuples(rst.matrices(n, max_abs=1.5), rst.matrices(p, n, max_abs=1.5)))
+
+
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
     """Compare the compiled matrix with simulated outputs and reconstruct ``h_0`` with it."""
     sys = _system(derivation)
-    n = sys.n
+    n, p = sys.n, sys.C.shape[0]
     fixed = {k: v for k, v in derivation.parameters.items() if k in sys.parameters}
     free = [s for s in sys.parameters if s not in fixed]
     kernel = derivation.kernel
     # no subnormal weights: LAPACK's SVD (pinv) returns NaN on them (seed 17 of the 20-seed run)
     floats = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-    examples = st.tuples(st.lists(floats, min_size=len(free), max_size=len(free)),
-                         st.lists(floats, min_size=n, max_size=n))
+    examples = st.tuples(_pairs(n, p), st.lists(floats, min_size=n, max_size=n))
 
-    def instantiate(values: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        by_symbol = _values(fixed, free, values)
-        concrete = sys.subs(by_symbol)
-        A, _, C = concrete.numeric_matrices()
+    def instantiate(ex: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (A_, C_), _ = ex
+        drawn = {**{sys.A[i, j]: A_[i, j] for i in range(n) for j in range(n)},
+                 **{sys.C[i, j]: C_[i, j] for i in range(p) for j in range(n)}}
+        by_symbol = _values(fixed, free, [drawn.get(s, 0.0) for s in free])   # B: unused here
+        A = np.array([[by_symbol[sys.A[i, j]] for j in range(n)] for i in range(n)])
+        C = np.array([[by_symbol[sys.C[i, j]] for j in range(n)] for i in range(p)])
         K = np.asarray(kernel(*[by_symbol[s] for s in kernel.args]), dtype=float)
+        if K.shape != (p * n, n):
+            raise ValueError(f"the result has shape {K.shape}; [C; CA; ...] has shape {(p * n, n)}")
         return A, C, K
 
-    def response_error(example: Any) -> float:
-        values, _ = example
-        A, C, K = instantiate(values)
-        simulated = np.column_stack([_outputs(A, C, e, n) for e in np.eye(n)])
-        return float(np.max(np.abs(K - simulated))) / max(1.0, float(np.max(np.abs(K))))
+    def abs_obsv(A: np.ndarray, C: np.ndarray) -> np.ndarray:
+        """[|C|; |C||A|; ...]: the sums of |terms| of the entries of C A^t."""
+        rows = [np.abs(C)]
+        for _ in range(n - 1):
+            rows.append(rows[-1] @ np.abs(A))
+        return np.vstack(rows)
 
-    def reconstruction_error(example: Any) -> float:
-        values, h0 = example
-        A, C, K = instantiate(values)
-        h0 = np.array(h0)
+    # Row block t of the kernel sums n^t monomials of t + 1 factors: t + n^t - 1 roundings of
+    # (|C| |A|^t)_ij, one more for second-order terms and the rounding of the bound itself.  The
+    # simulation it is held to runs in exact rational arithmetic.
+    kernel_ulps = max(t + n ** t - 1 for t in range(n)) + 1
+
+    def response_error(ex: Any) -> float:
+        A, C, K = instantiate(ex)
+        exact = [np.array([[Fraction(v) for v in row] for row in M], dtype=object) for M in (A, C)]
+        simulated = np.column_stack([_outputs(*exact, np.array([Fraction(int(i == j)) for i in range(n)],
+                                                                dtype=object), n) for j in range(n)])
+        error = np.array([[abs(Fraction(k) - v) for k, v in zip(*rows)] for rows in zip(K, simulated)], dtype=float)
+        with np.errstate(over="ignore"):   # a wrong result may be off by far more than U
+            return float(np.max(error / (U * abs_obsv(A, C) + ETA)))
+
+    # The float64 simulation y_t = C A^t h0 rounds t + 1 dot products of length n.
+    response_ulps = kernel_ulps + max((t + 1) * n for t in range(n))
+
+    def reconstruction_error(ex: Any) -> float:
+        A, C, K = instantiate(ex)
+        h0 = np.array(ex[1])
         ys = _outputs(A, C, h0, n)
         h0_hat, *_ = np.linalg.lstsq(K, ys, rcond=None)
-        # where O is singular h_0 is known only off its null space: compare outputs there
         s = np.linalg.svd(K, compute_uv=False)
-        if s.size and s[-1] > 1e-8 * max(1.0, s[0]):
-            return float(np.linalg.norm(h0_hat - h0)) / (1.0 + float(np.linalg.norm(h0)))
-        return float(np.linalg.norm(_outputs(A, C, h0_hat, n) - ys)) / (1.0 + float(np.linalg.norm(ys)))
+        cutoff = max(K.shape) * np.finfo(float).eps * s[0] if s.size else 0.0   # lstsq's rank cutoff
+        # The kernel's and the simulation's rounding (response_ulps U |O|, |O| = [|C|; |C||A|; ...])
+        # and the solver's backward error (2n U ||K||) perturb the consistent system O h0 = y: the
+        # residual is within (response_ulps + 2n) U (|| |O| ||_2 (||h0|| + ||h0_hat||) + ||y||), and
+        # h0_hat - h0 within that over sigma_min(K) when K has full column rank.
+        scale = (response_ulps + 2 * n) * (U * (float(np.linalg.norm(abs_obsv(A, C), 2))
+                                                * float(np.linalg.norm(h0) + np.linalg.norm(h0_hat))
+                                                + float(np.linalg.norm(ys))) + n * ETA)
+        if s.size and s[-1] > cutoff:
+            return float(np.linalg.norm(h0_hat - h0)) / (scale / s[-1] + 1e-300)
+        # where O is singular h_0 is known only off its null space: compare outputs there (the
+        # directions dropped below the cutoff carry at most sigma_{r+1} ||h0||)
+        dropped = float(s[s <= cutoff].max(initial=0.0)) * float(np.linalg.norm(h0))
+        return float(np.linalg.norm(_outputs(A, C, h0_hat, n) - ys)) / (scale + dropped + 1e-300)
+
+    def describe(ex: Any) -> str:
+        return f"A={np.asarray(ex[0][0]).tolist()}, C={np.asarray(ex[0][1]).tolist()}, h_0={list(ex[1])}"
 
     reports = [
-        check_property("columns are the simulated outputs from unit initial states", examples,
-                       response_error, tolerance=1e-9, max_examples=max_examples, seed=seed),
-        check_property("least squares with the result recovers h_0 from simulated outputs",
-                       examples, reconstruction_error, tolerance=1e-6,
-                       max_examples=max_examples, seed=seed),
+        check_property("columns are the outputs from unit initial states, simulated exactly (units of U |C||A|^t)",
+                       examples, response_error, tolerance=kernel_ulps, max_examples=max_examples,
+                       seed=seed, describe=describe),
+        check_property("least squares with the result recovers h_0 from simulated outputs "
+                       "(units of the rounding bound)", examples, reconstruction_error, tolerance=1.0,
+                       max_examples=max_examples, seed=seed, describe=describe),
     ]
     return combine_reports(INFO.name, reports)
 

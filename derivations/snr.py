@@ -31,19 +31,22 @@ X**2*(1 - a**2)/(2*sigma**2*(a**2 - 2*a*cos(omega) + 1))
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+import mpmath
 import numpy as np
 import sympy as sp
 from hypothesis import assume
 from hypothesis import strategies as st
 
 import rnnsym as rs
-from rnnsym.linear import filtering as flt
+from rnnsym import strategies as rst
 from rnnsym.derivation import Derivation, Step
-from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
 from rnnsym.latex import register_symbol
+from rnnsym.linear import filtering as flt
+from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
 from rnnsym.registry import DerivationInfo
 from rnnsym.report.figures import evaluate
 from rnnsym.verification import check_property, combine_reports
@@ -114,7 +117,7 @@ def _derive() -> Derivation:
     impulse = (A_**k * B_[:, 1])[0, 0]
     series, cond = flt.geometric_noise_variance(impulse, k)
     poles = sp.solve(sp.denom(sp.cancel(H_noise)), Z)  # eigenvalues of A: inside for |a| < 1
-    integrand, parseval = flt.parseval_noise_variance(H_noise, poles)
+    _integrand, parseval = flt.parseval_noise_variance(H_noise, poles)
     _, lyapunov = flt.lyapunov_noise_variance(A_, B_[:, 1])
     for other in (parseval, lyapunov):
         if sp.simplify(series - other) != 0:
@@ -412,40 +415,39 @@ def band_pass_kernel(derivation: Derivation) -> Any:
 
 
 # -- verification by simulation --------------------------------------------------
-
-Z_SCORE = 6.0          # standard errors allowed between kernel and simulation
+# Two references from the simulated recurrence.  Deterministic: the noise variance sigma^2 sum g_k^2
+# of the simulated impulse response, summed to convergence by doubling (P_2N = P_N + M_N P_N M_N^T,
+# M_2N = M_N^2, M_1 and g_0 read off the model's step), over the signal power of the periodic steady
+# state (h_0 = (I - M_q)^-1 f, one simulated period), at omega = 2 pi p/q; held to the result at 30
+# digits within a rounding bound (see _exact_snr).  Monte-Carlo: within Z_SCORE standard errors.
+U = 2.0 ** -53
+Z_SCORE = 5.0          # P(|N(0,1)| > 5) = 5.7e-7 per example
 SE_TARGET = 0.004      # relative standard error the noise simulation is run to
 WINDOW_BIAS = 0.002    # bound on the sinusoid window's relative bias, 1/(K sin omega)
-TOLERANCE = Z_SCORE * SE_TARGET + WINDOW_BIAS
+MAX_PERIOD = 256       # the deterministic check's omega = 2 pi p/q, q <= MAX_PERIOD
 
 
 def _signal_power(step: Any, h0: np.ndarray, omega: float, amplitude: float, decay: float) -> float:
     """Time-averaged y_t^2 of the simulated response to X cos(omega t), transient discarded."""
-    burn = 50 + int(math.ceil(math.log(1e-10) / math.log(max(decay, 1e-3))))
-    special = omega in (0.0, math.pi)
-    window = 200 if special else int(math.ceil(1.0 / (WINDOW_BIAS * math.sin(omega))))
-    cos = 1.0 if omega == 0.0 else -1.0 if omega == math.pi else None
+    burn = 50 + math.ceil(math.log(1e-10) / math.log(max(decay, 1e-3)))
+    window = 200 if omega in (0.0, math.pi) else math.ceil(1.0 / (WINDOW_BIAS * math.sin(omega)))
     h, total = h0, 0.0
     for t in range(burn + window):
-        x = amplitude * (cos**t if cos is not None else math.cos(omega * t))
-        h = step(h, x)
-        if t >= burn:
-            total += float(h[0]) ** 2
+        h = step(h, amplitude * ((-1.0) ** t if omega == math.pi else math.cos(omega * t)))
+        total += float(h[0]) ** 2 if t >= burn else 0.0
     return total / window
 
 
 def _noise_variance(step: Any, n: int, sigma: float, decay: float, rng: np.random.Generator) -> tuple[float, float]:
     """Stationary variance of y_t from independent noise-only chains; returns (estimate, relative SE)."""
-    burn = 20 + int(math.ceil(math.log(1e-4) / (2 * math.log(max(decay, 1e-3)))))
+    burn = 20 + math.ceil(math.log(1e-4) / (2 * math.log(max(decay, 1e-3))))
     chains, length = 2000, 500
     means: list[np.ndarray] = []
     for _ in range(40):
-        h = np.zeros((chains, n))
-        acc = np.zeros(chains)
+        h, acc = np.zeros((chains, n)), np.zeros(chains)
         for t in range(burn + length):
             h = step(h, sigma * rng.standard_normal(chains))
-            if t >= burn:
-                acc += h[:, 0] ** 2
+            acc += h[:, 0] ** 2 if t >= burn else 0.0
         means.append(acc / length)
         pooled = np.concatenate(means)
         estimate = float(pooled.mean())
@@ -455,78 +457,140 @@ def _noise_variance(step: Any, n: int, sigma: float, decay: float, rng: np.rando
     raise RuntimeError(f"noise simulation did not reach relative SE {SE_TARGET} (got {se:.3g})")
 
 
-def _frequencies() -> st.SearchStrategy[float]:
-    return st.one_of(st.just(0.0), st.just(math.pi), st.floats(0.05, math.pi - 0.05))
+def _exact_variance(step: Any, n: int) -> tuple[float, int]:
+    """sum_k g_k^2 (y = h[0]) for a unit noise pulse, by doubling; returns (sum, doublings)."""
+    M = np.column_stack([step(e, 0.0, 0.0) for e in np.eye(n)])   # zero input: h -> A h
+    g = step(np.zeros(n), 0.0, 1.0)                               # the pulse's state
+    P, doublings = np.outer(g, g), 0
+    while True:   # stop when the tail, at most ||M_N||^2 ||P_N|| / (1 - ||M_N||^2), is below U^2
+        tail = float(np.linalg.norm(M, 2)) ** 2
+        if tail * float(np.abs(P).max()) <= U * U * P[0, 0] or doublings >= 80:
+            return float(P[0, 0]), doublings
+        P, M, doublings = P + M @ P @ M.T, M @ M, doublings + 1
 
 
-def _value(derivation: Derivation, sym: sp.Symbol) -> float | None:
-    v = derivation.parameters.get(sym)
-    return None if v is None else float(v)
+def _periodic_power(step: Any, n: int, X: float, p: int, q: int) -> float:
+    """Mean y_t^2 over one period of the periodic steady state driven by X cos(2 pi p t / q)."""
+    xs = [X * math.cos(2 * math.pi * (p * t % q) / q) for t in range(q)]   # exactly periodic
+
+    def run(h: np.ndarray, inputs: list) -> tuple[np.ndarray, float]:
+        squares = []
+        for x in inputs:
+            h = step(h, x, 0.0)
+            squares.append(float(h[0]) ** 2)
+        return h, math.fsum(squares)   # correctly rounded: no growth with q
+
+    f, _ = run(np.zeros(n), xs)
+    M = np.column_stack([run(e, [0.0] * q)[0] for e in np.eye(n)])
+    _, total = run(np.linalg.solve(np.eye(n) - M, f), xs)
+    return total / q
+
+
+def _periods() -> st.SearchStrategy[tuple[float, int, int]]:
+    """(omega, p, q), omega = 2 pi p/q: 0, pi, and rst.frequencies() rounded to q <= MAX_PERIOD."""
+    return st.one_of(rst.frequencies().map(_nearest), st.integers(3, MAX_PERIOD).flatmap(
+        lambda q: st.integers(1, (q - 1) // 2).map(lambda p: (2 * math.pi * p / q, p, q))))
+
+
+def _nearest(w: float) -> tuple[float, int, int]:
+    f = Fraction(w / (2 * math.pi)).limit_denominator(MAX_PERIOD)
+    return 2 * math.pi * f.numerator / f.denominator, f.numerator, f.denominator
+
+
+def _exact_snr(step: Any, n: int, ex: dict[str, Any]) -> tuple[float, Any, float]:
+    """(simulated SNR at omega = 2 pi p/q, that omega at 30 digits, the reference's error bound in U)."""
+    _, p, q = ex["omega"]
+    var, doublings = _exact_variance(step, n)
+    snr = _periodic_power(step, n, ex["X"], p, q) / (ex["sigma"] ** 2 * var)
+    # First-order rounding, relative to U.  Squaring M_N doubles its relative error each time (2^j U
+    # after j squarings) and it enters P through |M_N|^2 ~ r^(2N) (r the pole radius): within
+    # 2 sum_j 2^(j+1) r^(2^(j+1)) <= 3.6/(1 - r), plus 2 per doubling for its products and sum.  The
+    # simulated period's roundings pass through the same geometric sums (measured: the total stays
+    # below 2.3/(1 - r)); the power's sum, the solve and the ratio add 8.
+    ulps = 4.0 / (1.0 - ex["radius"]) + 2 * doublings + 8
+    return snr, mpmath.pi if 2 * p == q else 2 * mpmath.pi * p / q, ulps
 
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Compare the SNR kernels with Monte-Carlo runs of the recurrence (own NumPy loops)."""
-    kernel = derivation.kernel
-    fixed = {s: _value(derivation, s) for s in (X, SIGMA, a, OMEGA, ALPHA, A, R, OMEGA_0)}
+    """Compare the SNR with a deterministic reference and Monte-Carlo runs of the recurrence."""
+    kernel, band_kernel = derivation.kernel, band_pass_kernel(derivation)
+    exact = rs.compile(derivation.result, kernel.args, backend="mpmath", dps=30)
+    band_exact = rs.compile(derivation.context["band_pass"].xreplace(derivation.parameters),
+                            band_kernel.args, backend="mpmath", dps=30)
+    fixed = {s: None if derivation.parameters.get(s) is None else float(derivation.parameters[s])
+             for s in (X, SIGMA, a, OMEGA, ALPHA, A, R, OMEGA_0)}
     rng_seed = 0 if seed is None else seed
+    periodic = fixed[OMEGA] is None or abs(_nearest(fixed[OMEGA])[0] - fixed[OMEGA]) <= 4 * U * fixed[OMEGA]
 
-    def pick(sym: sp.Symbol, strategy: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
+    def pick(sym: sp.Symbol, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         return st.just(fixed[sym]) if fixed[sym] is not None else strategy
 
-    scalar = st.fixed_dictionaries({
-        "X": pick(X, st.floats(0.2, 3.0)), "sigma": pick(SIGMA, st.floats(0.2, 3.0)),
-        "a": pick(a, st.floats(-0.95, 0.95)), "omega": pick(OMEGA, _frequencies()),
-        "alpha": pick(ALPHA, st.sampled_from([-1.5, -0.5, 0.7, 2.0])),
-    })
+    def examples(deterministic: bool, **draws: st.SearchStrategy[Any]) -> st.SearchStrategy[dict]:
+        omega = (_periods() if deterministic else st.one_of(st.sampled_from([0.0, math.pi]), st.floats(
+            0.05, math.pi - 0.05)).map(lambda w: (w, 0, 0))) if fixed[OMEGA] is None else st.just(
+            _nearest(fixed[OMEGA]) if deterministic else (fixed[OMEGA], 0, 0))
+        return st.fixed_dictionaries({"X": pick(X, st.floats(0.05, 20.0)), "sigma": pick(SIGMA, st.floats(0.05, 20.0)),
+                                      "omega": omega, **draws})
 
-    def scalar_error(ex: dict[str, float]) -> float:
+    def scalar_model(ex: dict[str, Any]) -> tuple[Any, dict]:
+        """The derivation's own model at the drawn alpha, A = a / alpha: its step, and the kernel's arguments."""
         alpha, av = ex["alpha"], ex["a"]
         assume(alpha != 0)
         A_val = fixed[A] if fixed[A] is not None else av / alpha
         if fixed[A] is not None:
             av = alpha * A_val if fixed[a] is None else av
         assume(abs(alpha * A_val) < 1 and abs(alpha * A_val - av) < 1e-12)
+        W_h, W_x, b = derivation.context["model"].subs({ALPHA: alpha, A: A_val}).numeric_weights()
+        ex["radius"] = abs(float(W_h[0, 0]))
 
-        def step(h: Any, u: Any) -> Any:
-            return alpha * A_val * h + alpha * u
+        def step(h: Any, x: Any, e: Any = 0.0) -> Any:   # the model's step, identity activation
+            return h @ W_h.T + np.stack(np.broadcast_arrays(x, e), axis=-1) @ W_x.T + b
+        return step, {X: ex["X"], SIGMA: ex["sigma"], a: float(W_h[0, 0]), OMEGA: ex["omega"][0]}
 
-        rng = np.random.default_rng(rng_seed)
-        sig = _signal_power(lambda h, x: step(h, x), np.zeros(1), ex["omega"], ex["X"], abs(av))
-        var, _ = _noise_variance(lambda h, e: step(h, e[:, None]), 1, ex["sigma"], abs(av), rng)
-        args = {X: ex["X"], SIGMA: ex["sigma"], a: av, OMEGA: ex["omega"]}
-        predicted = float(kernel(*[args[s] for s in kernel.args]))
-        return abs(predicted / (sig / var) - 1)
-
-    band_kernel = band_pass_kernel(derivation)
-    band_args = list(band_kernel.args)
-    two_state = st.fixed_dictionaries({
-        "X": pick(X, st.floats(0.2, 3.0)), "sigma": pick(SIGMA, st.floats(0.2, 3.0)),
-        "r": pick(R, st.floats(0.3, 0.9)), "omega_0": pick(OMEGA_0, st.floats(0.2, math.pi - 0.2)),
-        "omega": pick(OMEGA, _frequencies()),
-    })
-
-    def band_error(ex: dict[str, float]) -> float:
-        r, w0 = ex["r"], ex["omega_0"]
+    def band_model(ex: dict[str, Any]) -> tuple[Any, dict]:
+        r, w0 = ex["radius"], ex["omega_0"]
         assume(0 < r < 1)
         A_num = r * np.array([[math.cos(w0), -math.sin(w0)], [math.sin(w0), math.cos(w0)]])
-        B_num = np.array([1.0, 0.0])
+        step = lambda h, x, e=0.0: h @ A_num.T + np.multiply.outer(np.add(x, e), np.array([1.0, 0.0]))
+        return step, {X: ex["X"], SIGMA: ex["sigma"], R: r, OMEGA_0: w0, OMEGA: ex["omega"][0]}
 
-        def step(h: np.ndarray, u: Any) -> np.ndarray:
-            return h @ A_num.T + np.multiply.outer(u, B_num)
+    def exact_error(model: Any, n: int, kernel_: Any) -> Any:
+        def error(ex: dict[str, Any]) -> float:
+            step, values = model(ex)
+            snr, values[OMEGA], ulps = _exact_snr(step, n, ex)
+            return abs(float(kernel_(*[values[s] for s in kernel_.args])) / snr - 1) / (U * ulps)
+        return error
 
-        rng = np.random.default_rng(rng_seed)
-        sig = _signal_power(step, np.zeros(2), ex["omega"], ex["X"], r)
-        var, _ = _noise_variance(step, 2, ex["sigma"], r, rng)
-        values = {X: ex["X"], SIGMA: ex["sigma"], R: r, OMEGA_0: w0, OMEGA: ex["omega"]}
-        predicted = float(band_kernel(*[values[s] for s in band_args]))
-        return abs(predicted / (sig / var) - 1)
+    def mc_error(model: Any, n: int, kernel_: Any) -> Any:
+        def error(ex: dict[str, Any]) -> float:   # var: relative error ~ N(0, se^2); sig: within WINDOW_BIAS
+            step, values = model(ex)
+            sig = _signal_power(lambda h, x: step(h, x), np.zeros(n), ex["omega"][0], ex["X"], ex["radius"])
+            var, se = _noise_variance(lambda h, e: step(h, 0.0, e), n, ex["sigma"], ex["radius"],
+                                      np.random.default_rng(rng_seed))
+            return max(0.0, abs(float(kernel_(*[values[s] for s in kernel_.args])) * var / sig - 1) - WINDOW_BIAS) / se
+        return error
 
-    reports = [
-        check_property("scalar SNR against Monte-Carlo simulation", scalar, scalar_error,
-                       tolerance=TOLERANCE, max_examples=max_examples, seed=seed),
-        check_property("two-state band-pass SNR against Monte-Carlo simulation", two_state, band_error,
-                       tolerance=TOLERANCE, max_examples=max(3, max_examples // 4), seed=seed),
-    ]
+    alphas = pick(ALPHA, st.sampled_from([-1.5, -0.5, 0.7, 2.0]))
+    few, reports = max(3, max_examples // 4), []
+    if periodic:   # a fixed omega off the grid 2 pi p/q (q <= MAX_PERIOD): the Monte-Carlo checks only
+        reports += [
+            check_property("scalar SNR (30 digits) against the simulated impulse response and periodic "
+                           "steady state (units of the rounding bound)",
+                           examples(True, a=pick(a, rst.stable_coefficients()), alpha=alphas),
+                           exact_error(scalar_model, 1, exact), tolerance=1.0, max_examples=max_examples, seed=seed),
+            check_property("two-state band-pass SNR (30 digits) against the simulated impulse response and "
+                           "steady state (units of the rounding bound)",
+                           examples(True, radius=pick(R, rst.spectral_radii(0.3, 1 - 1e-6)),
+                                    omega_0=pick(OMEGA_0, st.floats(0.2, math.pi - 0.2))),
+                           exact_error(band_model, 2, band_exact), tolerance=1.0, max_examples=few, seed=seed)]
+    reports += [
+        check_property("scalar SNR (float64 kernel) against Monte-Carlo simulation (standard errors)",
+                       examples(False, a=pick(a, st.floats(-0.95, 0.95)), alpha=alphas),
+                       mc_error(scalar_model, 1, kernel), tolerance=Z_SCORE, max_examples=few, seed=seed),
+        check_property("two-state band-pass SNR (float64) against Monte-Carlo simulation (standard errors)",
+                       examples(False, radius=pick(R, st.floats(0.3, 0.9)),
+                                omega_0=pick(OMEGA_0, st.floats(0.2, math.pi - 0.2))),
+                       mc_error(band_model, 2, band_kernel), tolerance=Z_SCORE, max_examples=few, seed=seed)]
     return combine_reports(INFO.name, reports)
 
 

@@ -16,10 +16,10 @@ import sympy as sp
 from hypothesis import given, settings
 
 import rnnsym as rs
-from rnnsym.linear import filtering as flt
 from rnnsym import strategies as rst
 from rnnsym.errors import DomainError, ShapeError
 from rnnsym.latex import compile_pdf
+from rnnsym.linear import filtering as flt
 from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
 from rnnsym.registry import derive
 
@@ -52,7 +52,7 @@ def test_snr_kernel_doubles_the_chapter_value_exactly_at_zero_and_pi(d):
 def test_noise_variance_series_parseval_and_lyapunov_agree_with_quadrature():
     H = flt.transfer_function(a, ALPHA)
     k = sp.Symbol("k", integer=True, nonnegative=True)
-    series, cond = flt.geometric_noise_variance(ALPHA * a**k, k)
+    series, _cond = flt.geometric_noise_variance(ALPHA * a**k, k)
     _, parseval = flt.parseval_noise_variance(H, [a])
     _, lyapunov = flt.lyapunov_noise_variance([[a]], [[ALPHA]])
     assert sp.simplify(series - parseval) == 0 and sp.simplify(series - lyapunov) == 0
@@ -131,7 +131,7 @@ def test_bad_inputs_give_one_line_errors():
 
 
 def _ulp_regions(rng: np.random.Generator, n: int) -> dict[str, tuple]:
-    u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
+    u = lambda lo, hi: rng.uniform(lo, hi, n)
     one = np.ones(n)
     return {
         "a -> 1, omega -> 0": (one, one, 1 - 10 ** u(-15, -1), 10 ** u(-10, 0)),
@@ -246,3 +246,62 @@ def test_json_has_the_design_keys(d):
             "assumptions"} <= set(data)
     assert data["name"] == "snr" and data["reference"] == "3192150"
     assert data["result"]["free_symbols"] == ["X", "a", "omega", "sigma"]
+
+
+# ------------------------------------------------------------------ planted errors
+# Each entry is a plausible wrong SNR built from the derived one (or the chapter's form); verify()
+# must reject every one and accept every EQUIVALENT form.
+ENDS = sp.Or(sp.Eq(OMEGA, 0), sp.Eq(OMEGA, sp.pi))
+
+
+def _with_ends(generic, factor=2):
+    return sp.Piecewise((factor * generic, ENDS), (generic, True))
+
+
+PLANTED = [
+    ("C9 no factor 2 at omega in {0, pi} (the chapter's form)", lambda R: CHAPTER),
+    ("factor 2 at every omega", lambda R: 2 * CHAPTER),
+    ("factor 2 at omega = 0 only, not at pi", lambda R: sp.Piecewise((2 * CHAPTER, sp.Eq(OMEGA, 0)), (CHAPTER, True))),
+    ("1 + a^2 for 1 - a^2", lambda R: R.subs(1 - a**2, 1 + a**2)),
+    ("sign of the cos term flipped", lambda R: R.subs(sp.cos(OMEGA), -sp.cos(OMEGA))),
+    ("sigma for sigma^2 (right only at sigma = 1)", lambda R: R.subs(SIGMA, sp.sqrt(SIGMA))),
+    ("X for X^2", lambda R: R.subs(X, sp.sqrt(X))),
+    ("factor 1/2", lambda R: R / 2),
+    ("+1%", lambda R: R * sp.Float(1.01)),
+    ("-1%", lambda R: R * sp.Float(0.99)),
+    ("noise variance sigma^2/(1 - a)^2 (right only at a = 0)",
+     lambda R: _with_ends(X**2 * (1 - a)**2 / (2 * SIGMA**2 * (1 - 2 * a * sp.cos(OMEGA) + a**2)))),
+    ("1 - |a| for 1 - a^2", lambda R: R.subs(1 - a**2, 1 - sp.Abs(a))),
+    ("|a| for a (right only for a >= 0)", lambda R: R.subs(a, sp.Abs(a))),
+    ("cos(2 omega) for cos(omega)", lambda R: _with_ends(CHAPTER.subs(sp.cos(OMEGA), sp.cos(2 * OMEGA)))),
+    ("a fixed at 1/2 (right only at one parameter value)", lambda R: R.subs(a, sp.Rational(1, 2))),
+    ("1 - a^2 + 1e-4 (right only away from |a| = 1)",
+     lambda R: R.subs(1 - a**2, 1 - a**2 + sp.Float(1e-4))),
+]
+
+EQUIVALENT = [
+    ("expanded", lambda R: sp.Piecewise(*[(sp.expand(v), c) for v, c in R.args])),
+    ("half-angle denominator (1 - a)^2 + 4a sin^2(omega/2)",
+     lambda R: R.subs(a**2 - 2 * a * sp.cos(OMEGA) + 1, (1 - a)**2 + 4 * a * sp.sin(OMEGA / 2)**2)),
+    ("numerator factored (1 - a)(1 + a)", lambda R: R.subs(1 - a**2, (1 - a) * (1 + a))),
+]
+
+
+def test_at_least_twelve_planted_errors():
+    assert len(PLANTED) >= 12 and len(EQUIVALENT) >= 2
+
+
+@pytest.mark.parametrize("build", [b for _, b in PLANTED], ids=[i for i, _ in PLANTED])
+def test_planted_error_is_rejected(d, build):
+    wrong = build(d.result)
+    assert wrong != d.result
+    report = d.with_result(wrong).verify(max_examples=20, seed=0)
+    assert not report.passed and report.counterexample is not None
+
+
+@pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
+def test_equivalent_form_is_accepted(d, build):
+    same = build(d.result)
+    assert same != d.result
+    report = d.with_result(same).verify(max_examples=20, seed=0)
+    assert report.passed, report.message
