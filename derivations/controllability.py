@@ -59,6 +59,7 @@ INFO = DerivationInfo(
     order=60,
     options={"n": int, "m": int},
     max_n=3,  # fully symbolic: n = 3 took 1.8 s, n = 4 over 20 s (determinant, p(A), exact rank)
+    option_ranges={"m": (1, 8)},  # n = 3, m = 6 took 2.1 s; m = 16 4.0 s; m = 32 11 s
     limit_hint=("use rnnsym.linear.controllability.controllability_rank(system, exact=False) or "
                 "is_controllable() on numbers."),
     symbols={

@@ -54,6 +54,7 @@ INFO = DerivationInfo(
     order=70,
     options={"n": int, "p": int},
     max_n=3,  # fully symbolic: n = 3 took 1.7 s, n = 4 over 20 s
+    option_ranges={"p": (1, 8)},  # n = 3, p = 6 took 1.6 s; p = 16 2.9 s; p = 32 4.5 s
     limit_hint=("use rnnsym.linear.controllability.observability_rank(system, exact=False) or "
                 "is_observable() on numbers."),
     symbols={

@@ -272,6 +272,8 @@ def test_a_value_using_another_substituted_symbol_gets_its_value() -> None:
 
 @pytest.mark.parametrize("argv, words", [
     (["recurrence", "--param", "n=2", "--param", "m=100000"], "`m` must be an integer in [0, 64]"),
+    (["controllability", "--param", "n=3", "--param", "m=2000"], "`m` must be an integer in [1, 8]"),
+    (["observability", "--param", "n=3", "--param", "p=2000"], "`p` must be an integer in [1, 8]"),
     (["fixed_points", "--param", "scale=0"], "`scale` must be an integer in [1, 1000000]"),
     (["fixed_points", "--param", "scale=-1"], "`scale` must be an integer in [1, 1000000]"),
 ])
