@@ -50,6 +50,7 @@ __all__ = [
     "transient_growth", "is_normal", "frequency_response", "snr_numeric", "build_report",
     "analyze_rnn", "simulate_batch", "batched_spectral_radius", "batched_spectral_norm",
     "batched_eigenvalue_moduli", "classify_batch", "jacobian_spectral_radius",
+    "GRUCell", "LSTMCell", "LeakyCell", "SimpleCell", "custom_cell", "find_slow_points",
 ]
 
 # Analyses live in their own modules; importing them all would slow `import rnnsym`
@@ -80,6 +81,12 @@ _LAZY = {
     "batched_eigenvalue_moduli": ("closed_forms", "batched_eigenvalue_moduli"),
     "classify_batch": ("closed_forms", "classify_batch"),
     "jacobian_spectral_radius": ("closed_forms", "jacobian_spectral_radius"),
+    "GRUCell": ("cells", "GRUCell"),
+    "LSTMCell": ("cells", "LSTMCell"),
+    "LeakyCell": ("cells", "LeakyCell"),
+    "SimpleCell": ("cells", "SimpleCell"),
+    "custom_cell": ("cells", "custom_cell"),
+    "find_slow_points": ("cells", "find_slow_points"),
 }
 
 

@@ -232,6 +232,19 @@ SPECS: dict[str, Spec] = {
     "rnnsym.latex.pdflatex_available": _spec(_attr("rnnsym.latex", "pdflatex_available")),
     "rnnsym.latex.compile_pdf": _spec(_attr("rnnsym.latex", "compile_pdf"), tex=_mod("rnnsym.latex").standalone_document("x"),
                                       directory="tex", name="doc", timeout=20.0),
+    # rnnsym.cells (the full protocol over every method: tests/cells/test_hostile.py)
+    "rnnsym.cells.gated.GRUCell": _spec(lambda: rs.GRUCell, weight_ih=[[1.0]] * 3, weight_hh=[[0.5]] * 3,
+                                        bias_ih=[0.0] * 3, bias_hh=[0.0] * 3),
+    "rnnsym.cells.gated.LSTMCell": _spec(lambda: rs.LSTMCell, weight_ih=[[1.0]] * 4, weight_hh=[[0.5]] * 4,
+                                         bias_ih=None, bias_hh=None),
+    "rnnsym.cells.simple.SimpleCell": _spec(lambda: rs.SimpleCell, net=rs.RNN([[0.5]], [[1.0]])),
+    "rnnsym.cells.simple.LeakyCell": _spec(lambda: rs.LeakyCell, W_h=[[0.5]], W_x=[[1.0]], b=[0.0], alpha=0.5,
+                                           activation="tanh"),
+    "rnnsym.cells.custom.custom_cell": _spec(lambda: rs.custom_cell, expressions=["tanh(h + x)"], state=["h"],
+                                             inputs=["x"], parameters=["k"], output=["h"]),
+    "rnnsym.cells.slow_points.find_slow_points": _spec(
+        lambda: rs.find_slow_points, cell=rs.GRUCell(np.ones((3, 1)), np.ones((3, 1)) / 2), x=[0.0],
+        states=[[0.1]], starts=2, seed=0, noise=0.0, steps=2, max_q=1e-4, max_iter=5, gtol=1e-9, merge_tol=1e-6),
     # rnnsym.model
     "rnnsym.model.RNN": _spec(lambda: rs.RNN, W_h=[[0.5]], W_x=[[1.0]], b=[0.0], activation="tanh"),
     "rnnsym.model.RNN.D": _spec(_method(_net, "D"), h=[0.1], x=[0.2]),

@@ -83,7 +83,7 @@ def test_the_public_api_is_the_top_level_all() -> None:
     assert set(names) <= set(dir(rnnsym)), "dir(rnnsym) must list the lazily loaded names too"
 
 
-@pytest.mark.parametrize("package", ["rnnsym.linear", "rnnsym.fixedpoints", "rnnsym.report"])
+@pytest.mark.parametrize("package", ["rnnsym.linear", "rnnsym.fixedpoints", "rnnsym.report", "rnnsym.cells"])
 def test_each_subpackage_re_exports_what_its_all_lists(package: str) -> None:
     module = __import__(package, fromlist=["__all__"])
     assert module.__all__ and all(hasattr(module, n) for n in module.__all__)
