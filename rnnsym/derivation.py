@@ -35,6 +35,7 @@ from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import as_expr, as_matrix
 from rnnsym._parse import check_construction
 from rnnsym.latex import escape_text, latex, standalone_document
+from rnnsym.prose import prose_latex, prose_markdown, prose_text
 from rnnsym.errors import DomainError
 
 __all__ = ["Step", "Derivation"]
@@ -42,19 +43,65 @@ __all__ = ["Step", "Derivation"]
 _NUMERIC_FORMS: dict[tuple[Any, Any], Any] = {}
 
 
+#: The relations a step may state, and how LaTeX writes each.
+RELATIONS = {"=": "=", "≠": r"\ne", "<": "<", ">": ">", "≤": r"\le", "≥": r"\ge", "≈": r"\approx",
+             "⇒": r"\Rightarrow", "∝": r"\propto", "∈": r"\in"}
+_OWN_RELATION = {sp.Eq: "=", sp.Ne: "≠", sp.StrictLessThan: "<", sp.StrictGreaterThan: ">",
+                 sp.LessThan: "≤", sp.GreaterThan: "≥"}
+
+
 @dataclass(frozen=True)
 class Step:
-    """One line of a derivation: a relation and a one-line justification."""
+    """One line of a derivation: a statement, a one-line justification and the relation it states.
+
+    ``justification`` is prose with inline math between ``$`` signs
+    (:mod:`rnnsym.prose`).  ``relation`` is data (its own key in the JSON):
+    one of :data:`RELATIONS`; by default the statement's own (``Eq`` is
+    ``=``, ``Le`` is ``≤``, ...; None for an expression that is no
+    relation).  A different ``relation`` for a two-sided statement is how it
+    is displayed: ``Step(Eq(a, b), "...", relation="≤")`` shows ``a ≤ b``.
+
+    >>> a, b = sp.symbols("a b")
+    >>> Step(sp.Eq(a, b), "By definition.").relation
+    '='
+    >>> print(Step(sp.Eq(a, b), "A bound.", relation="≤").latex())
+    a \\le b
+    """
 
     statement: Any
     justification: str
+    relation: str | None = None
 
     def __post_init__(self) -> None:
         _check_symbolic(self.statement, "statement")
         if not isinstance(self.justification, str):
             raise InvalidArgumentError(f"`justification` must be a string; got {type(self.justification).__name__}.")
+        if self.relation is None:
+            object.__setattr__(self, "relation", _OWN_RELATION.get(type(self.statement)))
+        elif not isinstance(self.relation, str) or self.relation not in RELATIONS:
+            raise InvalidArgumentError(f"`relation` must be one of {' '.join(RELATIONS)}; got {str(self.relation)[:20]!r}.")
+        elif not isinstance(self.statement, sp.core.relational.Relational):
+            raise InvalidArgumentError(f"`relation` {self.relation!r} needs a two-sided statement (Eq, Le, ...); "
+                                       f"got {type(self.statement).__name__}.")
 
-    def subs(self, mapping: Mapping[sp.Symbol, Any]) -> "Step":
+    def latex(self) -> str:
+        """The statement as LaTeX, with the step's relation between its sides."""
+        own = _OWN_RELATION.get(type(self.statement))
+        if self.relation is None or self.relation == own:
+            return latex(self.statement)
+        return f"{latex(self.statement.lhs)} {RELATIONS[self.relation]} {latex(self.statement.rhs)}"
+
+    def text(self) -> str:
+        """The statement as plain text, with the step's relation."""
+        own = _OWN_RELATION.get(type(self.statement))
+        if self.relation is None or self.relation == own:
+            return sp.sstr(self.statement)
+        return f"{sp.sstr(self.statement.lhs)} {self.relation} {sp.sstr(self.statement.rhs)}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def subs(self, mapping: Mapping[sp.Symbol, Any]) -> Step:
         """Substitute ``mapping`` (SymPy symbols -> numbers, SymPy expressions or matrices).
 
         Values are converted without ``sympify`` (strings and containers are refused).
@@ -67,7 +114,9 @@ class Step:
                 raise InvalidArgumentError(
                     f"`mapping` keys must be SymPy symbols; got {type(key).__name__} {str(key)[:40]!r}.")
             converted[key] = _value(value, str(key))
-        return Step(_subs(self.statement, converted), self.justification)
+        statement = _subs(self.statement, converted)
+        keep = self.relation if isinstance(statement, sp.core.relational.Relational) else None
+        return Step(statement, self.justification, keep)
 
 
 def _value(value: Any, name: str, names: Mapping[str, sp.Basic] | None = None) -> Any:
@@ -449,8 +498,8 @@ class Derivation:
         lines = [f"\\section*{{{escape_text(self.title)}}}",
                  f"\\textit{{Chapter reference {escape_text(self.reference)}.}}", ""]
         for i, step in enumerate(self.steps, 1):
-            lines.append(f"\\textbf{{Step {i}.}} {escape_text(step.justification)}")
-            lines.append(f"\\[ {latex(step.statement)} \\]")
+            lines.append(f"\\textbf{{Step {i}.}} {prose_latex(step.justification)}")
+            lines.append(f"\\[ {step.latex()} \\]")
         lines.append("\\textbf{Result.}")
         lines.append(f"\\[ {latex(self._result_relation())} \\]")
         if self.assumptions:
@@ -471,7 +520,7 @@ class Derivation:
         """The derivation as Markdown with ``$$`` math."""
         out = [f"## {self.title}", "", f"*Chapter reference {self.reference}.*", ""]
         for i, step in enumerate(self.steps, 1):
-            out += [f"**Step {i}.** {step.justification}", "", f"$$\n{latex(step.statement)}\n$$", ""]
+            out += [f"**Step {i}.** {prose_markdown(step.justification)}", "", f"$$\n{step.latex()}\n$$", ""]
         out += ["**Result.**", "", f"$$\n{latex(self._result_relation())}\n$$", ""]
         if self.assumptions:
             out += ["**Assumptions.** " + ", ".join(f"${latex(a)}$" for a in self.assumptions), ""]
@@ -481,7 +530,7 @@ class Derivation:
         """A plain-text rendering for terminals."""
         out = [f"{self.title}  [{self.name}, chapter reference {self.reference}]", ""]
         for i, step in enumerate(self.steps, 1):
-            out += [f"{i}. {step.justification}", f"   {sp.sstr(step.statement)}"]
+            out += [f"{i}. {prose_text(step.justification)}", f"   {step.text()}"]
         out += ["", f"Result: {sp.sstr(self._result_relation())}"]
         if self.assumptions:
             out.append("Assumptions: " + ", ".join(sp.sstr(a) for a in self.assumptions))
@@ -500,7 +549,8 @@ class Derivation:
             "reference": self.reference,
             "parameters": {str(k): sp.sstr(v) for k, v in self.parameters.items()},
             "symbols": dict(self.symbols),
-            "steps": [{"statement": node(s.statement), "justification": s.justification}
+            "steps": [{"statement": node(s.statement), "display": s.latex(), "relation": s.relation,
+                       "justification": s.justification, "justification_text": prose_text(s.justification)}
                       for s in self.steps],
             "result": {**node(self.result), "free_symbols": free},
             "relation": node(self._result_relation()),   # the result as displayed: label = result

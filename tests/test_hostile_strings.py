@@ -466,7 +466,10 @@ SPECS: dict[str, Spec] = {
         _attr("rnnsym.registry", "validate_module"),
         module=_f(lambda: _mod("rnnsym.registry").derivation_module("recurrence"))),
     # rnnsym.derivation
-    "rnnsym.derivation.Step": _spec(lambda: rs.Step, statement=sp.Eq(sp.Symbol("y"), x_), justification="j"),
+    "rnnsym.derivation.Step": _spec(lambda: rs.Step, statement=sp.Eq(sp.Symbol("y"), x_), justification="j",
+                                    relation="≤"),
+    "rnnsym.derivation.Step.latex": _spec(lambda: rs.Step(sp.Eq(sp.Symbol("y"), x_), "j").latex),
+    "rnnsym.derivation.Step.text": _spec(lambda: rs.Step(sp.Eq(sp.Symbol("y"), x_), "j").text),
     "rnnsym.derivation.Step.subs": _spec(lambda: rs.Step(sp.Eq(sp.Symbol("y"), x_), "j").subs, mapping={x_: 2}),
     "rnnsym.derivation.Derivation": _spec(
         lambda: rs.Derivation, name="probe", title="Probe", reference="none",

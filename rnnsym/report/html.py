@@ -25,7 +25,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["html_report", "katex_assets"]
+from rnnsym.prose import math_segments, safe_inline_math
+
+__all__ = ["html_report", "katex_assets", "prose_html"]
 
 _FONT_URL = re.compile(r"src:url\(fonts/([A-Za-z0-9_-]+)\.woff2\)[^;}]*")
 
@@ -83,6 +85,12 @@ def _tex(source: str, display: bool = False) -> str:
     return f'<span class="tex" data-display="{int(display)}">{_e(source)}</span>'
 
 
+def prose_html(text: str) -> str:
+    """A step's prose: text escaped, whitelisted inline math typeset, other math shown as code."""
+    return "".join((_tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>") if is_math else _e(piece)
+                   for is_math, piece in math_segments(text))
+
+
 def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g}"
 
@@ -106,8 +114,8 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
     if s.error is not None:
         out.append(f'<p class="fail">Derivation failed: {_e(s.error)}</p>')
     for k, step in enumerate(record.get("steps", []), 1):
-        out.append(f"<p><b>Step {k}.</b> {_e(step['justification'])}</p>")
-        out.append(_equation(s.name, f"{index}.{k}", step["statement"]["latex"]))
+        out.append(f"<p><b>Step {k}.</b> {prose_html(step['justification'])}</p>")
+        out.append(_equation(s.name, f"{index}.{k}", step.get("display", step["statement"]["latex"])))
     if "result" in record:
         out.append("<p><b>Result.</b></p>")
         out.append(_equation(s.name, f"{index}.R", record.get("relation", record["result"])["latex"]))

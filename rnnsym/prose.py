@@ -1,0 +1,205 @@
+"""Prose with inline math: a step's text, rendered for LaTeX, Markdown, HTML and the terminal.
+
+A justification is plain text with inline math between ``$`` signs, in
+LaTeX: ``"Multiply by $D_t W_h$, the Jacobian $\\partial h_t / \\partial h_{t-1}$."``
+(``\\$`` is a literal dollar).  :func:`prose_latex` escapes the text and
+keeps the math; :func:`prose_markdown` keeps ``$...$`` for MathJax/KaTeX;
+:func:`prose_text` turns the math into readable Unicode (``D_t W_h``,
+``∂h_t / ∂h_(t-1)``).
+
+Math reaches TeX only through a whitelist: every control word must be one
+of :data:`ALLOWED_COMMANDS` (Greek letters, relations, operators, fonts,
+``\\frac``, ``\\sqrt``, ``\\operatorname``, ...), braces must balance, and
+``#``, ``%``, ``&``, ``^^`` are refused.  A segment that fails is shown as
+escaped text, never passed raw: ``$\\input{/etc/passwd}$`` prints as the
+characters, not the file.
+
+Examples
+--------
+>>> prose_latex("Multiply by $D_t W_h$ (50% of it).")
+'Multiply by $D_t W_h$ (50\\\\% of it).'
+>>> prose_text(r"Multiply by $D_t W_h$; $\\|J\\|_2 \\le q^{T-k}$.")
+'Multiply by D_t W_h; ‖J‖_2 ≤ q^(T-k).'
+>>> prose_latex(r"$\\input{/etc/passwd}$")
+'\\\\$\\\\textbackslash{}input\\\\{/etc/passwd\\\\}\\\\$'
+"""
+
+from __future__ import annotations
+
+import re
+
+from rnnsym.errors import InvalidArgumentError
+from rnnsym.latex import escape_text
+
+__all__ = ["ALLOWED_COMMANDS", "math_segments", "prose_latex", "prose_markdown", "prose_text", "safe_inline_math"]
+
+_GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+          "varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi "
+          "Pi Sigma Upsilon Phi Psi Omega").split()
+_UNICODE_GREEK = dict(zip(_GREEK, "αβγδεεζηθϑικλμνξπϖρϱσςτυφφχψωΓΔΘΛΞΠΣΥΦΨΩ"))
+_SYMBOLS = {"cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times": "×", "le": "≤", "leq": "≤",
+            "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "sim": "~", "propto": "∝",
+            "to": "→", "mapsto": "↦", "Rightarrow": "⇒", "Leftrightarrow": "⇔", "infty": "∞",
+            "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "∏", "int": "∫", "in": "∈", "notin": "∉",
+            "subset": "⊂", "subseteq": "⊆", "cup": "∪", "cap": "∩", "forall": "∀", "exists": "∃",
+            "circ": "∘", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "pm": "±", "mp": "∓", "top": "T",
+            "dagger": "†", "langle": "⟨", "rangle": "⟩", "lvert": "|", "rvert": "|", "lVert": "‖",
+            "rVert": "‖", "mid": "|", "ell": "ℓ", "star": "*", "ast": "*", "prime": "'", "quad": "  ",
+            "qquad": "    ", "colon": ":", "setminus": "∖", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
+            "rceil": "⌉", "Re": "Re", "Im": "Im"}
+#: Relations and binary operators: a space on either side in plain text.
+_SPACED = frozenset("cdot times le leq ge geq ne neq approx sim propto to mapsto Rightarrow Leftrightarrow in "
+                    "notin subset subseteq cup cap odot otimes oplus pm mp circ".split())
+_NAMED = ("log ln exp sin cos tan tanh sinh cosh sech max min sup inf det dim ker arg lim").split()
+_WRAPPERS = ("operatorname mathrm mathbf mathit mathcal mathbb boldsymbol text hat tilde bar overline "
+             "vec dot ddot left right big Big bigg Bigg frac tfrac dfrac sqrt displaystyle").split()
+#: The control words inline math may use.
+ALLOWED_COMMANDS = frozenset(_GREEK) | frozenset(_SYMBOLS) | frozenset(_NAMED) | frozenset(_WRAPPERS)
+_CONTROL = re.compile(r"\\([A-Za-z]+|.)")
+
+
+def math_segments(text: str) -> list[tuple[bool, str]]:
+    """``text`` split into ``(is_math, piece)``; ``\\$`` is a literal dollar, an unclosed ``$`` is text."""
+    if not isinstance(text, str):
+        raise InvalidArgumentError(f"`text` must be a string; got {type(text).__name__}.")
+    out: list[tuple[bool, str]] = []
+    buf, math, i = "", False, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and text[i + 1:i + 2] == "$":
+            buf += "\\$" if math else "$"
+            i += 2
+            continue
+        if ch == "$":
+            if buf or math:
+                out.append((math, buf))
+            buf, math = "", not math
+        else:
+            buf += ch
+        i += 1
+    if math:   # unclosed: the "$" and what follows are text
+        out.append((False, "$" + buf))
+    elif buf:
+        out.append((False, buf))
+    merged: list[tuple[bool, str]] = []
+    for is_math, piece in out:
+        if merged and not is_math and not merged[-1][0]:
+            merged[-1] = (False, merged[-1][1] + piece)
+        else:
+            merged.append((is_math, piece))
+    return merged
+
+
+def safe_inline_math(tex: str) -> bool:
+    """Whether ``tex`` may go to TeX as inline math (see the module docstring)."""
+    if not tex.strip() or any(c in tex for c in "#%&$\n") or "^^" in tex or not tex.isprintable():
+        return False
+    depth = 0
+    for c in tex:
+        depth += (c == "{") - (c == "}")
+        if depth < 0:
+            return False
+    if depth:
+        return False
+    for match in _CONTROL.finditer(tex):
+        word = match.group(1)
+        if word.isalpha() and word not in ALLOWED_COMMANDS:
+            return False
+        if not word.isalpha() and word not in "|{},;! ":
+            return False
+    return True
+
+
+def prose_latex(text: str) -> str:
+    """LaTeX text mode: text escaped, whitelisted math as ``$...$``, other math shown as its characters."""
+    parts = []
+    for is_math, piece in math_segments(text):
+        if is_math and safe_inline_math(piece):
+            parts.append(f"${piece}$")
+        else:
+            parts.append(escape_text(f"${piece}$" if is_math else piece))
+    return "".join(parts)
+
+
+def prose_markdown(text: str) -> str:
+    """Markdown: whitelisted math stays ``$...$`` (MathJax, KaTeX); other math becomes code."""
+    parts = []
+    for is_math, piece in math_segments(text):
+        if is_math:
+            parts.append(f"${piece}$" if safe_inline_math(piece) else f"`{piece.replace('`', '')}`")
+        else:
+            parts.append(piece.replace("$", "\\$"))
+    return "".join(parts)
+
+
+def _group(tex: str, start: int) -> tuple[str, int]:
+    """The braced group at ``tex[start]`` (or one character): its content and the index after it."""
+    if start >= len(tex):
+        return "", start
+    if tex[start] != "{":
+        if tex[start] == "\\":
+            match = _CONTROL.match(tex, start)
+            assert match is not None
+            return match.group(0), match.end()
+        return tex[start], start + 1
+    depth = 0
+    for j in range(start, len(tex)):
+        depth += (tex[j] == "{") - (tex[j] == "}")
+        if depth == 0:
+            return tex[start + 1:j], j + 1
+    return tex[start + 1:], len(tex)
+
+
+def _plain(tex: str) -> str:
+    """Readable Unicode for inline TeX (best effort, for terminals)."""
+    out, i = [], 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch == "\\":
+            match = _CONTROL.match(tex, i)
+            assert match is not None
+            word, i = match.group(1), match.end()
+            if word.isalpha():
+                while i < len(tex) and tex[i] == " ":   # TeX eats the spaces after a control word
+                    i += 1
+            if word in ("frac", "tfrac", "dfrac"):
+                top, i = _group(tex, i)
+                bottom, i = _group(tex, i)
+                out.append(f"{_wrapped(_plain(top))}/{_wrapped(_plain(bottom))}")
+            elif word == "sqrt":
+                inner, i = _group(tex, i)
+                out.append(f"√({_plain(inner)})")
+            elif word in ("operatorname", "mathrm", "mathbf", "mathit", "mathcal", "mathbb", "boldsymbol",
+                          "text", "hat", "tilde", "bar", "overline", "vec", "dot", "ddot"):
+                inner, i = _group(tex, i)
+                out.append(_plain(inner))
+            elif word in ("left", "right", "big", "Big", "bigg", "Bigg", "displaystyle"):
+                continue
+            elif word == "|":
+                out.append("‖")
+            elif word in "{},;! ":
+                out.append({"{": "{", "}": "}", ",": " ", ";": " ", "!": "", " ": " "}[word])
+            elif word in _SPACED:
+                out.append(f" {_SYMBOLS[word]} ")
+            else:
+                out.append(_UNICODE_GREEK.get(word) or _SYMBOLS.get(word) or word)
+        elif ch in "_^":
+            inner, i = _group(tex, i + 1)
+            shown = _plain(inner)
+            out.append(ch + (shown if len(shown) <= 1 or shown.isalnum() and len(shown) <= 2 else f"({shown})"))
+        elif ch in "{}":
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _wrapped(shown: str) -> str:
+    return shown if shown.isalnum() else f"({shown})"
+
+
+def prose_text(text: str) -> str:
+    """Plain text for terminals: the math made readable, no ``$`` signs."""
+    return "".join(re.sub(r"  +", " ", _plain(piece)) if is_math else piece
+                   for is_math, piece in math_segments(text))
