@@ -1,22 +1,37 @@
-"""Benchmark: deciding controllability of random systems, rnnsym against ctrb + matrix_rank.
+"""Benchmark: deciding controllability, rnnsym against one eigendecomposition and ctrb + matrix_rank.
 
-For each size n and family of A (entries N(0, 1/n) or N(0, 1)), m = 1, it
-draws systems of two kinds: controllable (random B, controllable almost
-surely) and half-controllable (``[[A11, A12], [0, A22]]``, ``B = [B1; 0]``
-with blocks of size n/2, hidden by a random orthogonal change of basis).
-It reports the share of correct decisions and the median time per decision
-(over ``--repeats`` runs of the whole batch) of
+Every pair has a known answer by construction: a controllable pair ``(A0, B0)``
+or a block-triangular one, ``A0 = [[A11, A12], [0, A22]]``, ``B0 = [B1; 0]``
+(``A22`` unreachable: uncontrollable whatever rounding does), then hidden by
+a random orthogonal similarity ``(Q A0 Q^T, Q B0)``; ``m = 1`` input.
+Families of ``A0``:
 
-- rnnsym: ``rnnsym.linear.controllability.is_controllable`` (left-eigenvector Hautus
-  test, PBH fallback on clustered eigenvalues, tolerance 1e-8), with the
-  worst margin seen on each kind (margin > 1 means "controllable");
-- python-control ``ctrb`` + ``numpy.linalg.matrix_rank`` (its default
-  tolerance), when python-control is installed.
+- ``normal``: entries N(0, 1/n); uncontrollable: the last n/2 states unreachable.
+- ``companion``: the companion matrix of a polynomial with a double root at
+  0.3 (rounded, so nearly defective) and random coefficients in [-1, 1]
+  otherwise, ``B0 = e_n``; uncontrollable: two such companion blocks of size
+  n/2, the second unreachable.
+- ``jordan``: Jordan blocks of sizes 7, 5, 3, 2 at 0.6, -0.6, 0.9, -0.9 (as
+  many as fit), each reached through its last state, beside a random block
+  with eigenvalues within 0.1 of 0 and a random input; uncontrollable: one
+  more, unreachable eigenvalue 0.601, hidden inside the perturbed 7-fold
+  cluster at 0.6 (which spreads over about ``eps^(1/7)``).
 
-BLAS runs single-threaded (set ``OMP_NUM_THREADS`` to override).
-Benchmarks print figures; they assert nothing.  Run:
+Columns: wrong decisions and the median time per decision (over ``--repeats``
+runs of the whole row) of rnnsym's ``is_controllable_batch`` (or
+``is_controllable`` in a loop where the batch API is missing), the time of
+one ``scipy.linalg.eig(A, left=True)`` per system and the ratio; then
+python-control's ``ctrb`` + ``numpy.linalg.matrix_rank`` (default
+tolerance), where an overflow, a NaN or a ``LinAlgError`` counts as a wrong
+decision.  ``--budget`` seconds per row stops a method that is too slow
+(the row then shows how many systems it decided).
 
-    python benchmarks/controllability.py [--systems 300] [--repeats 5] [--sizes 8 32 64 128]
+BLAS runs single-threaded: ``threadpoolctl`` when installed, else
+``OPENBLAS_NUM_THREADS=1`` and friends set before NumPy is imported
+(override with ``OMP_NUM_THREADS``).  Benchmarks print figures; they assert
+nothing.  Run:
+
+    python benchmarks/controllability.py [--systems 300] [--repeats 3] [--sizes 8 32 64 128 256]
 """
 
 from __future__ import annotations
@@ -27,77 +42,175 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import argparse
+import contextlib
+import statistics
+import time
+import warnings
 
-import numpy as np  # noqa: E402
+import numpy as np
+import scipy.linalg as sla
 
-from rnnsym.linear.controllability import is_controllable  # noqa: E402
+from rnnsym.linear import controllability as ctl
 
 try:
     import control
 except ImportError:  # pragma: no cover - optional
     control = None
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    threadpool_limits = None
+
+FAMILIES = ("normal", "companion", "jordan")
+JORDAN = ((7, 0.6), (5, -0.6), (3, 0.9), (2, -0.9))
+HIDDEN = 0.601
 
 
-def systems(n: int, scale: float, half: bool, count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        A = rng.normal(0.0, scale, (n, n))
-        B = rng.normal(size=(n, 1))
-        if half:
-            k = n // 2
-            A[k:, :k] = 0.0
-            B[k:] = 0.0
-            Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
-            A, B = Q @ A @ Q.T, Q @ B
-        out.append((A, B))
-    return out
+def _companion(coeffs: np.ndarray) -> np.ndarray:
+    """Companion matrix (last row ``-coeffs``) of ``z^k + coeffs[k-1] z^(k-1) + ... + coeffs[0]``."""
+    k = len(coeffs)
+    C = np.diag(np.ones(k - 1), 1)
+    C[-1] = -coeffs
+    return C
 
 
-def ctrb_rank_decides(A: np.ndarray, B: np.ndarray) -> bool:
-    return int(np.linalg.matrix_rank(control.ctrb(A, B))) == A.shape[0]
+def _near_defective_companion(k: int, rng: np.random.Generator) -> np.ndarray:
+    if k < 3:
+        return _companion(np.array([0.09, -0.6])[-k:] if k == 2 else np.array([-0.3]))
+    q = np.r_[rng.uniform(-1, 1, k - 2)[::-1], 1.0]          # a random monic q, highest power last
+    p = np.convolve(q[::-1], [1.0, -0.6, 0.09])[::-1]         # q(z) (z - 0.3)^2, lowest power first
+    return _companion(p[:-1])
 
 
-def timed(decide, batch, repeats: int) -> tuple[list, float]:
-    times, answers = [], []
+def _jordan(n: int, rng: np.random.Generator, room: int) -> tuple[np.ndarray, np.ndarray]:
+    """Jordan blocks from :data:`JORDAN` (as many as fit in ``room``), then a random block near 0.
+
+    The input reaches each Jordan block through its last state only (a random
+    input vector would make a large block nearly uncontrollable: ``sigma_min``
+    of ``[J_k(c) - lam I, b]`` vanishes like ``|lam - c|^k`` at the roots of a
+    polynomial in ``lam - c`` with the entries of ``b`` as coefficients); the
+    random block gets a random input.
+    """
+    blocks, inputs, used = [], [], 0
+    for size, centre in JORDAN:
+        if used + size <= room:
+            blocks.append(centre * np.eye(size) + np.diag(np.ones(size - 1), 1))
+            inputs.append(np.eye(size)[:, -1:])
+            used += size
+    if n - used:
+        blocks.append(rng.normal(0.0, 0.2 / (2 * np.sqrt(n - used)), (n - used, n - used)))
+        inputs.append(rng.normal(size=(n - used, 1)))
+    return sla.block_diag(*blocks), np.vstack(inputs)
+
+
+def pair(family: str, n: int, controllable: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One pair of the family, with the answer ``controllable`` by construction."""
+    if controllable:
+        if family == "normal":
+            A0, B0 = rng.normal(0.0, 1 / np.sqrt(n), (n, n)), rng.normal(size=(n, 1))
+        elif family == "companion":
+            A0, B0 = _near_defective_companion(n, rng), np.eye(n)[:, -1:]
+        else:
+            A0, B0 = _jordan(n, rng, n - 1)
+    else:
+        k = n - 1 if family == "jordan" else n // 2          # reachable states
+        if family == "normal":
+            A11, A22 = rng.normal(0.0, 1 / np.sqrt(n), (k, k)), rng.normal(0.0, 1 / np.sqrt(n), (n - k, n - k))
+            B1 = rng.normal(size=(k, 1))
+        elif family == "companion":
+            A11, A22 = _near_defective_companion(k, rng), _near_defective_companion(n - k, rng)
+            B1 = np.eye(k)[:, -1:]
+        else:
+            (A11, B1), A22 = _jordan(k, rng, k - 1), np.array([[HIDDEN]])
+        A0 = np.block([[A11, rng.normal(0.0, 1 / np.sqrt(n), (k, n - k))], [np.zeros((n - k, k)), A22]])
+        B0 = np.vstack([B1, np.zeros((n - k, 1))])
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return Q @ A0 @ Q.T, Q @ B0
+
+
+def ctrb_rank_decides(A: np.ndarray, B: np.ndarray) -> bool | None:
+    """``rank ctrb(A, B) == n``; ``None`` (counted wrong) on an overflow, a NaN or a LinAlgError."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            K = control.ctrb(A, B)
+            if not np.all(np.isfinite(K)):
+                return None
+            return int(np.linalg.matrix_rank(K)) == A.shape[0]
+        except (np.linalg.LinAlgError, ValueError, OverflowError):
+            return None
+
+
+def ours(batch: list) -> list[bool]:
+    if hasattr(ctl, "is_controllable_batch"):
+        return [d.controllable for d in ctl.is_controllable_batch([A for A, _ in batch], [B for _, B in batch])]
+    return [ctl.is_controllable((A, B)).controllable for A, B in batch]
+
+
+def timed(decide, batch: list, repeats: int, budget: float, per_system: bool) -> tuple[list, float, int]:
+    """Answers, median seconds per decision, systems decided (fewer than the row when over budget)."""
+    times, answers, done = [], [], len(batch)
     for _ in range(repeats):
         start = time.perf_counter()
-        answers = [decide(A, B) for A, B in batch]
-        times.append(time.perf_counter() - start)
-    return answers, statistics.median(times) / len(batch)
+        if per_system:
+            answers = []
+            for A, B in batch:
+                answers.append(decide(A, B))
+                if time.perf_counter() - start > budget:
+                    break
+            done = len(answers)
+        else:
+            answers = decide(batch)
+        times.append((time.perf_counter() - start) / max(done, 1))
+        if done < len(batch):
+            break
+    return answers, statistics.median(times), done
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--systems", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 64, 128])
+    parser.add_argument("--systems", type=int, default=300, help="systems per row")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 64, 128, 256])
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds per row and method")
     args = parser.parse_args()
-    header = (f"{'n':>4} {'family':>9} {'kind':>5} | {'rnnsym ok':>9} {'worst margin':>12} "
-              f"{'ms/decision':>11} | {'ctrb ok':>7} {'ms/decision':>11} | {'time ratio':>10}")
-    print(f"{args.systems} systems per row, median of {args.repeats} repeats")
+    limits = threadpool_limits(1) if threadpool_limits is not None else contextlib.nullcontext()
+    pinned = "threadpoolctl" if threadpool_limits is not None else "OPENBLAS_NUM_THREADS=1 (no threadpoolctl)"
+    header = (f"| {'n':>3} | {'family':<9} | {'answer':<6} | {'rnnsym wrong':>12} | {'rnnsym ms':>9} | "
+              f"{'eig ms':>8} | {'rnnsym/eig':>10} | {'ctrb wrong':>10} | {'ctrb ms':>8} |")
+    print(f"{args.systems} systems per row, median of {args.repeats} repeats, BLAS pinned by {pinned}")
     print(header)
-    print("-" * len(header))
-    for n in args.sizes:
-        for family, scale in (("N(0,1/n)", 1 / np.sqrt(n)), ("N(0,1)", 1.0)):
-            for half in (False, True):
-                batch = systems(n, scale, half, args.systems, seed=n * 10 + int(half) + int(scale == 1.0) * 5)
-                decisions, t_ours = timed(lambda A, B: is_controllable((A, B)), batch, args.repeats)
-                ok = sum(d.controllable != half for d in decisions) / len(batch)
-                margins = [d.margin for d in decisions]
-                worst = min(margins) if not half else max(margins)
-                line = (f"{n:>4} {family:>9} {'half' if half else 'full':>5} | {ok:>9.1%} "
-                        f"{worst:>12.3g} {t_ours * 1e3:>11.3f} | ")
-                if control is not None:
-                    answers, t_ctrb = timed(ctrb_rank_decides, batch, args.repeats)
-                    ok_c = sum(a != half for a in answers) / len(batch)
-                    line += f"{ok_c:>7.1%} {t_ctrb * 1e3:>11.3f} | {t_ours / t_ctrb:>9.2f}x"
-                else:
-                    line += f"{'n/a':>7} {'n/a':>11} | {'n/a':>10}"
-                print(line, flush=True)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    with limits:
+        for n in args.sizes:
+            for f, family in enumerate(FAMILIES):
+                if family not in args.families:
+                    continue
+                for controllable in (True, False):
+                    rng = np.random.default_rng([n, f, int(controllable)])
+                    batch = [pair(family, n, controllable, rng) for _ in range(args.systems)]
+                    budget = args.budget
+                    if hasattr(ctl, "is_controllable_batch"):
+                        answers, t_ours, done = timed(ours, batch, args.repeats, budget, False)
+                    else:
+                        answers, t_ours, done = timed(lambda A, B: ctl.is_controllable((A, B)).controllable,
+                                                      batch, args.repeats, budget, True)
+                    wrong = sum(a is not controllable for a in answers)
+                    _, t_eig, _ = timed(lambda A, B: sla.eig(A, left=True), batch, args.repeats, budget, True)
+                    wrong_ours = f"{wrong}" + (f" of {done}" if done < len(batch) else "")
+                    line = (f"| {n:>3} | {family:<9} | {'ctrl' if controllable else 'unctrl':<6} | "
+                            f"{wrong_ours:>12} | {t_ours * 1e3:>9.3f} | {t_eig * 1e3:>8.3f} | "
+                            f"{t_ours / t_eig:>9.2f}x | ")
+                    if control is not None:
+                        got, t_ctrb, done_c = timed(ctrb_rank_decides, batch, args.repeats, budget, True)
+                        wrong_c = sum(a is not controllable for a in got)
+                        text = f"{wrong_c}" + (f" of {done_c}" if done_c < len(batch) else "")
+                        line += f"{text:>10} | {t_ctrb * 1e3:>8.3f} |"
+                    else:
+                        line += f"{'n/a':>10} | {'n/a':>8} |"
+                    print(line, flush=True)
 
 
 if __name__ == "__main__":

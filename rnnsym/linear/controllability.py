@@ -4,10 +4,13 @@
 eigenvectors: ``(A, B)`` is uncontrollable exactly when some left
 eigenvector ``w`` of ``A`` has ``w^H B = 0``.  It stays reliable for large
 ``n``, where ``[B, AB, ..., A^{n-1}B]`` is too ill-conditioned for its
-numeric rank to mean anything.  Clustered eigenvalues, whose eigenvectors
-are ill-determined, fall back to ``sigma_min([lam I - A, B])``.
-Observability is the dual (:meth:`LinearRNN.dual`): ``(A, C)`` is
-observable iff ``(A^T, C^T)`` is controllable.
+numeric rank to mean anything, and costs ``O(n^3)``: about one
+eigendecomposition per system (:mod:`rnnsym.linear._hautus`).  Clustered
+eigenvalues, whose eigenvectors are ill-determined, and eigenvalues whose
+score rounding could flip fall back to ``sigma_min([lam I - A, B])``.
+:func:`is_controllable_batch` decides many pairs at once.  Observability is
+the dual (:meth:`LinearRNN.dual`): ``(A, C)`` is observable iff
+``(A^T, C^T)`` is controllable.
 
 Gramians, the reachable and unobservable subspaces, the minimum-energy
 input sequence and the least-squares reconstruction of ``h_0`` are numeric.
@@ -28,30 +31,46 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import mpmath
 import numpy as np
 import scipy.linalg as sla
-from scipy.optimize import minimize_scalar
 
-from rnnsym.errors import DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
+from rnnsym.errors import (
+    DomainError,
+    InvalidArgumentError,
+    NonFiniteError,
+    ResourceLimitError,
+    ShapeError,
+)
+from rnnsym.linear._hautus import hautus
+from rnnsym.linear.rank import (
+    distance_to_uncontrollability,
+    krylov_matrix,
+    numeric_rank,
+)
 from rnnsym.linear.system import LinearRNN, numeric_system
-from rnnsym.linear.rank import distance_to_uncontrollability, krylov_matrix, numeric_rank
-from rnnsym.linear.rank import _scaled  # private: the one unit-1-norm scaling, shared with krylov_matrix
 
 __all__ = [
-    "Decision", "is_controllable", "is_observable", "pbh_test", "distance_to_uncontrollability",
-    "controllability_gramian", "observability_gramian",
-    "reachable_subspace", "unobservable_subspace",
-    "minimum_energy_input", "reconstruct_initial_state",
+    "Decision",
+    "controllability_gramian",
+    "distance_to_uncontrollability",
+    "is_controllable",
+    "is_controllable_batch",
+    "is_observable",
+    "is_observable_batch",
+    "minimum_energy_input",
+    "observability_gramian",
+    "pbh_test",
+    "reachable_subspace",
+    "reconstruct_initial_state",
+    "unobservable_subspace",
 ]
 
 #: Default threshold of the Hautus scores (relative, between 0 and 1).
 HAUTUS_TOL = 1e-8
-#: Largest Jordan block the rescoring of doubtful eigenvalues allows for (:func:`_rescore_doubtful`).
-_MAX_BLOCK = 8
 
 
 # ----------------------------------------------------------------- decisions
@@ -105,49 +124,42 @@ class Decision:
         return distance_to_uncontrollability(self.pair)
 
 
-def _clusters(lam: np.ndarray, scale: float) -> np.ndarray:
-    """Whether each eigenvalue lies within ``1e-6 * scale`` of another one."""
-    if lam.size < 2:
-        return np.zeros(lam.size, bool)
-    d = np.abs(lam[:, None] - lam[None, :])
-    np.fill_diagonal(d, np.inf)
-    return np.min(d, axis=1) <= 1e-6 * scale
-
-
-def _pbh_score(A: np.ndarray, B: np.ndarray, lam: complex) -> float:
-    M = np.hstack([lam * np.eye(A.shape[0]) - A, B])
-    s = sla.svdvals(M)
-    return float(s[A.shape[0] - 1] / s[0]) if s[0] > 0 else 0.0
-
-
-def pbh_test(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+def pbh_test(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decision:
     """The PBH test ``rank [lam I - A, B] = n`` at every eigenvalue, by SVD.
 
     Each score is ``sigma_n / sigma_1`` of ``[lam I - A, B]`` (after scaling
-    ``A`` and ``B`` to unit 1-norm).
+    ``A`` and ``B`` to unit 1-norm); clustered eigenvalues take the smaller
+    of that and their cluster's score (see :func:`is_controllable`).
 
     >>> pbh_test(LinearRNN([[1.0, 1.0], [0.0, 1.0]], [[0.0], [1.0]])).controllable
     True
     """
-    A0, B0, _ = numeric_system(system)
-    unit = np.linalg.norm(A0, 1) or 1.0
-    A, B = _scaled(A0, B0)
-    lam, vl, vr = sla.eig(A, left=True, right=True)
-    scores = np.array([_pbh_score(A, B, v) for v in lam])
-    _rescore_doubtful(A, B, lam, vl, vr, scores)
-    return _decide(scores, lam * unit, tol, "pbh", (A0, B0))
+    A, B, _ = numeric_system(system)
+    (scores, lam), = hautus([A], [B], tol, pbh=True)
+    return _decide(scores, lam, tol, "pbh", (A, B))
 
 
-def is_controllable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+def is_controllable(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decision:
     """Decide controllability of a float system by the left-eigenvector Hautus test.
 
     For an isolated eigenvalue with left eigenvector ``w`` the score is
-    ``|w^H B| / (|w| |B|)``; clustered eigenvalues (within ``1e-6`` of each
-    other, relative) use the PBH score ``sigma_n([lam I - A, B])``.  The
-    pair is controllable when every score exceeds ``tol`` (default
-    ``1e-8``, about ``sqrt(eps)``); :attr:`Decision.score_ratio` says by
-    how much at that tolerance, :attr:`Decision.distance` how small a
-    perturbation of ``(A, B)`` makes the pair uncontrollable.
+    ``|w^H B| / (|w| |B|)``, kept when it exceeds ``100 tol`` and a hundred
+    times its first-order rounding error; a lower or less certain one is
+    replaced by the PBH score ``sigma_n([lam I - A, B]) / sigma_1`` (or an
+    upper bound of it, from the residual of ``w``, when that bound is
+    already below ``tol``).  Clustered eigenvalues (within ``1e-6`` of each
+    other, relative, or within each other's rounding uncertainty, as the
+    members of a perturbed Jordan block are) are scored on their Schur
+    block: the PBH score at their mean, at the eigenvalues of the block's
+    uncontrollable part (what its controller-Hessenberg staircase cuts off)
+    and, where they could score below ``tol``, at the eigenvalues
+    themselves.  One real Schur form and the eigenvectors of its triangular
+    factor per system (about one ``scipy.linalg.eig(A, left=True)``), then
+    vectorised scores: ``O(n^3)``.  Perturbed Jordan blocks are assumed no
+    larger than 8.  The pair is controllable when every score exceeds
+    ``tol`` (default ``1e-8``, about ``sqrt(eps)``); :attr:`Decision.score_ratio`
+    says by how much at that tolerance, :attr:`Decision.distance` how small
+    a perturbation of ``(A, B)`` makes the pair uncontrollable.
 
     Examples
     --------
@@ -156,94 +168,52 @@ def is_controllable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Dec
     (True, True, 0.7488)
     """
     A, B, _ = numeric_system(system)
-    return _hautus(A, B, tol)
+    return _hautus([A], [B], tol)[0]
 
 
-def _hautus(A: np.ndarray, B: np.ndarray, tol: float) -> Decision:
-    pair = (A, B)
-    unit = np.linalg.norm(A, 1) or 1.0  # the decision reports eigenvalues of A, not of A / |A|_1
-    A, B = _scaled(A, B)
-    if not np.any(B):
-        return _decide(np.zeros(A.shape[0]), sla.eigvals(A) * unit, tol, "hautus", pair)
-    lam, vl, vr = sla.eig(A, left=True, right=True)
-    scores = np.linalg.norm(vl.conj().T @ B, axis=1) / (np.linalg.norm(vl, axis=0)
-                                                         * np.linalg.norm(B, 2))
-    doubtful = _rescore_doubtful(A, B, lam, vl, vr, scores)
-    # a low raw score at a simple eigenvalue is confirmed by PBH there (reliable for
-    # simple eigenvalues): balancing a matrix with entries ~1e-95 can leave computed
-    # left eigenvectors orthogonal to B although the pair is controllable
-    for i in np.flatnonzero(~doubtful & (scores <= 100 * tol)):
-        scores[i] = _pbh_score(A, B, lam[i])
-    return _decide(scores, lam * unit, tol, "hautus", pair)
+def is_controllable_batch(As: Any, Bs: Any, tol: float = HAUTUS_TOL) -> list[Decision]:
+    """:func:`is_controllable` of each pair ``(As[k], Bs[k])``, vectorised over pairs of one shape.
 
+    ``As`` and ``Bs`` are sequences (or stacked arrays) of the same length;
+    the decisions are those :func:`is_controllable` gives one by one.
 
-def _rescore_doubtful(A: np.ndarray, B: np.ndarray, lam: np.ndarray, vl: np.ndarray,
-                      vr: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Rescore repeated and nearly defective eigenvalues in place; returns which were doubtful.
-
-    A perturbed Jordan block of size k splits its eigenvalue by ``eps^(1/k)``,
-    far more than any cluster tolerance, so neither its left eigenvectors nor
-    its computed eigenvalues can be trusted; the *mean* of the group is
-    accurate to ``eps`` (the trace is preserved).  Where an eigenvalue is
-    clustered or its condition number ``1/|w^H v|`` exceeds 1e3, the score is
-    the smallest PBH score over the group's eigenvalues and the means of its
-    nearest members (``lam[i]`` and its k nearest neighbours, every k): the
-    raw left-eigenvector score is not used there (a nearly defective pair's
-    computed left eigenvectors can both be orthogonal to ``B``), and a
-    group that also holds an unrelated eigenvalue still has the accurate
-    mean of the Jordan block among its candidates.  An eigenvalue is also
-    doubtful within ``2 eps^(1/min(n, 8))`` of another one: a perturbed Jordan block
-    of size ``k <= 8`` spreads that far and can hide an uncontrollable
-    eigenvalue among its members.  Blocks are assumed no larger than
-    :data:`_MAX_BLOCK` (8) throughout: the means are of ``lam[i]`` and its
-    ``k <= 7`` nearest neighbours, so the work grows like ``n`` PBH scores
-    per eigenvalue at most, not ``n`` times the group size; each candidate is
-    scored once per call.
+    >>> A = [[[0.5, 0.0], [0.0, 0.5]], [[0.5, 0.0], [0.0, 0.25]]]
+    >>> [d.controllable for d in is_controllable_batch(A, [[[1.0], [1.0]]] * 2)]
+    [False, True]
     """
-    scale = max(1.0, float(np.max(np.abs(lam))))
-    overlap = np.abs(np.sum(vl.conj() * vr, axis=0)) / (
-        np.linalg.norm(vl, axis=0) * np.linalg.norm(vr, axis=0))
-    spread = 2 * np.finfo(float).eps ** (1 / min(max(len(lam), 1), _MAX_BLOCK)) * scale
-    distance = np.abs(lam[:, None] - lam[None, :])
-    np.fill_diagonal(distance, np.inf)
-    near = distance.min(axis=1) <= spread if len(lam) > 1 else np.zeros(len(lam), bool)
-    doubtful = _clusters(lam, scale) | (overlap < 1e-3) | near
-    score = lru_cache(maxsize=None)(lambda v: _pbh_score(A, B, v))  # candidates recur across the group
-    refined = lru_cache(maxsize=None)(lambda v: _refined_pbh(A, B, v, scale))
-    for i in np.flatnonzero(doubtful):
-        group = lam[doubtful & (np.abs(lam - lam[i]) <= 0.05 * scale)]
-        nearest = group[np.argsort(np.abs(group - lam[i]))]
-        means = [nearest[: k + 1].mean() for k in range(1, min(len(nearest), _MAX_BLOCK))]
-        best = min((complex(v) for v in [*group, *means]), key=score)
-        scores[i] = min(score(best), refined(best))
-    return doubtful
+    pairs = [numeric_system((A, B), "pair") for A, B in _zipped(As, Bs, "Bs")]
+    return _hautus([A for A, _, _ in pairs], [B for _, B, _ in pairs], tol)
 
 
-def _refined_pbh(A: np.ndarray, B: np.ndarray, lam: complex, scale: float) -> float:
-    """The smallest PBH score on the real line within ``1e-4 scale`` of a real candidate.
+def is_observable_batch(As: Any, Cs: Any, tol: float = HAUTUS_TOL) -> list[Decision]:
+    """:func:`is_observable` of each pair ``(As[k], Cs[k])``: the duals ``(A^T, C^T)``, batched.
 
-    An eigenvalue next to a nearly defective cluster can itself be computed
-    ``1e-8`` off, and the PBH score at a point is about its distance to an
-    uncontrollable eigenvalue: minimise over the neighbourhood (bounded
-    Brent), which approximates the distance to uncontrollability there.
-    Complex candidates are left as they are.
+    >>> [d.controllable for d in is_observable_batch([[[0.0, 1.0], [0.0, 0.0]]] * 2, [[[1.0, 0.0]], [[0.0, 1.0]]])]
+    [True, False]
     """
-    if abs(complex(lam).imag) > 1e-12 * scale:
-        return _pbh_score(A, B, lam)
-    centre, radius = float(complex(lam).real), 1e-4 * scale
-    found = minimize_scalar(lambda x: _pbh_score(A, B, x), bounds=(centre - radius, centre + radius),
-                            method="bounded", options={"xatol": 1e-16 * scale, "maxiter": 80})
-    return float(found.fun)
+    systems = [numeric_system((A, np.zeros((np.shape(A)[0], 1)), C), "pair") for A, C in _zipped(As, Cs, "Cs")]
+    return _hautus([A.T for A, _, _ in systems], [C.T for _, _, C in systems], tol)
 
 
-def is_observable(system: "LinearRNN | tuple", tol: float = HAUTUS_TOL) -> Decision:
+def _zipped(As: Any, Xs: Any, name: str) -> list[tuple[Any, Any]]:
+    if len(As) != len(Xs):
+        raise ShapeError(f"`As` and `{name}` must have the same length; got {len(As)} and {len(Xs)}.")
+    return list(zip(As, Xs))
+
+
+def _hautus(As: list[np.ndarray], Bs: list[np.ndarray], tol: float) -> list[Decision]:
+    # the scores are computed on A / |A|_1 and B / |B|_1; the eigenvalues reported are A's own
+    return [_decide(scores, lam, tol, "hautus", (A, B)) for (scores, lam), A, B in zip(hautus(As, Bs, tol), As, Bs)]
+
+
+def is_observable(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decision:
     """Decide observability: the controllability of the dual pair ``(A^T, C^T)``.
 
     >>> is_observable(LinearRNN([[0.0, 1.0], [0.0, 0.0]], [[0.0], [1.0]], C=[[0.0, 1.0]])).controllable
     False
     """
     A, _, C = numeric_system(system)
-    return _hautus(A.T, C.T, tol)
+    return _hautus([A.T], [C.T], tol)[0]
 
 
 def _decide(scores: np.ndarray, lam: np.ndarray, tol: float, method: str,
@@ -272,7 +242,7 @@ def _gramian(A: np.ndarray, Q: np.ndarray, N: int | None, what: str) -> np.ndarr
     return W
 
 
-def controllability_gramian(system: "LinearRNN | tuple", N: int | None = None) -> np.ndarray:
+def controllability_gramian(system: LinearRNN | tuple, N: int | None = None) -> np.ndarray:
     """``W_N = sum_{k<N} A^k B B^T (A^T)^k``; ``N=None``: the infinite sum (stable ``A``).
 
     The infinite Gramian solves ``W = A W A^T + B B^T``
@@ -287,7 +257,7 @@ def controllability_gramian(system: "LinearRNN | tuple", N: int | None = None) -
     return _gramian(A, B @ B.T, N, "controllability")
 
 
-def observability_gramian(system: "LinearRNN | tuple", N: int | None = None) -> np.ndarray:
+def observability_gramian(system: LinearRNN | tuple, N: int | None = None) -> np.ndarray:
     """``sum_{k<N} (A^T)^k C^T C A^k``; ``N=None``: the infinite sum (stable ``A``).
 
     >>> observability_gramian(LinearRNN([[0.5]], [[1.0]]), N=2).tolist()
@@ -298,7 +268,7 @@ def observability_gramian(system: "LinearRNN | tuple", N: int | None = None) -> 
 
 
 # ----------------------------------------------------------------- subspaces
-def reachable_subspace(system: "LinearRNN | tuple", tol: float | None = None) -> np.ndarray:
+def reachable_subspace(system: LinearRNN | tuple, tol: float | None = None) -> np.ndarray:
     """Orthonormal basis (columns) of the range of ``[B, AB, ..., A^{n-1}B]``.
 
     >>> reachable_subspace(LinearRNN([[1.0, 0.0], [0.0, 2.0]], [[1.0], [0.0]])).round(12).tolist()
@@ -311,7 +281,7 @@ def reachable_subspace(system: "LinearRNN | tuple", tol: float | None = None) ->
     return U * np.where(U[np.argmax(np.abs(U), axis=0), range(U.shape[1])] < 0, -1.0, 1.0)
 
 
-def unobservable_subspace(system: "LinearRNN | tuple", tol: float | None = None) -> np.ndarray:
+def unobservable_subspace(system: LinearRNN | tuple, tol: float | None = None) -> np.ndarray:
     """Orthonormal basis (columns) of the null space of ``[C; CA; ...; CA^{n-1}]``.
 
     Initial states that differ by a vector in it give identical outputs.
@@ -352,7 +322,7 @@ MAX_EXACT_STEER_WORK = 2_000_000
 MAX_STEER_DIGITS = 400
 
 
-def minimum_energy_input(system: "LinearRNN | tuple", h0: Any, target: Any, N: int | None = None,
+def minimum_energy_input(system: LinearRNN | tuple, h0: Any, target: Any, N: int | None = None,
                          tol: float = 1e-9) -> np.ndarray:
     """The inputs ``x_1 ... x_N`` of least energy that steer ``h0`` to ``target``.
 
@@ -500,7 +470,7 @@ def _exact_steering(A: np.ndarray, B: np.ndarray, h0: np.ndarray, target: np.nda
     return xs
 
 
-def reconstruct_initial_state(system: "LinearRNN | tuple", ys: Any, xs: Any = None, *,
+def reconstruct_initial_state(system: LinearRNN | tuple, ys: Any, xs: Any = None, *,
                               tol: float | None = None, allow_unobservable: bool = False
                               ) -> np.ndarray:
     """``h_0`` from outputs ``y_0 ... y_{N-1}`` (rows of ``ys``) by least squares.
