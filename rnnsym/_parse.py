@@ -121,8 +121,8 @@ class _Builder:
         raise error(_one_line(f"`{self.argument}` value {_echo(self.text)} {verdict}: "
                               f"{problem}; use numbers, + - * / **, pi, E{calls}{named}."))
 
-    def segment(self, node: ast.AST) -> str:
-        return _echo(ast.get_source_segment(self.text, node) or "", 30)
+    def segment(self, node: ast.AST | None) -> str:
+        return _echo((ast.get_source_segment(self.text, node) if node is not None else None) or "", 30)
 
     def build(self, node: ast.AST) -> sympy.Expr:
         if isinstance(node, ast.Constant):
@@ -216,7 +216,7 @@ class _Builder:
                           f"in absolute value, not {self.segment(node.args[0])}")
         return self.finish(_FUNCTIONS[name](arg), node)
 
-    def check_exp(self, arg: sympy.Expr, node: ast.AST) -> None:
+    def check_exp(self, arg: sympy.Expr, node: ast.AST | None) -> None:
         """SymPy rewrites ``exp(c*log(x))`` as ``x**c``: check that power."""
         for term in sympy.Add.make_args(arg):
             coeff, rest = term.as_coeff_Mul()
@@ -227,7 +227,7 @@ class _Builder:
                               "to the form exp(c*log(x)) with a rational c")
                 self.check_power(rest.args[0], coeff, node)
 
-    def check_power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> None:
+    def check_power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST | None) -> None:
         """Refuse ``base**exponent`` when SymPy would build huge numbers or radicals."""
         while isinstance(base, sympy.UnevaluatedExpr):   # displayed as is, valued as its content
             base = base.args[0]

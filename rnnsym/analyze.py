@@ -117,7 +117,8 @@ def json_ready(obj: Any, where: str = "", found: list[str] | None = None) -> Any
     return obj
 
 
-def _shaped(arrays: dict[str, np.ndarray], keys: dict[str, str], path: Path) -> tuple[np.ndarray, ...]:
+def _shaped(arrays: dict[str, np.ndarray], keys: dict[str, str],
+            path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """``W_h`` (n x n), ``W_x`` (n x m) and ``b`` (n) of one layer, shapes checked before anything is built.
 
     ``keys`` maps each role (``W_h``, ``W_x``, ``b``, and for PyTorch ``b2``,
@@ -171,8 +172,9 @@ def load_weights(path: str | Path, activation: str = "tanh") -> list[Layer]:
     act = get_activation(activation)
     arrays = read_npz(path, argument="WEIGHTS", max_elements=MAX_UNITS * MAX_UNITS)
     if "W_h" in arrays:
-        roles = {"W_h": "W_h", **{r: r for r in ("W_x", "b") if r in arrays}}
-        return [Layer("layer 0", RNN(*_shaped(arrays, roles, path), act))]
+        roles: dict[str, str] = {"W_h": "W_h", **{r: r for r in ("W_x", "b") if r in arrays}}
+        W_h, W_x, b = _shaped(arrays, roles, path)
+        return [Layer("layer 0", RNN(W_h, W_x, b, act))]
     layers: dict[tuple[int, str], dict[str, str]] = {}
     for key in arrays:
         match = _TORCH_KEY.match(key)
@@ -190,7 +192,8 @@ def load_weights(path: str | Path, activation: str = "tanh") -> list[Layer]:
         if "W_h" not in roles:
             raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} has no weight_hh_l{index}{reverse}.")
         name = f"layer {index}" + (" (reverse direction)" if reverse else "")
-        out.append(Layer(name, RNN(*_shaped(arrays, roles, path), act)))
+        W_h, W_x, b = _shaped(arrays, roles, path)
+        out.append(Layer(name, RNN(W_h, W_x, b, act)))
     return out
 
 
