@@ -21,6 +21,17 @@ SYMBOLIC = rs.RNN.symbolic(2, 1)
 x = sp.Symbol("x")
 
 TABLE = [
+    ("GRUCell", lambda: rs.GRUCell(np.ones((4, 1)), np.ones((3, 1)))),            # 4 rows: not 3n
+    ("GRUCell", lambda: rs.GRUCell(np.ones((3, 1)), np.full((3, 1), NAN))),
+    ("LSTMCell", lambda: rs.LSTMCell(np.ones((3, 1)), np.ones((3, 1)))),          # 3 rows: not 4n
+    ("LeakyCell", lambda: rs.LeakyCell([[0.5]], alpha=1.5)),
+    ("LeakyCell", lambda: rs.LeakyCell([[0.5]], alpha=0.0)),
+    ("SimpleCell", lambda: rs.SimpleCell("tanh")),
+    ("custom_cell", lambda: rs.custom_cell(["h +"], state=["h"])),
+    ("custom_cell", lambda: rs.custom_cell(["h", "h"], state=["h"])),
+    ("find_slow_points", lambda: rs.find_slow_points(rs.GRUCell(np.ones((3, 1)), np.ones((3, 1))), x=[0.0],
+                                                     starts=0)),
+    ("find_slow_points", lambda: rs.find_slow_points("GRU")),
     ("get_activation", lambda: rs.get_activation(3)),
     ("get_activation", lambda: rs.get_activation("leaky_relu", slope=NAN)),
     ("custom_activation", lambda: rs.custom_activation("import os")),

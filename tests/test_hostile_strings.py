@@ -505,26 +505,7 @@ STILL_EVALUATED: dict[str, tuple[str, ...]] = {}
 #: Cases whose module does not convert the argument yet: the call fails, without evaluating
 #: anything, but with a TypeError, ValueError or AttributeError from NumPy, SymPy or Python rather
 #: than an rnnsym error.  Strict: remove an entry once the module refuses the input itself.
-NOT_YET_RNNSYM_ERRORS: dict[str, tuple[str, ...]] = {
-    "rnnsym/linear/rank.py": (
-        "linear.rank.exact_rank:max_minors",
-        "linear.rank.symbolic_rank_limit:free_symbols", "linear.rank.numeric_rank:M",
-        "linear.rank.numeric_rank:M[0][0]", "linear.rank.numeric_rank:tol",
-        "linear.rank.controllability_rank:system", "linear.rank.controllability_rank:tol",
-        "linear.rank.observability_rank:system", "linear.rank.observability_rank:tol", "linear.rank.krylov_matrix:A",
-        "linear.rank.krylov_matrix:steps",
-    ),
-    "rnnsym/linear/controllability.py": (
-        "linear.controllability.is_controllable:tol", "linear.controllability.is_observable:tol",
-        "linear.controllability.pbh_test:tol", "linear.controllability.reachable_subspace:tol",
-        "linear.controllability.unobservable_subspace:tol", "linear.controllability.minimum_energy_input:h0",
-        "linear.controllability.minimum_energy_input:h0[0]", "linear.controllability.minimum_energy_input:target",
-        "linear.controllability.minimum_energy_input:target[0]", "linear.controllability.minimum_energy_input:tol",
-        "linear.controllability.reconstruct_initial_state:ys",
-        "linear.controllability.reconstruct_initial_state:ys[0][0]",
-        "linear.controllability.reconstruct_initial_state:tol",
-    ),
-}
+NOT_YET_RNNSYM_ERRORS: dict[str, tuple[str, ...]] = {}
 
 
 # -- the cases ------------------------------------------------------------------------------------

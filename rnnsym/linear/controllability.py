@@ -45,6 +45,7 @@ from rnnsym.errors import (
     ResourceLimitError,
     ShapeError,
 )
+from rnnsym._matrices import as_float_array, as_tolerance
 from rnnsym.linear._hautus import hautus
 from rnnsym.linear.rank import (
     distance_to_uncontrollability,
@@ -134,6 +135,7 @@ def pbh_test(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decision:
     >>> pbh_test(LinearRNN([[1.0, 1.0], [0.0, 1.0]], [[0.0], [1.0]])).controllable
     True
     """
+    tol = as_tolerance(tol, positive=True)
     A, B, _ = numeric_system(system)
     (scores, lam), = hautus([A], [B], tol, pbh=True)
     return _decide(scores, lam, tol, "pbh", (A, B))
@@ -167,6 +169,7 @@ def is_controllable(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decis
     >>> d.controllable, d.score_ratio > 1e6, round(d.distance, 4)
     (True, True, 0.7488)
     """
+    tol = as_tolerance(tol, positive=True)
     A, B, _ = numeric_system(system)
     return _hautus([A], [B], tol)[0]
 
@@ -181,6 +184,7 @@ def is_controllable_batch(As: Any, Bs: Any, tol: float = HAUTUS_TOL) -> list[Dec
     >>> [d.controllable for d in is_controllable_batch(A, [[[1.0], [1.0]]] * 2)]
     [False, True]
     """
+    tol = as_tolerance(tol, positive=True)
     pairs = [numeric_system((A, B), "pair") for A, B in _zipped(As, Bs, "Bs")]
     return _hautus([A for A, _, _ in pairs], [B for _, B, _ in pairs], tol)
 
@@ -191,6 +195,7 @@ def is_observable_batch(As: Any, Cs: Any, tol: float = HAUTUS_TOL) -> list[Decis
     >>> [d.controllable for d in is_observable_batch([[[0.0, 1.0], [0.0, 0.0]]] * 2, [[[1.0, 0.0]], [[0.0, 1.0]]])]
     [True, False]
     """
+    tol = as_tolerance(tol, positive=True)
     systems = [numeric_system((A, np.zeros((np.shape(A)[0], 1)), C), "pair") for A, C in _zipped(As, Cs, "Cs")]
     return _hautus([A.T for A, _, _ in systems], [C.T for _, _, C in systems], tol)
 
@@ -212,6 +217,7 @@ def is_observable(system: LinearRNN | tuple, tol: float = HAUTUS_TOL) -> Decisio
     >>> is_observable(LinearRNN([[0.0, 1.0], [0.0, 0.0]], [[0.0], [1.0]], C=[[0.0, 1.0]])).controllable
     False
     """
+    tol = as_tolerance(tol, positive=True)
     A, _, C = numeric_system(system)
     return _hautus([A.T], [C.T], tol)[0]
 
@@ -274,6 +280,7 @@ def reachable_subspace(system: LinearRNN | tuple, tol: float | None = None) -> n
     >>> reachable_subspace(LinearRNN([[1.0, 0.0], [0.0, 2.0]], [[1.0], [0.0]])).round(12).tolist()
     [[1.0], [0.0]]
     """
+    tol = None if tol is None else as_tolerance(tol)
     A, B, _ = numeric_system(system)
     K = krylov_matrix(A, B, scale=True)
     U, _, _ = sla.svd(K, full_matrices=False)
@@ -289,6 +296,7 @@ def unobservable_subspace(system: LinearRNN | tuple, tol: float | None = None) -
     >>> unobservable_subspace(LinearRNN([[1.0, 0.0], [0.0, 2.0]], [[1.0], [1.0]], C=[[1.0, 0.0]])).round(12).tolist()
     [[0.0], [1.0]]
     """
+    tol = None if tol is None else as_tolerance(tol)
     A, _, C = numeric_system(system)
     O = krylov_matrix(A.T, C.T, scale=True).T
     _, _, Vt = sla.svd(O)
@@ -306,7 +314,7 @@ def _check_steps(N: Any, low: int, name: str) -> int:
 
 
 def _vector(value: Any, n: int, name: str) -> np.ndarray:
-    v = np.asarray(value, dtype=float).reshape(-1) if np.ndim(value) <= 2 else None
+    v = as_float_array(value, name, allow_empty=True, finite=False).reshape(-1) if np.ndim(value) <= 2 else None
     if v is None or v.shape != (n,):
         raise ShapeError(f"`{name}` must have {n} entries (one per state); got shape {np.shape(value)}.")
     if not np.all(np.isfinite(v)):
@@ -366,6 +374,7 @@ def minimum_energy_input(system: LinearRNN | tuple, h0: Any, target: Any, N: int
     >>> (sys.simulate(xs)[-1].round(12) + 0.0).tolist()
     [1.0, 0.0]
     """
+    tol = as_tolerance(tol, positive=True)
     A, B, _ = numeric_system(system)
     n, m = B.shape
     N = n if N is None else _check_steps(N, 1, "N")
@@ -494,9 +503,10 @@ def reconstruct_initial_state(system: LinearRNN | tuple, ys: Any, xs: Any = None
     >>> reconstruct_initial_state(sys, ys).round(12).tolist()
     [2.0, 3.0]
     """
+    tol = None if tol is None else as_tolerance(tol)
     A, B, C = numeric_system(system)
     (p, n), m = C.shape, B.shape[1]
-    ys = np.asarray(ys, dtype=float)
+    ys = as_float_array(ys, "ys", allow_empty=True, finite=False)
     if ys.ndim == 1 and p == 1:
         ys = ys[:, None]
     if ys.ndim != 2 or ys.shape[1] != p or ys.shape[0] < 1:

@@ -43,8 +43,8 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 from sympy.polys.matrices import DomainMatrix
 
-from rnnsym._matrices import as_matrix
-from rnnsym.errors import ResourceLimitError
+from rnnsym._matrices import as_float_array, as_int, as_matrix, as_tolerance, require_model
+from rnnsym.errors import ResourceLimitError, ShapeError
 from rnnsym.linear.system import LinearRNN, numeric_system
 
 __all__ = [
@@ -133,6 +133,8 @@ def exact_rank(M: Any, *, max_minors: int = _MAX_MINORS, depth: int = 3,
     >>> exact_rank(sp.Matrix([[c, 0], [0, c]])).drops[0].rank
     0
     """
+    max_minors = as_int(max_minors, "max_minors", low=1)
+    depth = as_int(depth, "depth", low=1)
     M = sp.Matrix(as_matrix(M, "M"))
     full = min(M.shape)
     r = _rank_at_random_points(M)
@@ -199,6 +201,7 @@ def symbolic_rank_limit(free_symbols: int) -> int:
     >>> [symbolic_rank_limit(s) for s in (0, 1, 2, 9, 12, 13)]
     [1000000, 6, 3, 3, 2, 1]
     """
+    free_symbols = as_int(free_symbols, "free_symbols", low=0)
     if free_symbols <= 0:
         return 10**6
     if free_symbols == 1:
@@ -314,11 +317,11 @@ def numeric_rank(M: Any, tol: float | None = None) -> NumericRank:
     >>> r.rank, r.gap > 1e10
     (1, True)
     """
-    M = np.atleast_2d(np.asarray(M, dtype=float))
+    M = np.atleast_2d(as_float_array(M, "M", allow_empty=True))
+    if M.ndim != 2:
+        raise ShapeError(f"`M` must be a matrix; got shape {M.shape}.")
     s = sla.svdvals(M) if M.size else np.zeros(0)
-    if tol is None:
-        tol = max(M.shape) * EPS * (s[0] if s.size else 0.0)
-    tol = float(tol)
+    tol = max(M.shape) * EPS * (s[0] if s.size else 0.0) if tol is None else as_tolerance(tol)
     rank = int(np.sum(s > tol))
     kept = s[rank - 1] if rank else tol
     dropped = s[rank] if rank < s.size else tol
@@ -411,9 +414,12 @@ def krylov_matrix(A: np.ndarray, B: np.ndarray, steps: int | None = None,
     >>> krylov_matrix(np.array([[2.0]]), np.array([[1.0]]), 3).tolist()
     [[1.0, 2.0, 4.0]]
     """
+    A, B = as_float_array(A, "A"), as_float_array(B, "B")
+    if A.ndim != 2 or B.ndim != 2 or A.shape[0] != A.shape[1] or B.shape[0] != A.shape[0]:
+        raise ShapeError(f"`A` must be n x n and `B` n x m; got shapes {A.shape} and {B.shape}.")
     if scale:
         A, B = _scaled(A, B)
-    steps = A.shape[0] if steps is None else steps
+    steps = A.shape[0] if steps is None else as_int(steps, "steps", low=1)
     blocks = [B]
     for _ in range(steps - 1):
         blocks.append(A @ blocks[-1])
@@ -434,6 +440,8 @@ def controllability_rank(system: LinearRNN, *, exact: bool | None = None,
     >>> controllability_rank(LinearRNN([[1, 0], [0, 1]], [[1], [1]])).rank
     1
     """
+    system = require_model(system, "system", kind="LinearRNN")
+    tol = None if tol is None else as_tolerance(tol)
     use_exact = exact if exact is not None else not any(e.has(sp.Float) for e in (*system.A, *system.B))
     if use_exact:
         return exact_rank(system.controllability_matrix(max_terms=max_terms), max_size=max_size)
@@ -449,5 +457,5 @@ def observability_rank(system: LinearRNN, *, exact: bool | None = None,
     >>> observability_rank(LinearRNN([[0, 1], [0, 0]], [[0], [1]], C=[[1, 0]])).rank
     2
     """
-    return controllability_rank(system.dual(), exact=exact, tol=tol, max_size=max_size,
-                                max_terms=max_terms)
+    return controllability_rank(require_model(system, "system", kind="LinearRNN").dual(), exact=exact, tol=tol,
+                                max_size=max_size, max_terms=max_terms)
