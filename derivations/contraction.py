@@ -52,9 +52,9 @@ INFO = DerivationInfo(
     max_n=2,  # the eigenvalues of a symbolic n x n Gram matrix: n = 2 took 0.6 s, n = 3 over 20 s
     limit_hint="use rnnsym.stability.contraction_factor() on numbers.",
     symbols={
-        "W_h": "recurrent weights, entries W_h[i,j]",
-        "L_phi": "Lipschitz constant sup|phi'| of the activation",
-        "q": "contraction factor ||W_h||_2 L_phi",
+        "W_h": "recurrent weights, entries $W_h[i,j]$",
+        "L_phi": r"Lipschitz constant $\sup|\phi'|$ of the activation",
+        "q": r"contraction factor $\|W_h\|_2 L_\phi$",
     },
 )
 
@@ -93,24 +93,24 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
     origin = net.step([0] * net.n, net.x)
     steps = [
         Step(sp.Eq(STEP_GAP, sp.Symbol("L_phi") * sp.Symbol("norm_W_h") * GAP, evaluate=False),
-             "phi is L_phi-Lipschitz elementwise, and ||W_h v||_2 <= ||W_h||_2 ||v||_2 "
-             "(this bound is an inequality: <=)."),
+             r"$\phi$ is $L_\phi$-Lipschitz elementwise, and $\|W_h v\|_2 \le \|W_h\|_2 \|v\|_2$ "
+             r"(this bound is an inequality: $\le$).", relation="≤"),
         Step(sp.Eq(GRAM, gram, evaluate=False), "The spectral norm comes from the Gram matrix."),
-        Step(sp.Eq(EIG, sp.FiniteSet(*eigs), evaluate=False), "SymPy's eigenvalues of W_h^T W_h."),
-        Step(sp.Eq(NORM, norm, evaluate=False), "||W_h||_2 is the square root of the largest one."),
+        Step(sp.Eq(EIG, sp.FiniteSet(*eigs), evaluate=False), r"SymPy's eigenvalues of $W_h^{\top} W_h$."),
+        Step(sp.Eq(NORM, norm, evaluate=False), r"$\|W_h\|_2$ is the square root of the largest one."),
         *([] if split is None else [Step(sp.Eq(NORM, split[0], evaluate=False), split[1])]),
         Step(sp.Eq(L_phi, net.activation.lipschitz, evaluate=False),
-             f"For {net.activation.name}, L_phi = sup|phi'| (carried by the activation)."),
+             f"For {net.activation.name.replace('_', ' ')}, " r"$L_\phi = \sup|\phi'|$ (carried by the activation)."),
         Step(sp.Eq(e(k_sym), recursion, evaluate=False),
-             "Iterating e_{k+1} <= q e_k (SymPy rsolve of the equality case): ||h_t - h'_t|| <= q^t ||h_0 - h'_0||, "
-             "for any input sequence, when q < 1."),
+             r"Iterating $e_{k+1} \le q e_k$ (SymPy rsolve of the equality case): "
+             r"$\|h_t - h'_t\| \le q^t \|h_0 - h'_0\|$, for any input sequence, when $q < 1$."),
         Step(sp.Eq(ORIGIN, origin, evaluate=False),
-             "Banach: q < 1 gives a unique fixed point h*(u); it is the origin only if T(0) = phi(u) = 0, "
-             "i.e. phi(0) = 0 and u = 0 (sigmoid never: h* = (0.6138, 0.5214) for its example)."),
+             r"Banach: $q < 1$ gives a unique fixed point $h^*(u)$; it is the origin only if $T(0) = \phi(u) = 0$, "
+             r"i.e. $\phi(0) = 0$ and $u = 0$ (sigmoid never: $h^* = (0.6138, 0.5214)$ for its example)."),
         Step(sp.Eq(GRAD, q ** (T_sym - K_sym), evaluate=False),
-             "Each factor D_t W_h has norm <= L_phi ||W_h||_2 = q, so a contracting RNN has "
-             "exponentially vanishing gradients (correction C15; the bound is <=). The condition is "
-             "sufficient, not necessary."),
+             r"Each factor $D_t W_h$ has norm $\le L_\phi \|W_h\|_2 = q$, so a contracting RNN has "
+             r"exponentially vanishing gradients (correction C15; the bound is $\le$). The condition is "
+             "sufficient, not necessary.", relation="≤"),
         Step(sp.Eq(q, result, evaluate=False), "The contraction factor."),
     ]
     return Derivation(
@@ -174,9 +174,10 @@ def _two_by_two_norm(W: sp.Matrix, gram: sp.Matrix, largest: sp.Expr) -> tuple[s
     stable = (hypot(two[0], two[1]) + hypot(two[2], two[3])) / 2
     if stable.replace(hypot, lambda x, y: sp.sqrt(x**2 + y**2)) != form:   # pragma: no cover
         raise AssertionError(f"{stable} is not {form}")
-    why = ("Without cancellation: W_h = [[al, -be], [be, al]] + [[ga, de], [de, -ga]] (solved by SymPy) gives "
-           "||W_h||_2 = sqrt(al^2 + be^2) + sqrt(ga^2 + de^2); SymPy checks that its square is the larger root of "
-           "det(W_h^T W_h - lambda I). The kernel evaluates it with hypot (scaled, no overflow).")
+    why = (r"Without cancellation: $W_h = [[\alpha, -\beta], [\beta, \alpha]] + [[\gamma, \delta], [\delta, -\gamma]]$ "
+           r"(solved by SymPy) gives $\|W_h\|_2 = \sqrt{\alpha^2 + \beta^2} + \sqrt{\gamma^2 + \delta^2}$; SymPy checks "
+           r"that its square is the larger root of $\det(W_h^{\top} W_h - \lambda I)$. The kernel evaluates it with "
+           "hypot (scaled, no overflow).")
     return form, why, stable
 
 

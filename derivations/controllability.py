@@ -63,11 +63,11 @@ INFO = DerivationInfo(
     limit_hint=("use rnnsym.linear.controllability.controllability_rank(system, exact=False) or "
                 "is_controllable() on numbers."),
     symbols={
-        "A": "state transition, entries A[i,j]",
-        "B": "input matrix, entries B[i,j]",
-        "lam": "an eigenvalue of A (PBH test)",
-        "c": "the scalar in A = cI (correction C7)",
-        "a": "the parameter of A = diag(a, 1), B = (1, 1)^T",
+        "A": "state transition, entries $A[i,j]$",
+        "B": "input matrix, entries $B[i,j]$",
+        "lam": "an eigenvalue of $A$ (PBH test)",
+        "c": "the scalar in $A = cI$ (correction C7)",
+        "a": r"the parameter of $A = \operatorname{diag}(a, 1)$, $B = (1, 1)^{\top}$",
     },
 )
 
@@ -104,20 +104,20 @@ def derive(n: int = 2, m: int = 1) -> Derivation:
 
     steps = [
         Step(sp.Eq(H_T, sys.step(), evaluate=False),
-             "The linear recurrence h_t = A h_{t-1} + B x_t."),
+             "The linear recurrence $h_t = A h_{t-1} + B x_t$."),
         Step(sp.Eq(sp.Symbol(f"h_{n}"), h_n, evaluate=False),
-             f"Unrolling {n} steps from h_0 with inputs x_1, ..., x_{n}."),
+             f"Unrolling {n} steps from $h_0$ with inputs $x_1, \\ldots, x_{{{n}}}$."),
         Step(sp.Eq(CTRB, ctrb, evaluate=False),
-             f"Differentiating h_{n} with respect to the inputs, newest first, gives "
-             "[B, AB, ..., A^{n-1}B]: the states reachable from h_0 are A^n h_0 plus its range."),
+             f"Differentiating $h_{{{n}}}$ with respect to the inputs, newest first, gives "
+             r"$[B, AB, \ldots, A^{n-1}B]$: the states reachable from $h_0$ are $A^n h_0$ plus its range."),
         Step(sp.Eq(sp.Function("p")(LAM), char, evaluate=False),
-             "The characteristic polynomial p(lambda) = det(lambda I - A)."),
+             r"The characteristic polynomial $p(\lambda) = \det(\lambda I - A)$."),
         Step(sp.Eq(P_A, p_of_A, evaluate=False),
-             "Cayley-Hamilton, checked by SymPy: p(A) = 0, so A^n B lies in the span of "
-             "B, ..., A^{n-1}B and more steps add no direction: a state reachable from h_0 = 0 "
-             "is reached within n steps; from h_0 != 0 a target h is reached in N >= n steps iff "
-             "h - A^N h_0 lies in the range of C (for an uncontrollable pair that can hold for "
-             "some N > n and fail for N = n; correction C7)."),
+             r"Cayley-Hamilton, checked by SymPy: $p(A) = 0$, so $A^n B$ lies in the span of "
+             r"$B, \ldots, A^{n-1}B$ and more steps add no direction: a state reachable from $h_0 = 0$ "
+             r"is reached within $n$ steps; from $h_0 \ne 0$ a target $h$ is reached in $N \ge n$ steps iff "
+             r"$h - A^N h_0$ lies in the range of $\mathcal{C}$ (for an uncontrollable pair that can hold for "
+             "some $N > n$ and fail for $N = n$; correction C7)."),
     ]
     steps += _rank_steps(sys, ctrb, n, m)
     return Derivation(
@@ -138,7 +138,7 @@ def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
     if m == 1:
         det = sp.factor(ctrb.det(method="berkowitz"))
         steps.append(Step(sp.Eq(DET, det, evaluate=False),
-                          "With one input C is square; the pair is controllable exactly where "
+                          r"With one input $\mathcal{C}$ is square; the pair is controllable exactly where "
                           "this determinant is not zero."))
     drops = exact_rank(ctrb, depth=1).drops if n * m <= 2 else ()  # larger: unreadable branches
     for drop in drops[:4]:
@@ -146,33 +146,33 @@ def _rank_steps(sys: LinearRNN, ctrb: sp.Matrix, n: int, m: int) -> list[Step]:
             steps.append(Step(cond, f"The rank drops to {drop.rank} where this holds "
                                     "(all maximal minors vanish)."))
     steps.append(Step(sp.Eq(PBH, sp.Matrix.hstack(LAM * sp.eye(n) - sys.A, sys.B), evaluate=False),
-                      "PBH test: (A, B) is controllable iff this matrix has rank n at every "
-                      "eigenvalue lambda of A, i.e. no left eigenvector w has w B = 0."))
+                      "PBH test: $(A, B)$ is controllable iff this matrix has rank $n$ at every "
+                      r"eigenvalue $\lambda$ of $A$, i.e. no left eigenvector $w$ has $w B = 0$."))
     cI = LinearRNN(C_SCALAR * sp.eye(n), vector_symbols("b", n))
     c_rank = exact_rank(cI.controllability_matrix())
     steps.append(Step(sp.Eq(RANK_CI, c_rank.rank, evaluate=False),
-                      "A = cI with a single input: every A^k b is parallel to b, so the rank is 1 "
-                      "< n whatever c and b (never controllable, correction C7)."))
+                      "$A = cI$ with a single input: every $A^k b$ is parallel to $b$, so the rank is $1 "
+                      "< n$ whatever $c$ and $b$ (never controllable, correction C7)."))
     example = LinearRNN(sp.diag(A_SCALAR, *([1] * (n - 1))), [[1]] * n) if n == 2 else None
     if example is not None:
         drops = exact_rank(example.controllability_matrix()).drops
         for drop in drops:
             for cond in (sp.Eq(k, v) for k, v in (drop.solution or {}).items()):
                 steps.append(Step(cond,
-                                  "A = diag(a, 1), B = (1, 1)^T: the exact test finds the value "
-                                  f"where the rank drops to {drop.rank} (SymPy's generic rank, "
-                                  "and StateSpace.is_controllable, miss it)."))
+                                  r"$A = \operatorname{diag}(a, 1)$, $B = (1, 1)^{\top}$: the exact test finds the "
+                                  f"value where the rank drops to {drop.rank} (SymPy's generic rank, "
+                                  "and the is-controllable property of its StateSpace, miss it)."))
     W = sp.zeros(n, n)
     P = sp.eye(n)
     for _ in range(n):
         W += P * sys.B * sys.B.T * P.T
         P = P * sys.A
     assert (W - ctrb * ctrb.T).applyfunc(sp.expand) == sp.zeros(n, n)
-    Wsym, Csym = sp.MatrixSymbol("W_n", n, n), sp.MatrixSymbol("Ctrb", n, n * m)
+    Wsym, Csym = sp.MatrixSymbol("W_n", n, n), register_symbol(sp.MatrixSymbol("Ctrb", n, n * m), r"\mathcal{C}")
     steps.append(Step(sp.Eq(Wsym, Csym * Csym.T, evaluate=False),
-                      "The Gramian sum_{k<n} A^k B B^T (A^T)^k equals C C^T (checked by SymPy); "
-                      "its smallest eigenvalue measures how hard the least reachable direction "
-                      "is to reach, and u = C^T W_n^{-1}(target - A^n h_0) is the least-energy "
+                      r"The Gramian $\sum_{k<n} A^k B B^{\top} (A^{\top})^k$ equals $\mathcal{C} \mathcal{C}^{\top}$ "
+                      "(checked by SymPy); its smallest eigenvalue measures how hard the least reachable direction "
+                      r"is to reach, and $u = \mathcal{C}^{\top} W_n^{-1}(\text{target} - A^n h_0)$ is the least-energy "
                       "input."))
     return steps
 

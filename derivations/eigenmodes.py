@@ -57,12 +57,12 @@ INFO = DerivationInfo(
     max_n=3,  # symbolic Q: n = 2 took 1.1 s, n = 3 10.6 s (the accuracy table uses it), n = 4 over 20 s
     limit_hint="use rnnsym.linear.modes.modes() and coupling_strength() on float matrices.",
     symbols={
-        "A": "the recurrent matrix A = Q Lam Q^{-1}, entries A[i,j]",
-        "lam": "eigenvalues lam[i] (the diagonal of Lam)",
-        "Q": "right eigenvectors as columns, entries Q[i,j]",
+        "A": r"the recurrent matrix $A = Q \Lambda Q^{-1}$, entries $A[i,j]$",
+        "lam": r"eigenvalues $\lambda[i]$ (the diagonal of $\Lambda$)",
+        "Q": "right eigenvectors as columns, entries $Q[i,j]$",
         "Lam": "diagonal matrix of eigenvalues",
-        "D": "diag(phi'(W_h h_{t-1})), entries D[i,i]",
-        "y": "mode coordinates y = Q^{-1} h",
+        "D": r"$\operatorname{diag}(\phi'(W_h h_{t-1}))$, entries $D[i,i]$",
+        "y": "mode coordinates $y = Q^{-1} h$",
         "t": "time step",
         "tau": "half-life in steps",
     },
@@ -117,33 +117,33 @@ def derive(n: int = 2, activation: str = "tanh") -> Derivation:
 
     steps = [
         Step(sp.Eq(CHAR, sp.factor(char), evaluate=False),
-             "The eigenvalues of a 2x2 A are the roots of its characteristic polynomial ..."),
+             r"The eigenvalues of a $2 \times 2$ $A$ are the roots of its characteristic polynomial ..."),
         Step(sp.Eq(LAM, sp.Tuple(*eigen), evaluate=False),
              "... found by SymPy."),
         Step(sp.Eq(Y_T, linear, evaluate=False),
-             "With A = Q Lam Q^{-1} and y = Q^{-1} h, y_t = Q^{-1} A Q y_{t-1} = Lam y_{t-1}: "
+             r"With $A = Q \Lambda Q^{-1}$ and $y = Q^{-1} h$, $y_t = Q^{-1} A Q y_{t-1} = \Lambda y_{t-1}$: "
              "each mode evolves alone, multiplied by its eigenvalue."),
-        Step(sp.Eq(LEFT, Lam * sp.MatrixSymbol("Qinv", n, n), evaluate=False),
-             "SymPy checks Q^{-1} A = Lam Q^{-1}: the rows of Q^{-1} are left eigenvectors, and "
-             "the mode coordinate (Q^{-1} h)_i is not an orthogonal projection onto q_i unless A "
+        Step(sp.Eq(LEFT, Lam * register_symbol(sp.MatrixSymbol("Qinv", n, n), "Q^{-1}"), evaluate=False),
+             r"SymPy checks $Q^{-1} A = \Lambda Q^{-1}$: the rows of $Q^{-1}$ are left eigenvectors, and "
+             "the mode coordinate $(Q^{-1} h)_i$ is not an orthogonal projection onto $q_i$ unless $A$ "
              "is normal (correction C5)."),
         Step(sp.Eq(HALF, half_life, evaluate=False),
-             "A fading mode (|lambda| < 1) halves after tau steps, where |lambda|^tau = 1/2."),
+             r"A fading mode ($|\lambda| < 1$) halves after $\tau$ steps, where $|\lambda|^\tau = 1/2$."),
         Step(sp.Eq(J_T, J_t, evaluate=False),
-             "A Jordan block is not diagonalizable; SymPy's power J^t has the term t lambda^(t-1)."),
+             r"A Jordan block is not diagonalizable; SymPy's power $J^t$ has the term $t \lambda^{t-1}$."),
         Step(sp.Eq(sp.Symbol("h_t"), unit, evaluate=False),
-             "At lambda = 1 the state (0, 1) becomes (t, 1): a Jordan block on the unit circle "
+             r"At $\lambda = 1$ the state $(0, 1)$ becomes $(t, 1)$: a Jordan block on the unit circle "
              "grows polynomially (marginal, not asymptotic, stability; correction C5)."),
         Step(sp.Eq(Y_T, y_next, evaluate=False),
-             "With the nonlinearity h_t = phi(A h_{t-1}) the mode coordinates obey "
-             "y_t = Q^{-1} phi(Q Lam y_{t-1}) (Q maps modes to the standard basis; correction C6)."),
+             r"With the nonlinearity $h_t = \phi(A h_{t-1})$ the mode coordinates obey "
+             r"$y_t = Q^{-1} \phi(Q \Lambda y_{t-1})$ ($Q$ maps modes to the standard basis; correction C6)."),
         Step(sp.Eq(COUPLING, coupling, evaluate=False),
-             "SymPy differentiates with respect to y_{t-1}; writing D = diag(phi'(Q Lam y_{t-1})) "
-             "gives the coupling matrix Q^{-1} D Q Lam."),
+             r"SymPy differentiates with respect to $y_{t-1}$; writing "
+             r"$D = \operatorname{diag}(\phi'(Q \Lambda y_{t-1}))$ gives the coupling matrix $Q^{-1} D Q \Lambda$."),
         Step(sp.Eq(sp.Symbol("coupling_Q_eq_I"), diagonal_w, evaluate=False),
-             "With W diagonal (Q = I) it is diagonal: no coupling."),
+             "With $W$ diagonal ($Q = I$) it is diagonal: no coupling."),
         Step(sp.Eq(sp.Symbol("coupling_D_eq_dI"), scalar_d, evaluate=False),
-             "With D = d I (for example tanh near the origin, d = 1) it is d Lam: no coupling. "
+             r"With $D = d I$ (for example tanh near the origin, $d = 1$) it is $d \Lambda$: no coupling. "
              "Otherwise it is generically full: every mode feeds every other."),
     ]
     register_symbol(sp.Symbol("coupling_Q_eq_I"), r"\left.\frac{\partial y_t}{\partial y_{t-1}}\right|_{Q = I}")

@@ -38,7 +38,7 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.fixedpoints import sweep_fixed_points
 from rnnsym.kernel import compile as compile_kernel
-from rnnsym.latex import register_symbol
+from rnnsym.latex import latex, register_symbol
 from rnnsym.registry import DerivationInfo
 from rnnsym.symbols import FIXED_POINT_KINDS
 from rnnsym.verification import check_property, combine_reports
@@ -57,7 +57,7 @@ INFO = DerivationInfo(
     symbols={
         "w": "recurrent weight of the 1-D unit",
         "b": "bias",
-        "h_star": "fixed point h^*",
+        "h_star": "fixed point $h^*$",
     },
 )
 
@@ -118,33 +118,34 @@ def derive(scale: int = 1, model: Any = None) -> Derivation:
                          (n_crit - 1, True))
     dhdb = sp.simplify((-sp.diff(g, b) / sp.diff(g, h_star))
                        .subs(sp.sech(pre) ** 2, 1 - sp.tanh(pre) ** 2).subs(sp.tanh(pre), h_star))
-    below = f"w <= {sp.sstr(fold_at)}"
+    below = latex(sp.Le(w, fold_at))
     steps = [
         Step(sp.Eq(h_star, fixed.rhs[0], evaluate=False),
-             f"Fixed-point equation of the model with constant input: h* = phi({sp.sstr(pre)})."),
+             f"Fixed-point equation of the model with constant input: $h^* = \\phi({latex(pre)})$."),
         Step(sp.Eq(J_SYM, jac, evaluate=False),
-             f"Jacobian of the model's step at h*: J = D W_h = {sp.sstr(jac)}."),
-        Step(identity, f"Identity sech^2 = 1 - tanh^2 (checked by SymPy); on the fixed point tanh({sp.sstr(pre)}) = h*."),
+             f"Jacobian of the model's step at $h^*$: $J = D W_h = {latex(jac)}$."),
+        Step(identity, r"Identity $\operatorname{sech}^2 = 1 - \tanh^2$ (checked by SymPy); on the fixed point "
+                       f"$\\tanh({latex(pre)}) = h^*$."),
         Step(sp.Eq(J_SYM, jac_on_fp, evaluate=False),
-             "So on the fixed-point set the Jacobian is a polynomial in h*."),
+             "So on the fixed-point set the Jacobian is a polynomial in $h^*$."),
         Step(sp.Eq(DG, jac - 1, evaluate=False),
-             f"g(h) = {sp.sstr(g.subs(h_star, sp.Symbol('h')))} has g' = J - 1; a saddle-node (fold) needs "
-             "g = 0 and g' = 0, i.e. J = 1."),
+             f"$g(h) = {latex(g.subs(h_star, sp.Symbol('h')))}$ has $g' = J - 1$; a saddle-node (fold) needs "
+             "$g = 0$ and $g' = 0$, i.e. $J = 1$."),
         Step(sp.Eq(h_star, sp.FiniteSet(*crit), evaluate=False),
-             f"SymPy solves J = 1 on the fixed-point set: two critical points, real, distinct and inside (-1, 1) "
-             f"(0 < h*^2 = {sp.sstr(square)} < 1, solved by SymPy) only for {sp.sstr(domain)}."),
+             "SymPy solves $J = 1$ on the fixed-point set: two critical points, real, distinct and inside $(-1, 1)$ "
+             f"($0 < (h^*)^2 = {latex(square)} < 1$, solved by SymPy) only for ${latex(domain)}$.", relation="∈"),
         Step(sp.Eq(b, bias_of_h, evaluate=False),
-             "SymPy solves the fixed-point equation for the bias that makes h* a fixed point."),
+             "SymPy solves the fixed-point equation for the bias that makes $h^*$ a fixed point."),
         Step(sp.Eq(N_CRIT, n_crit, evaluate=False),
-             f"g'' = {sp.sstr(curvature)} changes sign once, so g has at most these critical points "
+             f"$g'' = {latex(curvature)}$ changes sign once, so $g$ has at most these critical points "
              "and at most one more fixed point than critical points."),
         Step(sp.Eq(N_FIX, count, evaluate=False),
-             f"Count for {sp.sstr(domain)}: the extremes of g straddle 0 inside |b| < b_c, touch 0 on the curve, "
-             f"miss it outside; for {below}, g is monotone and there is exactly one fixed point."),
+             f"Count for ${latex(domain)}$: the extremes of $g$ straddle 0 inside $|b| < b_c$, touch 0 on the curve, "
+             f"miss it outside; for ${below}$, $g$ is monotone and there is exactly one fixed point."),
         Step(sp.Eq(DHDB, dhdb, evaluate=False),
-             "Implicit differentiation of g(h*, b) = 0: dh*/db = -g_b / g_h; it diverges where J = 1."),
+             "Implicit differentiation of $g(h^*, b) = 0$: $dh^*/db = -g_b / g_h$; it diverges where $J = 1$."),
         Step(sp.Eq(B_C, b_c, evaluate=False),
-             f"Substituting the critical point h* = {sp.sstr(fold_h)} into b(h*) gives the fold bias."),
+             f"Substituting the critical point $h^* = {latex(fold_h)}$ into $b(h^*)$ gives the fold bias."),
     ]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=b_c,

@@ -51,7 +51,7 @@ from rnnsym.gradients import (
     k,
     t,
 )
-from rnnsym.latex import register_symbol
+from rnnsym.latex import latex, register_symbol
 from rnnsym.linear.normality import (
     LAM,
     S,
@@ -77,11 +77,11 @@ INFO = DerivationInfo(
     option_ranges={"horizon": (1, 6)},
     limit_hint="use rnnsym.gradients.gradient_norms() along a simulated trajectory.",
     symbols={
-        "W_h": "recurrent weights, entries W_h[i,j]",
-        "D_t": "diag(phi'(a_t)); in the result D_j[i] is entry i of D_{k+j}",
-        "T": "the later time", "k": "the earlier time (T - k = horizon in the result)",
-        "c": "bound on |phi'| (sup |phi'|)", "q": "contraction factor L_phi ||W_h||_2",
-        "lam": "eigenvalue of the Jordan-type example [[lam, s], [0, lam]]",
+        "W_h": "recurrent weights, entries $W_h[i,j]$",
+        "D_t": r"$\operatorname{diag}(\phi'(a_t))$; in the result $D_j[i]$ is entry $i$ of $D_{k+j}$",
+        "T": "the later time", "k": "the earlier time ($T - k$ = horizon in the result)",
+        "c": r"bound on $|\phi'|$ ($\sup |\phi'|$)", "q": r"contraction factor $L_\phi \|W_h\|_2$",
+        "lam": r"eigenvalue of the Jordan-type example $[[\lambda, s], [0, \lambda]]$",
         "s": "coupling of the Jordan-type example",
     },
 )
@@ -95,6 +95,8 @@ NORM_G = register_symbol(sp.Symbol("norm(dh_T/dh_k)", nonnegative=True),
 J_T = register_symbol(sp.Symbol("dh_t/dh_prev"), r"\frac{\partial h_t}{\partial h_{t-1}}")
 DADH = register_symbol(sp.Symbol("da_t/dh_prev"), r"\frac{\partial a_t}{\partial h_{t-1}}")
 D_T = register_symbol(sp.Symbol("D_t"), "D_t")
+#: ``W_h`` as displayed in the one-step chain rule; not the parameter ``W_h`` (a matrix), which it must not shadow.
+W_H_SHOWN = register_symbol(sp.Symbol("W_h_shown"), "W_h")
 G_TK = register_symbol(sp.Symbol("dh_T/dh_k"), r"\frac{\partial h_T}{\partial h_k}")
 G_TK_T = register_symbol(sp.Symbol("(dh_T/dh_k)^T"), r"\left(\frac{\partial h_T}{\partial h_k}\right)^{\top}")
 K_STAR = register_symbol(sp.Symbol("k_star"), "k^{*}")
@@ -104,6 +106,11 @@ DEFECT = register_symbol(sp.Symbol("W^TW-WW^T"), r"W^{\top}W - WW^{\top}")
 NORM_E13 = register_symbol(sp.Symbol("norm(W)"), r"\left\|W\right\|_2")
 R_RATE = sp.Symbol("r", positive=True)
 J_INT = sp.Symbol("k", integer=True, nonnegative=True)
+
+def _rows(M: sp.Matrix) -> str:
+    """``M`` as inline math, row by row: ``[[a, b], [c, d]]``."""
+    return "[" + ", ".join("[" + ", ".join(latex(e) for e in row) + "]" for row in M.tolist()) + "]"
+
 
 def _label(horizon: int) -> sp.Symbol:
     return register_symbol(sp.Symbol(f"dh_(k+{horizon})/dh_k"),
@@ -172,54 +179,60 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
 
     steps = [
         Step(sp.Eq(DADH, dadh, evaluate=False),
-             "SymPy differentiates the pre-activation a_t = W_h h_{t-1} + W_x x_t + b: it is W_h."),
+             "SymPy differentiates the pre-activation $a_t = W_h h_{t-1} + W_x x_t + b$: it is $W_h$."),
         Step(sp.Eq(D_T, net.D(), evaluate=False),
-             "phi acts elementwise, so dh_t/da_t is the diagonal D_t = diag(phi'(a_t))."),
-        Step(sp.Eq(J_T, sp.MatMul(D_T, sp.Symbol("W_h")), evaluate=False),
-             "Chain rule for one step: dh_t/dh_{t-1} = D_t W_h."),
+             r"$\phi$ acts elementwise, so $\partial h_t / \partial a_t$ is the diagonal "
+             r"$D_t = \operatorname{diag}(\phi'(a_t))$."),
+        Step(sp.Eq(J_T, sp.MatMul(D_T, W_H_SHOWN), evaluate=False),
+             r"Chain rule for one step: $\partial h_t / \partial h_{t-1} = D_t W_h$."),
         Step(sp.Eq(_label(horizon), gradient_product(horizon), evaluate=False),
-             f"SymPy differentiates {horizon} composed steps with an unspecified phi; naming each "
-             "phi'(a_t) D_t, the factors come out with the latest on the left."),
+             f"SymPy differentiates {horizon} composed steps with an unspecified $\\phi$; naming each "
+             r"$\phi'(a_t)$ $D_t$, the factors come out with the latest on the left."),
         Step(sp.Eq(G_TK, general, evaluate=False),
-             "For any T >= k: the ordered product, t running from T (left) down to k+1 (right)."),
+             r"For any $T \ge k$: the ordered product, $t$ running from $T$ (left) down to $k+1$ (right)."),
         Step(sp.Eq(G_TK_T, general.transpose(), evaluate=False),
-             "Its transpose reverses the order: W_h^T D_{k+1} ... W_h^T D_T. This is the chapter's "
-             "product of W_h^T D_t (correction C11), the factor in grad_{h_k} L = (dh_T/dh_k)^T grad_{h_T} L; "
+             r"Its transpose reverses the order: $W_h^{\top} D_{k+1} \cdots W_h^{\top} D_T$. This is the chapter's "
+             r"product of $W_h^{\top} D_t$ (correction C11), the factor in "
+             r"$\nabla_{h_k} L = (\partial h_T / \partial h_k)^{\top} \nabla_{h_T} L$; "
              "the chapter's displayed equality of the two is false as written."),
         Step(sp.Ne(chain_product(counter_w, [sp.eye(2)]), counter_w.T, evaluate=False),
-             "A counterexample to the chapter's equality: W_h = [[0, 1], [0, 0]], D_{k+1} = I, T = k+1."),
+             "A counterexample to the chapter's equality: $W_h = [[0, 1], [0, 0]]$, $D_{k+1} = I$, $T = k+1$."),
         Step(backward_recursion(),
-             "Back-propagation runs the transposed product backward in time: g_k = dL/dh_k."),
+             r"Back-propagation runs the transposed product backward in time: $g_k = \partial L / \partial h_k$."),
         Step(sp.Le(NORM_G, sp.Product(NORM_D * NORM_W, (t, k + 1, T)), evaluate=False),
              "The 2-norm is submultiplicative."),
         Step(sp.Le(NORM_G, bound, evaluate=False),
-             "||D_t||_2 = max_i |phi'(a_t)_i| <= c = sup |phi'|; SymPy evaluates the product: the "
-             "exponent is T - k, not T (correction C12)."),
+             r"$\|D_t\|_2 = \max_i |\phi'(a_t)_i| \le c = \sup |\phi'|$; SymPy evaluates the product: the "
+             "exponent is $T - k$, not $T$ (correction C12)."),
         Step(sp.Eq(sp.Limit(bound.subs(c * NORM_W, sp.exp(-R_RATE)), T, sp.oo), vanishing, evaluate=False),
-             "With c ||W_h||_2 = exp(-r) < 1 the bound tends to 0: vanishing gradients are certified."),
+             r"With $c \|W_h\|_2 = e^{-r} < 1$ the bound tends to 0: vanishing gradients are certified."),
         Step(sp.Eq(sp.Limit(POWER, k, sp.oo), w_ex_limit, evaluate=False),
-             f"c ||W_h||_2 > 1 is only necessary for explosion: W = [[1/2, 2], [0, 1/2]] (identity "
-             f"activation, c = 1) has ||W||_2 = {sp.nsimplify(w_ex.norm(2))} > 1, yet W^k = "
-             f"{sp.sstr(w_ex_power.xreplace({J_INT: k}).tolist())} tends to 0."),
+             r"$c \|W_h\|_2 > 1$ is only necessary for explosion: $W = [[1/2, 2], [0, 1/2]]$ (identity "
+             rf"activation, $c = 1$) has $\|W\|_2 = {latex(sp.nsimplify(w_ex.norm(2)))} > 1$, yet "
+             f"$W^k = {_rows(w_ex_power.xreplace({J_INT: k}))}$ tends to 0."),
         Step(sp.Eq(DEFECT, normality_defect(jordan_matrix()), evaluate=False),
-             "W = [[lam, s], [0, lam]] is not normal when s != 0, so ||W||_2 > rho(W) = |lam|."),
+             r"$W = [[\lambda, s], [0, \lambda]]$ is not normal when $s \ne 0$, so $\|W\|_2 > \rho(W) = |\lambda|$."),
         Step(sp.Eq(POWER, jordan_power().xreplace(jordan_k), evaluate=False),
              "SymPy's matrix power with a symbolic exponent."),
         Step(sp.Eq(POWER_NORM, jordan_power_norm().xreplace(jordan_k), evaluate=False),
-             "||W^k||_2 is the square root of the larger eigenvalue of (W^k)^T W^k (lam, s > 0; "
-             "the norm depends only on |lam| and |s|)."),
+             r"$\|W^k\|_2$ is the square root of the larger eigenvalue of $(W^k)^{\top} W^k$ ($\lambda, s > 0$; "
+             r"the norm depends only on $|\lambda|$ and $|s|$)."),
         Step(sp.Eq(K_STAR, jordan_peak_lag(), evaluate=False),
-             "SymPy solves d/dk log ||W^k||_2 = 0 for 0 < lam < 1; log ||W^k||_2 is concave in k, "
-             "so the integer peak is floor(k*) or ceil(k*)."),
+             r"SymPy solves $\frac{d}{dk} \log \|W^k\|_2 = 0$ for $0 < \lambda < 1$; $\log \|W^k\|_2$ is concave "
+             r"in $k$, so the integer peak is $\lfloor k^* \rfloor$ or $\lceil k^* \rceil$."),
         Step(sp.Eq(K_STAR, sp.Float(k_star, 6), evaluate=False),
-             f"For lam = 0.9, s = 1 (correction C12): the peak is at k = {k_peak} with "
-             f"||W^{k_peak}||_2 = {peak:.4f}, although rho(W) = 0.9 < 1."),
+             rf"For $\lambda = 0.9$, $s = 1$ (correction C12): the peak is at $k = {k_peak}$ with "
+             rf"$\|W^{{{k_peak}}}\|_2 = {peak:.4f}$, although $\rho(W) = 0.9 < 1$.", relation="≈"),
         Step(sp.Eq(DEFECT, normality_defect(e13), evaluate=False),
-             f"correction C13: W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]] is not normal, yet "
-             f"||W||_2 = {e13.norm(2)} = rho(W) = {e13_rho}: equality does not imply normality."),
+             "correction C13: $W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]]$ is not normal, yet "
+             rf"$\|W\|_2 = {latex(e13.norm(2))} = \rho(W) = {latex(e13_rho)}$: equality does not imply normality."),
         Step(sp.Le(NORM_G, bound.subs(c * NORM_W, q), evaluate=False),
-             "correction C15: a globally contracting network, q = L_phi ||W_h||_2 < 1 (L_phi = c), "
-             "has gradients vanishing at least like q^(T-k)."),
+             r"correction C15: a globally contracting network, $q = L_\phi \|W_h\|_2 < 1$ ($L_\phi = c$), "
+             "has gradients vanishing at least like $q^{T-k}$."),
+        Step(sp.Eq(_label(horizon), gradient_product(horizon), evaluate=False),
+             "The result writes this product out entry by entry; "
+             + ("$(D_{k+j})_i$ is entry $i$ of $D_{k+j}$." if prime.free_symbols else
+                rf"$\phi'$ is constant, every $D_t = {'' if prime == 1 else latex(prime) + ' '}I$.")),
     ]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result,

@@ -35,7 +35,7 @@ from rnnsym.derivation import Derivation, Step
 from rnnsym.latex import register_symbol
 from rnnsym.registry import DerivationInfo
 from rnnsym.strategies import stable_coefficients
-from rnnsym.symbols import RHO, TAU
+from rnnsym.symbols import RHO, TAU, Z
 from rnnsym.verification import check_property, combine_reports
 
 INFO = DerivationInfo(
@@ -44,11 +44,11 @@ INFO = DerivationInfo(
     reference="3192099",
     order=30,
     symbols={
-        "rho": "spectral radius of the Jacobian J at the fixed point",
+        "rho": "spectral radius of the Jacobian $J$ at the fixed point",
         "tau": "target half-life (steps)",
         "w": "recurrent weight of the 1-D unit (inverse design)",
         "b": "bias of the 1-D unit",
-        "h_star": "fixed point h^*",
+        "h_star": "fixed point $h^*$",
     },
 )
 
@@ -73,24 +73,30 @@ def derive(model: Any = None) -> Derivation:
     # Design at h* = 0, b = 0: the fixed-point equation holds, J becomes w (times phi'(0)).
     at_origin = {h_star: 0, b: 0}
     holds = sp.simplify(fixed.lhs[0].subs(at_origin) - fixed.rhs[0].subs(at_origin)) == 0
+    pre_at_origin = net.preactivation(h=[h_star], x=[0])[0, 0].subs(at_origin)
+    with sp.evaluate(False):   # shown as phi(0) = 0, not as the evaluated 0 = 0
+        phi_at_origin = net.activation.expr.subs(Z, pre_at_origin)
     jac0 = sp.simplify(jac.subs(at_origin))
     w_design = [s for s in sp.solve(sp.Eq(jac0, rho_design), w) if s.is_positive is not False]
     steps = [
         Step(sp.Eq(J_SYM, jac, evaluate=False),
-             "Linearising the model's step at h*: delta_t = J delta_{t-1} with J = D W_h (its Jacobian)."),
-        Step(decay, "Along the slowest eigen-direction |delta_t| = rho^t |delta_0|, rho = rho(J); "
-                    "for non-normal J only asymptotically (correction C3)."),
+             r"Linearising the model's step at $h^*$: $\delta_t = J \delta_{t-1}$ with $J = D W_h$ (its Jacobian)."),
+        Step(decay, r"Along the slowest eigen-direction $|\delta_t| = \rho^t |\delta_0|$, $\rho = \rho(J)$; "
+                    "for non-normal $J$ only asymptotically (correction C3)."),
         Step(sp.Eq(T_HALF, t_half, evaluate=False),
-             "SymPy solves rho^t |delta_0| = |delta_0| / 2 for t."),
+             r"SymPy solves $\rho^t |\delta_0| = |\delta_0| / 2$ for $t$."),
         Step(sp.Eq(RHO, rho_design, evaluate=False),
-             "Inverse problem: SymPy solves t_half(rho) = tau for rho (J = -rho also works; w > 0 is kept)."),
-        Step(sp.Eq(fixed.lhs[0].subs(at_origin), fixed.rhs[0].subs(at_origin), evaluate=False),
-             "With b = 0, h* = 0 is a fixed point of the model" + (" (checked)." if holds else ".")),
-        Step(sp.Eq(J_SYM, jac0, evaluate=False), "The model's Jacobian at h* = 0, b = 0."),
+             r"Inverse problem: SymPy solves $t_{1/2}(\rho) = \tau$ for $\rho$ ($J = -\rho$ also works; "
+             "$w > 0$ is kept)."),
+        Step(sp.Eq(phi_at_origin, fixed.lhs[0].subs(at_origin), evaluate=False),
+             r"With $b = 0$, $h^* = 0$ is a fixed point of the model: $h^* = \phi(w h^* + b)$ reads $\phi(0) = 0$ "
+             "(checked)." if holds else r"With $b = 0$, $h^* = 0$ is not a fixed point of the model: $\phi(0) \ne 0$.",
+             relation=None if holds else "≠"),
+        Step(sp.Eq(J_SYM, jac0, evaluate=False), "The model's Jacobian at $h^* = 0$, $b = 0$."),
         Step(sp.Eq(w, sp.FiniteSet(*w_design), evaluate=False),
-             "SymPy solves J = 2^(-1/tau) for the weight: the design with half-life tau."),
+             r"SymPy solves $J = 2^{-1/\tau}$ for the weight: the design with half-life $\tau$.", relation="∈"),
         Step(sp.Eq(T_HALF, t_half, evaluate=False),
-             "Half-life as a function of rho, defined for 0 < rho < 1."),
+             r"Half-life as a function of $\rho$, defined for $0 < \rho < 1$."),
     ]
     # RHO is positive, so `RHO > 0` would evaluate to True: kept unevaluated, the kernel still
     # checks it and substituting rho <= 0 is still refused (as for rho >= 1).

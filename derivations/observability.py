@@ -58,11 +58,11 @@ INFO = DerivationInfo(
     limit_hint=("use rnnsym.linear.controllability.observability_rank(system, exact=False) or "
                 "is_observable() on numbers."),
     symbols={
-        "A": "state transition, entries A[i,j]",
-        "C": "output matrix, entries C[i,j]",
-        "lam": "an eigenvalue of A (PBH test)",
-        "h_0": "initial state, entries h_0[i]",
-        "y": "outputs y_t = C h_t, entries y_t[i]",
+        "A": "state transition, entries $A[i,j]$",
+        "C": "output matrix, entries $C[i,j]$",
+        "lam": "an eigenvalue of $A$ (PBH test)",
+        "h_0": "initial state, entries $h_0[i]$",
+        "y": "outputs $y_t = C h_t$, entries $y_t[i]$",
     },
 )
 
@@ -96,36 +96,36 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
     y_syms = [vector_symbols(f"y_{t}", p, f"y_{{{{{t},{{i}}}}}}") for t in range(n)]
     steps = [
         Step(sp.Eq(sp.Symbol(f"y_{n - 1}"), outputs[n - 1], evaluate=False),
-             f"With zero input h_t = A^t h_0, so y_t = C A^t h_0; here y_{n - 1}."),
+             f"With zero input $h_t = A^t h_0$, so $y_t = C A^t h_0$; here $y_{{{n - 1}}}$."),
         Step(sp.Eq(OBSV, obsv, evaluate=False),
-             f"Differentiating the stacked outputs y_0, ..., y_{n - 1} with respect to h_0 gives "
-             "[C; CA; ...; CA^{n-1}], stacked with no transpose (correction C8)."),
+             f"Differentiating the stacked outputs $y_0, \\ldots, y_{{{n - 1}}}$ with respect to $h_0$ gives "
+             r"$[C; CA; \ldots; CA^{n-1}]$, stacked with no transpose (correction C8)."),
         Step(sp.Eq(DUAL, dual.T, evaluate=False),
-             "Its transpose is the controllability matrix of the dual pair (A^T, C^T): same rank, "
+             r"Its transpose is the controllability matrix of the dual pair $(A^{\top}, C^{\top})$: same rank, "
              "so the Kalman test is unaffected by the chapter's transpose."),
         Step(sp.Eq(PBH, sp.Matrix.vstack(LAM * sp.eye(n) - sys.A, sys.C), evaluate=False),
-             "PBH test: (A, C) is observable iff this matrix has rank n at every eigenvalue of A."),
+             "PBH test: $(A, C)$ is observable iff this matrix has rank $n$ at every eigenvalue of $A$."),
     ]
     if p == 1:
         steps.append(Step(sp.Eq(DET, sp.factor(obsv.det(method="berkowitz")), evaluate=False),
-                          "With one output O is square; h_0 is determined by y_0, ..., y_{n-1} "
+                          r"With one output $\mathcal{O}$ is square; $h_0$ is determined by $y_0, \ldots, y_{n-1}$ "
                           "exactly where this determinant is not zero."))
         if n == 2:
             Y = sp.Matrix.vstack(*y_syms)
             h0_hat = obsv.LUsolve(Y).applyfunc(sp.factor)
             steps.append(Step(sp.Eq(sp.Symbol("h_0"), h0_hat, evaluate=False),
-                              "Solving O h_0 = (y_0, ..., y_{n-1}) reconstructs the initial state "
+                              r"Solving $\mathcal{O} h_0 = (y_0, \ldots, y_{n-1})$ reconstructs the initial state "
                               "(least squares when there are more outputs than states)."))
     steps.append(Step(sp.Eq(OBSV_A, from_y1, evaluate=False),
-                      "Outputs that start at y_1 give O A instead (SymPy checks the product)."))
+                      r"Outputs that start at $y_1$ give $\mathcal{O} A$ instead (SymPy checks the product)."))
     nil = LinearRNN(_nilpotent(n), sp.zeros(n, 1), sp.Matrix([[1] + [0] * (n - 1)]))
     rank_o = exact_rank(nil.observability_matrix()).rank
     rank_oa = exact_rank(nil.observability_matrix() * nil.A).rank
     steps.append(Step(sp.Eq(RANK_O, rank_o, evaluate=False),
-                      "A nilpotent shift A (ones above the diagonal) with C = e_1^T is observable "
-                      "from y_0, ..., y_{n-1} ..."))
+                      r"A nilpotent shift $A$ (ones above the diagonal) with $C = e_1^{\top}$ is observable "
+                      r"from $y_0, \ldots, y_{n-1}$ ..."))
     steps.append(Step(sp.Eq(RANK_OA, rank_oa, evaluate=False),
-                      "... but not from y_1, ..., y_n: O A loses rank because A is singular "
+                      r"... but not from $y_1, \ldots, y_n$: $\mathcal{O} A$ loses rank because $A$ is singular "
                       "(correction C8)."))
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,

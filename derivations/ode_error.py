@@ -48,10 +48,10 @@ INFO = DerivationInfo(
     reference="3236675",
     order=110,
     symbols={
-        "lam": "the ODE's rate, y' = lam y", "dt": "the Euler step (h is the hidden state elsewhere)",
-        "N": "number of Euler steps", "A_k": "the recurrence's matrix at step k",
-        "b_k": "the recurrence's forcing at step k", "z_k": "the recurrence's state",
-        "t_N": "the end time N dt",
+        "lam": r"the ODE's rate, $y' = \lambda y$", "dt": "the Euler step ($h$ is the hidden state elsewhere)",
+        "N": "number of Euler steps", "A_k": "the recurrence's matrix at step $k$",
+        "b_k": "the recurrence's forcing at step $k$", "z_k": "the recurrence's state",
+        "t_N": r"the end time $N \, dt$",
     },
 )
 CHECKED_UP_TO = 4
@@ -129,29 +129,30 @@ def derive() -> Derivation:
 
     steps = [
         Step(sp.Eq(Z_NEXT, A_k * z_k + b_k, evaluate=False),
-             "The driven linear recurrence shared by ODE errors and RNN gradients (A_k, b_k may vary)."),
+             "The driven linear recurrence shared by ODE errors and RNN gradients ($A_k$, $b_k$ may vary)."),
         Step(sp.Eq(PHI, OrderedProduct(_A(jj), (jj, sp.Symbol("j"), N - 1)), evaluate=False),
-             "The transition matrix: the ordered product A_{N-1} ... A_j, latest on the left."),
+             r"The transition matrix: the ordered product $A_{N-1} \cdots A_j$, latest on the left."),
         Step(sp.Eq(ZN, general, evaluate=False),
-             f"Its solution z_N = Phi(N,0) z_0 + sum_k Phi(N,k+1) b_k: SymPy unrolls the recurrence and "
-             f"matches this for N = 1..{CHECKED_UP_TO}; induction uses Phi(N+1, j) = A_N Phi(N, j)."),
+             r"Its solution $z_N = \Phi(N,0) z_0 + \sum_k \Phi(N,k+1) b_k$: SymPy unrolls the recurrence and "
+             f"matches this for $N = 1, \\ldots, {CHECKED_UP_TO}$; " r"induction uses $\Phi(N+1, j) = A_N \Phi(N, j)$."),
         Step(sp.Eq(zf(kk), scalar, evaluate=False),
-             "Scalar, constant coefficients (a != 1): SymPy's rsolve."),
-        Step(sp.Eq(y(t), ode.rhs, evaluate=False), "SymPy's dsolve: y' = lam y, y(0) = 1."),
+             r"Scalar, constant coefficients ($a \ne 1$): SymPy's rsolve."),
+        Step(sp.Eq(y(t), ode.rhs, evaluate=False), r"SymPy's dsolve: $y' = \lambda y$, $y(0) = 1$."),
         Step(sp.Eq(Y_N, euler.subs(kk, N), evaluate=False),
-             "Forward Euler y_{k+1} = y_k + dt lam y_k, solved by rsolve."),
+             r"Forward Euler $y_{k+1} = y_k + dt \, \lambda y_k$, solved by rsolve."),
         Step(sp.Eq(TAU, tau, evaluate=False),
-             "The error e_k = y(k dt) - y_k obeys e_{k+1} = (1 + dt lam) e_k + tau_k with this local "
-             "error (correction C16: A_k = I + dt J_k with J = lam)."),
+             r"The error $e_k = y(k \, dt) - y_k$ obeys $e_{k+1} = (1 + dt \, \lambda) e_k + \tau_k$ with this local "
+             r"error (correction C16: $A_k = I + dt \, J_k$ with $J = \lambda$)."),
         Step(sp.Eq(E_N, via_errors, evaluate=False),
-             "The solution formula with e_0 = 0: SymPy sums (1 + dt lam)^(N-1-k) tau_k (a geometric sum)."),
+             r"The solution formula with $e_0 = 0$: SymPy sums $(1 + dt \, \lambda)^{N-1-k} \tau_k$ (a geometric sum)."),
         Step(sp.Eq(sp.Limit(E_N / dt, dt, 0), leading, evaluate=False),
-             "At a fixed end time t_N = N dt the error is proportional to dt: Euler converges to first order."),
-        Step(growth, "Over a fixed horizon the transition factors stay bounded, |Phi| <= exp(|lam| t_N), "
-                     "since log(1 + x) <= x."),
+             r"At a fixed end time $t_N = N \, dt$ the error is proportional to $dt$: Euler converges to first order."),
+        Step(growth, r"Over a fixed horizon the transition factors stay bounded, $|\Phi| \le e^{|\lambda| t_N}$, "
+                     r"since $\log(1 + x) \le x$."),
         Step(backward_recursion(),
-             "The gradient recursion is the same recurrence run backward (A = W_h^T D_{k+1}, b = dl_k/dh_k), "
-             "over a horizon T - k that grows without bound: its factors (c ||W_h||_2)^(T-k) are not tamed."),
+             r"The gradient recursion is the same recurrence run backward ($A = W_h^{\top} D_{k+1}$, "
+             r"$b = \partial \ell_k / \partial h_k$), over a horizon $T - k$ that grows without bound: its factors "
+             r"$(c \|W_h\|_2)^{T-k}$ are not tamed."),
     ]
     shared = {lam: LAM}
     steps = [step.subs(shared) for step in steps]   # Step.subs keeps the relations unevaluated

@@ -40,6 +40,7 @@ A_T = register_symbol(sp.Symbol("a_t"), r"a_t")
 H_T = register_symbol(sp.Symbol("h", real=True), r"h_t")
 H_2 = register_symbol(sp.Symbol("h_2"), r"h_2")
 D_T = register_symbol(sp.Symbol("D_t"), r"D_t")
+W_H = register_symbol(sp.Symbol("W_h_matrix"), r"W_h")   # W_h itself, in the compact Jacobian D_t W_h
 
 INFO = DerivationInfo(
     name="recurrence",
@@ -51,12 +52,12 @@ INFO = DerivationInfo(
     option_ranges={"m": (0, 64)},  # inputs (0: autonomous): n = 16, m = 64 took 3.7 s; m = 256 9.4 s
     limit_hint="use rnnsym.gradients.trajectory_jacobians() for numeric Jacobians.",
     symbols={
-        "W_h": "recurrent weights, entries W_h[i,j]",
-        "W_x": "input weights, entries W_x[i,j]",
-        "b": "bias, entries b[i]",
-        "h_prev": "previous hidden state h_{t-1}, entries h_prev[i]",
-        "x": "current input x_t, entries x[i]",
-        "h": "new hidden state h_t",
+        "W_h": "recurrent weights, entries $W_h[i,j]$",
+        "W_x": "input weights, entries $W_x[i,j]$",
+        "b": "bias, entries $b[i]$",
+        "h_prev": r"previous hidden state $h_{t-1}$, entries $h_{\mathrm{prev}}[i]$",
+        "x": "current input $x_t$, entries $x[i]$",
+        "h": "new hidden state $h_t$",
     },
 )
 
@@ -71,17 +72,18 @@ def derive(n: int = 2, m: int = 1, activation: str = "tanh") -> Derivation:
     dadh = pre.jacobian(net.h_prev)
     steps = [
         Step(sp.Eq(A_T, pre, evaluate=False),
-             "The pre-activation a_t = W_h h_{t-1} + W_x x_t + b, written out entry by entry."),
+             "The pre-activation $a_t = W_h h_{t-1} + W_x x_t + b$, written out entry by entry."),
         Step(sp.Eq(H_T, net.step(), evaluate=False),
-             "One step applies the activation elementwise: h_t = phi(a_t)."),
+             r"One step applies the activation elementwise: $h_t = \phi(a_t)$."),
         Step(sp.Eq(H_2, net.unroll(2)[-1], evaluate=False),
-             "Unrolling two steps from h_0 nests the step inside itself."),
+             "Unrolling two steps from $h_0$ nests the step inside itself."),
         Step(sp.Eq(DADH, dadh, evaluate=False),
-             "SymPy differentiates the pre-activation with respect to h_{t-1}: it is W_h."),
+             "SymPy differentiates the pre-activation with respect to $h_{t-1}$: it is $W_h$."),
         Step(sp.Eq(D_T, net.D(), evaluate=False),
-             "The activation acts elementwise, so its derivative is the diagonal D_t = diag(phi'(a_t))."),
-        Step(sp.Eq(JACOBIAN, sp.MatMul(D_T, DADH), evaluate=False),
-             "Chain rule: dh_t/dh_{t-1} = D_t da_t/dh_{t-1} = D_t W_h."),
+             r"The activation acts elementwise, so its derivative is the diagonal "
+             r"$D_t = \operatorname{diag}(\phi'(a_t))$."),
+        Step(sp.Eq(JACOBIAN, sp.Eq(sp.MatMul(D_T, DADH), sp.MatMul(D_T, W_H), evaluate=False), evaluate=False),
+             r"Chain rule: $\partial h_t / \partial h_{t-1} = D_t \, \partial a_t / \partial h_{t-1} = D_t W_h$."),
     ]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,

@@ -42,7 +42,7 @@ INFO = DerivationInfo(
     reference="3192149",
     order=40,
     options={"activation": str},
-    symbols={"x_1": "the input pulse at t = 1 (negative in the claim)", "t": "time step"},
+    symbols={"x_1": "the input pulse at $t = 1$ (negative in the claim)", "t": "time step"},
 )
 
 x_1 = sp.Symbol("x_1", real=True)
@@ -55,7 +55,7 @@ H_2_FLIP = register_symbol(sp.Symbol("h_2_flip"), r"h_2^{\mathrm{ReLU}(h - x)}")
 H_ABS = register_symbol(sp.Symbol("abs_h_t"), r"|h_t|")
 KEEPS = register_symbol(sp.Symbol("K_sign"), r"\mathcal{K}_{\mathrm{sign}}")
 INJ = register_symbol(sp.Symbol("K_inj"), r"\mathcal{K}_{\mathrm{inj}}")
-TANH_SERIES = register_symbol(sp.Symbol("tanh_series"), r"\tanh h")
+H_SERIES = register_symbol(sp.Symbol("h"), "h")   # the variable of tanh's series
 ODE = register_symbol(sp.Symbol("h_of_t"), r"h(t)")
 _NAMES = {name: register_symbol(sp.Symbol(f"act_{name}"), rf"\mathrm{{{name.replace('_', ' ')}}}")
           for name in rs.ACTIVATION_NAMES}
@@ -76,6 +76,21 @@ def injective(activation: rs.Activation) -> bool:
         return bool(np.all(np.diff(activation.numpy(grid)) > 0))
 
 
+def _started_at(ode: sp.Eq, h: sp.Expr) -> sp.Expr:
+    """The solution of ``ode`` for ``h(t)`` with ``h(1) = h_1``: SymPy's ``dsolve`` for a negative and a
+    positive ``h_1`` agree once divided by ``h_1``; written with one root (the radicand is >= 3 for t >= 1)."""
+    forms = set()
+    for sign in ({"negative": True}, {"positive": True}):
+        start = sp.Symbol("h_1", **sign)
+        solved = sp.dsolve(ode, h, ics={h.func(1): start}).rhs
+        forms.add(sp.simplify(solved / start).xreplace({start: H_1}))
+    (form,) = forms
+    solution = sp.powdenest(H_1 * form, force=True)
+    if sp.checkodesol(ode, sp.Eq(h, solution), h)[0] is not True:   # pragma: no cover
+        raise AssertionError(f"{solution} does not solve {ode}")
+    return solution
+
+
 def _pulse_net(activation: Any, sign: int = 1) -> rs.RNN:
     return rs.RNN([[1]], [[sign]], [0], activation)
 
@@ -90,7 +105,8 @@ def derive(activation: str = "tanh", model: Any = None) -> Derivation:
     kept = [a.name for a in acts if keeps_sign(a)]
     inj = [a.name for a in acts if injective(a)]
     tanh = rs.get_activation("tanh")
-    series = sp.series(tanh.expr, Z, 0, 5).removeO()
+    truncated = sp.series(tanh.expr, Z, 0, 5)   # z - z^3/3 + O(z^5)
+    series = truncated.removeO()
     f = sp.Function("h")
     ode = sp.Eq(f(t).diff(t), (series - Z).subs(Z, f(t)))
     solutions = sp.dsolve(ode)
@@ -98,24 +114,30 @@ def derive(activation: str = "tanh", model: Any = None) -> Derivation:
                 and s.rhs.subs({"C1": 0, t: 1}).is_positive]
     amplitude = sp.simplify(sp.limit(positive[0].subs("C1", 0) * sp.sqrt(t), t, sp.oo))
     decay = sp.sqrt(sp.simplify(amplitude ** 2 / t))
+    started = _started_at(ode, f(t))
     steps = [
-        Step(sp.Eq(H_1, h1, evaluate=False), "Unrolling the model from h_0 = 0 with the pulse x_1."),
+        Step(sp.Eq(H_1, h1, evaluate=False), "Unrolling the model from $h_0 = 0$ with the pulse $x_1$."),
         Step(sp.Eq(H_2_RELU, relu_h2, evaluate=False),
-             "ReLU with x_1 < 0: SymPy evaluates max(0, x_1) = 0, and h_2 = max(0, 0 + x_2) = 0: the sign is erased."),
+             r"ReLU with $x_1 < 0$: SymPy evaluates $\max(0, x_1) = 0$, and $h_2 = \max(0, 0 + x_2) = 0$: "
+             "the sign is erased."),
         Step(sp.Eq(KEEPS, sp.FiniteSet(*[_NAMES[n] for n in kept]), evaluate=False),
-             "phi(z) < 0 for all z < 0 (SymPy solveset): then h_1 < 0 and h_t = phi(h_{t-1}) < 0 for every t >= 1."),
+             r"$\phi(z) < 0$ for all $z < 0$ (SymPy solveset): then $h_1 < 0$ and $h_t = \phi(h_{t-1}) < 0$ "
+             r"for every $t \ge 1$."),
         Step(sp.Eq(INJ, sp.FiniteSet(*[_NAMES[n] for n in inj]), evaluate=False),
-             "Strictly increasing (phi' > 0 up to isolated points), a separate property (correction C4): "
+             r"Strictly increasing ($\phi' > 0$ up to isolated points), a separate property (correction C4): "
              "sigmoid is injective but positive, leaky ReLU keeps the sign though it is not odd."),
         Step(sp.Eq(H_2_FLIP, flip_h2, evaluate=False),
-             "ReLU(h_{t-1} - x_t) stores the negative pulse as -x_1 > 0: the non-negative range is not the cause."),
-        Step(sp.Eq(TANH_SERIES, series, evaluate=False),
-             "With zero input tanh's unit weight makes rho = 1 at h = 0; SymPy's series gives the slow cubic decay."),
-        Step(sp.Eq(ODE, sp.FiniteSet(*[s.rhs for s in solutions]), evaluate=False),
-             "Treating h_{t} - h_{t-1} = -h^3/3 as dh/dt, SymPy's dsolve."),
+             r"$\operatorname{ReLU}(h_{t-1} - x_t)$ stores the negative pulse as $-x_1 > 0$: the non-negative "
+             "range is not the cause."),
+        Step(sp.Eq(sp.tanh(H_SERIES), truncated.xreplace({Z: H_SERIES}), evaluate=False),
+             r"With zero input tanh's unit weight makes $\rho = 1$ at $h = 0$; SymPy's series gives the slow "
+             "cubic decay."),
+        Step(sp.Eq(ODE, started, evaluate=False),
+             r"Treating $h_t - h_{t-1} = -h^3/3$ as $dh/dt$, SymPy's dsolve from $h(1) = h_1$ (either sign of $h_1$)."),
         Step(sp.Eq(H_ABS, decay, evaluate=False),
-             "As t -> infinity the kept value decays like sqrt(3/(2t)): the sign persists, the magnitude does not."),
-        Step(sp.Eq(H_2, h2, evaluate=False), "Two steps of the model: h_2 = phi(phi(x_1) + 0)."),
+             r"As $t \to \infty$ the kept value decays like $\sqrt{3/(2t)}$: the sign persists, the magnitude "
+             "does not.", relation="≈"),
+        Step(sp.Eq(H_2, h2, evaluate=False), r"Two steps of the model: $h_2 = \phi(\phi(x_1) + 0)$."),
     ]
     return Derivation(
         name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=h2, result_label=H_2,

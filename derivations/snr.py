@@ -1,22 +1,18 @@
 """The RNN as a noisy filter: frequency response, noise variance and the SNR.
 
-Worked solution (chapter reference 3192150, corrections C9, C10).  The linear
-unit ``h_t = αA h_{t-1} + α(x_t + ε_t)`` is an :class:`rnnsym.RNN` with
-identity activation and two inputs, the signal ``x_t`` and the noise
-``ε_t``.  SymPy reads ``a = αA`` off its step, derives the transfer
-function by substituting ``h_t = v z^t``, the time-averaged power of the
-response to ``X cos(ωt)`` from a summed series and a limit, and the noise
-variance twice (geometric series; Parseval integral by residues), then
-divides.  The result is a Piecewise: the chapter's formula for
-``0 < ω < π`` and twice it at ``ω ∈ {0, π}``, under ``|a| < 1``, ``σ > 0``,
-``α ≠ 0``, white noise independent of the signal.  The n-state form uses the
-discrete Lyapunov equation; the two-state resonator ``A = r Rot(ω₀)`` is the
-band-pass filter a one-state unit cannot be (E10).
+Worked solution (chapter reference 3192150, corrections C9, C10).  The linear unit
+``h_t = αA h_{t-1} + α(x_t + ε_t)`` is an :class:`rnnsym.RNN` with identity activation and two
+inputs, the signal ``x_t`` and the noise ``ε_t``.  SymPy reads ``a = αA`` off its step, derives the
+transfer function by substituting ``h_t = v z^t``, the time-averaged power of the response to
+``X cos(ωt)`` from a summed series and a limit, and the noise variance twice (geometric series;
+Parseval integral by residues), then divides.  The result is a Piecewise: the chapter's formula for
+``0 < ω < π`` and twice it at ``ω ∈ {0, π}``, under ``|a| < 1``, ``σ > 0``, ``α ≠ 0``, white noise
+independent of the signal.  The n-state form uses the discrete Lyapunov equation; the two-state
+resonator ``A = r Rot(ω₀)`` is the band-pass filter a one-state unit cannot be (E10).
 
-The kernel (``derivation.kernel``, arguments ``X, sigma, a, omega``) is
-compiled from :func:`rnnsym.linear.filtering.stable_form` of the result, an equal
-expression without cancellation near ``|a| → 1`` and ``ω → 0, π``.  Pass
-``on_domain="nan"`` to a kernel call for sweeps over ``|a| >= 1``.
+The kernel (``derivation.kernel``, arguments ``X, sigma, a, omega``) is compiled from
+:func:`rnnsym.linear.filtering.stable_form` of the result, an equal expression without cancellation
+near ``|a| → 1`` and ``ω → 0, π``.  Pass ``on_domain="nan"`` to a kernel call for sweeps over ``|a| >= 1``.
 
 Examples
 --------
@@ -44,7 +40,7 @@ from hypothesis import strategies as st
 import rnnsym as rs
 from rnnsym import strategies as rst
 from rnnsym.derivation import Derivation, Step
-from rnnsym.latex import register_symbol
+from rnnsym.latex import latex, register_symbol
 from rnnsym.linear import filtering as flt
 from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, Z, a
 from rnnsym.registry import DerivationInfo
@@ -57,12 +53,12 @@ INFO = DerivationInfo(
     reference="3192150",
     order=80,
     symbols={
-        "X": "signal amplitude (x_t = X cos(omega t))",
-        "sigma": "noise standard deviation (white, zero-mean, independent of x)",
+        "X": r"signal amplitude ($x_t = X \cos(\omega t)$)",
+        "sigma": "noise standard deviation (white, zero-mean, independent of $x$)",
         "alpha": "input gain",
         "A": "recurrent weight (scalar)",
-        "a": "a = alpha*A, the pole of the filter",
-        "omega": "signal frequency in [0, pi]",
+        "a": r"$a = \alpha A$, the pole of the filter",
+        "omega": r"signal frequency in $[0, \pi]$",
         "r": "pole radius of the two-state band-pass filter",
         "omega_0": "pole angle of the two-state band-pass filter",
     },
@@ -126,46 +122,49 @@ def _derive() -> Derivation:
     band_steps, band_snr, band_float = _band_pass()
     generic = snr.args[-1][0]
     slope = sp.factor(sp.diff(generic, OMEGA))
-    low = sp.limit(generic, OMEGA, 0, "+")
-    high = sp.limit(generic, OMEGA, sp.pi, "-")
+    ends = sp.Tuple(sp.limit(generic, OMEGA, 0, "+"), sp.limit(generic, OMEGA, sp.pi, "-"))
     steps = [
         Step(sp.Eq(H_T, net.step()[0].xreplace(shown), evaluate=False),
-             "The linear unit as an RNN with identity activation and two inputs, signal x_t and noise epsilon_t."),
+             r"The linear unit as an RNN with identity activation and two inputs, signal $x_t$ and noise "
+             r"$\varepsilon_t$."),
         Step(sp.Eq(a, pole, evaluate=False),
-             "Its recurrent coefficient, read off the step by differentiation; alpha and A enter only through a."),
+             r"Its recurrent coefficient, read off the step by differentiation; $\alpha$ and $A$ enter only "
+             "through $a$."),
         Step(sp.Eq(H_Z, H, evaluate=False),
-             "Substituting h_t = v z^t, x_t = z^t into the recurrence and solving for v gives the transfer function."),
+             "Substituting $h_t = v z^t$, $x_t = z^t$ into the recurrence and solving for $v$ gives the transfer "
+             "function."),
         Step(sp.Eq(H_W, H.subs(Z, sp.exp(sp.I * OMEGA)), evaluate=False),
-             "On the unit circle z = e^{i omega} it is the frequency response."),
+             r"On the unit circle $z = e^{i\omega}$ it is the frequency response."),
         Step(sp.Eq(GAIN, gain, evaluate=False),
-             "|H|^2 = H(z) H(1/z) on |z| = 1, written in cos(omega)."),
+             r"$|H|^2 = H(z) H(1/z)$ on $|z| = 1$, written in $\cos\omega$."),
         Step(sp.Eq(Y2, avg.square.subs({sp.Symbol("H"): H_W, sp.Symbol("Hbar"): sp.conjugate(H_W)}), evaluate=False),
-             "The steady response to X cos(omega t) is y_t = Re(X H e^{i omega t}); its square."),
+             r"The steady response to $X \cos(\omega t)$ is $y_t = \operatorname{Re}(X H e^{i \omega t})$; its square."),
         Step(sp.Eq(MEAN_E, avg.average, evaluate=False),
-             "The summed geometric series over N is bounded unless e^{2 i omega} = 1, so its mean tends to 0."),
+             r"The summed geometric series over $N$ is bounded unless $e^{2 i \omega} = 1$, so its mean tends to 0."),
         Step(sp.Eq(SPECIAL, avg.special, evaluate=False),
-             "Solving e^{2 i omega} = 1 on [0, pi]: there the sinusoid does not average to half its peak power."),
+             r"Solving $e^{2 i \omega} = 1$ on $[0, \pi]$: there the sinusoid does not average to half its peak power."),
         Step(sp.Eq(P_SIG, avg.power, evaluate=False),
-             "Time-averaged signal power: X^2 |H|^2 / 2 inside (0, pi), X^2 |H|^2 at omega in {0, pi} (H is real there)."),
+             r"Time-averaged signal power: $X^2 |H|^2 / 2$ inside $(0, \pi)$, $X^2 |H|^2$ at $\omega \in \{0, \pi\}$ "
+             "($H$ is real there)."),
         Step(sp.Eq(G_K, impulse, evaluate=False),
-             "Noise impulse response g_k = a^k alpha, from unrolling the recurrence."),
-        Step(sp.Eq(VAR, sp.Eq(SIGMA**2 * sp.Sum(impulse**2, (k, 0, sp.oo)), series, evaluate=False),
-                   evaluate=False),
-             f"Stationary variance of white noise through the filter, summed as a geometric series ({sp.sstr(cond)})."),
+             r"Noise impulse response $g_k = a^k \alpha$, from unrolling the recurrence."),
+        Step(sp.Eq(VAR, sp.Eq(SIGMA**2 * sp.Sum(impulse**2, (k, 0, sp.oo)), series, evaluate=False), evaluate=False),
+             f"Stationary variance of white noise through the filter, summed as a geometric series (${latex(cond)}$)."),
         Step(sp.Eq(VAR, sp.Eq(SIGMA**2 / (2 * sp.pi) * sp.Integral(flt.power_gain(H_noise), (OMEGA, -sp.pi, sp.pi)),
                               parseval, evaluate=False), evaluate=False),
-             "The same variance as the Parseval integral, by residues of H(z)H(1/z)/z inside |z| = 1 (pole z = a)."),
+             "The same variance as the Parseval integral, by residues of $H(z)H(1/z)/z$ inside $|z| = 1$ (pole $z = a$)."),
         Step(sp.Eq(P_MAT, sp.Eq(A_ * P_MAT * A_.T + SIGMA**2 * B_[:, 1] * B_[:, 1].T, sp.Matrix([lyapunov]),
                                 evaluate=False), evaluate=False),
-             "And from the discrete Lyapunov equation P = A P A^T + sigma^2 B B^T: all three agree."),
+             r"And from the discrete Lyapunov equation $P = A P A^{\top} + \sigma^2 B B^{\top}$: all three agree."),
         Step(sp.Eq(sp.Derivative(SNR, OMEGA), slope, evaluate=False),
-             "E10: for 0 < omega < pi the slope has the sign of -a: low-pass for a > 0, high-pass for a < 0."),
-        Step(sp.Eq(sp.Tuple(sp.Limit(SNR, OMEGA, 0, "+"), sp.Limit(SNR, OMEGA, sp.pi, "-")),
-                   sp.Tuple(low, high), evaluate=False),
-             "So inside (0, pi) the SNR lies between these limits, (1-|a|)/(1+|a|) and (1+|a|)/(1-|a|) times X^2/(2 sigma^2)."),
+             r"E10: for $0 < \omega < \pi$ the slope has the sign of $-a$: low-pass for $a > 0$, high-pass for "
+             "$a < 0$."),
+        Step(sp.Eq(sp.Tuple(sp.Limit(SNR, OMEGA, 0, "+"), sp.Limit(SNR, OMEGA, sp.pi, "-")), ends, evaluate=False),
+             r"So inside $(0, \pi)$ the SNR lies between these limits, $(1-|a|)/(1+|a|)$ and $(1+|a|)/(1-|a|)$ times "
+             r"$X^2/(2 \sigma^2)$."),
         *band_steps,
         Step(sp.Eq(STABLE, flt.stable_form(snr), evaluate=False),
-             "For float64 the kernel uses an equal form without cancellation near |a| -> 1 and omega -> 0, pi."),
+             r"For float64 the kernel uses an equal form without cancellation near $|a| \to 1$ and $\omega \to 0, \pi$."),
     ]
     assumptions = [sp.Abs(a) < 1, SIGMA > 0, OMEGA >= 0, OMEGA <= sp.pi, sp.Ne(ALPHA, 0)]
     return Derivation(
@@ -192,23 +191,26 @@ def _band_pass() -> tuple[list[Step], sp.Piecewise, sp.Piecewise]:
     band_float = _band_pass_float(band_snr, gain, variance)
     return [
         Step(sp.Eq(A_BP, A_, evaluate=False),
-             "n states: h_t = A h_{t-1} + B(x_t + epsilon_t), y_t = C h_t; the resonator A = r Rot(omega_0), B = e_1, C = e_1^T."),
+             r"$n$ states: $h_t = A h_{t-1} + B(x_t + \varepsilon_t)$, $y_t = C h_t$; the resonator "
+             r"$A = r \operatorname{Rot}(\omega_0)$, $B = e_1$, $C = e_1^{\top}$."),
         Step(sp.Eq(H_Z, H, evaluate=False),
-             "H(z) = C (I - A/z)^{-1} B, derived as above; its poles r e^{+-i omega_0} make a band-pass (E10)."),
+             r"$H(z) = C (I - A/z)^{-1} B$, derived as above; its poles $r e^{\pm i \omega_0}$ make a band-pass (E10)."),
         Step(sp.Eq(VAR, variance, evaluate=False),
-             "Noise variance C P C^T from the Lyapunov equation, solved symbolically for the entries of P."),
+             r"Noise variance $C P C^{\top}$ from the Lyapunov equation, solved symbolically for the entries of $P$."),
         Step(sp.Eq(SNR_BP, band_snr, evaluate=False),
-             "The band-pass SNR: signal power over noise variance, with the same factor 2 at omega in {0, pi}."),
+             r"The band-pass SNR: signal power over noise variance, with the same factor 2 at $\omega \in \{0, \pi\}$."),
         Step(sp.Eq(COS_P, peak, evaluate=False),
-             "Differentiating the denominator |det(I - A e^{-i omega})|^2 in cos(omega): the pole pair peaks here when this is "
-             "at most 1 in magnitude (else at omega = 0 or pi); it is the exact SNR peak of the all-pole output B = e_2."),
+             r"Differentiating the denominator $|\det(I - A e^{-i\omega})|^2$ in $\cos\omega$: the pole pair peaks here "
+             r"when this is at most 1 in magnitude (else at $\omega = 0$ or $\pi$); it is the exact SNR peak of the "
+             "all-pole output $B = e_2$."),
         Step(sp.Eq(COS_P1, sp.FiniteSet(*e1_peaks), evaluate=False),
-             "With B = e_1 the zero at r cos(omega_0) moves the critical points: the exact roots of d|H|^2/d cos(omega) = 0."),
+             r"With $B = e_1$ the zero at $r \cos\omega_0$ moves the critical points: the exact roots of "
+             r"$d|H|^2/d\cos\omega = 0$.", relation="∈"),
         Step(sp.Eq(STABLE_BP, band_float, evaluate=False),
              "For float64 the band-pass kernel uses an equal form (checked by SymPy) whose sums have terms of one sign: "
-             "|det(I - A e^{-i omega})|^2 split into its pole pairs 1 - 2r cos(omega -+ omega_0) + r^2 = "
-             "(1 - r)^2 + 4r sin^2((omega -+ omega_0)/2) (the sum's sine expanded into two products >= 0), "
-             "and every other factor rewritten in half angles."),
+             r"$|\det(I - A e^{-i\omega})|^2$ split into its pole pairs "
+             r"$1 - 2r \cos(\omega \mp \omega_0) + r^2 = (1 - r)^2 + 4r \sin^2((\omega \mp \omega_0)/2)$ "
+             r"(the sum's sine expanded into two products $\ge 0$), and every other factor rewritten in half angles."),
     ], band_snr, band_float
 
 
@@ -249,11 +251,10 @@ def _half_angle_forms(P: sp.Expr, c: sp.cos) -> Any:
 def _same_sign(P: sp.Expr, domain: dict, split: bool = True) -> sp.Expr:
     """An equal form of ``P`` whose sums have terms of one sign on ``domain``.
 
-    Products and powers are rewritten factor by factor; a polynomial without
-    cosines is factored; one with cosines is written in half angles (or
-    ``cos^2 = 1 - sin^2``) where all its terms then share a sign, the
-    coefficients rewritten in turn.  Where that sign depends on the sign of
-    another cosine, the result is a Piecewise on it.
+    Products and powers are rewritten factor by factor; a polynomial without cosines is factored;
+    one with cosines is written in half angles (or ``cos^2 = 1 - sin^2``) where all its terms then
+    share a sign, the coefficients rewritten in turn.  Where that sign depends on the sign of another
+    cosine, the result is a Piecewise on it.
     """
     if isinstance(P, (sp.Mul, sp.Pow)):
         return P.func(*[_same_sign(arg, domain) for arg in P.args])
@@ -333,8 +334,8 @@ def _branch_values(expr: sp.Expr) -> list[sp.Expr]:
 def _is_trig_identity(expr: sp.Expr) -> bool:
     """Whether ``expr``, a polynomial in sines and cosines of half-integer multiples of angles, is 0.
 
-    Each angle x becomes 2y; after expanding, sin y and cos y become S and C, and
-    the numerator is reduced modulo S^2 + C^2 - 1 (a Groebner basis): remainder 0.
+    Each angle x becomes 2y; after expanding, sin y and cos y become S and C, and the numerator is
+    reduced modulo S^2 + C^2 - 1 (a Groebner basis): remainder 0.
     """
     angles = sorted(set().union(*(f.args[0].free_symbols for f in expr.atoms(sp.sin, sp.cos))), key=str)
     half = {x: sp.Dummy(f"y_{x}") for x in angles}
@@ -371,10 +372,9 @@ def _stable_rational(expr: sp.Expr, domain: dict) -> sp.Expr:
 def _split_sums(expr: sp.Expr) -> sp.Expr:
     """``sin(x/2 + y/2) = sin(x/2) cos(y/2) + cos(x/2) sin(y/2)`` where every angle lies in [0, pi].
 
-    Both products are then >= 0, and the half angles are exact in float64:
-    ``x/2 + y/2`` near ``pi`` would round and, through the steep sine there,
-    cost tens of ulps.  Differences ``x/2 - y/2`` stay as they are (exact
-    when ``x`` and ``y`` are close).
+    Both products are then >= 0, and the half angles are exact in float64: ``x/2 + y/2`` near ``pi``
+    would round and, through the steep sine there, cost tens of ulps.  Differences ``x/2 - y/2`` stay
+    as they are (exact when ``x`` and ``y`` are close).
     """
     def positive_sum(e: sp.Basic) -> bool:
         return (isinstance(e, sp.sin) and isinstance(e.args[0], sp.Add)

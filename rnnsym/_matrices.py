@@ -46,7 +46,7 @@ import sympy as sp
 
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym._parse import parse_expression
-from rnnsym.latex import register_symbol
+from rnnsym.latex import Symbol, register_symbol
 
 __all__ = ["vector_symbols", "matrix_symbols", "as_matrix", "as_float_array", "as_scalar", "ordered_symbols",
            "resolve_values", "check_square", "as_int", "as_limit", "as_int_array", "as_seed", "as_float", "as_tolerance",
@@ -78,7 +78,7 @@ def vector_symbols(name: str, n: int, tex: str | None = None) -> sp.ImmutableMat
     >>> vector_symbols("b", 2).T
     Matrix([[b[0], b[1]]])
     """
-    syms = [sp.Symbol(f"{name}[{i}]", real=True) for i in range(as_int(n, "n", low=0))]
+    syms = [Symbol(f"{name}[{i}]", real=True) for i in range(as_int(n, "n", low=0))]
     if tex is not None:
         try:
             labels = [tex.format(i=i) for i in range(len(syms))] if isinstance(tex, str) else None
@@ -100,7 +100,7 @@ def matrix_symbols(name: str, rows: int, cols: int) -> sp.ImmutableMatrix:
     """
     rows, cols = as_int(rows, "rows", low=0), as_int(cols, "cols", low=0)
     return sp.ImmutableMatrix(
-        rows, cols, [sp.Symbol(f"{name}[{i},{j}]", real=True) for i in range(rows) for j in range(cols)]
+        rows, cols, [Symbol(f"{name}[{i},{j}]", real=True) for i in range(rows) for j in range(cols)]
     )
 
 

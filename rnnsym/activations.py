@@ -43,6 +43,7 @@ from rnnsym.symbols import Z
 from rnnsym.errors import DomainError, InvalidArgumentError, UnknownNameError
 from rnnsym._parse import parse_expression
 from rnnsym._parse import parse_function_of
+from rnnsym.latex import latex
 from rnnsym._matrices import as_expr, as_float_array
 from rnnsym.kernel import compile as compile_kernel
 from sympy.calculus.util import continuous_domain
@@ -141,6 +142,11 @@ class Activation:
 
     def __str__(self) -> str:
         return self.name
+
+    def _repr_latex_(self) -> str:
+        """``phi(z) = ...`` and its derivative, as a notebook shows them."""
+        return (f"$\\displaystyle {self._latex_name()}(z) = {latex(self.expr)}, \\quad "
+                f"{self._latex_name()}'(z) = {latex(self.derivative_expr)}$")
 
 
 def _floats(x: Any) -> np.ndarray:

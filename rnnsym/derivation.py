@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import sympy as sp
 
-from rnnsym.errors import InvalidArgumentError
+from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import as_expr, as_matrix
 from rnnsym._parse import check_construction
@@ -444,6 +444,14 @@ class Derivation:
                     f"`{key}` is not a symbol of derivation `{self.name}`; expected one of "
                     f"{', '.join(list(known)[:20])}."
                 )
+            if isinstance(sym, sp.MatrixSymbol):
+                sized = all(getattr(d, "is_Integer", False) for d in sym.shape)
+                if not sized or not isinstance(value, (sp.MatrixBase, list, tuple)):
+                    kind = f"{sym.shape[0]}x{sym.shape[1]} matrix symbol"
+                    hint = "a matrix of that shape, or" if sized else "values for"
+                    raise ShapeError(f"`{key}` is a {kind} of derivation `{self.name}`; give {hint} its entries "
+                                     f"by name ({key}[0,0]=...); got {type(value).__name__} {str(value)[:40]!r}.")
+                value = as_matrix(value, str(key), shape=(int(sym.shape[0]), int(sym.shape[1])))
             mapping[sym] = _value(value, str(key), known)   # never sympify: it evaluates strings
         mapping = _resolved(mapping)
         for sym, value in mapping.items():

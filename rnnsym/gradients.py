@@ -53,7 +53,7 @@ from scipy.linalg import get_lapack_funcs
 
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
-from rnnsym.latex import register_symbol
+from rnnsym.latex import Symbol, register_symbol
 from rnnsym._matrices import as_expr, as_float_array, as_matrix, as_symbol, check_square
 from rnnsym.model import RNN
 
@@ -251,7 +251,7 @@ def diagonal_symbols(n: int, horizon: int) -> list[sp.ImmutableMatrix]:
     n = _horizon(n, "n")
     out = []
     for j in range(1, horizon + 1):
-        entries = [register_symbol(sp.Symbol(f"D_{j}[{i}]", real=True), f"\\left(D_{{k+{j}}}\\right)_{{{i}}}")
+        entries = [register_symbol(Symbol(f"D_{j}[{i}]", real=True), f"\\left(D_{{k+{j}}}\\right)_{{{i}}}")
                    for i in range(n)]
         out.append(sp.ImmutableMatrix(sp.diag(*entries)))
     return out

@@ -52,9 +52,11 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.core.symbol import Str
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.stringpict import prettyForm
 from rnnsym.errors import InvalidArgumentError, RnnsymError
 
 __all__ = [
+    "Symbol",
     "latex",
     "register_symbol",
     "symbol_latex",
@@ -183,6 +185,86 @@ def symbol_latex(symbol: sp.Symbol) -> str:
             return f"\\left({base}\\right)_{{{idx}}}"
         return f"{base}_{{{idx}}}"
     return _safe_identifier(symbol.name)
+
+
+class Symbol(sp.Symbol):
+    """A SymPy symbol that SymPy's own printers show the way rnnsym does: ``(W_h)_{0,1}``, ``h_{t-1,0}``.
+
+    rnnsym names its symbols in ASCII (``W_h[0,1]``, ``h_prev[0]``: the
+    names JSON and ``--param`` use); plain ``sympy.latex``, ``sympy.pretty``
+    and Jupyter's ``init_printing`` would show ``W_{h[0,1]}``.  This class
+    carries its LaTeX (:func:`symbol_latex`: the registry, else the indexed
+    default) in ``_latex``, which every SymPy printer consults, without
+    changing SymPy.  It is named ``Symbol`` on purpose and otherwise *is* a
+    SymPy symbol:
+
+    * it equals, hashes and sorts like ``sympy.Symbol`` of the same name and
+      assumptions, so a symbol a user builds by name finds it (``==``, dict
+      and set lookup, ``subs``, ``xreplace``, ``has``);
+    * ``srepr`` writes ``Symbol('W_h[0,1]', real=True)``, which plain
+      ``sympy.sympify`` turns back into an equal expression.
+
+    >>> import sympy
+    >>> w = Symbol("W_h[0,1]", real=True)
+    >>> print(sympy.latex(w), str(w), w == sympy.Symbol("W_h[0,1]", real=True))
+    \\left(W_{h}\\right)_{0,1} W_h[0,1] True
+    >>> (2 * w).subs(sympy.Symbol("W_h[0,1]", real=True), 3)
+    6
+    """
+
+    def __new__(cls, name: str, **assumptions: Any) -> Symbol:
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"`name` must be a string; got {type(name).__name__}.")
+        for key, value in assumptions.items():
+            if not isinstance(value, (bool, type(None))):
+                raise InvalidArgumentError(f"assumption `{key}` must be True, False or None; got "
+                                           f"{type(value).__name__} {str(value)[:40]!r}.")
+        return super().__new__(cls, name, **assumptions)
+
+    def _latex(self, printer: Any) -> str:
+        return symbol_latex(self)
+
+    def _pretty(self, printer: Any) -> Any:
+        return prettyForm(_pretty_text(symbol_latex(self), bool(getattr(printer, "_use_unicode", False))))
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) in (sp.Symbol, Symbol):
+            return self._hashable_content() == other._hashable_content()
+        return super().__eq__(other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
+
+    __hash__ = sp.Symbol.__hash__   # Basic hashes the class *name*: the same as sympy.Symbol's
+
+    def _eval_subs(self, old: Any, new: Any) -> Any:
+        return new if type(old) is sp.Symbol and self == old else None
+
+
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx,", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,"))
+_SUP = dict(zip("0123456789+-=()*in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾*ⁱⁿ"))
+_TEX_GROUP = re.compile(r"([_^])\{([^{}]*)\}")
+
+
+def _pretty_text(tex: str, unicode: bool) -> str:
+    """A symbol's LaTeX as a line of text for ``sympy.pretty``: ``(W_h)_{0,1}`` -> ``(W_h)₀,₁``."""
+    text = tex.replace("\\left(", "(").replace("\\right)", ")")
+    text = re.sub(r"\\mathit\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"([A-Za-z])_\{([A-Za-z])\}", r"\1_\2", text)   # W_{h} -> W_h (part of the name)
+
+    def group(match: re.Match[str]) -> str:
+        table = _SUB if match.group(1) == "_" else _SUP
+        inner = match.group(2)
+        if unicode and all(c in table for c in inner):
+            return "".join(table[c] for c in inner)
+        return f"{match.group(1)}({inner})" if len(inner) > 1 else match.group(1) + inner
+
+    text = _TEX_GROUP.sub(group, text)
+    for word in sorted(_GREEK, key=len, reverse=True):
+        text = text.replace(f"\\{word}", unicodedata.lookup(f"GREEK {'CAPITAL' if word[0].isupper() else 'SMALL'} "
+                                                            f"LETTER {word.upper().replace('LAMBDA', 'LAMDA')}")
+                            if unicode else word)
+    return text
 
 
 class _Printer(LatexPrinter):

@@ -50,7 +50,7 @@ _SYMBOLS = {"cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times"
 #: Relations and binary operators: a space on either side in plain text.
 _SPACED = frozenset("cdot times le leq ge geq ne neq approx sim propto to mapsto Rightarrow Leftrightarrow in "
                     "notin subset subseteq cup cap odot otimes oplus pm mp circ".split())
-_NAMED = ("log ln exp sin cos tan tanh sinh cosh sech max min sup inf det dim ker arg lim").split()
+_NAMED = ("log ln exp sin cos tan tanh sinh cosh max min sup inf det dim ker arg lim").split()   # TeX's own
 _WRAPPERS = ("operatorname mathrm mathbf mathit mathcal mathbb boldsymbol text hat tilde bar overline "
              "vec dot ddot left right big Big bigg Bigg frac tfrac dfrac sqrt displaystyle").split()
 #: The control words inline math may use.
@@ -159,9 +159,20 @@ def _plain(tex: str) -> str:
             match = _CONTROL.match(tex, i)
             assert match is not None
             word, i = match.group(1), match.end()
-            if word.isalpha():
-                while i < len(tex) and tex[i] == " ":   # TeX eats the spaces after a control word
+            if word.isalpha():   # TeX eats the spaces after a control word; text keeps one, as written
+                gap = i < len(tex) and tex[i] == " "
+                while i < len(tex) and tex[i] == " ":
                     i += 1
+                if gap and word not in ("partial", "nabla", "left", "right", "big", "Big", "bigg", "Bigg",
+                                        "displaystyle") and word not in _SPACED:
+                    out.append(_UNICODE_GREEK.get(word) or _SYMBOLS.get(word) or word)
+                    out.append(" ")
+                    continue
+            if word in _NAMED:   # cos, log, ...: set apart from the letters around them
+                lead = " " if out and out[-1][-1:].isalnum() else ""
+                trail = " " if i < len(tex) and (tex[i].isalpha() or tex[i] == "\\") else ""
+                out.append(f"{lead}{word}{trail}")
+                continue
             if word in ("frac", "tfrac", "dfrac"):
                 top, i = _group(tex, i)
                 bottom, i = _group(tex, i)
@@ -201,5 +212,5 @@ def _wrapped(shown: str) -> str:
 
 def prose_text(text: str) -> str:
     """Plain text for terminals: the math made readable, no ``$`` signs."""
-    return "".join(re.sub(r"  +", " ", _plain(piece)) if is_math else piece
+    return "".join(re.sub(r"  +", " ", _plain(piece).strip()) if is_math else piece
                    for is_math, piece in math_segments(text))

@@ -29,6 +29,7 @@ Hard points go first, whatever the search draws (``explicit``):
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import tempfile
@@ -93,6 +94,21 @@ class VerificationReport:
     def __str__(self) -> str:
         status = "PASS" if self.passed else "FAIL"
         return f"{status} {self.name}: {self.message}"
+
+    def _repr_html_(self) -> str:
+        """A table in a notebook: one row per check, its verdict, examples, worst error and tolerance."""
+        rows = "".join(
+            f"<tr><td>{html.escape(c.name)}</td><td>{'pass' if c.passed else '<b>FAIL</b>'}</td>"
+            f"<td>{c.examples}</td><td>{c.worst_error:.3g}</td><td>{c.tolerance:.3g}</td></tr>"
+            for c in (self.checks or [self]))
+        verdict = "PASS" if self.passed else "FAIL"
+        return (f"<p><b>{verdict}</b> {html.escape(self.name)}</p><table><tr><th>check</th><th>verdict</th>"
+                f"<th>examples</th><th>worst error</th><th>tolerance</th></tr>{rows}</table>")
+
+    def _repr_latex_(self) -> str:
+        verdict = r"\text{PASS}" if self.passed else r"\text{FAIL}"
+        worst = max((c.worst_error / c.tolerance for c in (self.checks or [self]) if c.tolerance), default=0.0)
+        return f"$\\displaystyle {verdict}:\\ \\max \\frac{{\\text{{error}}}}{{\\text{{tolerance}}}} = {worst:.3g}$"
 
 
 class _Mismatch(AssertionError):

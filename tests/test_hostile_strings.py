@@ -227,6 +227,7 @@ SPECS: dict[str, Spec] = {
     "rnnsym.latex.register_symbol": _spec(_attr("rnnsym.latex", "register_symbol"),
                                           symbol=sp.Symbol("hostile_probe"), tex="q"),
     "rnnsym.latex.symbol_latex": _spec(_attr("rnnsym.latex", "symbol_latex"), symbol=x_),
+    "rnnsym.latex.Symbol": _spec(_attr("rnnsym.latex", "Symbol"), name="hostile_probe", real=True),
     "rnnsym.latex.escape_text": _spec(_attr("rnnsym.latex", "escape_text"), text="a_b"),
     "rnnsym.latex.standalone_document": _spec(_attr("rnnsym.latex", "standalone_document"), body="x", title="t"),
     "rnnsym.latex.pdflatex_available": _spec(_attr("rnnsym.latex", "pdflatex_available")),

@@ -60,7 +60,8 @@ def test_json_has_the_stable_keys_and_round_trips_srepr() -> None:
     assert set(data) >= {"name", "title", "reference", "parameters", "symbols", "steps",
                          "result", "assumptions"}
     assert set(data["result"]) >= {"latex", "srepr", "free_symbols"}
-    assert all(set(s) == {"statement", "justification"} for s in data["steps"])
+    assert all(set(s) == {"statement", "display", "relation", "justification", "justification_text"}
+               for s in data["steps"])
     rebuilt = sp.parse_expr(data["result"]["srepr"], local_dict={"sech": sp.sech})
     assert sp.Matrix(rebuilt) == rs.derive("recurrence").result
 

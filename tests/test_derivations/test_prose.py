@@ -1,0 +1,65 @@
+"""No ASCII math in the prose: every derivation's text writes its math as inline math (issue 16, item 1).
+
+The LaTeX of each derivation is scanned outside math mode for what ASCII
+math leaves behind once escaped: subscripts and superscripts
+(``h\\_t``, ``\\textasciicircum{}``), Greek letters spelled as words, and
+function notation such as ``sqrt(`` or ``diag(``.  Titles and figure
+captions are prose too.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import rnnsym as rs
+from rnnsym.prose import prose_latex, prose_text
+from rnnsym.registry import derivation_info
+
+GREEK = ("alpha beta gamma delta epsilon zeta eta theta kappa lambda lam mu nu xi rho sigma tau phi chi psi "
+         "omega Gamma Delta Theta Lambda Sigma Phi Psi Omega").split()
+ASCII_MATH = re.compile(
+    r"\\_[A-Za-z0-9{(]"                     # h_t, W_h, delta_{t-1}
+    r"|\\textasciicircum"                   # rho^t
+    r"|\b(?:" + "|".join(GREEK) + r")\b"    # Greek letters as words
+    r"|\b(?:sqrt|diag|tanh|sech|log|exp|det|rank)\("   # function notation
+    r"|\|\|"                                # ||W||
+)
+MATH = re.compile(r"\$[^$]*\$|\\\[.*?\\\]", re.S)
+
+
+def ascii_math(tex: str) -> list[str]:
+    """The ASCII-math remnants in LaTeX ``tex`` outside math mode, each with some context."""
+    text = MATH.sub(" ", tex)
+    return [text[max(0, m.start() - 25):m.end() + 15].replace("\n", " ") for m in ASCII_MATH.finditer(text)]
+
+
+def test_the_scanner_finds_ascii_math_and_passes_inline_math() -> None:
+    assert ascii_math(prose_latex("with delta_{t-1} = J delta_t and rho^t"))
+    assert ascii_math(prose_latex("the norm ||W|| and sqrt(2)"))
+    assert not ascii_math(prose_latex(r"with $\delta_{t-1} = J \delta_t$ and $\rho^t$, 50% of it"))
+
+
+@pytest.mark.parametrize("name", rs.derivation_names())
+def test_prose_has_no_ascii_math(name: str) -> None:
+    d = rs.derive(name)
+    found = ascii_math(d.latex())
+    assert not found, f"{name}: ASCII math in the prose: {found[:6]}"
+
+
+@pytest.mark.parametrize("name", rs.derivation_names())
+def test_titles_and_symbol_descriptions_read_as_prose(name: str) -> None:
+    info = derivation_info(name)
+    for text in (info.title, *info.symbols.values()):
+        assert not ascii_math(prose_latex(text)), f"{name}: {text!r}"
+        assert "$" not in prose_text(text)
+
+
+@pytest.mark.parametrize("name", rs.derivation_names())
+def test_every_inline_formula_passes_the_whitelist(name: str) -> None:
+    from rnnsym.prose import math_segments, safe_inline_math
+    d = rs.derive(name)
+    for step in d.steps:
+        for is_math, piece in math_segments(step.justification):
+            assert not is_math or safe_inline_math(piece), f"{name}: ${piece}$ is not allowed inline math"
