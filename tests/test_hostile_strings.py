@@ -41,6 +41,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.errors import RnnsymError
+from tests._hostile import inner_path, replace_at
 
 PAYLOAD = "__import__('pathlib').Path('CANARY').touch()"
 
@@ -513,31 +514,6 @@ NOT_YET_RNNSYM_ERRORS: dict[str, tuple[str, ...]] = {}
 Case = tuple[str, str, tuple[Any, ...]]
 
 
-def _inner_path(value: Any) -> tuple[Any, ...]:
-    """The path to the first leaf inside a container default (``[[0.5]]`` -> ``(0, 0)``), else ``()``."""
-    path: list[Any] = []
-    for _ in range(8):
-        if isinstance(value, dict) and value:
-            key = next(iter(value))
-            path.append(key)
-            value = value[key]
-        elif isinstance(value, (list, tuple)) and value:
-            path.append(0)
-            value = value[0]
-        else:
-            break
-    return tuple(path)
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: _replace(value[head], rest, new)}
-    items = list(value)
-    items[head] = _replace(items[head], rest, new)
-    return type(value)(items) if isinstance(value, tuple) else items
 
 
 def _cases() -> list[Case]:
@@ -546,7 +522,7 @@ def _cases() -> list[Case]:
     for name, spec in SPECS.items():
         for param, value in spec.defaults().items():
             cases.append((name, param, ()))
-            inner = _inner_path(value)
+            inner = inner_path(value)
             if inner:
                 cases.append((name, param, inner))
     return cases
@@ -633,7 +609,7 @@ def _outcomes(case: Case, directory: Path) -> list[Outcome]:
         found = []
         for kind, payload in _hostile().items():
             kwargs = spec.defaults()
-            kwargs[param] = _replace(kwargs[param], path, payload)
+            kwargs[param] = replace_at(kwargs[param], path, payload)
             args = kwargs.pop("*", [])
             exc = _call(spec.target(), args, kwargs)
             canary = (directory / "CANARY").exists()

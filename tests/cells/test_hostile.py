@@ -22,6 +22,7 @@ from rnnsym.cells import (CellPoint, CustomCell, GRUCell, LeakyCell, LSTMCell, S
                           custom_cell, find_slow_points)
 from rnnsym.cells.slow_points import rounding_ratio
 from rnnsym.errors import RnnsymError
+from tests._hostile import inner_path, replace_at
 
 PAYLOAD = "__import__('pathlib').Path('CANARY').touch()"
 PAYLOADS = {"str": PAYLOAD, "list": [PAYLOAD], "tuple": (PAYLOAD,), "dict-value": {"k": PAYLOAD},
@@ -77,34 +78,10 @@ SPECS: dict[str, tuple[Callable[[], Callable[..., Any]], dict[str, Any]]] = {
 }
 
 
-def _inner(value: Any) -> tuple[Any, ...]:
-    path: list[Any] = []
-    for _ in range(4):
-        if isinstance(value, dict) and value:
-            key = next(iter(value))
-            path.append(key)
-            value = value[key]
-        elif isinstance(value, (list, tuple)) and value:
-            path.append(0)
-            value = value[0]
-        else:
-            break
-    return tuple(path)
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return {**value, head: _replace(value[head], rest, new)}
-    items = list(value)
-    items[head] = _replace(items[head], rest, new)
-    return type(value)(items) if isinstance(value, tuple) else items
 
 
 CASES = [(name, param, path) for name, (_, kwargs) in SPECS.items() for param, value in kwargs.items()
-         for path in ({(), _inner(value)})]
+         for path in ({(), inner_path(value)})]
 
 
 def _acceptable(exc: BaseException | None, call: Any) -> bool:
@@ -128,7 +105,7 @@ def test_hostile_text_is_refused_and_never_evaluated(case: tuple, tmp_path: Path
     name, param, path = case
     target, kwargs = SPECS[name]
     for kind, payload in PAYLOADS.items():
-        args = {**kwargs, param: _replace(kwargs[param], path, payload)}
+        args = {**kwargs, param: replace_at(kwargs[param], path, payload)}
 
         def call() -> None:
             target()(**args)
