@@ -438,6 +438,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amssymb}
 \usepackage{bm}
 \usepackage{graphicx}
+\usepackage{longtable}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 \allowdisplaybreaks

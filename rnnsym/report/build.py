@@ -492,13 +492,15 @@ def _latex(sections: list[Section], examples: int, seed: int | None, figures_not
         lines.append(f"\\textbf{{Verification failed for: {escape_text(', '.join(failed))}.}}")
     if figures_note:
         lines.append(escape_text(figures_note))
-    lines += ["", "\\begin{center}\\small", "\\begin{tabular}{llrrr}", "\\hline",
-              "derivation & verification & examples & worst error & tolerance \\\\", "\\hline"]
+    lines += ["", "{\\small\\setlength{\\tabcolsep}{4pt}",   # one row per check, under its derivation
+              "\\begin{longtable}{@{}p{0.47\\linewidth}lrrr@{}}", "\\hline",
+              "check & & examples & worst error & tolerance \\\\", "\\hline\\endhead"]
     for s in sections:
-        v = s.verification
-        lines.append(f"\\texttt{{{escape_text(s.name)}}} & {_TEX_STATUS[s.passed]} & "
-                     f"{v.examples} & {_tex_number(v.worst_error)} & {_tex_number(v.tolerance)} \\\\")
-    lines += ["\\hline", "\\end{tabular}", "\\end{center}", "\\tableofcontents", "", _FIT_MACRO,
+        lines.append(f"\\multicolumn{{5}}{{@{{}}l}}{{\\texttt{{{escape_text(s.name)}}}}} \\\\*")
+        for c in (s.verification.checks or [s.verification]):
+            lines.append(f"\\quad {escape_text(c.name)} & {_TEX_STATUS[c.passed and s.error is None]} & "
+                         f"{c.examples} & {_tex_number(c.worst_error)} & {_tex_number(c.tolerance)} \\\\")
+    lines += ["\\hline", "\\end{longtable}}", "\\tableofcontents", "", _FIT_MACRO,
               "\\clearpage", "\\pagenumbering{arabic}"]
     for s in sections:
         lines += ["\\clearpage", f"\\addcontentsline{{toc}}{{section}}{{{escape_text(s.title)}}}"]

@@ -38,11 +38,12 @@ def markdown_report(report: Any, examples: int, seed: int | None) -> str:
     out += [report.pdf_note, ""]
     if report.figures_note:
         out += [report.figures_note, ""]
-    out += ["| derivation | verification | examples | worst error | tolerance |", "|---|---|---:|---:|---:|"]
-    for s in sections:
-        v = s.verification
-        out.append(f"| `{s.name}` | {'pass' if s.passed else '**FAIL**'} | {v.examples} | "
-                   f"{format_number(v.worst_error)} | {format_number(v.tolerance)} |")
+    out += ["| derivation | check | verdict | examples | worst error | tolerance |", "|---|---|---|---:|---:|---:|"]
+    for s in sections:   # one row per check
+        for c in (s.verification.checks or [s.verification]):
+            ok = c.passed and s.error is None
+            out.append(f"| `{s.name}` | {_md_cell(c.name)} | {'pass' if ok else '**FAIL**'} | {c.examples} | "
+                       f"{format_number(c.worst_error)} | {format_number(c.tolerance)} |")
     out.append("")
     for s in sections:
         if s.error is None:
