@@ -423,12 +423,38 @@ _TEXT_UNICODE = {"\u2212": "-", "\u2013": "--", "\u2014": "---", "\u2019": "'", 
                  "\u2202": r"$\partial$", "\u2016": r"$\|$", "\u2192": r"$\to$",
                  "\u21d2": r"$\Rightarrow$", "\u22c5": r"$\cdot$", "\u00b7": r"$\cdot$",
                  "\u00d7": r"$\times$", "\u2208": r"$\in$", "\u221a": r"$\surd$",
-                 "\u2248": r"$\approx$", "\u2026": r"\dots{}", "\u1d40": r"$^{\top}$"}
+                 "\u2248": r"$\approx$", "\u2026": r"\dots{}", "\u1d40": r"$^{\top}$",
+                 "\u00b1": r"$\pm$", "\u2113": r"$\ell$", "\u2190": r"$\leftarrow$", "\u21a6": r"$\mapsto$",
+                 "\u21d4": r"$\Leftrightarrow$", "\u2207": r"$\nabla$", "\u220f": r"$\prod$",
+                 "\u222b": r"$\int$", "\U0001d49e": r"$\mathcal{C}$", "\U0001d4aa": r"$\mathcal{O}$"}
+
+
+_DIGIT_WORDS = {w: str(i) for i, w in enumerate("ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE".split())}
+_SCRIPT = re.compile(r"^(?:LATIN |GREEK )?(SUPERSCRIPT|SUBSCRIPT|MODIFIER LETTER)(?: (?:SMALL|CAPITAL))?"
+                     r"(?: LETTER)? (\w+)$")
+
+
+def _script_text(ch: str) -> str | None:
+    """``⁻¹``, ``ᵢ``, ``ᵀ``: a superscript or subscript character as inline math, else None."""
+    match = _SCRIPT.match(unicodedata.name(ch, ""))
+    if not match:
+        return None
+    kind, word = match.groups()
+    name = unicodedata.name(ch, "")
+    inner = _DIGIT_WORDS.get(word) or {"MINUS": "-", "PLUS": "+", "EQUALS": "="}.get(word)
+    if inner is None and len(word) == 1:
+        inner = word if "CAPITAL" in name else word.lower()
+    if inner is None:
+        return None
+    return f"$_{{{inner}}}$" if kind == "SUBSCRIPT" else f"$^{{{inner}}}$"
 
 
 def _unicode_text(ch: str) -> str:
     if ch in _TEXT_UNICODE:
         return _TEXT_UNICODE[ch]
+    script = _script_text(ch)
+    if script is not None:
+        return script
     tex = _unicode_char(ch)
     return tex if tex.startswith(r"\text") else f"${tex.strip()}$"
 

@@ -190,3 +190,10 @@ def test_document_with_every_hostile_name_compiles_and_leaks_nothing(require_pdf
 def test_a_nul_in_a_name_is_shown_as_its_code_point(make: Callable[[str], Any]) -> None:
     # (Python refuses NUL in class names, so functions cannot carry one)
     assert rs.latex(make("a\x00b")) == "\\mathit{a\\text{[U+0000]}b}"
+
+
+def test_unicode_scripts_and_symbols_in_text_become_math() -> None:
+    """The corrections' prose writes Q⁻¹, pᵢᵀ, ±, 𝒞: TeX gets math, not [U+...] placeholders."""
+    from rnnsym.latex import escape_text
+    out = escape_text("Q⁻¹ W = Λ Q⁻¹, pᵢᵀ, x₁, ± ℓ 𝒞 𝒪 ∏")
+    assert "U+" not in out and "$^{-}$$^{1}$" in out and "$_{i}$" in out and r"$\mathcal{C}$" in out

@@ -25,10 +25,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rnnsym.corrections import corrections
 from rnnsym.prose import math_segments, safe_inline_math
 
 __all__ = ["html_report", "katex_assets", "prose_html"]
 
+_CODE = re.compile(r"`([^`]+)`")
 _FONT_URL = re.compile(r"src:url\(fonts/([A-Za-z0-9_-]+)\.woff2\)[^;}]*")
 
 
@@ -160,6 +162,14 @@ def html_report(report: Any, examples: int, seed: int | None, directory: Path) -
     body.append("</table>")
     for index, s in enumerate(sections, 1):
         body += _section(index, s, directory)
+    body.append('<h2 id="corrections">Appendix: rnnsym corrections</h2><p>Where the chapter is wrong or leaves '
+                'out a condition, rnnsym implements the corrected statement below; the derivations cite them by '
+                'number ("correction C3").</p>')
+    for key, text in corrections().items():
+        title, _, rest = text.partition("\n")
+        body.append(f'<h3 id="{_e(key)}">{_e(key)}. {_e(title)}</h3>')
+        body += [f"<p>{_CODE.sub(lambda m: f'<code>{m.group(1)}</code>', _e(par))}</p>"
+                 for par in rest.strip().split("\n\n")]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>rnnsym report</title>"

@@ -66,6 +66,7 @@ def test_the_page_is_self_contained(written: Path) -> None:
     for name in NAMES:
         assert f'id="{name}"' in page
     assert 'id="eq-half_life-R"' in page and "(1.R)" in page
+    assert 'id="corrections"' in page and all(f'id="C{k}"' in page for k in range(1, 17))   # the appendix
 
 
 def test_katex_is_the_vendored_release_with_its_license() -> None:
