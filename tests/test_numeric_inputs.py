@@ -9,7 +9,6 @@ ran for over a minute.  Numbers are compared with an independent truth
 
 from __future__ import annotations
 
-import signal
 from typing import Any, Callable
 
 import mpmath
@@ -20,6 +19,7 @@ import sympy as sp
 import rnnsym as rs
 from rnnsym.simulate import simulate_batch
 from rnnsym.stability import half_life, spectral_radius
+from tests._watchdog import within
 
 NAN, INF = float("nan"), float("inf")
 GOOD = rs.RNN([[0.5, 0.1], [0.0, 0.4]], [[1.0], [0.0]], [0.0, 0.0])
@@ -237,24 +237,8 @@ def test_an_estimated_lipschitz_constant_says_it_is_an_estimate() -> None:
     assert rs.get_activation("tanh").lipschitz_is_estimate is False
 
 
-class _TookTooLong(Exception):
-    pass
-
-
 def _within(seconds: float, call: Callable[[], Any]) -> Any:
-    """A watchdog (as in test_resource_limits.py): a hang fails instead of blocking the suite."""
-    def alarm(signum: int, frame: Any) -> None:
-        raise _TookTooLong
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return call()
-    except _TookTooLong:
-        pytest.fail(f"custom_activation still working after {seconds} s (unbounded it took over 60 s)")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return within(seconds, call, "custom_activation still working after {seconds} s (unbounded it took over 60 s)")
 
 
 @pytest.mark.parametrize("depth", [4, 8])  # 8: the parser's limit of nested calls

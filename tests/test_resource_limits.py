@@ -12,7 +12,6 @@ to the limits.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from typing import Any, Callable
@@ -33,28 +32,14 @@ from rnnsym.linear.modes import coupling_matrix, modes
 from rnnsym.linear.normality import is_normal
 from rnnsym.linear.rank import controllability_rank, exact_rank, observability_rank
 from rnnsym.stability import spectral_norm
+from tests._watchdog import within
 
 #: Seconds a refusal may take (it takes milliseconds; the unguarded calls took 15 s or more).
 WATCHDOG = 3.0
 
 
-class _TookTooLong(Exception):
-    pass
-
-
 def _within(seconds: float, call: Callable[[], Any]) -> Any:
-    def alarm(signum: int, frame: Any) -> None:
-        raise _TookTooLong
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return call()
-    except _TookTooLong:
-        pytest.fail(f"not refused up front: still working after {seconds} s")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return within(seconds, call, "not refused up front: still working after {seconds} s")
 
 
 def _integer_system(n: int, symbol: bool = True) -> LinearRNN:

@@ -243,6 +243,20 @@ def _split(g: _G, a: Any, b: Any) -> tuple[Any, int] | None:
     return None
 
 
+def _cut_at(g: Any, a: Any, b: Any, sa: int, x: Any) -> tuple[Any, Any, int | None]:
+    """The bracket ``[a, b]`` cut at ``x`` by the sign of ``g`` there (``sa``: its sign at ``a``).
+
+    Returns the new ends and that sign: 0 (``x`` is a root: both ends become
+    ``x``), None (undecided: the bracket is kept), or +-1.
+    """
+    s = _point_sign(g, x)
+    if s == 0:
+        return x, x, 0
+    if s is not None:
+        a, b = (x, b) if s == sa else (a, x)
+    return a, b, s
+
+
 def _refine(g: _G, a: Any, b: Any, sa: int, dps: int, bits: int) -> Enclosure:
     """Shrink the bracket ``[a, b]`` (``g`` strictly monotone on it, ``sign g(a) = sa = -sign g(b)``).
 
@@ -257,23 +271,17 @@ def _refine(g: _G, a: Any, b: Any, sa: int, dps: int, bits: int) -> Enclosure:
                 break
             width = b - a
             m = _simple_point(a, b)
-            s = _point_sign(g, m)
+            a, b, s = _cut_at(g, a, b, sa, m)
             if s == 0:
-                a = b = m
                 break
-            if s is not None:
-                a, b = (m, b) if s == sa else (a, m)
             D = g.slope(interval(a, b))
             if ends(D)[0] > 0 or ends(D)[1] < 0:
                 N = interval(m) - g.point(m) / D
                 for end in ends(N):
                     if a < end < b:
-                        se = _point_sign(g, end)
+                        a, b, se = _cut_at(g, a, b, sa, end)
                         if se == 0:
-                            a = b = end
                             break
-                        if se is not None:
-                            a, b = (end, b) if se == sa else (a, end)
             if s is None and b - a > 0.8 * width:
                 break  # the sign of g is undecided even at the highest precision: keep this bracket
     return Enclosure((a,), (b,), (_midpoint(a, b),), _digits(a, b, dps))
