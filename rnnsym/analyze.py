@@ -1,10 +1,13 @@
-"""Analyse a trained RNN from its weights (``.npz`` exported from PyTorch).
+"""Analyse a trained RNN from its weights (``.npz`` or ``.safetensors`` exported from PyTorch).
 
-:func:`load_weights` reads an ``.npz`` file without pickles and accepts
-either PyTorch ``nn.RNN`` state-dict names (``weight_hh_l0``,
-``weight_ih_l0``, ``bias_ih_l0``, ``bias_hh_l0``, one set per layer; the
-two biases add up to ``b``) or rnnsym's own names (``W_h``, ``W_x``,
-``b``).  :func:`analyze_rnn` answers a practitioner's questions for each
+:func:`load_weights` reads every recurrent layer and direction of a file
+(:func:`rnnsym.exports.read_export`: PyTorch ``nn.RNN``, ``nn.GRU`` and
+``nn.LSTM`` state dicts, multi-layer and bidirectional, or rnnsym's own
+``W_h``, ``W_x``, ``b``; an ``nn.RNN``'s two biases add up to ``b``, and
+its nonlinearity must be given).  :func:`analyze_layer` sends a simple RNN
+layer to :func:`analyze_rnn` and a GRU or LSTM layer to
+:func:`rnnsym.exports.analyze_cell` (fixed points proven by the Krawczyk
+test, slow points, stability and half-lives).  :func:`analyze_rnn` answers a practitioner's questions for each
 layer: is it stable (spectral radius and norm, the contraction certificate
 ``q = ||W_h||_2 L_phi``), where are its fixed points at zero input and are
 they stable, will gradients explode (the bound factor ``c ||W_h||_2``, the
@@ -23,7 +26,7 @@ Examples
 >>> np.savez(path, weight_hh_l0=0.3 * rng.standard_normal((3, 3)),
 ...          weight_ih_l0=rng.standard_normal((3, 2)), bias_ih_l0=np.zeros(3),
 ...          bias_hh_l0=np.zeros(3))
->>> layers = load_weights(path)
+>>> layers = load_weights(path, activation="tanh")    # an nn.RNN's nonlinearity is not in its state dict
 >>> [(l.name, l.net.n, l.net.m) for l in layers]
 [('layer 0', 3, 2)]
 >>> report = analyze_rnn(layers[0].net)
@@ -33,68 +36,80 @@ Examples
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from rnnsym._npz import read_npz
-from rnnsym.activations import get_activation
-from rnnsym.errors import (DomainError, InvalidArgumentError, NonFiniteError, ResourceLimitError,
-                           ShapeError)
+from rnnsym.errors import InvalidArgumentError, ResourceLimitError
+from rnnsym.exports import MAX_UNITS, MAX_WEIGHT, Layer, analyze_cell, read_export
 from rnnsym.model import RNN
 from rnnsym._matrices import as_int, as_seed, require_model
 from rnnsym.fixedpoints.search import find_fixed_points
-from rnnsym.gradients import bound_factor
-from rnnsym.gradients import lyapunov_spectrum
+from rnnsym.gradients import lyapunov_exponents
 from rnnsym.linear.controllability import is_controllable, reachable_subspace
 from rnnsym.linear.normality import is_normal
-from rnnsym.linear.system import linearize
 from rnnsym.linear.normality import TransientGrowth, transient_growth
-from rnnsym.stability import contraction_factor
 from rnnsym.stability import half_life
 from rnnsym.stability import spectral_norm
 from rnnsym.stability import spectral_radius
 
-__all__ = ["Layer", "load_weights", "analyze_rnn", "format_analysis", "json_ready"]
+__all__ = ["Layer", "load_weights", "analyze_layer", "analyze_rnn", "format_analysis", "json_ready",
+           "MAX_UNITS", "MAX_WEIGHT"]
 
-_TORCH_KEY = re.compile(r"^(?:.*\.)?(weight_hh|weight_ih|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
-_TORCH_ROLES = {"weight_hh": "W_h", "weight_ih": "W_x", "bias_ih": "b", "bias_hh": "b2"}
-#: Largest layer (units, and inputs) `rnnsym analyze` reads.
-MAX_UNITS = 1024
-#: Largest weight magnitude `rnnsym analyze` reads (products of weights stay within floats).
-MAX_WEIGHT = 1e100
-#: Most floats in the stack of trajectory Jacobians (``steps * n**2``) :func:`analyze_rnn` holds.
-MAX_JACOBIAN_FLOATS = 2**27
+#: Most floats of driving inputs (``steps * m``) :func:`analyze_rnn` draws at once (1 GiB).
+MAX_INPUT_FLOATS = 2**27
+#: Most ``steps * max(n**2 k, 2**20)`` (the flops of the streamed Lyapunov exponents, at least a step's
+#: Python overhead) :func:`analyze_rnn` runs: about 10 s, 4096 steps at 1024 units, 65536 at 64.
+MAX_LYAPUNOV_WORK, LYAPUNOV_STEP_FLOOR = 2**36, 2**20
+#: Lyapunov exponents :func:`analyze_rnn` estimates: all ``n`` up to this many units, the top ones above.
+LYAPUNOV_TOP = 64
+#: How many of the top Lyapunov exponents above :data:`LYAPUNOV_TOP` units (``k << n``: ``O(n^2 k)`` a step).
+LYAPUNOV_TOP_ABOVE = 16
+#: The trajectory stops early once the batch-means standard error of every exponent is at most this.
+LYAPUNOV_TOL = 5e-3
 #: Most powers of ``W_h`` :func:`analyze_rnn` forms to certify its transient peak.
 MAX_TRANSIENT_STEPS = 100_000
-#: ``steps * n**3`` budget of those powers (one SVD each: about 2 s on one core); never fewer than 200 steps.
+#: ``steps * n**3`` budget of those powers (about 2 s on one core): at least 200 up to
+#: :data:`FULL_SCAN_N` units, fewer (at least 2) above, where 200 powers would take minutes.
 TRANSIENT_WORK = 4e9
+FULL_SCAN_N = 256
 #: Largest layer whose distance to uncontrollability :func:`analyze_rnn` estimates (``n`` + ~1000 SVDs).
 MAX_DISTANCE_N = 256
+#: BLAS threads :func:`analyze_rnn` runs with (threadpoolctl): OpenBLAS's default of one per core made
+#: n = 128 linear algebra 10-1000x slower on a busy 2-core machine, and the rounding depend on it.
+BLAS_THREADS = 1
 
 
-@dataclass(frozen=True)
-class Layer:
-    """One recurrent layer read from a weights file."""
+class _Progress:
+    """The current stage and the seconds so far on stderr, once a run passes a second; only on a terminal."""
 
-    name: str
-    net: RNN
+    def __init__(self, label: str) -> None:
+        self.label, self.stage, self.start = label, "", time.monotonic()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._show, daemon=True) if sys.stderr.isatty() else None
+        if self.thread is not None:
+            self.thread.start()
 
+    def _show(self) -> None:
+        while not self.done.wait(1.0 if not self.stage else 0.5):
+            sys.stderr.write(f"\r\033[K{self.label}: {self.stage} ({time.monotonic() - self.start:.0f} s)")
+            sys.stderr.flush()
 
-def _array(arr: np.ndarray, key: str, path: Path) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"`{path.name}` entry `{key}` holds NaN or infinite values.")
-    if arr.size and float(np.abs(arr).max()) > MAX_WEIGHT:
-        raise DomainError(
-            f"`{path.name}` entry `{key}` holds {float(np.abs(arr).max()):.3g}; `rnnsym analyze` reads "
-            f"weights up to {MAX_WEIGHT:.0e} in magnitude (it multiplies weights and their powers, "
-            "which would overflow floats).")
-    return arr
+    def __call__(self, stage: str) -> None:
+        self.stage = stage
+
+    def close(self) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join()
+            if time.monotonic() - self.start >= 1.0:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
 
 
 def json_ready(obj: Any, where: str = "", found: list[str] | None = None) -> Any:
@@ -117,94 +132,50 @@ def json_ready(obj: Any, where: str = "", found: list[str] | None = None) -> Any
     return obj
 
 
-def _shaped(arrays: dict[str, np.ndarray], keys: dict[str, str],
-            path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """``W_h`` (n x n), ``W_x`` (n x m) and ``b`` (n) of one layer, shapes checked before anything is built.
-
-    ``keys`` maps each role (``W_h``, ``W_x``, ``b``, and for PyTorch ``b2``,
-    the second bias) to its entry in the file.
-    """
-    def entry(role: str) -> np.ndarray | None:
-        return _array(arrays[keys[role]], keys[role], path) if role in keys else None
-
-    W_h = entry("W_h")
-    assert W_h is not None
-    if W_h.ndim != 2 or W_h.shape[0] != W_h.shape[1] or W_h.shape[0] == 0:
-        raise ShapeError(f"`{path.name}` entry `{keys['W_h']}` must be a square n x n matrix with n >= 1; "
-                         f"got shape {W_h.shape}.")
-    n = W_h.shape[0]
-    if n > MAX_UNITS:
-        raise ResourceLimitError(f"`{path.name}` entry `{keys['W_h']}` has {n} units; `rnnsym analyze` "
-                                 f"takes at most {MAX_UNITS}.")
-    W_x = entry("W_x")
-    if W_x is not None and (W_x.ndim != 2 or W_x.shape[0] != n or W_x.shape[1] > MAX_UNITS):
-        raise ShapeError(f"`{path.name}` entry `{keys['W_x']}` must be an n x m matrix with n = {n} "
-                         f"and m <= {MAX_UNITS}; got shape {W_x.shape}.")
-    b = np.zeros(n)
-    for role in ("b", "b2"):
-        part = entry(role)
-        if part is not None:
-            if part.shape != (n,):
-                raise ShapeError(f"`{path.name}` entry `{keys[role]}` must be a vector of length {n} "
-                                 f"(the rows of `{keys['W_h']}`); got shape {part.shape}.")
-            b = b + part
-    if not np.all(np.isfinite(b)):
-        raise NonFiniteError(f"`{path.name}`: the biases overflow when added.")
-    return W_h, W_x, b
-
-
-def load_weights(path: str | Path, activation: str = "tanh") -> list[Layer]:
-    """Read the recurrent layers stored in an ``.npz`` file.
+def load_weights(path: str | Path, activation: str | None = None) -> list[Layer]:
+    """Every recurrent layer and direction stored in an ``.npz`` or ``.safetensors`` file.
 
     Parameters
     ----------
     path : str or Path
-        An ``.npz`` file (``numpy.savez`` of a PyTorch ``state_dict``, or of
-        ``W_h``, ``W_x``, ``b``).  Pickled objects are refused, and the file
-        is read by :func:`rnnsym._npz.read_npz`, which checks every header
-        and size before reading data.  A bidirectional layer's
-        ``*_reverse`` weights become a layer of their own.
-    activation : str
-        The layer's nonlinearity (PyTorch ``nn.RNN`` uses ``"tanh"`` or
-        ``"relu"``; it is not stored among the weights).
+        ``numpy.savez`` or safetensors of a PyTorch ``nn.RNN`` / ``nn.GRU`` /
+        ``nn.LSTM`` state dict, or an ``.npz`` of ``W_h``, ``W_x``, ``b``.
+        Pickled objects are refused, and every header and size is checked
+        before data is read (:func:`rnnsym.exports.read_export`).  A
+        bidirectional layer's ``*_reverse`` weights become a layer of their
+        own.  Each :class:`~rnnsym.exports.Layer` holds ``net`` (a simple
+        RNN) or ``cell`` (a GRU or LSTM cell).
+    activation : str, optional
+        The nonlinearity of ``nn.RNN`` layers, ``"tanh"`` or ``"relu"``:
+        not stored in a state dict, so required for them.  rnnsym's ``W_h``
+        layout takes any activation and defaults to tanh, as it always has.
     """
-    path = Path(path)
-    act = get_activation(activation)
-    arrays = read_npz(path, argument="WEIGHTS", max_elements=MAX_UNITS * MAX_UNITS)
-    if "W_h" in arrays:
-        roles: dict[str, str] = {"W_h": "W_h", **{r: r for r in ("W_x", "b") if r in arrays}}
-        W_h, W_x, b = _shaped(arrays, roles, path)
-        return [Layer("layer 0", RNN(W_h, W_x, b, act))]
-    layers: dict[tuple[int, str], dict[str, str]] = {}
-    for key in arrays:
-        match = _TORCH_KEY.match(key)
-        if match:
-            part, index, reverse = match.groups()
-            layers.setdefault((int(index), reverse or ""), {})[_TORCH_ROLES[part]] = key
-    if not layers:
-        shown = ", ".join(k[:40] for k in list(arrays)[:8]) or "none"
-        raise InvalidArgumentError(
-            f"`WEIGHTS` {path.name!r} has no recurrent weights (keys: {shown}); expected PyTorch "
-            "nn.RNN names such as weight_hh_l0, or W_h, W_x, b."
-        )
-    out = []
-    for (index, reverse), roles in sorted(layers.items()):
-        if "W_h" not in roles:
-            raise InvalidArgumentError(f"`WEIGHTS` {path.name!r} has no weight_hh_l{index}{reverse}.")
-        name = f"layer {index}" + (" (reverse direction)" if reverse else "")
-        W_h, W_x, b = _shaped(arrays, roles, path)
-        out.append(Layer(name, RNN(W_h, W_x, b, act)))
-    return out
+    return list(read_export(path, activation).layers)
+
+
+def analyze_layer(layer: Layer, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """:func:`analyze_rnn` for a simple RNN layer, :func:`~rnnsym.exports.analyze_cell` for a GRU or LSTM."""
+    if not isinstance(layer, Layer):
+        raise InvalidArgumentError(f"`layer` must be an rnnsym.exports.Layer; got {type(layer).__name__}.")
+    if layer.cell is not None:
+        return analyze_cell(layer.cell, steps=steps, seed=seed)
+    assert layer.net is not None
+    return analyze_rnn(layer.net, steps=steps, seed=seed)
 
 
 def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Stability, fixed points, gradients and reach of one numeric RNN.
 
-    Returns a JSON-ready dict.  ``steps`` sets the trajectory length for
-    the Lyapunov exponent (driven by standard-normal inputs from ``seed``);
-    its ``steps`` Jacobians of ``n x n`` floats are held at once, so
-    ``steps * n**2`` above :data:`MAX_JACOBIAN_FLOATS` (1 GiB) raises
-    :class:`~rnnsym.errors.ResourceLimitError`.  ``"controllability"`` is
+    Returns a JSON-ready dict.  ``steps`` caps the trajectory for the
+    Lyapunov exponents (driven by standard-normal inputs from ``seed``):
+    the top ``k`` of them (all ``n`` up to :data:`LYAPUNOV_TOP` units,
+    :data:`LYAPUNOV_TOP_ABOVE` above; ``"lyapunov_k"``) are streamed through
+    QR steps of an ``n x k`` frame, and the trajectory stops once their
+    batch-means standard error is at most :data:`LYAPUNOV_TOL`
+    (``"lyapunov_converged"``, ``"lyapunov_steps"``).  ``steps * n**2 * k``
+    above :data:`MAX_LYAPUNOV_WORK` or ``steps * m`` above
+    :data:`MAX_INPUT_FLOATS` raises :class:`~rnnsym.errors.ResourceLimitError`.
+    ``"controllability"`` is
     the decision of :func:`~rnnsym.linear.controllability.is_controllable` on
     the linearisation at the first stable fixed point (with its method,
     score ratio and tolerance, the estimated distance to uncontrollability,
@@ -213,22 +184,41 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     ``n x (n + m)`` matrices, and the distance about ``n + 1000`` more.
     ``"transient_peak"`` is ``max_k ||W_h^k||_2``, certified
     (``"transient_peak_certified"``) when ``rho(W_h) < 1`` and a certificate
-    comes within the step cap (at most ``4e9 / n^3`` powers, 200 to
-    100 000); otherwise it is a lower bound over the powers scanned.
+    comes within the step cap (:data:`TRANSIENT_WORK` ``/ n^3`` powers,
+    200 to 100 000 up to 256 units, at least 2 above); otherwise it is a
+    lower bound over the powers scanned.  Linear algebra runs on
+    :data:`BLAS_THREADS` BLAS thread(s).
     """
 
     net, steps, seed = require_model(net, numeric=True), as_int(steps, "steps", low=1), as_seed(seed)
-    if steps * net.n ** 2 > MAX_JACOBIAN_FLOATS:
-        raise ResourceLimitError(
-            f"`steps`={steps} Jacobians of a {net.n}-unit layer hold {steps * net.n ** 2:.3g} floats "
-            f"(limit {MAX_JACOBIAN_FLOATS:.3g}, 1 GiB); pass steps={MAX_JACOBIAN_FLOATS // net.n ** 2} "
-            "or fewer (the --steps option of `rnnsym analyze`)."
-        )
+    k = net.n if net.n <= LYAPUNOV_TOP else LYAPUNOV_TOP_ABOVE
+    per_step = max(net.n ** 2 * k, LYAPUNOV_STEP_FLOOR)
+    for work, limit, what, most in (
+            (steps * per_step, MAX_LYAPUNOV_WORK, f"of the top {k} Lyapunov exponents of a {net.n}-unit layer "
+             "need about", MAX_LYAPUNOV_WORK // per_step),
+            (steps * net.m, MAX_INPUT_FLOATS, f"of {net.m} inputs hold", MAX_INPUT_FLOATS // max(net.m, 1))):
+        if work > limit:
+            raise ResourceLimitError(
+                f"`steps`={steps} steps {what} {work:.3g} (limit {limit:.3g}); pass steps={most} "
+                "or fewer (the --steps option of `rnnsym analyze`).")
+    progress = _Progress(f"rnnsym analyze (n={net.n})")
+    try:
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return _analysis(net, steps, seed, k, progress)
+    finally:
+        progress.close()
+
+
+def _analysis(net: RNN, steps: int, seed: int, k: int, progress: Any) -> dict[str, Any]:
+    """:func:`analyze_rnn` after its checks; ``progress(stage)`` names each stage."""
     W_h, _, _ = net.numeric_weights()
+    progress("spectral radius and norm")
     rho = spectral_radius(W_h)
     norm = spectral_norm(W_h)
-    q = float(contraction_factor(W_h, net.activation))
+    c = float(net.activation.lipschitz)
+    q = norm * c  # contraction_factor and bound_factor: ||W_h||_2 times the Lipschitz constant
     zero = np.zeros(net.m)
+    progress("fixed points")
     points = find_fixed_points(net, zero)
     fixed = []
     for p in points:
@@ -237,15 +227,18 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
         if 0 < p.stability.spectral_radius < 1:
             entry["half_life"] = float(half_life(float(p.stability.spectral_radius)))
         fixed.append(entry)
+    progress("transient growth")
     growth = _transient(W_h, rho)
     rng = np.random.default_rng(seed)
     xs = rng.standard_normal((steps, net.m))
-    lyap = lyapunov_spectrum(net, xs, discard=min(100, steps // 10))
+    progress(f"top {k} Lyapunov exponents")
+    lyap = lyapunov_exponents(net, xs, k=k, discard=min(100, steps // 10), tol=LYAPUNOV_TOL)
     reach: dict[str, Any] = {}
     stable = [p for p in points if p.stability.kind == "stable"]
     if stable:
+        progress("controllability")
         reach = _reach(net, stable[0].h, zero)
-    c = float(net.activation.lipschitz)
+    progress("normality")
     return {
         "n": net.n, "m": net.m, "activation": net.activation.name,
         "spectral_radius": rho, "spectral_norm": norm,
@@ -255,36 +248,41 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
                         if q < 1 else "no global contraction certificate (q >= 1)"},
         "fixed_points": {"input": "zero", "complete": points.complete,
                          "certificate": points.certificate, "reason": points.reason,
-                         "points": fixed},
-        "gradients": {"bound_factor": float(bound_factor(net)), "c": c,
-                      "vanishing_certified": float(bound_factor(net)) < 1,
+                         "starts": points.starts, "points": fixed},
+        "gradients": {"bound_factor": q, "c": c,
+                      "vanishing_certified": q < 1,
                       "transient_peak": float(growth.peak), "transient_peak_k": int(growth.k_peak),
                       "transient_peak_certified": bool(growth.exact),
                       "transient_steps_scanned": len(growth.norms) - 1,
-                      "top_lyapunov_exponent": float(lyap[0]),
-                      "lyapunov_spectrum": [float(v) for v in lyap]},
+                      "top_lyapunov_exponent": float(lyap.exponents[0]),
+                      "lyapunov_spectrum": [float(v) for v in lyap.exponents],
+                      "lyapunov_k": lyap.k, "lyapunov_steps": lyap.steps,
+                      "lyapunov_converged": lyap.converged, "lyapunov_tolerance": LYAPUNOV_TOL,
+                      "lyapunov_standard_error": lyap.standard_error},
         "controllability": reach,
     }
 
 
 def _transient_steps(n: int) -> int:
-    """How many powers of an ``n x n`` ``W_h`` :func:`analyze_rnn` may form (200 .. 100 000).
+    """How many powers of an ``n x n`` ``W_h`` :func:`analyze_rnn` may form (200 .. 100 000; 2 .. 200 above 256 units).
 
-    >>> _transient_steps(2), _transient_steps(64), _transient_steps(512)
-    (100000, 15258, 200)
+    >>> _transient_steps(2), _transient_steps(64), _transient_steps(256), _transient_steps(512), _transient_steps(1024)
+    (100000, 15258, 238, 29, 3)
     """
-    return max(200, min(MAX_TRANSIENT_STEPS, int(TRANSIENT_WORK / max(n, 1) ** 3)))
+    budget = int(TRANSIENT_WORK / max(n, 1) ** 3)
+    return max(200, min(MAX_TRANSIENT_STEPS, budget)) if n <= FULL_SCAN_N else max(2, min(200, budget))
 
 
 def _transient(W_h: np.ndarray, rho: float) -> TransientGrowth:
     """``max_k ||W_h^k||_2``: certified when ``rho < 1`` and the certificate comes within the step cap.
 
-    With ``rho >= 1`` the powers need not decay, so only ``k <= 200`` is
-    scanned and the peak is reported as a lower bound.
+    With ``rho >= 1`` the powers need not decay, so only ``k <= 200`` (fewer
+    above 256 units) is scanned and the peak is reported as a lower bound.
     """
+    n = W_h.shape[0]
     if rho < 1:
-        return transient_growth(W_h, limit=_transient_steps(W_h.shape[0]))
-    return transient_growth(W_h, k_max=200)
+        return transient_growth(W_h, limit=_transient_steps(n))
+    return transient_growth(W_h, k_max=min(200, _transient_steps(n)))
 
 
 def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
@@ -297,16 +295,19 @@ def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
     score over the tolerance; ``distance`` estimates how small a perturbation
     of ``(A, B)`` makes the pair uncontrollable (:attr:`Decision.distance`,
     absolute; ``relative_distance`` divides by ``||[A, B]||_2``), ``None``
-    above :data:`MAX_DISTANCE_N` units.
+    above :data:`MAX_DISTANCE_N` units.  ``A = D W_h``, ``B = D W_x`` are
+    formed in floats (:func:`~rnnsym.linear.system.linearize` builds them in
+    SymPy, seconds at a few hundred units).
     """
-    lin = linearize(net, h, x)
+    W_h, W_x, b = net.numeric_weights()
+    slope = net.activation.numpy_prime(W_h @ h + W_x @ x + b)[:, None]
+    lin = (slope * W_h, slope * W_x)
     decision = is_controllable(lin)
     dimension = net.n if decision.controllable else min(reachable_subspace(lin).shape[1], net.n - 1)
     distance = relative = None
     if net.n <= MAX_DISTANCE_N:
-        A, B, _ = lin.numeric_matrices()
         distance = float(decision.distance)
-        relative = distance / max(float(np.linalg.norm(np.hstack([A, B]), 2)), np.finfo(float).tiny)
+        relative = distance / max(float(np.linalg.norm(np.hstack(lin), 2)), np.finfo(float).tiny)
     return {"at_fixed_point": h.tolist(), "controllable": decision.controllable, "dimension": int(dimension),
             "n": net.n, "method": decision.method, "score_ratio": decision.score_ratio,
             "margin": decision.score_ratio, "tolerance": decision.tol,
@@ -323,8 +324,46 @@ def _peak_text(g: dict[str, Any], rho: float) -> str:
             f"k <= {g.get('transient_steps_scanned', '?')} scanned, not certified: {why})")
 
 
+def _short(values: list[float], shown: int = 6) -> str:
+    """The first ``shown`` entries, rounded, and how many there are in all."""
+    head = ", ".join(f"{v:.4g}" for v in values[:shown])
+    return f"[{head}, ... ({len(values)} entries)]" if len(values) > shown else f"[{head}]"
+
+
+def _format_point(p: dict[str, Any]) -> str:
+    state = "; ".join(f"{k} = {_short(v)}" for k, v in p["state"].items())
+    cert = p.get("certificate")
+    proof = (f"Krawczyk: within {cert['radius']:.1e}, alone within {cert['unique_within']:.1e}" if cert
+             else f"not proven: {p.get('certificate_reason', 'a slow point')}" if "certificate" in p
+             else f"slow, q = {p['q']:.3g}")
+    line = f"    {p['stability']} (rho = {p['spectral_radius']:.4g}; {proof}): {state}"
+    lin = p.get("linearization")
+    if lin:
+        modes = ", ".join(f"|lambda| = {m['modulus']:.4g}" + (f" (half-life {m['half_life']:.3g} steps)"
+                                                               if m["half_life"] is not None else "")
+                          for m in lin["slowest_modes"])
+        line += f"\n      slowest modes: {modes}"
+    return line
+
+
+def _format_cell(name: str, report: dict[str, Any]) -> str:
+    """A plain-text summary of :func:`~rnnsym.exports.analyze_cell`'s result."""
+    fp, sp_ = report["fixed_points"], report["slow_points"]
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(fp["counts"].items())) or "none"
+    lines = [f"{name}: {report['kind'].upper()}, n={report['n']}, m={report['m']}, state "
+             f"({', '.join(report['state_parts'])}) of {report['state_size']} entries",
+             f"  fixed points at zero input: {len(fp['points'])} ({counts}); {fp['certified']} proven by the "
+             f"Krawczyk test; {fp['reason']}"]
+    lines += [_format_point(p) for p in fp["points"]]
+    lines.append(f"  slow points (q <= {sp_['max_q']:g}): {len(sp_['points'])}")
+    lines += [_format_point(p) for p in sp_["points"]]
+    return "\n".join(lines)
+
+
 def format_analysis(name: str, report: dict[str, Any]) -> str:
-    """A plain-text summary of :func:`analyze_rnn`'s result."""
+    """A plain-text summary of :func:`analyze_layer`'s result (:func:`analyze_rnn` or a cell's)."""
+    if "state_parts" in report:
+        return _format_cell(name, report)
     g, c, fp = report["gradients"], report["contraction"], report["fixed_points"]
     lines = [
         f"{name}: n={report['n']}, m={report['m']}, activation={report['activation']}",

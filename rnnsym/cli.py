@@ -5,7 +5,7 @@ Commands mirror the Python API::
     rnnsym list
     rnnsym derive NAME [--param k=v]... [--format text|latex|markdown|json]
     rnnsym verify [NAME...] [--examples N] [--seed S] [--format text|json]
-    rnnsym analyze WEIGHTS.npz [--activation tanh|relu] [--format text|json]
+    rnnsym analyze WEIGHTS.npz|WEIGHTS.safetensors [--activation tanh|relu] [--format text|json]
 
 Exit status: 0 on success, 1 when a verification fails, 2 on bad input
 (with a one-line message on stderr and no traceback).
@@ -31,10 +31,10 @@ from rnnsym._version import __version__
 from rnnsym.errors import ParseError, RnnsymError
 from rnnsym._signals import raising
 from rnnsym._signals import INTERRUPTS
-from rnnsym.analyze import analyze_rnn
+from rnnsym.analyze import analyze_layer
 from rnnsym.analyze import format_analysis
 from rnnsym.analyze import json_ready
-from rnnsym.analyze import load_weights
+from rnnsym.exports import read_export
 from rnnsym import registry
 from rnnsym.verification import keep_hypothesis_files_out_of_the_working_directory
 from rnnsym.report.command import add_report_command
@@ -192,19 +192,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
 
-    layers = load_weights(args.weights, activation=args.activation)
-    results = [(layer.name, analyze_rnn(layer.net, steps=args.steps, seed=args.seed))
-               for layer in layers]
+    export = read_export(args.weights, args.activation)
+    if export.ignored:   # nothing dropped silently: say what was not analysed
+        print(f"rnnsym: note: not analysed (not recurrent weights): {', '.join(export.ignored)}", file=sys.stderr)
+    results = [(layer, analyze_layer(layer, steps=args.steps, seed=args.seed)) for layer in export.layers]
     if args.format == "json":
         ready = []
-        for name, res in results:   # JSON has no NaN or Infinity: null, and a list of where
+        for layer, res in results:   # JSON has no NaN or Infinity: null, and a list of where
             found: list[str] = []
-            ready.append({"layer": name, **json_ready(res, found=found)})
+            ready.append({"layer": layer.name, "module": layer.module, "keys": list(layer.keys),
+                          **json_ready(res, found=found)})
             if found:
                 ready[-1]["not_finite"] = found
         print(json.dumps(ready, indent=2, allow_nan=False))
     else:
-        print("\n".join(format_analysis(name, res) for name, res in results))
+        print("\n".join(format_analysis(f"{layer.name} ({layer.module})", res) for layer, res in results))
     return EXIT_OK
 
 
@@ -239,10 +241,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_verify)
 
-    p = sub.add_parser("analyze", help="analyse a trained RNN from an .npz of its weights")
-    p.add_argument("weights", metavar="WEIGHTS.npz",
-                   help="numpy.savez of a PyTorch nn.RNN state_dict, or of W_h, W_x, b")
-    p.add_argument("--activation", default="tanh", help="the layer's nonlinearity (default tanh)")
+    p = sub.add_parser("analyze", help="analyse a trained RNN, GRU or LSTM from its exported weights")
+    p.add_argument("weights", metavar="WEIGHTS",
+                   help="numpy.savez or safetensors of a PyTorch nn.RNN / nn.GRU / nn.LSTM state_dict "
+                        "(any layers, bidirectional), or an .npz of W_h, W_x, b")
+    p.add_argument("--activation", default=None,
+                   help="the nonlinearity of nn.RNN layers, tanh or relu (required for them: a state dict "
+                        "does not store it); for W_h, W_x, b any activation (default tanh)")
     p.add_argument("--steps", type=_integer(1, 10**7), default=2000,
                    help="trajectory length for the Lyapunov exponent (default 2000)")
     p.add_argument("--seed", type=_SEEDS, default=0, help="seed of the driving inputs (default 0)")

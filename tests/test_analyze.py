@@ -38,7 +38,7 @@ def test_torch_names_map_to_the_recurrence_and_biases_add(tmp_path: Path) -> Non
     with np.load(path) as data:
         expected_b = data["rnn.bias_ih_l0"] + data["rnn.bias_hh_l0"]
         W_h = data["rnn.weight_hh_l0"]
-    (layer,) = load_weights(path)
+    (layer,) = load_weights(path, activation="tanh")
     net_W_h, _, b = layer.net.numeric_weights()
     np.testing.assert_allclose(net_W_h, W_h)
     np.testing.assert_allclose(b, expected_b)
@@ -51,7 +51,7 @@ def test_analysis_of_a_real_pytorch_rnn_matches_torch_forward(tmp_path: Path) ->
                          batch_first=True)
     np.savez(tmp_path / "torch.npz",
              **{k: v.detach().numpy() for k, v in model.state_dict().items()})
-    layers = load_weights(tmp_path / "torch.npz")
+    layers = load_weights(tmp_path / "torch.npz", activation="tanh")
     assert [l.net.n for l in layers] == [4, 4]
     xs = np.random.default_rng(0).standard_normal((6, 2))
     with torch.no_grad():
@@ -60,11 +60,11 @@ def test_analysis_of_a_real_pytorch_rnn_matches_torch_forward(tmp_path: Path) ->
     for layer in layers:  # stacked layers: each layer's states drive the next
         h = layer.net.simulate(h)[1:]
     np.testing.assert_allclose(h, out[0].numpy(), atol=1e-5)
-    assert cli.main(["analyze", str(tmp_path / "torch.npz")]) == 0
+    assert cli.main(["analyze", str(tmp_path / "torch.npz"), "--activation", "tanh"]) == 0
 
 
 def test_contracting_network_is_certified_with_one_stable_fixed_point(tmp_path: Path) -> None:
-    (layer,) = load_weights(torch_style_npz(tmp_path / "w.npz", scale=0.3))
+    (layer,) = load_weights(torch_style_npz(tmp_path / "w.npz", scale=0.3), activation="tanh")
     report = analyze_rnn(layer.net, steps=300)
     assert report["contraction"]["certified"]
     assert report["fixed_points"]["complete"] and len(report["fixed_points"]["points"]) == 1
@@ -85,7 +85,7 @@ def test_cli_json_output_is_deterministic(tmp_path: Path, capsys) -> None:
     path = torch_style_npz(tmp_path / "w.npz", layers=2)
     outputs = []
     for _ in range(2):
-        assert cli.main(["analyze", str(path), "--format", "json", "--steps", "200"]) == 0
+        assert cli.main(["analyze", str(path), "--format", "json", "--steps", "200", "--activation", "tanh"]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert [d["layer"] for d in json.loads(outputs[0])] == ["layer 0", "layer 1"]

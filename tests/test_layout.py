@@ -16,7 +16,7 @@ import rnnsym
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([*(ROOT / "rnnsym").rglob("*.py"), *(ROOT / "derivations").glob("*.py")])
 #: Optional (or slow to import) third-party packages that may be imported inside a function.
-OPTIONAL = {"numba", "jax", "cupy", "symengine", "tqdm", "dask", "matplotlib", "scipy.stats"}
+OPTIONAL = {"numba", "jax", "cupy", "symengine", "tqdm", "dask", "matplotlib", "scipy.stats", "safetensors"}
 MAX_LINES = 620
 
 

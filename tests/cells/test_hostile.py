@@ -59,7 +59,7 @@ SPECS: dict[str, tuple[Callable[[], Callable[..., Any]], dict[str, Any]]] = {
                                             output=None)),
     "find_slow_points": (lambda: find_slow_points, dict(cell=_gru(), x=[0.0], states=[[0.1]], starts=2, seed=0,
                                                         noise=0.0, steps=2, max_q=1e-4, max_iter=5, gtol=1e-9,
-                                                        merge_tol=1e-6)),
+                                                        merge_tol=1e-6, enclose=True)),
     "rounding_ratio": (lambda: rounding_ratio, dict(cell=_gru(), S=[[0.1]], X=[0.0])),
     "Cell.step": (lambda: _lstm().step, dict(s=[0.1, 0.2], x=[0.0])),
     "Cell.simulate": (lambda: _lstm().simulate, dict(xs=[[0.0]], s0=[0.1, 0.2], steps=None)),
