@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+import mpmath
 import numpy as np
 import sympy as sp
 from scipy.special import expit
@@ -208,17 +209,12 @@ def _relu() -> Activation:
 
 
 def _leaky_relu(slope: Any = sp.Rational(1, 100)) -> Activation:
-    s = _check_slope(slope)
-    s_float = float(s) if s.is_number else None
-    if s_float is None:
-        raise InvalidArgumentError(
-            f"`slope` must be a number for a NumPy implementation; got {slope!r}. "
-            "Substitute a value first."
-        )
+    s = _check_slope(slope)          # a number in [0, 1]: symbols are refused there
+    s_float = float(s)
     expr = sp.Piecewise((Z, Z > 0), (s * Z, True))
     deriv = sp.Piecewise((1, Z > 0), (s, True))
     return Activation(
-        "leaky_relu", expr, deriv, sp.Max(1, s), sp.Interval(-sp.oo, sp.oo),
+        "leaky_relu", expr, deriv, sp.Max(1, s), sp.Interval(-sp.oo if s > 0 else 0, sp.oo),
         True if s == 1 else False, bool(s > 0),
         lambda x: np.where(x > 0, x, s_float * x),
         lambda x: np.where(x > 0, 1.0, s_float),
@@ -388,9 +384,7 @@ def custom_activation(expr: "sp.Expr | str", variable: "sp.Symbol | str" = "z",
     _require_real(form, kernel, budget)
     deriv = sp.diff(form, Z)
     lipschitz, estimate = _lipschitz(deriv, budget)
-    grid = np.linspace(-50, 50, 20001)
-    with np.errstate(all="ignore"):
-        sign_preserving = bool(np.all(np.sign(kernel(grid)) == np.sign(grid)))
+    sign_preserving = _sign_preserving_on_grid(form, kernel)
     ext = _extremes(form, budget, stop_at_infinity=False)
     return Activation(name, form, deriv, lipschitz, sp.Interval(*ext) if ext else sp.S.Reals,
                       _is_odd(form, kernel, budget), sign_preserving, kernel.__call__,
@@ -414,6 +408,24 @@ def _depth(expr: sp.Basic) -> int:
 
 def _cheap(expr: sp.Expr, budget: float) -> bool:
     return sp.count_ops(expr) <= _EXACT_MAX_OPS and time.monotonic() < budget
+
+
+def _sign_preserving_on_grid(form: sp.Expr, kernel: Any) -> bool:
+    """``sign(phi(z)) = sign(z)`` on a grid of ``[-50, 50]``; float zeros away from 0 re-read at 30 digits.
+
+    ``z exp(-z^2)`` underflows to 0.0 in float64 from ``|z| ~ 27`` although it
+    keeps the sign of ``z``: those points are evaluated again with mpmath.
+    """
+    grid = np.linspace(-50, 50, 20001)
+    with np.errstate(all="ignore"):
+        signs = np.sign(kernel(grid))
+    again = np.flatnonzero((signs == 0) & (grid != 0))
+    if again.size:
+        exact = sp.lambdify(Z, form, modules="mpmath")
+        with mpmath.workdps(30):
+            for i in again:
+                signs[i] = float(mpmath.sign(exact(mpmath.mpf(float(grid[i])))))
+    return bool(np.all(signs == np.sign(grid)))
 
 
 def _definite(value: Any) -> bool:
