@@ -8,7 +8,6 @@
 
 # %%
 import numpy as np
-import sympy as sp
 
 import rnnsym as rs
 from rnnsym.linear.system import LinearRNN

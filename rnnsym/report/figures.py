@@ -18,7 +18,13 @@ Examples
 True
 >>> if plotting_available():
 ...     figure = render_figure("half_life", rs.derive("half_life"), tempfile.mkdtemp())
-...     assert figure.path.name == "half_life.png" and figure.path.stat().st_size > 0
+...     assert figure.path.name == "half_life.png" and figure.pdf.stat().st_size > 0
+...     assert figure.svg.read_text().count("<svg") == 1
+
+Figures are drawn at their printed size: :data:`TEXT_WIDTH_IN` wide (the
+PDF report's ``\textwidth``), text of at least :data:`MIN_FONT_PT` points,
+and included without scaling, as PDF in ``report.pdf``, as inline SVG in
+``report.html`` and as PNG (:data:`PNG_DPI`) in ``report.md``.
 """
 
 from __future__ import annotations
@@ -33,22 +39,55 @@ import numpy as np
 import sympy as sp
 
 from rnnsym.derivation import Derivation
-from rnnsym.errors import UnknownNameError
+from rnnsym.errors import InvalidArgumentError, UnknownNameError
 from rnnsym.registry import derivation_module, derivation_names
 
-__all__ = ["FIGURES", "FigureFunction", "RenderedFigure", "evaluate", "figure_function", "figure_names",
+__all__ = ["FIGURES", "FIGURE_HEIGHT_IN", "FigureFunction", "MIN_FONT_PT", "PNG_DPI", "PRINT_STYLE",
+           "REFERENCE", "RenderedFigure", "TEXT_WIDTH_IN", "draw_figure", "evaluate", "figure_function", "figure_names",
            "matrix_entries", "plotting_available", "render_figure"]
 
 #: A figure function draws on a matplotlib ``Figure`` and returns its caption.
 FigureFunction = Callable[[Derivation, Any], str]
 
 
+#: The printed width of every figure, in inches: the report's ``\textwidth`` (article class at
+#: 11 pt: 360 TeX points = 4.981 in), rounded down so that an unscaled figure never overfills the line.
+TEXT_WIDTH_IN = 4.98
+#: The height of a figure unless its ``figure`` function sets another (``fig.set_figheight``).
+FIGURE_HEIGHT_IN = 2.6
+#: The smallest text in a printed figure, in points.
+MIN_FONT_PT = 8.0
+#: Resolution of ``figures/NAME.png`` (the Markdown report's copy): about 1000 pixels wide.
+PNG_DPI = 200
+#: The label of a reference mark (a zero line, a level of 1/2) that needs no legend entry; every other
+#: line or collection is in its axes' legend or shares the colour and style of one that is.
+REFERENCE = "_reference"
+#: matplotlib settings every figure is drawn under: text at print size, thin lines for a 5 in figure.
+PRINT_STYLE: Mapping[str, Any] = {
+    "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "legend.fontsize": 8, "legend.title_fontsize": 8, "figure.titlesize": 9, "mathtext.fontset": "dejavusans",
+    "axes.linewidth": 0.6, "lines.linewidth": 1.2, "lines.markersize": 4, "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6, "legend.handlelength": 1.6, "legend.borderpad": 0.3, "legend.labelspacing": 0.25,
+    "legend.framealpha": 0.9, "svg.fonttype": "path", "figure.constrained_layout.h_pad": 0.03,
+    "figure.constrained_layout.w_pad": 0.03}
+
+
 @dataclass(frozen=True)
 class RenderedFigure:
-    """A PNG written by :func:`render_figure` and its one-sentence caption."""
+    """A figure written by :func:`render_figure`: ``path`` (the PNG), a PDF and an SVG beside it, its caption."""
 
     path: Path
     caption: str
+
+    @property
+    def pdf(self) -> Path:
+        """The figure as PDF at its printed size, for ``report.pdf``."""
+        return self.path.with_suffix(".pdf")
+
+    @property
+    def svg(self) -> Path:
+        """The figure as SVG at its printed size, for ``report.html``."""
+        return self.path.with_suffix(".svg")
 
 
 def plotting_available() -> bool:
@@ -96,24 +135,56 @@ class _FigureIndex(Mapping[str, FigureFunction]):
 FIGURES: Mapping[str, FigureFunction] = _FigureIndex()
 
 
-def render_figure(name: str, derivation: Derivation, directory: "str | Path", *,
-                  dpi: int = 110) -> RenderedFigure:
-    """Draw the figure of derivation ``name`` into ``directory/name.png``.
+def _rc(name: str) -> Any:
+    """The matplotlib settings figure ``name`` is drawn and saved under (its SVG ids salted by its name)."""
+    return {**PRINT_STYLE, "svg.hashsalt": name}
 
-    Raises :class:`~rnnsym.errors.UnknownNameError` when ``name`` has no
-    figure and ``ImportError`` when matplotlib is not installed.
+
+def draw_figure(name: str, derivation: Derivation) -> tuple[Any, str]:
+    """Draw the figure of derivation ``name`` at its printed size; return the matplotlib ``Figure`` and caption.
+
+    The figure is :data:`TEXT_WIDTH_IN` wide and drawn under :data:`PRINT_STYLE`
+    on its own Agg canvas (no global backend is touched).  Raises
+    :class:`~rnnsym.errors.UnknownNameError` when ``name`` has no figure,
+    :class:`~rnnsym.errors.InvalidArgumentError` when ``derivation`` is not a
+    :class:`~rnnsym.derivation.Derivation` and ``ImportError`` when
+    matplotlib is not installed.
     """
     draw = figure_function(name)
+    if not isinstance(derivation, Derivation):
+        raise InvalidArgumentError(f"`derivation` must be a Derivation (from rnnsym.derive({name!r})); "
+                                   f"got {type(derivation).__name__}.")
     # matplotlib is the optional `plot` extra: imported only when a figure is drawn
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # the optional `plot` extra, as above
     from matplotlib.figure import Figure  # the optional `plot` extra, as above
 
-    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    caption = draw(derivation, fig)
+    with rc_context(_rc(name)):
+        fig = Figure(figsize=(TEXT_WIDTH_IN, FIGURE_HEIGHT_IN), layout="constrained")
+        FigureCanvasAgg(fig)
+        caption = draw(derivation, fig)
+        fig.set_figwidth(TEXT_WIDTH_IN)   # the width is the text width, whatever the function did
+        fig.canvas.draw()   # lay out (and create the tick labels) under the print style
+    return fig, caption
+
+
+def render_figure(name: str, derivation: Derivation, directory: "str | Path") -> RenderedFigure:
+    """Draw the figure of derivation ``name`` into ``directory/name.{png,pdf,svg}``.
+
+    The PDF and SVG are vector files at the printed size (include them
+    unscaled); the PNG is the same figure at :data:`PNG_DPI`.  Raises as
+    :func:`draw_figure` does.
+    """
+    fig, caption = draw_figure(name, derivation)
+    from matplotlib import rc_context  # the optional `plot` extra, as in draw_figure
+
     path = Path(directory) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    with rc_context(_rc(name)):
+        fig.savefig(path, dpi=PNG_DPI)
+        # dpi: of the rasterized parts (a mesh) of the vector files
+        fig.savefig(path.with_suffix(".pdf"), dpi=PNG_DPI, metadata={"CreationDate": None})
+        fig.savefig(path.with_suffix(".svg"), dpi=PNG_DPI, metadata={"Date": None})
     return RenderedFigure(path, caption)
 
 
