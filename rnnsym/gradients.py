@@ -157,7 +157,7 @@ class OrderedProduct(sp.Basic):
                 "substitute the horizon first (e.g. `.subs(T, k + 3)`)."
             )
         if count < 0:
-            raise InvalidArgumentError(f"`T - k` must be >= 0; got {count - 1}.")
+            raise InvalidArgumentError(f"`T - k` must be >= 0; got {count}.")
         times = [upper - j for j in range(int(count))]
         if not self.later_left:
             times.reverse()
