@@ -1,18 +1,15 @@
 """Activation functions that carry their own calculus.
 
-An :class:`Activation` holds the SymPy form ``phi(z)``, its derivative, its
-Lipschitz constant ``sup |phi'|``, its output range, whether it is odd and
-whether it preserves sign, and a NumPy implementation that agrees with the
-SymPy form (property-tested in ``tests/test_activations.py``).
+An :class:`Activation` holds the SymPy form ``phi(z)``, its derivative, its Lipschitz constant
+``sup |phi'|``, its output range, whether it is odd and whether it preserves sign, and a NumPy
+implementation that agrees with the SymPy form (``tests/test_activations.py``).
 
 The derivative is stored in a numerically safe form (``sech(z)**2`` for
 tanh, not SymPy's ``1 - tanh(z)**2``, which loses every digit from
 ``|z| >= 19``); the tests check that it equals ``sympy.diff`` of the form.
 
-Where a derivative jumps (ReLU and leaky ReLU at 0, hard tanh at +-1) the
-value at the kink is the one PyTorch's autograd uses: the derivative from the
-left for ReLU and leaky ReLU (so ``ReLU'(0) = 0``), and 0 at the corners of
-hard tanh.
+Where a derivative jumps (ReLU and leaky ReLU at 0, hard tanh at +-1) the value at the kink is
+PyTorch autograd's: from the left for ReLU and leaky ReLU (``ReLU'(0) = 0``), 0 at hard tanh's corners.
 
 Examples
 --------
@@ -411,11 +408,7 @@ def _cheap(expr: sp.Expr, budget: float) -> bool:
 
 
 def _sign_preserving_on_grid(form: sp.Expr, kernel: Any) -> bool:
-    """``sign(phi(z)) = sign(z)`` on a grid of ``[-50, 50]``; float zeros away from 0 re-read at 30 digits.
-
-    ``z exp(-z^2)`` underflows to 0.0 in float64 from ``|z| ~ 27`` although it
-    keeps the sign of ``z``: those points are evaluated again with mpmath.
-    """
+    """``sign(phi(z)) = sign(z)`` on ``[-50, 50]``; float zeros off 0 (``z exp(-z^2)`` underflows) re-read by mpmath."""
     grid = np.linspace(-50, 50, 20001)
     with np.errstate(all="ignore"):
         signs = np.sign(kernel(grid))

@@ -436,9 +436,14 @@ def krawczyk(act: Any, W: np.ndarray, u: np.ndarray, x0: Any, dps: int = 30) -> 
             r *= 16
         else:
             return None
-        for _ in range(4):  # tighten: K(X) holds the root whenever X does
+        for _ in range(4):  # tighten: K(X, c) holds the root whenever X does, for a centre c in X
             X = K
-            K = m - step + (eye - Yi.dot(slopes(X))).dot(X - m)
+            # The mean-value form needs its centre inside X: the first box was centred on x0, but
+            # K(X) can shrink away from x0 (a float root is ~1e-17 from the true one), so each
+            # round re-centres on X's midpoint (taken exactly) and re-evaluates F there.
+            centre = [_midpoint(*ends(x)) for x in X]
+            c = _iv_vector(centre)
+            K = c - Yi.dot(F(c)) + (eye - Yi.dot(slopes(X))).dot(X - c)
             K = np.array([interval(max(ends(k)[0], ends(x)[0]), min(ends(k)[1], ends(x)[1]))
                           for k, x in zip(K, X)], dtype=object)
         lo = tuple(ends(k)[0] for k in K)
