@@ -213,3 +213,80 @@ def test_linear_system_refuses_nonlinear_models_saying_why(net: rs.RNN, what: st
 def test_linear_system_refuses_what_is_not_a_model() -> None:
     with pytest.raises(rs.InvalidArgumentError, match="`model` must be an rnnsym RNN; got list"):
         flt.linear_system([[0.5]])
+
+
+def _mp_snr(A_, B_, C_, X, sigma, omega, terms: int = 4000) -> mpmath.mpf:
+    """The SNR from the impulse response g_k = C A^k B summed at 50 digits: H = sum g_k e^{-i w k},
+    noise variance sigma^2 sum g_k^2, signal power X^2 |H|^2 (times 1/2 unless w in {0, pi})."""
+    n = len(A_)
+    with mpmath.workdps(50):
+        A_m = _mp(A_)
+        v, C_m = _mp(np.reshape(B_, (n, 1)).tolist()), _mp(np.reshape(C_, (1, n)).tolist())
+        w = mpmath.mpf(omega)
+        H, var = mpmath.mpc(0), mpmath.mpf(0)
+        for k in range(terms):
+            gk = (C_m * v)[0]
+            H += gk * mpmath.expj(-w * k)
+            var += gk * gk
+            v = A_m * v
+        share = 1 if omega in (0.0, float(np.pi)) else mpmath.mpf(1) / 2
+        return mpmath.mpf(X) ** 2 * abs(H) ** 2 * share / (mpmath.mpf(sigma) ** 2 * var)
+
+
+ROT = [[0.6, -0.5], [0.5, 0.6]]
+
+
+@pytest.mark.parametrize("A_, B_, C_, X, sigma, omega", [
+    ([[0.5]], [1.0], [1.0], 1.0, 1.0, 0.0),
+    ([[0.5]], [1.0], [1.0], 3.0, 2.0, float(np.pi)),
+    ([[-0.8]], [2.0], [0.5], 1.5, 0.3, 1.0),
+    (ROT, [1.0, 0.0], [1.0, 0.0], 1.0, 1.0, 0.7),
+    (ROT, [0.0, 1.0], [1.0, 1.0], 2.0, 0.5, 1e-9),      # inside the band: half power, not the w = 0 value
+    (ROT, [1.0, 1.0], [0.0, 1.0], 1.0, 1.0, float(np.pi) - 1e-9),
+])
+def test_snr_numeric_equals_the_summed_impulse_response(A_, B_, C_, X, sigma, omega) -> None:
+    truth = _mp_snr(A_, B_, C_, X, sigma, omega)
+    got = flt.snr_numeric(A_, B_, C_, X=X, sigma=sigma, omega=omega)
+    assert abs(got - float(truth)) <= 1e-12 * float(truth)
+
+
+def test_noise_variance_numeric_scales_with_sigma_squared() -> None:
+    one = flt.noise_variance_numeric(ROT, [1.0, 0.0], [1.0, 1.0], 1.0)
+    with mpmath.workdps(50):
+        A_m, v, C_m = _mp(ROT), _mp([[1.0], [0.0]]), _mp([[1.0, 1.0]])
+        total = mpmath.mpf(0)
+        for _ in range(4000):
+            total += (C_m * v)[0] ** 2
+            v = A_m * v
+    assert abs(one - float(total)) <= 1e-13 * float(total)
+    assert flt.noise_variance_numeric(ROT, [1.0, 0.0], [1.0, 1.0], 3.0) == pytest.approx(9 * one, rel=1e-14)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: flt.snr_numeric([[1.0]], [1.0], [1.0], X=1.0, sigma=1.0, omega=0.5), rs.DomainError,
+     "`A` has spectral radius 1; expected < 1"),
+    (lambda: flt.snr_numeric([[0.5, 0.0], [0.0, 1.2]], [1.0, 1.0], [1.0, 1.0], X=1.0, sigma=1.0, omega=0.5),
+     rs.DomainError, "`A` has spectral radius 1.2"),
+    (lambda: flt.snr_numeric([[0.5]], [1.0, 2.0], [1.0], X=1.0, sigma=1.0, omega=0.5), rs.ShapeError,
+     "`B` must have 1 entries (one input); got shape (2,)"),
+    (lambda: flt.snr_numeric([[0.5]], [1.0], [[1.0, 2.0]], X=1.0, sigma=1.0, omega=0.5), rs.ShapeError,
+     "`C` must have 1 entries (one output); got shape (1, 2)"),
+    (lambda: flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=-0.1), rs.DomainError,
+     "`omega`=-0.1 must lie in [0, pi]"),
+    (lambda: flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=3.2), rs.DomainError,
+     "`omega`=3.2 must lie in [0, pi]"),
+    (lambda: flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=0.0, omega=0.5), rs.DomainError,
+     "`sigma`=0.0 must be > 0"),
+    (lambda: flt.noise_variance_numeric([[0.5]], [1.0], [1.0], -1.0), rs.DomainError, "`sigma`=-1.0 must be > 0"),
+])
+def test_numeric_filter_refusals_name_the_argument(call, error, message: str) -> None:
+    with pytest.raises(error) as info:
+        call()
+    assert message in str(info.value)
+
+
+def test_the_band_edges_are_exactly_zero_and_pi() -> None:
+    # at w = pi exactly the sinusoid does not average to half power; one ulp inside it does
+    edge = flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=float(np.pi))
+    inside = flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=float(np.nextafter(np.pi, 0)))
+    assert edge == pytest.approx(2 * inside, rel=1e-12)
