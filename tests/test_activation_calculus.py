@@ -17,6 +17,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.activations import Z
+from rnnsym.fixedpoints.intervals import supports
 
 GRID = [mpmath.mpf(k) / 64 for k in range(-64 * 12, 64 * 12 + 1)] + [mpmath.mpf(v) for v in
                                                                       (-1e6, -1e3, -50, 50, 1e3, 1e6)]
@@ -124,3 +125,24 @@ def test_built_ins_carry_their_name_and_parameters(spec) -> None:
         assert act.params == {"slope": sp.Rational(str(params.get("slope", "1/100")))}
     else:
         assert dict(act.params) == {}
+
+
+@pytest.mark.parametrize("name, form", [("tanh", "tanh"), ("sigmoid", "sigmoid"), ("softsign", "softsign"),
+                                        ("relu", "pieces"), ("leaky_relu", "pieces"), ("hard_tanh", "pieces"),
+                                        ("identity", "pieces")])
+def test_every_built_in_has_an_interval_extension(name: str, form: str) -> None:
+    act = rs.get_activation(name)
+    assert act.interval_form == form and supports(act)
+    assert (act.pieces is not None) == (form == "pieces")
+
+
+@pytest.mark.parametrize("slope", [2, 1.5, -0.1, "3/2"])
+def test_leaky_slope_outside_zero_one_is_refused_naming_slope(slope) -> None:
+    with pytest.raises(rs.InvalidArgumentError, match=r"`slope` must be a real number in \[0, 1\]"):
+        rs.get_activation("leaky_relu", slope=slope)
+
+
+@pytest.mark.parametrize("slope", ["import os", [0.1], sp.Symbol("s")])
+def test_leaky_slope_that_is_not_a_number_is_refused_naming_slope(slope) -> None:
+    with pytest.raises(rs.RnnsymError, match="`slope`"):
+        rs.get_activation("leaky_relu", slope=slope)

@@ -119,3 +119,14 @@ def test_the_refusal_names_the_growth_and_the_alternatives() -> None:
 def test_max_terms_must_be_a_nonnegative_integer_and_is_named() -> None:
     with pytest.raises(rs.InvalidArgumentError, match="`max_terms`"):
         rs.RNN.symbolic(1, 1).unroll(2, max_terms=-1)
+
+
+def test_subs_keeps_the_bias_and_the_activation() -> None:
+    net = rs.RNN.symbolic(1, 1, activation="relu").subs({"W_h[0,0]": 0.5, "W_x[0,0]": 1, "b[0]": -0.25})
+    assert net.activation.name == "relu" and list(net.b) == [-0.25]
+    assert net.simulate([[0.0]], h0=[1.0])[-1, 0] == pytest.approx(0.25, abs=0)
+
+
+def test_subs_of_an_unknown_name_says_whose_parameters() -> None:
+    with pytest.raises(rs.InvalidArgumentError, match="`nope` is not a parameter of this RNN; its parameters are"):
+        rs.RNN.symbolic(1, 1).subs({"nope": 1})

@@ -290,3 +290,16 @@ def test_the_band_edges_are_exactly_zero_and_pi() -> None:
     edge = flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=float(np.pi))
     inside = flt.snr_numeric([[0.5]], [1.0], [1.0], X=1.0, sigma=1.0, omega=float(np.nextafter(np.pi, 0)))
     assert edge == pytest.approx(2 * inside, rel=1e-12)
+
+
+@pytest.mark.parametrize("w", [0.0, 0.4, 2.0, float(np.pi)])
+def test_frequency_response_is_the_transfer_function_on_the_unit_circle(w: float) -> None:
+    nu = sp.Symbol("nu", real=True)
+    H = flt.frequency_response(ROT, [[1], [0]], [[1, 1]], omega=nu)
+    assert H.free_symbols == {nu}
+    got = complex(H.subs(nu, w))
+    with mpmath.workdps(30):
+        A_m = mpmath.matrix(ROT)
+        M = mpmath.eye(2) - A_m * mpmath.expj(-w)                    # H = C (I - A e^{-iw})^{-1} B
+        truth = (mpmath.matrix([[1, 1]]) * mpmath.lu_solve(M, mpmath.matrix([[1], [0]])))[0]
+    assert abs(got - complex(truth)) <= 1e-13 * abs(complex(truth))
