@@ -14,9 +14,19 @@ Rigour, on float64 numbers in round-to-nearest:
   round-to-nearest, multiplied by ``1 + 2 (k + 2) u`` for ``k`` roundings
   and increased by ``2**-960`` (every possible underflow), so it bounds
   the exact value;
-* activations and their derivatives on an interval ``[lo, hi]`` come from
-  :mod:`rnnsym.fixedpoints.intervals` (:mod:`mpmath.iv`, outward rounding;
-  each end point one element at a time), rounded outward to floats.
+* activations and their derivatives on an interval ``[lo, hi]``: every
+  built-in activation is nondecreasing and its derivative even and
+  decreasing in ``|z|``, so each is enclosed by bounds at two points (the
+  ends; the largest and smallest ``|z|``).  For ``tanh`` and ``sigmoid``
+  (the gated cells') each bound is computed by :func:`_bound` in
+  :mod:`mpmath.libmp`'s directed rounding at ``DIRECT_BITS`` bits, every operation
+  rounded toward the side it bounds (the formulas are monotone in the
+  ``exp`` they hold, below), then rounded to a float in that direction and
+  moved one float further out; the other activations go through
+  :mod:`rnnsym.fixedpoints.intervals` (:mod:`mpmath.iv`, outward rounding),
+  which the tests use as the reference for both.  The direct route is about
+  20 times faster than the interval objects, and the activations were 95%
+  of a certificate's time.
 
 :func:`krawczyk` proves that a box ``m +- t`` (infinity norm) holds exactly
 one fixed point of ``F(., x)``: with ``G(s) = F(s, x) - s``, ``Y`` a float
@@ -25,7 +35,10 @@ approximation of ``G'(m)^{-1}`` and ``X = m +- t``, the Krawczyk operator
 ``rho = |Y G(m)| + |I - Y G'(X)| t``; ``rho < t`` in every coordinate puts
 ``K(X)`` in the interior of ``X``, which proves that ``G`` has exactly one
 zero in ``X`` (Krawczyk 1969; Moore 1977; Rump, Acta Numerica 2010, Thm
-13.3), and that zero lies in ``m +- rho`` as well.  A degenerate fixed
+13.3), and that zero lies in ``m +- rho`` as well, and within
+``|Y G(m)|_inf / (1 - kappa)`` of ``m``, ``kappa`` the largest row sum of
+``|I - Y G'(X)|`` (below 1 when the box passes; tighter than ``rho`` on a
+wide box, so one wide box proves a tight radius).  A degenerate fixed
 point (``I - J`` singular) cannot pass; nor a cell without interval
 extensions (a custom cell, a custom activation).
 
@@ -43,22 +56,27 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, NamedTuple, Sequence
 
 import mpmath
 import numpy as np
+from mpmath import libmp
 
-from rnnsym.fixedpoints.intervals import dphi, ends, interval, phi, precision, supports
+from rnnsym.fixedpoints.intervals import CLAMP, dphi, ends, interval, phi, precision, supports
 
 __all__ = ["Box", "IntervalOps", "Certificate", "krawczyk"]
 
 U = 2.0 ** -53
 #: Added to every radius: covers every underflow (at most ``2**-1075`` each).
 TINY = 2.0 ** -960
-#: Working precision (bits) of the activation enclosures.
+#: Working precision (bits) of the activation enclosures through mpmath.iv.
 BITS = 80
+#: Working precision (bits) of the direct route (:func:`_bound`; directed rounding, so any precision is
+#: rigorous: 64 bits leave the float bounds within two floats of the value, at half the time of 80).
+DIRECT_BITS = 64
 
 
 def _up(x: np.ndarray, ops: int) -> np.ndarray:
@@ -117,13 +135,97 @@ def _from_ends(lo: np.ndarray, hi: np.ndarray) -> Box:
     return Box(c, _up(np.maximum(hi - c, c - lo), 2))
 
 
+DOWN, UP = libmp.round_floor, libmp.round_ceiling
+_OTHER = {DOWN: UP, UP: DOWN}
+_ONE, _TWO = libmp.fone, libmp.from_int(2)
+_CLAMP = float(CLAMP)
+
+
+def _float(v: Any, rnd: str, low: float, high: float) -> float:
+    """The raw mpf ``v`` as a float bound on the side ``rnd``, kept in ``[low, high]`` (the function's range).
+
+    ``to_float`` rounds in the direction ``rnd`` except in the subnormal
+    range (to nearest there): one more float outward covers both.
+    """
+    f = libmp.to_float(v, rnd=rnd)
+    f = math.nextafter(f, -math.inf) if rnd == DOWN else math.nextafter(f, math.inf)
+    return min(max(f, low), high)
+
+
+def _tanh_bound(x: float, rnd: str) -> float:
+    """A bound on ``tanh(x)`` from below (``rnd = DOWN``) or above (``UP``) for the float ``x``.
+
+    ``tanh(x) = 1 - 2 / (exp(2x) + 1)`` (``x >= 0``; odd below), increasing
+    in ``exp(2x)``; extra bits for small ``x``, where the difference cancels.
+    """
+    if x < 0:
+        return -_tanh_bound(-x, _OTHER[rnd])
+    if x > _CLAMP:   # tanh(CLAMP) <= tanh(x) <= 1
+        if rnd == UP:
+            return 1.0
+        x = _CLAMP
+    bits = DIRECT_BITS + max(0, -math.frexp(x)[1])
+    e = libmp.mpf_exp(libmp.from_float(2.0 * x), bits, rnd)
+    q = libmp.mpf_div(_TWO, libmp.mpf_add(e, _ONE, bits, rnd), bits, _OTHER[rnd])
+    return _float(libmp.mpf_sub(_ONE, q, bits, rnd), rnd, -1.0, 1.0)
+
+
+def _sigmoid_bound(x: float, rnd: str) -> float:
+    """A bound on ``sigmoid(x) = 1 / (1 + exp(-x))`` (decreasing in ``exp(-x)``) on the side ``rnd``."""
+    if x > _CLAMP or x < -_CLAMP:   # sigmoid(CLAMP) <= sigmoid(x) <= 1, or 0 <= sigmoid(x) <= sigmoid(-CLAMP)
+        if (rnd == UP) == (x > 0):
+            return 1.0 if x > 0 else 0.0
+        x = math.copysign(_CLAMP, x)
+    e = libmp.mpf_exp(libmp.from_float(-x), DIRECT_BITS, _OTHER[rnd])
+    d = libmp.mpf_add(e, _ONE, DIRECT_BITS, _OTHER[rnd])
+    return _float(libmp.mpf_div(_ONE, d, DIRECT_BITS, rnd), rnd, 0.0, 1.0)
+
+
+def _bell_bound(a: float, rnd: str, k: float, shift: int, top: float) -> float:
+    """A bound on ``2**shift e / (1 + e)**2`` with ``e = exp(-k a)``, ``a >= 0``: increasing in ``e`` on ``[0, 1]``,
+    so decreasing in ``a``.  ``k = 2, shift = 2``: ``sech(a)^2``; ``k = 1, shift = 0``: ``sigmoid'(a)``."""
+    if a > _CLAMP:   # 0 <= value <= its value at CLAMP
+        if rnd == DOWN:
+            return 0.0
+        a = _CLAMP
+    e = libmp.mpf_exp(libmp.from_float(-k * a), DIRECT_BITS, rnd)
+    d = libmp.mpf_add(e, _ONE, DIRECT_BITS, _OTHER[rnd])
+    d2 = libmp.mpf_mul(d, d, DIRECT_BITS, _OTHER[rnd])
+    value = libmp.mpf_div(libmp.mpf_shift(e, shift), d2, DIRECT_BITS, rnd)
+    return _float(value, rnd, 0.0, top)
+
+
+#: ``interval_form``: (value bound, slope bound at ``|z|``), for :func:`_bound`.
+_DIRECT = {
+    "tanh": (_tanh_bound, lambda a, rnd: _bell_bound(a, rnd, 2.0, 2, 1.0)),
+    "sigmoid": (_sigmoid_bound, lambda a, rnd: _bell_bound(a, rnd, 1.0, 0, 0.25)),
+}
+
+
+def _bound(act: Any, lo: float, hi: float, derivative: bool) -> tuple[float, float, float, float]:
+    """Float bounds ``(phi_lo, phi_hi, dphi_lo, dphi_hi)`` of ``phi`` and ``phi'`` on ``[lo, hi]`` for ``tanh`` or
+    ``sigmoid`` (nondecreasing; ``phi'`` even and decreasing in ``|z|``); NaN bounds for a NaN end."""
+    if lo != lo or hi != hi:
+        return (math.nan,) * 4
+    value, slope = _DIRECT[act.interval_form]
+    if not derivative:
+        return value(lo, DOWN), value(hi, UP), math.nan, math.nan
+    near = 0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))
+    return value(lo, DOWN), value(hi, UP), slope(max(abs(lo), abs(hi)), DOWN), slope(near, UP)
+
+
 def _activation(act: Any, a: Box, derivative: bool) -> tuple[Box, Box | None]:
-    """``phi(A)`` and (if asked) ``phi'(A)``, each element through :mod:`mpmath.iv`."""
+    """``phi(A)`` and (if asked) ``phi'(A)``, element by element (see the module docstring)."""
     with np.errstate(over="ignore", invalid="ignore"):
         lo = np.nextafter(a.c - a.r, -np.inf)
         hi = np.nextafter(a.c + a.r, np.inf)
     vlo, vhi = np.empty_like(lo), np.empty_like(hi)
     dlo, dhi = np.empty_like(lo), np.empty_like(hi)
+    if getattr(act, "interval_form", None) in _DIRECT:
+        found = np.array([_bound(act, x, y, derivative) for x, y in zip(lo.ravel().tolist(), hi.ravel().tolist())],
+                         dtype=float).reshape(lo.shape + (4,))
+        vlo, vhi, dlo, dhi = np.moveaxis(found, -1, 0)
+        return _from_ends(vlo, vhi), (_from_ends(dlo, dhi) if derivative else None)
     with precision(BITS), mpmath.workprec(BITS):
         for i, (x, y) in enumerate(zip(lo.flat, hi.flat)):
             Z = interval(mpmath.mpf(float(x)), mpmath.mpf(float(y)))
@@ -262,13 +364,20 @@ def krawczyk(cell: Any, m: np.ndarray, x: np.ndarray, tries: int = 12,
     """A box around ``m`` proven to hold exactly one fixed point of ``cell`` under ``x``, or None.
 
     ``m`` a float state (an approximate fixed point), ``x`` the constant
-    input.  None when the test fails every box ``m +- t`` it tries (``t``
-    from four times the Newton step ``|Y G(m)|`` up, by factors of 16): a
-    degenerate or ill-conditioned point, ``m`` too far from a fixed point,
-    or a cell :func:`enclosable` refuses.  Once a box passes, larger ones
-    (by factors of 1024, up to ``grow_to``) are tried, to prove the fixed
-    point alone in a wider neighbourhood: ``unique_within`` is the largest
-    that passed.
+    input.  The box ``m +- grow_to`` is tried first; when it passes, that
+    one test proves the fixed point there and alone in it, and the
+    contraction ``kappa = max_i sum_j |I - Y G'(X)|_ij < 1`` found on it
+    bounds its distance from ``m`` by ``|Y G(m)|_inf / (1 - kappa)``
+    (``s* - m = -Y G(m) + (I - Y G^)(s* - m)`` with ``G^`` the mean of ``G'``
+    on the segment from ``m`` to ``s*``, inside ``G'(X)``), the ``radius``.
+    Otherwise boxes from four times the Newton step ``|Y G(m)|`` up, by
+    factors of 16 (at most ``tries`` boxes), until one passes (its ``rho``
+    bounds the distance as well), then up to three boxes between that one
+    and ``grow_to`` (geometric bisection): ``unique_within`` is the largest
+    that passed (a box that passes holds exactly one fixed point, so the
+    same one as the smaller boxes).  None when no box passes: a degenerate
+    or ill-conditioned point, ``m`` too far from a fixed point, or a cell
+    :func:`enclosable` refuses.
     """
     if enclosable(cell):
         return None
@@ -289,29 +398,50 @@ def krawczyk(cell: Any, m: np.ndarray, x: np.ndarray, tries: int = 12,
     newton = _up(np.abs(Y @ cg) + _up(np.abs(Y) @ (rg + g * np.abs(cg)), N + 4), 2)   # >= |Y G(m)|
     t = max(4.0 * float(newton.max()), 2.0 ** -44 * (1.0 + float(np.abs(m).max())))
     eye = np.eye(N)
-    found: Certificate | None = None
-    for _ in range(tries):
+    center = m.copy()
+    center.setflags(write=False)
+    bad = math.inf
+    if grow_to > t:   # the wide box first: when it passes, it proves all three at once
+        rho, contraction = _krawczyk_bound(cell, m, x, grow_to, Y, newton, eye)
+        if rho is not None and np.all(rho < grow_to):
+            return Certificate(center, _radius(rho, contraction, newton), grow_to)
+        bad = grow_to
+    for _ in range(tries):   # the smallest box that passes: the fixed point is there, within its rho
         rho, contraction = _krawczyk_bound(cell, m, x, t, Y, newton, eye)
         if rho is not None and np.all(rho < t):
-            if found is None:
-                center = m.copy()
-                center.setflags(write=False)
-                found = Certificate(center, float(rho.max()), t)
-            else:   # a larger box: still exactly one fixed point in it, the same one
-                found = Certificate(found.center, found.radius, t)
-            if found.unique_within >= grow_to:
-                return found
-            t *= 1024.0
-            continue
-        if found is not None or rho is None or not contraction < 1.0:   # a larger box only widens G'(X)
-            return found
+            break
+        if rho is None or not contraction < 1.0:   # a larger box only widens G'(X)
+            return None
         t *= 16.0
-    return found
+    else:
+        return None
+    radius, good = _radius(rho, contraction, newton), t
+    for _ in range(3):   # the largest box that passes, below grow_to: the fixed point is alone in it
+        trial = math.sqrt(good * bad)
+        if not good < trial < bad:
+            break
+        rho, _ = _krawczyk_bound(cell, m, x, trial, Y, newton, eye)
+        if rho is not None and np.all(rho < trial):
+            good = trial
+        else:
+            bad = trial
+    return Certificate(center, radius, good)
+
+
+def _radius(rho: np.ndarray, contraction: float, newton: np.ndarray) -> float:
+    """The smaller of two bounds on ``|s* - m|_inf`` from a box that passed: ``max rho`` and
+    ``|Y G(m)|_inf / (1 - kappa)`` (``contraction`` an upper bound of ``kappa``, below 1 there), rounded up."""
+    radius = float(rho.max())
+    low = (1.0 - contraction) * (1.0 - 4 * U)   # <= 1 - kappa, whatever the rounding
+    if low > 0:
+        radius = min(radius, float(_up(np.array(float(newton.max()) / low), 1)))
+    return radius
 
 
 def _krawczyk_bound(cell: Any, m: np.ndarray, x: np.ndarray, t: float, Y: np.ndarray, newton: np.ndarray,
                     eye: np.ndarray) -> tuple[np.ndarray | None, float]:
-    """``rho >= |K(X) - m|`` on ``X = m +- t`` and ``max_i sum_j |I - Y G'(X)|_ij`` (None, inf if not finite)."""
+    """``rho >= |K(X) - m|`` on ``X = m +- t`` and an upper bound of ``max_i sum_j |I - Y G'(X)|_ij`` (None, inf if
+    not finite)."""
     N = len(m)
     g = 1.01 * (N + 1) * U
     D = evaluate(cell, Box(m, np.full(N, t)), x, jacobian=True).d
@@ -325,4 +455,4 @@ def _krawczyk_bound(cell: Any, m: np.ndarray, x: np.ndarray, t: float, Y: np.nda
         rho = _up(newton + absM.sum(axis=1) * t, N + 4)
     if not np.all(np.isfinite(rho)):
         return None, np.inf
-    return rho, float(absM.sum(axis=1).max())
+    return rho, float(_up(absM.sum(axis=1), N).max())

@@ -141,3 +141,36 @@ def test_cells_without_interval_extensions_are_not_certified() -> None:
     assert "no interval extension" in enclosable(cell)
     (p,) = cell.slow_points([0.0], starts=8).fixed
     assert p.enclosure is None and "no interval extension" in p.enclosure_note
+
+
+def _mp_phi(name: str, z: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """``phi(z)`` and ``phi'(z)`` at mpmath's precision, written out independently of rnnsym."""
+    if name == "tanh":
+        return mpmath.tanh(z), 1 / mpmath.cosh(z) ** 2
+    return 1 / (1 + mpmath.exp(-z)), 1 / (4 * mpmath.cosh(z / 2) ** 2)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid"])
+def test_direct_activation_bounds_hold_the_60_digit_values_within_a_few_floats(name: str) -> None:
+    """The direct route of the gated cells' certificates (_enclosure._bound, mpmath.libmp's directed rounding):
+    on random and extreme intervals its four bounds hold phi and phi' at the ends, inside and at 0, and on a
+    point they are at most four floats apart."""
+    act = rs.get_activation(name)
+    rng = np.random.default_rng(7)
+    ends = np.concatenate([rng.normal(0, 4, 300), rng.normal(0, 1e-9, 40),
+                           10.0 ** rng.uniform(-300, 3, 60) * rng.choice([-1.0, 1.0], 60),
+                           [0.0, 5e-324, -5e-324, 36.0, -36.0, 745.5, -745.5, 2.0 ** 20, -(2.0 ** 21), 1e300]])
+    pairs = [(float(x), float(x)) for x in ends] + [tuple(sorted((float(x), float(y))))
+                                                    for x, y in zip(ends, rng.permutation(ends))]
+    with mpmath.workdps(60):
+        for lo, hi in pairs:
+            a, b, c, d = _enclosure._bound(act, lo, hi, True)
+            inside = [lo, hi, 0.5 * lo + 0.5 * hi] + ([0.0] if lo <= 0.0 <= hi else [])
+            for z in inside:
+                value, slope = _mp_phi(name, mpmath.mpf(z))
+                assert a <= value <= b and c <= slope <= d, (lo, hi, z)
+            if lo == hi:
+                value, slope = _mp_phi(name, mpmath.mpf(lo))
+                for low, high, exact in ((a, b, value), (c, d, slope)):
+                    tol = 4 * math.ulp(float(exact)) + 1e-320
+                    assert high - low <= tol, (lo, low, high)
