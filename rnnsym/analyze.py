@@ -75,8 +75,9 @@ LYAPUNOV_TOL = 5e-3
 #: Most powers of ``W_h`` :func:`analyze_rnn` forms to certify its transient peak.
 MAX_TRANSIENT_STEPS = 100_000
 #: ``steps * n**3`` budget of those powers (about 2 s on one core): at least 200 up to
-#: :data:`FULL_SCAN_N` units, fewer (at least 2) above, where 200 powers would take minutes.
-TRANSIENT_WORK = 4e9
+#: :data:`FULL_SCAN_N` units; above, where 200 powers would take minutes, ``LARGE_TRANSIENT_WORK / n**3``
+#: (about 5 s: 74 powers at 512 units, 9 at 1024), at least 2.
+TRANSIENT_WORK, LARGE_TRANSIENT_WORK = 4e9, 1e10
 FULL_SCAN_N = 256
 #: Largest layer whose distance to uncontrollability :func:`analyze_rnn` estimates (``n`` + ~1000 SVDs).
 MAX_DISTANCE_N = 256
@@ -185,7 +186,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     ``"transient_peak"`` is ``max_k ||W_h^k||_2``, certified
     (``"transient_peak_certified"``) when ``rho(W_h) < 1`` and a certificate
     comes within the step cap (:data:`TRANSIENT_WORK` ``/ n^3`` powers,
-    200 to 100 000 up to 256 units, at least 2 above); otherwise it is a
+    200 to 100 000 up to 256 units, 2 to 200 above); otherwise it is a
     lower bound over the powers scanned.  Linear algebra runs on
     :data:`BLAS_THREADS` BLAS thread(s).
     """
@@ -267,10 +268,11 @@ def _transient_steps(n: int) -> int:
     """How many powers of an ``n x n`` ``W_h`` :func:`analyze_rnn` may form (200 .. 100 000; 2 .. 200 above 256 units).
 
     >>> _transient_steps(2), _transient_steps(64), _transient_steps(256), _transient_steps(512), _transient_steps(1024)
-    (100000, 15258, 238, 29, 3)
+    (100000, 15258, 238, 74, 9)
     """
-    budget = int(TRANSIENT_WORK / max(n, 1) ** 3)
-    return max(200, min(MAX_TRANSIENT_STEPS, budget)) if n <= FULL_SCAN_N else max(2, min(200, budget))
+    if n > FULL_SCAN_N:
+        return max(2, min(200, int(LARGE_TRANSIENT_WORK / n ** 3)))
+    return max(200, min(MAX_TRANSIENT_STEPS, int(TRANSIENT_WORK / max(n, 1) ** 3)))
 
 
 def _transient(W_h: np.ndarray, rho: float) -> TransientGrowth:
@@ -313,6 +315,16 @@ def _reach(net: RNN, h: np.ndarray, x: np.ndarray) -> dict[str, Any]:
             "margin": decision.score_ratio, "tolerance": decision.tol,
             "distance": distance, "relative_distance": relative,
             "least_reachable_eigenvalue": [decision.eigenvalue.real, decision.eigenvalue.imag]}
+
+
+def _lyapunov_text(g: dict[str, Any], n: int) -> str:
+    """Which exponents, over how many steps, and whether the horizon stopped because they had converged."""
+    if "lyapunov_k" not in g:
+        return ""
+    which = "all" if g["lyapunov_k"] == n else f"top {g['lyapunov_k']} of"
+    how = (f"converged: standard error {g['lyapunov_standard_error']:.2g} <= {g['lyapunov_tolerance']:g}"
+           if g["lyapunov_converged"] else f"standard error {g['lyapunov_standard_error']:.2g}")
+    return f" ({which} {n} exponents over {g['lyapunov_steps']} steps, {how})"
 
 
 def _peak_text(g: dict[str, Any], rho: float) -> str:
@@ -380,7 +392,7 @@ def format_analysis(name: str, report: dict[str, Any]) -> str:
     lines.append(f"  gradients: c||W_h||_2 = {g['bound_factor']:.6g}"
                  + (" < 1 certifies vanishing gradients" if g["vanishing_certified"]
                     else " >= 1: explosion possible, not certain")
-                 + f"; top Lyapunov exponent {g['top_lyapunov_exponent']:.6g} per step;"
+                 + f"; top Lyapunov exponent {g['top_lyapunov_exponent']:.6g} per step{_lyapunov_text(g, report['n'])};"
                  f" {_peak_text(g, report['spectral_radius'])}")
     r = report["controllability"]
     if r:

@@ -29,6 +29,7 @@ W_h[0,1]*sech(W_h[0,0]*h_prev[0] + W_h[0,1]*h_prev[1] + W_x[0,0]*x[0] + b[0])**2
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
@@ -51,6 +52,33 @@ MAX_JACOBIAN_N = 32
 MAX_UNROLL_TERMS = 4096
 #: Most steps of :meth:`RNN.unroll` (nesting depth).
 MAX_UNROLL_STEPS = 50
+
+
+def _lazy(W_h: Any, W_x: Any, b: Any, net: "RNN", activation: "str | Activation") -> bool:
+    """Set ``net`` up from float arrays without SymPy matrices (built on first use); False if it does not apply.
+
+    Only finite float ``ndarray`` weights of consistent shapes (``W_h`` square,
+    ``W_x`` ``(n, m)``, ``b`` ``(n,)`` or ``(n, 1)``) take this path: a
+    1024-unit layer's SymPy matrices take seconds and hundreds of MB that
+    numeric work never reads.  Everything else, errors included, goes through
+    :func:`as_matrix`.
+    """
+    def floats(v: Any, ndims: tuple[int, ...]) -> bool:
+        return v is None or (isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim in ndims)
+
+    if not (floats(W_h, (2,)) and floats(W_x, (2,)) and floats(b, (1, 2))):
+        return False
+    n = W_h.shape[0]
+    if n == 0 or W_h.shape != (n, n) or (W_x is not None and W_x.shape[0] != n) or (
+            b is not None and b.shape not in ((n,), (n, 1))):
+        return False
+    arrays = (np.array(W_h, dtype=float), np.zeros((n, 1)) if W_x is None else np.array(W_x, dtype=float),
+              np.zeros(n) if b is None else np.array(b, dtype=float).reshape(n))
+    if not all(np.isfinite(a).all() for a in arrays):
+        return False
+    net._numeric_cache, net._symbolic = arrays, None
+    net._finish(activation, n, arrays[1].shape[1])
+    return True
 
 
 class RNN:
@@ -76,8 +104,13 @@ class RNN:
         For NaN or infinite weights.
     """
 
+    _symbolic: "tuple[sp.ImmutableMatrix, sp.ImmutableMatrix, sp.ImmutableMatrix] | None"
+    _numeric_cache: "tuple[np.ndarray, np.ndarray, np.ndarray]"
+
     def __init__(self, W_h: Any, W_x: Any = None, b: Any = None,
                  activation: "str | Activation" = "tanh") -> None:
+        if _lazy(W_h, W_x, b, self, activation):
+            return
         W_h = as_matrix(W_h, "W_h")
         check_square(W_h.shape, "W_h", "`W_h` maps the hidden state to itself.")
         n = W_h.rows
@@ -95,15 +128,50 @@ class RNN:
         b = sp.zeros(n, 1) if b is None else as_matrix(b, "b", vector=True)
         if b.shape != (n, 1):
             raise ShapeError(f"`b` must have {n} entries (as `W_h` has {n} rows); got shape {b.shape}.")
-        self.W_h: sp.ImmutableMatrix = sp.ImmutableMatrix(W_h)
-        self.W_x: sp.ImmutableMatrix = sp.ImmutableMatrix(W_x)
-        self.b: sp.ImmutableMatrix = sp.ImmutableMatrix(b)
+        self._symbolic = (sp.ImmutableMatrix(W_h), sp.ImmutableMatrix(W_x), sp.ImmutableMatrix(b))
+        self._finish(activation, n, W_x.cols)
+
+    def _finish(self, activation: "str | Activation", n: int, m: int) -> None:
         self.activation: Activation = get_activation(activation)
         self.n: int = n
-        self.m: int = W_x.cols
-        self.h_prev = vector_symbols("h_prev", n, "h_{{t-1,{i}}}")
-        self.x = vector_symbols("x", self.m, "x_{{t,{i}}}")
-        self.h_star = vector_symbols("h_star", n, "h^{{*}}_{{{i}}}")
+        self.m: int = m
+
+    # -- the weights as SymPy matrices (built on first use for float arrays) ---
+    def _weights(self) -> tuple[sp.ImmutableMatrix, sp.ImmutableMatrix, sp.ImmutableMatrix]:
+        if self._symbolic is None:  # the same Float entries as_matrix gives the arrays
+            W_h, W_x, b = self._numeric_cache
+            self._symbolic = (as_matrix(W_h, "W_h"), as_matrix(W_x, "W_x"), as_matrix(b[:, None], "b"))
+        return self._symbolic
+
+    @property
+    def W_h(self) -> sp.ImmutableMatrix:
+        """Recurrent weights ``(n, n)``."""
+        return self._weights()[0]
+
+    @property
+    def W_x(self) -> sp.ImmutableMatrix:
+        """Input weights ``(n, m)``."""
+        return self._weights()[1]
+
+    @property
+    def b(self) -> sp.ImmutableMatrix:
+        """Bias ``(n, 1)``."""
+        return self._weights()[2]
+
+    @cached_property
+    def h_prev(self) -> sp.ImmutableMatrix:
+        """The symbols ``h_{t-1}`` (``h_prev[i]``)."""
+        return vector_symbols("h_prev", self.n, "h_{{t-1,{i}}}")
+
+    @cached_property
+    def x(self) -> sp.ImmutableMatrix:
+        """The symbols ``x_t`` (``x[i]``)."""
+        return vector_symbols("x", self.m, "x_{{t,{i}}}")
+
+    @cached_property
+    def h_star(self) -> sp.ImmutableMatrix:
+        """The symbols ``h*`` (``h_star[i]``)."""
+        return vector_symbols("h_star", self.n, "h^{{*}}_{{{i}}}")
 
     # -- construction ---------------------------------------------------------
     @classmethod
@@ -133,6 +201,8 @@ class RNN:
     @property
     def parameters(self) -> tuple[sp.Symbol, ...]:
         """The free symbols of the weights, in a stable order."""
+        if self._symbolic is None:  # built from float arrays: no symbols
+            return ()
         return ordered_symbols(self.W_h, self.W_x, self.b)
 
     @property

@@ -191,6 +191,7 @@ RECORDS = {
     "rnnsym.fixedpoints.search.FixedPointResult": "rnnsym.fixedpoints",
     "rnnsym.fixedpoints.sweep.Branch": "rnnsym.fixedpoints", "rnnsym.fixedpoints.sweep.FixedPointSweep": "rnnsym.fixedpoints",
     "rnnsym.gradients.GradientNorms": "rnnsym.gradients", "rnnsym.stability.Stability": "rnnsym.stability",
+    "rnnsym.gradients.LyapunovEstimate": "rnnsym.gradients",
     "rnnsym.stability.HalfLifeDesign": "rnnsym.stability",
 }
 
@@ -246,7 +247,8 @@ SPECS: dict[str, Spec] = {
                                              inputs=["x"], parameters=["k"], output=["h"]),
     "rnnsym.cells.slow_points.find_slow_points": _spec(
         lambda: rs.find_slow_points, cell=rs.GRUCell(np.ones((3, 1)), np.ones((3, 1)) / 2), x=[0.0],
-        states=[[0.1]], starts=2, seed=0, noise=0.0, steps=2, max_q=1e-4, max_iter=5, gtol=1e-9, merge_tol=1e-6),
+        states=[[0.1]], starts=2, seed=0, noise=0.0, steps=2, max_q=1e-4, max_iter=5, gtol=1e-9, merge_tol=1e-6,
+        enclose=True),
     # rnnsym.model
     "rnnsym.model.RNN": _spec(lambda: rs.RNN, W_h=[[0.5]], W_x=[[1.0]], b=[0.0], activation="tanh"),
     "rnnsym.model.RNN.D": _spec(_method(_net, "D"), h=[0.1], x=[0.2]),
@@ -402,6 +404,8 @@ SPECS: dict[str, Spec] = {
                                                 jacobians=[[[0.5]], [[0.5]]], backward=False),
     "rnnsym.gradients.lyapunov_spectrum": _spec(lambda: _grad("lyapunov_spectrum"), net=_f(_net), xs=[[0.0]],
                                                 h0=[0.1], discard=0),
+    "rnnsym.gradients.lyapunov_exponents": _spec(lambda: _grad("lyapunov_exponents"), net=_f(_net), xs=[[0.0]],
+                                                 h0=[0.1], k=1, discard=0, tol=1e-3, block=1, min_steps=1),
     "rnnsym.gradients.gradient_norms": _spec(lambda: _grad("gradient_norms"), net=_f(_net), xs=[[0.0]],
                                              h0=[0.1]),
     "rnnsym.gradients.backpropagate": _spec(lambda: _grad("backpropagate"), net=_f(_net), xs=[[0.0]],
@@ -456,7 +460,8 @@ SPECS: dict[str, Spec] = {
     # rnnsym.registry
     "rnnsym.registry.DerivationInfo": _spec(_attr("rnnsym.registry", "DerivationInfo"), name="probe",
                                             title="Probe", reference="none", order=1, options={}, max_n=None,
-                                            symbols={}, limit_hint="", option_ranges={}),
+                                            symbols={}, limit_hint="", option_ranges={},
+                                            section="The Recurrence Relation: The Engine of Memory"),
     "rnnsym.registry.derivation_names": _spec(lambda: rs.derivation_names),
     "rnnsym.registry.derive": _spec(lambda: rs.derive, name="recurrence", n=1, **{"b[0]": 0.5}),
     "rnnsym.registry.derivation_module": _spec(_attr("rnnsym.registry", "derivation_module"), name="recurrence"),
@@ -477,7 +482,7 @@ SPECS: dict[str, Spec] = {
         lambda: rs.Derivation, name="probe", title="Probe", reference="none",
         steps=[rs.Step(sp.Eq(sp.Symbol("y"), x_**2), "j")], result=x_**2, assumptions=[x_ > 0],
         symbols={"x": "a number"}, kernel_args=[x_], verifier=None, parameters={}, context={},
-        result_label=sp.Symbol("y"), numeric_form=None),
+        result_label=sp.Symbol("y"), numeric_form=None, section="Beyond the Chapter", compact=None),
     "rnnsym.derivation.Derivation.as_dict": _spec(lambda: _derivation().as_dict),
     "rnnsym.derivation.Derivation.assumptions_for_kernel": _spec(lambda: _derivation().assumptions_for_kernel),
     "rnnsym.derivation.Derivation.latex": _spec(lambda: _derivation().latex, standalone=False),

@@ -26,6 +26,7 @@ Examples
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+from scipy.linalg import get_lapack_funcs
 
 from rnnsym.errors import InvalidArgumentError, ShapeError
 
@@ -73,6 +74,33 @@ def _rowmax(X: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Above this ``n`` each Jacobian is factored once (LAPACK ``getrf``) for both its determinant and the
+#: step, in a Python loop; below it NumPy's batched ``det`` and ``solve`` (two factorisations, no loop)
+#: are faster.
+LU_LOOP_N = 64
+
+
+def _lu_steps(J: np.ndarray, G: np.ndarray, singular_det: float) -> tuple[np.ndarray, np.ndarray]:
+    """``-J^{-1} G`` and ``det J`` of every column from one LU factorisation each (``J`` ``(n, n, M)``)."""
+    n, M = G.shape
+    getrf, getrs = get_lapack_funcs(("getrf", "getrs"), (J,))
+    S, det = np.empty((n, M)), np.empty(M)
+    for j in range(M):
+        lu, piv, info = getrf(J[:, :, j])
+        diagonal = lu.diagonal()
+        swaps = np.count_nonzero(piv != np.arange(n))
+        with np.errstate(over="ignore", under="ignore"):
+            det[j] = (-1.0) ** swaps * float(np.prod(diagonal))
+        shift = 1e-7 if abs(det[j]) <= singular_det or info != 0 else 0.0
+        if shift:
+            lu, piv, info = getrf(J[:, :, j] + shift * np.eye(n))
+        if info == 0:
+            S[:, j] = getrs(lu, piv, -G[:, j])[0]
+        else:  # exactly singular even when shifted: the least-squares step, as the batched path takes
+            S[:, j] = -np.linalg.pinv(J[:, :, j] + shift * np.eye(n)) @ G[:, j]
+    return S, det
+
+
 def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None,
                 singular_det: float = SINGULAR_DET) -> tuple[np.ndarray, np.ndarray]:
     """The Newton step ``-J^{-1} G`` of every column and ``det J``; only :func:`damped_newton` calls it.
@@ -100,6 +128,8 @@ def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None,
             S = np.empty_like(G)
             np.multiply(b * G[1] - d * G[0], inv, out=S[0])
             np.multiply(c * G[0] - a * G[1], inv, out=S[1])
+    elif n > LU_LOOP_N:
+        S, det = _lu_steps(J, G, singular_det)
     else:
         Jm = np.ascontiguousarray(np.moveaxis(J, -1, 0))                 # (M, n, n)
         det = np.linalg.det(Jm)

@@ -173,6 +173,22 @@ def _kernels(net: Any, backend: str, dps: int) -> tuple[Kernel, Kernel, Any]:
 #: Most ``starts * n**3`` (the flops of one batched Newton iteration) :func:`find_fixed_points` runs.
 MAX_NEWTON_WORK = 2 ** 30
 
+#: Default starts above 64 units: about ``LARGE_NEWTON_WORK / n**3`` (64 at n = 128, 8 at n = 256), at least
+#: :data:`MIN_STARTS` (the centre and one more point), so one batched iteration stays O(n^3).
+LARGE_NEWTON_WORK, MIN_STARTS = 2 ** 27, 2
+
+
+def default_starts(n: int) -> int:
+    """Newton starts :func:`find_fixed_points` runs on ``n`` units unless told.
+
+    >>> [default_starts(n) for n in (1, 8, 64, 128, 256, 1024)]
+    [64, 4096, 4096, 64, 8, 2]
+    """
+    if n <= 64:
+        return min(4096, max(64, 16 * 2 ** min(n, 12)), max(16, MAX_NEWTON_WORK // n ** 3))
+    return max(MIN_STARTS, LARGE_NEWTON_WORK // n ** 3)
+
+
 #: Above this ``n`` the Newton search uses NumPy closures of the same residual instead
 #: of compiling SymPy's (the n x n symbolic Jacobian took 4.8 s to build and compile at
 #: n = 16 and grows like n^3); the mpmath polish keeps the compiled kernels.
@@ -281,6 +297,12 @@ def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps:
     first = float_stability(act, W, u, h, tol, J)  # robust to J's rounding and to the point's error
     if first is not None:
         return first, exact
+    if net.n > MAX_EXACT_STABILITY_N:  # exact rationals and mpmath would take minutes: not certified
+        eigs = np.linalg.eigvals(J)
+        rho = float(np.abs(eigs).max())
+        return Stability("undecided", rho, eigs, abs(rho - 1), False,
+                         f"float64; an eigenvalue lies within its error bound of the unit circle, and no exact "
+                         f"check runs above n = {MAX_EXACT_STABILITY_N}"), exact
     if net.n > MAX_JACOBIAN_N:  # no symbolic mpmath kernels: the float point decides, with its error
         return point_stability(act, W, u, h, tol, J), exact
     exact = exact or _polish(net, h, u, dps)
@@ -292,6 +314,11 @@ def _stability(net: Any, h: np.ndarray, u: np.ndarray, exact: tuple | None, dps:
         Jm = dFm(np.array(exact, dtype=object), u_mp)
         Jm = [[Jm[i, j] + (1 if i == j else 0) for j in range(net.n)] for i in range(net.n)]
     return point_stability(act, W, u, exact, tol, J, exact=Jm, digits=dps), exact
+
+
+#: Above this ``n`` a point whose float64 stability verdict is not robust is ``"undecided"``: the exact
+#: rational Jacobian and mpmath eigenvalues (``n**2`` rationals, ``O(n**3)`` multiprecision) are out of budget.
+MAX_EXACT_STABILITY_N = 64
 
 
 # -- certificates ----------------------------------------------------------------------
@@ -455,18 +482,18 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
     u = constant_drive(net, x)
     n, act = net.n, net.activation
     W = net.numeric_weights()[0]
-    count = (as_int(starts, "starts", low=1) if starts is not None
-             else min(4096, max(64, 16 * 2 ** min(n, 12)), max(16, MAX_NEWTON_WORK // n ** 3)))
+    count = as_int(starts, "starts", low=1) if starts is not None else default_starts(n)
     if polish and n > MAX_JACOBIAN_N:
         raise ResourceLimitError(
             f"`polish`=True needs the symbolic Jacobian of the n={n} residual (limit n <= "
             f"{MAX_JACOBIAN_N}); drop polish (the float64 points have residuals near 1e-12), or "
             "polish one point with mpmath.findroot on RNN.numeric_step."
         )
-    if count * n ** 3 > MAX_NEWTON_WORK:
+    most = max(default_starts(n), MAX_NEWTON_WORK // n ** 3)
+    if count > most:
         raise ResourceLimitError(
             f"`starts`={count} Newton starts at n={n} need about {count * n ** 3:.2g} flops per iteration "
-            f"(limit MAX_NEWTON_WORK={MAX_NEWTON_WORK:.2g}); pass starts={max(1, MAX_NEWTON_WORK // n ** 3)} "
+            f"(limit MAX_NEWTON_WORK={MAX_NEWTON_WORK:.2g}); pass starts={most} "
             "or fewer, or use rnnsym.stability.contraction_factor() (q < 1 proves a unique fixed point) "
             "and RNN.simulate() from a few states."
         )
@@ -491,7 +518,7 @@ def find_fixed_points(net: Any, x: Any = None, *, starts: int | None = None, see
             points = [_make_point(net, u, np.array([float(v) for v in e.mid]), dps, polish, e) for e in boxes]
             return _result(points, True, "exact 1-D count" if n == 1 else "decoupled 1-D counts", why, u, 0)
     found, flags, note = _multistart(net, u, count, seed, tol, merge_tol, max_iter, dps)
-    q = contraction_factor(net)
+    q = contraction_factor(W, act)  # the float weights: the SymPy matrices need not be built
     continua: tuple = ()
     if q < 1:
         reason = f"q = ||W_h||_2 L_phi = {q:.6g} < 1 proves a unique fixed point (correction C14)"
