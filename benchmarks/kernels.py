@@ -26,7 +26,6 @@ import time
 from typing import Callable
 
 import numpy as np
-import sympy as sp
 
 import rnnsym as rs
 from rnnsym.linear.filtering import OMEGA, SIGMA, X, a

@@ -47,6 +47,7 @@ INFO = DerivationInfo(
     name="contraction",
     title="Global contraction and the unique fixed point",
     reference="3192136",
+    section="The Achilles' Heel: Long-Term Dependency and Gradient Stability",
     order=90,
     options={"n": int, "activation": str},
     max_n=2,  # the eigenvalues of a symbolic n x n Gram matrix: n = 2 took 0.6 s, n = 3 over 20 s
@@ -114,7 +115,8 @@ def derive(n: int = 2, activation: str = "tanh", model: Any = None) -> Derivatio
         Step(sp.Eq(q, result, evaluate=False), "The contraction factor."),
     ]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result, result_label=q,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=result, result_label=q,
+        compact=L_phi * NORM,
         symbols=dict(INFO.symbols), kernel_args=[*[s for s in W if isinstance(s, sp.Symbol)], L_phi],
         verifier=verify, context={"model": net},
         numeric_form=None if split is None else _Rewrite(norm, split[2]),
@@ -369,19 +371,22 @@ def figure(d: Derivation, fig: Any) -> str:
         h = concrete.numeric_step(h, rng.uniform(-0.5, 0.5, concrete.m))
         trajectory.append(h)
     path = np.array(trajectory)
-    left, right = fig.subplots(1, 2)
+    fig.set_figheight(2.7)
+    left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
     for j in range(path.shape[1]):
-        left.plot(path[:, j, 0], path[:, j, min(1, n - 1)], "-", lw=0.8, color="C0", alpha=0.7)
+        left.plot(path[:, j, 0], path[:, j, min(1, n - 1)], "-", lw=0.6, color="C0",
+                  label="paths" if j == 0 else "_path")
     left.plot(path[0, :, 0], path[0, :, min(1, n - 1)], "o", ms=3, color="C1", label="starts")
-    left.plot(path[-1, :, 0], path[-1, :, min(1, n - 1)], "k*", ms=9, label="t = 30")
-    left.set(xlabel=r"$h_1$", ylabel=r"$h_2$", title="25 starts, one input sequence", aspect="equal")
-    left.legend(fontsize=8)
+    left.plot(path[-1, :, 0], path[-1, :, min(1, n - 1)], "k*", ms=8, label="$t = 30$")
+    left.set(xlabel=r"$h_{t,0}$", ylabel=r"$h_{t,1}$", title="25 starts, one input", xlim=(-1.1, 1.1),
+             ylim=(-1.1, 1.75), xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+    left.legend(loc="upper center", ncol=3, handlelength=1.0, columnspacing=0.8, handletextpad=0.4)
     gaps = np.linalg.norm(path - path[:, :1], axis=2)[:, 1:]
     t = np.arange(len(path))
-    right.semilogy(t, gaps.max(axis=1), "C0-", lw=1.5, label=r"max $\|h_t - h'_t\|_2$")
+    right.semilogy(t, gaps.max(axis=1), "C0-", lw=1.5, label="simulated, largest gap")
     right.semilogy(t, q_value ** t * gaps[0].max(), "r--", lw=1.5,
-                   label=rf"derived bound $q^t$, q = {q_value:.2f}")
-    right.set(xlabel="t", ylabel="distance", title="the gaps shrink at least as fast as q^t")
-    right.legend(fontsize=8)
+                   label=rf"derived bound, $q = {q_value:.2f}$")
+    right.set(xlabel="$t$", ylabel=r"$\max\, \|h_t - h'_t\|_2$", title=r"gaps shrink at least like $q^t$")
+    right.legend(loc="lower left")
     return (f"A tanh RNN with ||W_h||_2 = 0.8: trajectories from 25 starts under the same random input "
             f"converge (left); their distances stay below the derived bound q^t, q = ||W_h||_2 L_phi = {q_value:.2f}.")

@@ -56,6 +56,7 @@ INFO = DerivationInfo(
     name="controllability",
     title="Controllability: reaching every state through the inputs",
     reference="3192142",
+    section="Controllability and Observability: The Reach and Sight of an RNN",
     order=60,
     options={"n": int, "m": int},
     max_n=3,  # fully symbolic: n = 3 took 1.8 s, n = 4 over 20 s (determinant, p(A), exact rank)
@@ -121,7 +122,7 @@ def derive(n: int = 2, m: int = 1) -> Derivation:
     ]
     steps += _rank_steps(sys, ctrb, n, m)
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps,
         result=ctrb, result_label=CTRB, symbols=dict(INFO.symbols),
         kernel_args=[*sys.A, *sys.B], verifier=verify, context={"system": sys},
     )
@@ -399,13 +400,14 @@ def figure(d: Derivation, fig: Any) -> str:
     left, right = fig.subplots(1, 2)
     grid = np.linspace(-1.0, 1.5, 251)
     fixed = {**matrix_entries("A", [[0.0, 0.0], [0.0, 0.5]]), **matrix_entries("B", [[1.0], [1.0]])}
-    left.plot(grid, _rank_curve(kernel, fixed, "A[0,0]", grid), lw=1.5)
-    left.axvline(0.5, color="r", ls=":", lw=1)
-    left.set(xlabel="a", ylabel=r"$\sigma_{\min}$ of $[B, AB]$",
+    left.plot(grid, _rank_curve(kernel, fixed, "A[0,0]", grid), lw=1.5, label="derived matrix")
+    left.axvline(0.5, color="r", ls=":", lw=1, label="$a = 1/2$")
+    left.set(xlabel="$a$", ylabel=r"$\sigma_{\min}$ of $[B, AB]$",
              title=r"$A = \mathrm{diag}(a, \frac{1}{2})$, $B = (1, 1)^T$")
+    left.legend(loc="upper center")
     A, B = np.array([[0.9, 0.0], [0.0, 0.5]]), np.array([[1.0], [1.0]])
     K = np.asarray(evaluate(kernel, {**matrix_entries("A", A), **matrix_entries("B", B)}), dtype=float)
-    for angle in np.linspace(0, 2 * np.pi, 9)[:-1]:
+    for k, angle in enumerate(np.linspace(0, 2 * np.pi, 9)[:-1]):
         target = np.array([np.cos(angle), np.sin(angle)])
         u = np.linalg.pinv(K) @ target
         xs = u.reshape(2, 1)[::-1]
@@ -413,10 +415,12 @@ def figure(d: Derivation, fig: Any) -> str:
         for x in xs:
             reached.append(A @ reached[-1] + B @ x)
         path = np.array(reached)
-        right.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1)
-        right.plot(*target, "k+", ms=10)
-    right.set(xlabel=r"$h_1$", ylabel=r"$h_2$", aspect="equal",
-              title="steering to 8 targets in n = 2 steps")
+        right.plot(path[:, 0], path[:, 1], "-", color="C0", lw=0.8, label="_path" if k else "simulated path")
+        right.plot(*path[1], "o", color="C0", mfc="white", ms=4, label="_step" if k else "after step 1")
+        right.plot(*path[2], "o", color="C0", ms=4, label="_step" if k else "after step 2")
+        right.plot(*target, "k+", ms=9, mew=1.2, label="_target" if k else "target")
+    right.set(xlabel=r"$h_{t,0}$", ylabel=r"$h_{t,1}$", aspect="equal", title="8 targets, reached in 2 steps")
+    right.legend(loc="upper left", handlelength=1.0)
     return ("Left: the smallest singular value of the derived controllability matrix; it vanishes where the "
             "rank drops. Right: a controllable pair (a = 0.9) steered from 0 to eight targets (+) in two "
             "simulated steps by the least-norm inputs computed from the derived matrix.")

@@ -52,6 +52,7 @@ INFO = DerivationInfo(
     name="eigenmodes",
     title="Eigenmodes of the linear recurrence and their coupling by the nonlinearity",
     reference="3192175",
+    section="Dynamics in the Eigenbasis",
     order=50,
     options={"n": int, "activation": str},
     max_n=3,  # symbolic Q: n = 2 took 1.1 s, n = 3 10.6 s (the accuracy table uses it), n = 4 over 20 s
@@ -149,7 +150,7 @@ def derive(n: int = 2, activation: str = "tanh") -> Derivation:
     register_symbol(sp.Symbol("coupling_Q_eq_I"), r"\left.\frac{\partial y_t}{\partial y_{t-1}}\right|_{Q = I}")
     register_symbol(sp.Symbol("coupling_D_eq_dI"), r"\left.\frac{\partial y_t}{\partial y_{t-1}}\right|_{D = d I}")
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps,
         result=sp.ImmutableMatrix(coupling), result_label=COUPLING, symbols=dict(INFO.symbols),
         kernel_args=[*Q, *lam, *[Dm[i, i] for i in range(n)]], verifier=verify,
         context={"n": n, "Q": Q, "lam": lam, "D": Dm, "activation": activation,
@@ -330,24 +331,39 @@ def figure(d: Derivation, fig: Any) -> str:
     Q = np.linalg.qr(np.random.default_rng(0).normal(size=(size, size)))[0]
     A = Q @ A @ Q.T
     decomposition = modes(A)
+    fig.set_figheight(3.0)
     left, right = fig.subplots(1, 2)
     circle = np.linspace(0, 2 * np.pi, 200)
-    left.plot(np.cos(circle), np.sin(circle), "k-", lw=0.8)
+    left.plot(np.cos(circle), np.sin(circle), "k-", lw=0.8, label="unit circle")
     colors = {"fading": "C0", "persistent": "C2", "exploding": "C3", "polynomially growing": "C1"}
     for mode in decomposition.modes:
         lam = complex(mode.eigenvalue)
-        left.plot(lam.real, lam.imag, "o", ms=8, color=colors.get(mode.kind, "k"), label=mode.kind)
+        left.plot(lam.real, lam.imag, "o", ms=6, color=colors.get(mode.kind, "k"), label=mode.kind)
     handles = dict(zip(*left.get_legend_handles_labels()[::-1]))
-    left.legend(handles.values(), handles.keys(), fontsize=8)
-    left.set(xlabel="Re", ylabel="Im", title="eigenvalues and the unit circle", aspect="equal")
+    left.legend(handles.values(), handles.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2,
+                columnspacing=0.8, handletextpad=0.3)
+    left.set(xlabel=r"$\mathrm{Re}\,\lambda$", ylabel=r"$\mathrm{Im}\,\lambda$", title="eigenvalues of $A$",
+             aspect="equal")
     h = np.ones(size)
     coordinates = []
-    for _ in range(60):
+    for _ in range(41):
         coordinates.append(np.abs(decomposition.coordinates(h)))
         h = A @ h
     ys = np.array(coordinates)
+    drawn: list[complex] = []
+    dashes = {"fading": iter(["-", "--", "-."]), "persistent": iter(["-", "--"]), "exploding": iter(["-", "--"])}
     for i, lam in enumerate(np.diag(decomposition.Lam)):   # column i of Q, eigenvalue Lam[i, i]
-        right.semilogy(ys[:, i], color=colors.get(classify(complex(lam), True, 1e-6), "k"), lw=1.2)
-    right.set(xlabel="t", ylabel=r"$|(Q^{-1} h_t)_i|$", title="mode coordinates evolve independently")
+        lam = complex(lam)
+        color = colors.get(classify(lam, True, 1e-6), "k")
+        partner = any(abs(lam - other.conjugate()) < 1e-9 and abs(lam.imag) > 1e-9 for other in drawn)
+        if partner:   # a conjugate pair has equal |coordinates|: its second member is marked on the first
+            right.semilogy(ys[:, i], "x", color=color, ms=4, markevery=4, label=f"_{i}")
+        else:
+            style = next(dashes.get(classify(lam, True, 1e-6), iter(["-"])), ":")
+            right.semilogy(ys[:, i], style, color=color, lw=1.2, label=rf"$|\lambda| = {abs(lam):.2f}$")
+        drawn.append(lam)
+    right.semilogy([], [], "kx", ms=4, label=r"its conjugate $\bar\lambda$")   # the key for the marks above
+    right.set(xlabel="$t$", ylabel=r"$|(Q^{-1} h_t)_i|$", title="one mode, one geometric rate")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, columnspacing=0.8, handlelength=1.8)
     return ("A linear RNN h_t = A h_{t-1}: eigenvalues inside the unit circle fade, on it persist, outside it "
             "explode (left); in the eigenbasis each mode coordinate follows its own |lambda|^t (right).")

@@ -47,6 +47,7 @@ INFO = DerivationInfo(
     name="fixed_points",
     title="Fixed points of the tanh unit and the saddle-node curve",
     reference="3192120",
+    section="Decoding the Dynamics: Fixed Points and Stability",
     order=20,
     options={"scale": int},
     # scale <= 0: the unit tanh(scale w h + b) has its fold at w < 0 or none; the derivation's
@@ -148,7 +149,7 @@ def derive(scale: int = 1, model: Any = None) -> Derivation:
              f"Substituting the critical point $h^* = {latex(fold_h)}$ into $b(h^*)$ gives the fold bias."),
     ]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=b_c,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=b_c,
         result_label=B_C, assumptions=[domain], symbols=dict(INFO.symbols), kernel_args=[w],
         verifier=verify,
         context={"model": net, "scale": scale, "dhdb": dhdb, "fold_at": fold_at,
@@ -372,26 +373,28 @@ def figure(d: Derivation, fig: Any) -> str:
                       color="C0" if stable else "C3", lw=2, label=None if label in labelled else label)
             labelled.add(label)
     for sign in (-1, 1):
-        left.axvline(sign * b_c, color="k", ls=":", lw=1)
-    left.text(b_c, 0.5, r" $b_c$", fontsize=10, transform=left.get_xaxis_transform())
-    left.text(-b_c, 0.5, r"$-b_c$ ", ha="right", fontsize=10, transform=left.get_xaxis_transform())
-    left.set(xlabel="b", ylabel=r"fixed points $h^*$", title=f"bifurcation diagram, w = {w0:g}")
-    left.legend(fontsize=8)
+        left.axvline(sign * b_c, color="k", ls=":", lw=1, label=r"derived $\pm b_c$" if sign > 0 else "_b_c")
+    left.text(b_c, 0.5, r" $b_c$", transform=left.get_xaxis_transform())
+    left.text(-b_c, 0.5, r"$-b_c$ ", ha="right", transform=left.get_xaxis_transform())
+    left.set(xlabel="$b$", ylabel=r"fixed points $h^*$", title=f"bifurcation diagram, $w = {w0:g}$",
+             ylim=(-1.12, 2.0), yticks=[-1, -0.5, 0, 0.5, 1])
+    left.legend(loc="upper left", handlelength=1.5)
     # Stability map: count sign changes of g(h) = step(h) - h on a grid, per (w, b).
     step = compile_kernel(net.step()[0], [net.h_prev[0], w, b])
     W, B = np.linspace(0.2, 3.0, 101), np.linspace(-1.5, 1.5, 121)
     H = np.linspace(-1.0, 1.0, 300)   # an even count: h = 0 is not a grid point
     g = step(H[None, None, :], W[:, None, None], B[None, :, None]) - H
     count = np.count_nonzero(np.diff(np.sign(g), axis=-1) != 0, axis=-1)
-    mesh = right.pcolormesh(B, W, count, shading="auto", cmap="Blues", vmin=0, vmax=4)
+    mesh = right.pcolormesh(B, W, count, shading="auto", cmap="Blues", vmin=0, vmax=4,
+                              rasterized=True)
     fig.colorbar(mesh, ax=right, label="fixed points", ticks=[1, 2, 3])
     fold_at = float(d.context.get("fold_at", 1))
     ws = W[W > fold_at]
     curve = np.asarray(kernel(ws), dtype=float)
     right.plot(curve, ws, "r-", lw=1.5, label=r"derived $\pm b_c(w)$")
     right.plot(-curve, ws, "r-", lw=1.5)
-    right.set(xlabel="b", ylabel="w", title="count of fixed points over (w, b)")
-    right.legend(fontsize=8, loc="lower right")
+    right.set(xlabel="$b$", ylabel="$w$", title="fixed points over $(w, b)$")
+    right.legend(loc="lower right")
     return ("Left: fixed points of h = tanh(w h + b) against the bias (w = 2); the stable branches fold into the "
             "unstable one at the derived bias +-b_c. Right: the number of fixed points over (w, b) counted "
             f"numerically; the derived curve +-b_c(w) is its boundary (one fixed point for w <= {fold_at:g}).")

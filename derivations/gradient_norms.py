@@ -71,6 +71,7 @@ INFO = DerivationInfo(
     name="gradient_norms",
     title="Gradients through time: the Jacobian product and its norm",
     reference="3148004",
+    section="The Achilles' Heel: Long-Term Dependency and Gradient Stability",
     order=100,
     options={"horizon": int, "n": int, "activation": str},
     max_n=4,  # n = 4 took 3.6 s, n = 6 11 s, n = 8 over 20 s (horizon 3)
@@ -235,8 +236,9 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
                 rf"$\phi'$ is constant, every $D_t = {'' if prime == 1 else latex(prime) + ' '}I$.")),
     ]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=result,
-        result_label=_label(horizon), symbols=dict(INFO.symbols),
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=result,
+        result_label=_label(horizon), compact=gradient_product().xreplace({T: k + horizon}),
+        symbols=dict(INFO.symbols),
         kernel_args=[*net.W_h, *[d[i, i] for d in diagonals for i in range(n)]],
         verifier=verify,
         context={"model": net, "horizon": horizon, "diagonals": diagonals, "bound": bound,
@@ -466,21 +468,25 @@ def figure(d: Derivation, fig: Any) -> str:
     examples = {"normal": np.array([[0.9, 0.0], [0.0, 0.5]]), "non-normal": np.array([[0.9, 1.0], [0.0, 0.9]])}
     xs = np.random.default_rng(0).uniform(-0.1, 0.1, (60, 1))
     left, right = fig.subplots(1, 2)
+    top = 1e3   # the bound of the non-normal matrix grows past the plot: drawn up to its top
     for i, (label, W) in enumerate(examples.items()):
         g = gradient_norms(rs.RNN(W, [[1.0], [1.0]], activation="tanh"), xs)
         left.semilogy(g.lags, g.norms, color=f"C{i}", lw=1.5, label=rf"{label} $W_h$")
-        left.semilogy(g.lags, np.exp(g.lags * g.log_bound_factor), color=f"C{i}", ls="--", lw=1,
-                      label=r"bound $(c\|W_h\|_2)^{T-k}$")
+        bound = np.exp(g.lags * g.log_bound_factor)
+        left.semilogy(g.lags, np.where(bound <= top, bound, np.nan), color=f"C{i}", ls="--", lw=1, label=f"_{i}")
         growth = transient_growth(W, k_max=60)
-        right.semilogy(growth.norms, color=f"C{i}", lw=1.5, label=rf"$\|W^k\|_2$, {label}")
-        right.plot([growth.k_peak], [growth.peak], "o", color=f"C{i}")
+        right.semilogy(growth.norms, color=f"C{i}", lw=1.5, label=label)
+        right.plot([growth.k_peak], [growth.peak], "o", color=f"C{i}", label=f"_{i}")
+    left.semilogy([], [], "k--", lw=1, label=r"bound $(c\|W_h\|_2)^{T-k}$")   # the key for both bounds
     rho = np.abs(np.linalg.eigvals(examples["normal"])).max()
-    right.semilogy(np.arange(61), rho ** np.arange(61), "k:", lw=1, label=r"$\rho^k$, $\rho = 0.9$")
-    left.set(xlabel="T - k", ylabel=r"$\|\partial h_T / \partial h_k\|_2$", title="gradient norms (tanh RNN)",
-             ylim=(1e-4, 1e3))
-    right.set(xlabel="k", title="transient growth before the decay")
-    left.legend(fontsize=7)
-    right.legend(fontsize=7)
+    right.semilogy(np.arange(61), rho ** np.arange(61), "k", ls="none", marker="o", mfc="none", ms=4, markevery=6,
+                   label=rf"$\rho^k$, $\rho = {rho:g}$")
+    right.plot([], [], "ko", label="peak")   # the key for the peaks
+    left.set(xlabel="$T - k$", ylabel=r"$\|\partial h_T / \partial h_k\|_2$", title="gradient norms (tanh RNN)",
+             ylim=(1e-4, top))
+    right.set(xlabel="$k$", ylabel=r"$\|W_h^k\|_2$", title="growth before the decay")
+    left.legend(loc="upper right")
+    right.legend(loc="lower left")
     return ("Left: ||dh_T/dh_k||_2 along a simulated tanh trajectory for a normal and a non-normal W_h with the "
             "same spectral radius 0.9, and the bound (c||W_h||_2)^(T-k). Right: ||W^k||_2 of the non-normal "
             "matrix grows before it decays, although rho < 1; the normal one follows rho^k.")

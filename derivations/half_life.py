@@ -42,6 +42,7 @@ INFO = DerivationInfo(
     name="half_life",
     title="Half-life of perturbations and the inverse design",
     reference="3192099",
+    section="Decoding the Dynamics: Fixed Points and Stability",
     order=30,
     symbols={
         "rho": "spectral radius of the Jacobian $J$ at the fixed point",
@@ -102,7 +103,7 @@ def derive(model: Any = None) -> Derivation:
     # checks it and substituting rho <= 0 is still refused (as for rho >= 1).
     assumptions = [sp.StrictGreaterThan(RHO, 0, evaluate=False), RHO < 1]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=t_half,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=t_half,
         result_label=T_HALF, assumptions=assumptions, symbols=dict(INFO.symbols), kernel_args=[RHO],
         verifier=verify, context={"model": net, "w_design": w_design[0] if w_design else None},
     )
@@ -241,18 +242,20 @@ def figure(d: Derivation, fig: Any) -> str:
     design = _weight_design(d)
     ax = fig.subplots(1, 1)
     steps = np.arange(0, 61)
+    floor = 1e-3   # the bottom of the plot: each curve is drawn until it reaches it
     for i, target in enumerate((3, 8, 20)):
         w_value = float(design.subs(TAU, target)) if design is not None else 0.5 ** (1 / target)
         unit = rs.RNN([[w_value]], [[0.0]], [0.0], "tanh")
         delta = np.abs(unit.simulate(np.zeros((len(steps) - 1, 1)), h0=[1e-4])[:, 0]) / 1e-4
         rho = abs(float(unit.jacobian(h=[0.0], x=[0.0])[0, 0]))
         predicted = float(kernel(rho))
-        ax.semilogy(steps, delta, color=f"C{i}", lw=1.5, label=rf"simulated, $\rho$ = {rho:.3f}")
-        ax.axvline(predicted, color=f"C{i}", ls=":", lw=1.2)
-        ax.plot([predicted], [0.5], "o", color=f"C{i}", ms=6)
-    ax.axhline(0.5, color="k", lw=0.8)
-    ax.set(xlabel="t", ylabel=r"$|\delta_t| / |\delta_0|$",
-           title=r"perturbations halve at the derived $t_{1/2}(\rho)$ (dotted)", ylim=(1e-3, 1.5))
-    ax.legend(fontsize=8)
+        ax.semilogy(steps, np.where(delta >= floor, delta, np.nan), color=f"C{i}", lw=1.5,
+                    label=rf"simulated, $\rho = {rho:.3f}$")
+        ax.axvline(predicted, color=f"C{i}", ls=":", lw=1.2, label=rf"derived $t_{{1/2}} = {predicted:.2f}$")
+    ax.axhline(0.5, color="k", lw=0.6, label="_reference")   # a reference mark, no legend entry
+    ax.text(60, 0.5, "1/2", ha="right", va="bottom")
+    ax.set(xlabel="$t$", ylabel=r"$|\delta_t| / |\delta_0|$", xlim=(0, 60),
+           title=r"perturbations halve at the derived half-life $t_{1/2}(\rho)$", ylim=(floor, 1.5))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ("A small perturbation of the tanh unit's fixed point h* = 0, simulated, for weights designed by the "
             "inverse problem for half-lives 3, 8 and 20; each curve crosses 1/2 at the derived t_1/2(rho).")

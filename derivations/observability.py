@@ -51,6 +51,7 @@ INFO = DerivationInfo(
     name="observability",
     title="Observability: seeing the hidden state through the outputs",
     reference="3192179",
+    section="Controllability and Observability: The Reach and Sight of an RNN",
     order=70,
     options={"n": int, "p": int},
     max_n=3,  # fully symbolic: n = 3 took 1.7 s, n = 4 over 20 s
@@ -128,7 +129,7 @@ def derive(n: int = 2, p: int = 1) -> Derivation:
                       r"... but not from $y_1, \ldots, y_n$: $\mathcal{O} A$ loses rank because $A$ is singular "
                       "(correction C8)."))
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps,
         result=obsv, result_label=OBSV, symbols=dict(INFO.symbols),
         kernel_args=[*sys.A, *sys.C], verifier=verify, context={"system": sys},
     )
@@ -273,13 +274,17 @@ def figure(d: Derivation, fig: Any) -> str:
         except KeyError:   # a kernel over other names: the library's matrix instead
             return np.array(LinearRNN(A, np.zeros((2, 1)), C).observability_matrix().tolist(), dtype=float)
 
+    fig.set_figheight(2.9)
     left, right = fig.subplots(1, 2)
     grid = np.linspace(-1.0, 1.5, 251)
-    left.plot(grid, [np.linalg.svd(matrix(a), compute_uv=False).min() for a in grid], lw=1.5)
-    left.axvline(0.5, color="r", ls=":", lw=1)
-    left.set(xlabel="a", ylabel=r"$\sigma_{\min}$ of $[C; CA]$",
+    left.plot(grid, [np.linalg.svd(matrix(a), compute_uv=False).min() for a in grid], lw=1.5, label="derived matrix")
+    left.axvline(0.5, color="r", ls=":", lw=1, label="$a = 1/2$")
+    left.set(xlabel="$a$", ylabel=r"$\sigma_{\min}$ of $[C; CA]$",
              title=r"$A = \mathrm{diag}(a, \frac{1}{2})$, $C = (1, 1)$")
-    for a, style in ((0.5, "-"), (0.9, "--")):
+    left.legend(loc="upper center")
+    styles = {(0.5, "h_0"): ("C0", "-", "o", 3), (0.5, "h_0 + v"): ("C1", "none", "x", 6),
+              (0.9, "h_0"): ("C2", "--", "o", 3), (0.9, "h_0 + v"): ("C3", "--", "x", 5)}
+    for a in (0.5, 0.9):
         O = matrix(a)
         null = np.linalg.svd(O)[2][-1]
         A, C = np.array([[a, 0.0], [0.0, 0.5]]), np.array([1.0, 1.0])
@@ -288,9 +293,10 @@ def figure(d: Derivation, fig: Any) -> str:
             for _ in range(12):
                 ys.append(C @ h)
                 h = A @ h
-            right.plot(ys, style, marker="o", ms=3, lw=1, label=f"a = {a}: {label}")
-    right.set(xlabel="t", ylabel=r"$y_t = C h_t$", title="outputs from two initial states")
-    right.legend(fontsize=7)
+            color, line, marker, size = styles[a, label]
+            right.plot(ys, color=color, ls=line, marker=marker, ms=size, lw=1, label=f"$a = {a}$: ${label}$")
+    right.set(xlabel="$t$", ylabel=r"$y_t = C h_t$", title="outputs from two initial states", xticks=range(0, 12, 2))
+    right.legend(loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=2, columnspacing=0.6, handlelength=1.6)
     return ("Left: the smallest singular value of the observability matrix; it vanishes where the rank drops. "
             "Right: at a = 1/2 the initial states h_0 and h_0 + v (v in the null space) give identical outputs, "
             "so h_0 cannot be reconstructed; at a = 0.9 they differ.")

@@ -46,6 +46,7 @@ INFO = DerivationInfo(
     name="ode_error",
     title="The ODE analogy: driven linear recurrences and Euler's global error",
     reference="3236675",
+    section="The Achilles' Heel: Long-Term Dependency and Gradient Stability",
     order=110,
     symbols={
         "lam": r"the ODE's rate, $y' = \lambda y$", "dt": "the Euler step ($h$ is the hidden state elsewhere)",
@@ -157,7 +158,7 @@ def derive() -> Derivation:
     shared = {lam: LAM}
     steps = [step.subs(shared) for step in steps]   # Step.subs keeps the relations unevaluated
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps,
         result=result.xreplace(shared), result_label=E_N, symbols=dict(INFO.symbols), kernel_args=[LAM, dt, N],
         verifier=verify, context={"leading": leading.xreplace(shared), "solution": _solution(CHECKED_UP_TO)},
         numeric_form=_without_cancellation,
@@ -350,11 +351,12 @@ def figure(d: Derivation, fig: Any) -> str:
         y = np.ones(len(counts))   # forward Euler, run for every step size at once up to t = 1
         for step in range(int(counts.max())):
             y = np.where(step < counts, y + (1.0 / counts) * lam * y, y)
-        ax.loglog(1.0 / counts, derived, color=f"C{i}", lw=1.5, label=rf"derived $|e_N|$, $\lambda$ = {lam:g}")
-        ax.loglog(1.0 / counts[::3], np.abs(np.exp(lam) - y)[::3], "o", color=f"C{i}", ms=4)
+        ax.loglog(1.0 / counts, derived, color=f"C{i}", lw=1.5, label=rf"derived $|e_N|$, $\lambda = {lam:g}$")
+        ax.loglog(1.0 / counts[::3], np.abs(np.exp(lam) - y)[::3], "o", color=f"C{i}", ms=4, label=f"_{i}")
+    ax.loglog([], [], "ko", ms=4, label="simulated Euler run")   # the key for the dots
     ax.loglog(1.0 / counts, 0.5 / counts, "k:", lw=1, label="slope 1")
     ax.set(xlabel=r"step $\Delta t$ ($N \Delta t = 1$)", ylabel=r"$|y(1) - y_N|$",
-           title="Euler's global error at t = 1: derived (lines), simulated (dots)")
-    ax.legend(fontsize=8)
+           title="Euler's global error at $t = 1$: derived (lines), simulated (dots)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ("Forward Euler for y' = lambda y up to t = 1: the derived global error e_N (lines) equals the error "
             "of an actual Euler run (dots) and shrinks in proportion to the step: first order.")

@@ -46,6 +46,7 @@ INFO = DerivationInfo(
     name="recurrence",
     title="The recurrence relation and its Jacobian",
     reference="the recurrence relation",
+    section="The Recurrence Relation: The Engine of Memory",
     order=10,
     options={"n": int, "m": int, "activation": str},
     max_n=16,  # n = 16 took 1.5 s, n = 32 6.5 s, n = 64 over 20 s
@@ -86,8 +87,8 @@ def derive(n: int = 2, m: int = 1, activation: str = "tanh") -> Derivation:
              r"Chain rule: $\partial h_t / \partial h_{t-1} = D_t \, \partial a_t / \partial h_{t-1} = D_t W_h$."),
     ]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps,
-        result=net.jacobian(), result_label=JACOBIAN, symbols=dict(INFO.symbols),
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps,
+        result=net.jacobian(), result_label=JACOBIAN, compact=sp.MatMul(D_T, W_H), symbols=dict(INFO.symbols),
         kernel_args=[net.h_prev, net.x, *net.parameters],
         verifier=verify, context={"model": net},
     )
@@ -286,13 +287,15 @@ def figure(d: Derivation, fig: Any) -> str:
         steps.append(fd)
     derived, differences = np.ravel(entries), np.ravel(steps)
     left, right = fig.subplots(1, 2)
-    left.plot(differences, derived, "o", ms=3, alpha=0.7, label="entries along a trajectory")
+    left.plot(differences, derived, "o", ms=3, alpha=0.7, label="Jacobian entries")
     lim = [min(derived.min(), differences.min()), max(derived.max(), differences.max())]
     left.plot(lim, lim, "k-", lw=0.8, label="equality")
-    left.set(xlabel="finite difference of the simulated step", ylabel=r"derived $D_t W_h$ entry",
-             title=f"max |difference| = {np.max(np.abs(derived - differences)):.1e}")
-    left.legend(fontsize=8)
-    right.plot(states, lw=1)
-    right.set(xlabel="t", ylabel=r"$h_t$ components", title="the simulated trajectory")
+    left.set(xlabel="finite difference of the step", ylabel=r"derived $D_t W_h$ entry",
+             title=f"largest difference {np.max(np.abs(derived - differences)):.1e}")
+    left.legend(loc="lower right")
+    for i in range(concrete.n):
+        right.plot(states[:, i], lw=1, label=f"$h_{{t,{i}}}$")
+    right.set(xlabel="$t$", ylabel="state", title="the simulated trajectory")
+    right.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), handlelength=1.2)
     return ("Left: every entry of the derived Jacobian D_t W_h against central finite differences of the "
             "model's simulated step, along the trajectory on the right (random weights and inputs).")

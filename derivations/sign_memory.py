@@ -40,6 +40,7 @@ INFO = DerivationInfo(
     name="sign_memory",
     title="Sign memory of a negative pulse",
     reference="3192149",
+    section="The Crucial Role of the Activation Function",
     order=40,
     options={"activation": str},
     symbols={"x_1": "the input pulse at $t = 1$ (negative in the claim)", "t": "time step"},
@@ -140,7 +141,7 @@ def derive(activation: str = "tanh", model: Any = None) -> Derivation:
         Step(sp.Eq(H_2, h2, evaluate=False), r"Two steps of the model: $h_2 = \phi(\phi(x_1) + 0)$."),
     ]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=h2, result_label=H_2,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=h2, result_label=H_2,
         symbols=dict(INFO.symbols), kernel_args=[x_1], verifier=verify,
         context={"model": net, "keeps": kept, "injective": inj, "decay": decay},
     )
@@ -248,26 +249,34 @@ def figure(d: Derivation, fig: Any) -> str:
     ``fig`` is a matplotlib ``Figure`` (see :func:`rnnsym.report.figures.render_figure`).
     """
     kernel = d.kernel   # compiled once: the property rebuilds it on each access
+    fig.set_figheight(3.0)
     left, right = fig.subplots(1, 2)
     T = 400
     steps = np.arange(1, T + 1)
-    for name in ("tanh", "relu", "leaky_relu", "sigmoid"):
+    names = {"tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid"}
+    marks = {"tanh": "-", "relu": "--", "leaky_relu": "-", "sigmoid": "-"}
+    for name, shown in names.items():   # symlog: leaky ReLU's -0.01^t stays visibly below ReLU's 0
         path = _pulse_net(name).simulate(np.array([[-1.0]] + [[0.0]] * (T - 1)))[1:, 0]
         kept = "keeps" if name in _keeps(d) else "loses"
-        left.plot(steps, path, lw=1.5, label=f"{name} ({kept} the sign)")
+        shown += r" ($-0.01^t$)" if name == "leaky_relu" else ""
+        left.plot(steps, path, marks[name], lw=1.5, marker="v" if name == "leaky_relu" else None, ms=3,
+                  label=f"{shown} ({kept} the sign)")
     law = compile_kernel(_decay(d), [t])
     left.plot(steps[5:], -np.asarray(law(steps[5:].astype(float))), "k:", lw=1.2, label=r"derived $-|h_t|$ law")
-    left.axhline(0, color="k", lw=0.6)
-    left.set(xscale="log", xlabel="t", ylabel=r"$h_t$", title=r"after the pulse $x_1 = -1$")
-    left.legend(fontsize=7)
+    left.axhline(0, color="k", lw=0.6, label="_reference")
+    left.set_yscale("symlog", linthresh=1e-10, linscale=1.0)
+    left.set(xscale="log", xlabel="$t$", ylabel=r"$h_t$ (symmetric log scale)", title=r"after the pulse $x_1 = -1$",
+             yticks=[-1, -1e-4, -1e-8, 0, 1], yticklabels=["$-1$", "$-10^{-4}$", "$-10^{-8}$", "0", "1"],
+             ylim=(-2, 3))
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=2, columnspacing=1.0)
     pulses = np.linspace(-3, 3, 121)
     net = _model(d)
     right.plot(pulses, np.asarray(kernel(pulses), dtype=float), "-", lw=2, label=r"derived $h_2(x_1)$")
     simulated = [net.simulate([[p], [0.0]])[2, 0] for p in pulses[::6]]
     right.plot(pulses[::6], simulated, "ko", ms=4, label="simulated")
-    right.axhline(0, color="k", lw=0.6)
+    right.axhline(0, color="k", lw=0.6, label="_reference")
     right.set(xlabel=r"$x_1$", ylabel=r"$h_2$", title="two steps of the model")
-    right.legend(fontsize=8)
+    right.legend(loc="center right")
     return ("Left: the state after a negative pulse: tanh and leaky ReLU keep its sign (tanh decays like the "
             "derived law), ReLU erases it at once, sigmoid's output is positive. Right: the derived h_2(x_1) "
             "against the simulated model.")

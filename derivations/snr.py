@@ -51,6 +51,7 @@ INFO = DerivationInfo(
     name="snr",
     title="The RNN as a noisy filter: frequency response, noise variance and SNR",
     reference="3192150",
+    section="The RNN as a Signal Processor",
     order=80,
     symbols={
         "X": r"signal amplitude ($x_t = X \cos(\omega t)$)",
@@ -168,7 +169,7 @@ def _derive() -> Derivation:
     ]
     assumptions = [sp.Abs(a) < 1, SIGMA > 0, OMEGA >= 0, OMEGA <= sp.pi, sp.Ne(ALPHA, 0)]
     return Derivation(
-        name=INFO.name, title=INFO.title, reference=INFO.reference, steps=steps, result=snr, result_label=SNR,
+        name=INFO.name, title=INFO.title, reference=INFO.reference, section=INFO.section, steps=steps, result=snr, result_label=SNR,
         assumptions=assumptions, symbols=dict(INFO.symbols), kernel_args=KERNEL_ARGS, verifier=verify,
         context={"model": net, "band_pass": band_snr, "band_pass_float": band_float},
         numeric_form=flt.stable_form,
@@ -605,16 +606,15 @@ def figure(d: Derivation, fig: Any) -> str:
     omega = np.linspace(1e-3, np.pi - 1e-3, 400)
     for i, pole in enumerate((-0.8, -0.4, 0.4, 0.8)):   # not `a`: that name is the pole's symbol here
         values = {"X": 1.0, "sigma": 1.0, "a": pole}
-        ax.semilogy(omega, evaluate(kernel, {**values, "omega": omega}), color=f"C{i}", lw=1.5,
-                    label=f"a = {pole:g}")
-        ends = [float(evaluate(kernel, {**values, "omega": w})) for w in (0.0, np.pi)]
-        ax.plot([0.0, np.pi], ends, "o", color=f"C{i}", ms=6)
+        ax.semilogy(omega, evaluate(kernel, {**values, "omega": omega}), color=f"C{i}", lw=1.5, label=f"$a = {pole:g}$")
+        ax.plot([0.0, np.pi], [float(evaluate(kernel, {**values, "omega": w})) for w in (0.0, np.pi)], "o", color=f"C{i}")
         ax.plot([omega[0], omega[-1]], [float(evaluate(kernel, {**values, "omega": w})) for w in (omega[0], omega[-1])],
-                "o", mfc="white", color=f"C{i}", ms=6)
-    ax.set(xlabel=r"$\omega$", ylabel=r"SNR ($X = \sigma = 1$)", xlim=(-0.1, np.pi + 0.1),
-           title=r"derived SNR: filled dots at $\omega \in \{0, \pi\}$ are twice the open ones")
-    ax.set_xticks([0, np.pi / 2, np.pi], ["0", r"$\pi/2$", r"$\pi$"])
-    ax.legend(fontsize=8, ncol=2)
+                "o", mfc="white", color=f"C{i}")
+    for fill, key in (("k", r"at $\omega \in \{0, \pi\}$"), ("white", "limit from inside")):   # keys for the dots
+        ax.plot([], [], "o", color="k", mfc=fill, label=key)
+    ax.set(xlabel=r"$\omega$", ylabel=r"SNR ($X = \sigma = 1$)", xlim=(-0.1, np.pi + 0.1), xticks=[0, np.pi / 2, np.pi],
+           xticklabels=["0", r"$\pi/2$", r"$\pi$"], title="derived SNR: the ends (filled) are twice the limits (open)")
+    ax.legend(loc="upper center", ncol=3)
     return ("The derived SNR against the signal frequency for several poles a: low-pass for a > 0, high-pass "
             "for a < 0; at omega = 0 and pi (filled) it is twice the limit from inside (open), where the "
             "sinusoid's power does not average to half its peak.")

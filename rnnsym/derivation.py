@@ -36,6 +36,7 @@ from rnnsym._matrices import as_expr, as_matrix
 from rnnsym._parse import check_construction
 from rnnsym.latex import escape_text, latex, standalone_document
 from rnnsym.prose import prose_latex, prose_markdown, prose_text
+from rnnsym.typeset import chain, display, label_key
 from rnnsym.errors import DomainError
 
 __all__ = ["Step", "Derivation"]
@@ -305,6 +306,12 @@ class Derivation:
     numeric_form : callable, optional
         Maps the result to an equal expression that evaluates more accurately
         in floating point; :attr:`kernel` compiles that.
+    section : str
+        The chapter's section the result belongs to (its heading, as in
+        ``DerivationInfo.section``).
+    compact : sympy expression or matrix, optional
+        The result in the chapter's compact form (``D_t W_h``, an ordered
+        product), displayed before the expanded result.
     """
 
     name: str
@@ -320,10 +327,12 @@ class Derivation:
     context: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     result_label: Any = None
     numeric_form: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
+    section: str = ""
+    compact: Any = None
 
     def __post_init__(self) -> None:
         """Refuse fields that SymPy would evaluate when rendering (strings, dicts, sets)."""
-        for label in ("name", "title", "reference"):
+        for label in ("name", "title", "reference", "section"):
             if not isinstance(getattr(self, label), str):
                 raise InvalidArgumentError(f"`{label}` must be a string; got {type(getattr(self, label)).__name__}.")
         if not all(isinstance(step, Step) for step in self.steps):
@@ -333,6 +342,8 @@ class Derivation:
         _check_symbolic(list(self.kernel_args), "kernel_args")
         if self.result_label is not None:
             _check_symbolic(self.result_label, "result_label")
+        if self.compact is not None:
+            _check_symbolic(self.compact, "compact")
         if not isinstance(self.parameters, Mapping) or not isinstance(self.symbols, Mapping):
             raise InvalidArgumentError("`parameters` and `symbols` must be mappings.")
         for key, value in self.parameters.items():
@@ -472,7 +483,7 @@ class Derivation:
         return replace(
             self,
             steps=[s.subs(mapping) for s in self.steps],
-            result=_subs(self.result, mapping),
+            result=_subs(self.result, mapping), compact=_subs(self.compact, mapping),
             assumptions=[a for a in assumptions if a != sp.true],
             parameters={**self.parameters, **mapping},
             numeric_form=numeric_form,
@@ -501,15 +512,29 @@ class Derivation:
             return self.result
         return sp.Eq(self.result_label, self.result, evaluate=False)
 
+    def _result_sides(self) -> list[Any]:
+        """The result as displayed: its label, the compact form (where there is one), the result."""
+        return [s for s in (self.result_label, self.compact) if s is not None] + [self.result]
+
+    def _source(self) -> str:   # where the result is in the chapter, as plain text
+        return f"{f'Chapter section: {self.section}' if self.section else 'Chapter'} (reference: {self.reference})"
+
     def latex(self, standalone: bool = False) -> str:
-        """The derivation as LaTeX: a section, or a whole document."""
-        lines = [f"\\section*{{{escape_text(self.title)}}}",
-                 f"\\textit{{Chapter reference {escape_text(self.reference)}.}}", ""]
+        """The derivation as LaTeX: a numbered section, or a whole document.
+
+        Displays are numbered ``(section.k)`` (step ``k``) and ``(section.R)`` (result), labelled
+        ``eq:NAME-k`` / ``eq:NAME-R`` in section ``sec:NAME``; long ones are broken, never scaled.
+        """
+        key = label_key(self.name)
+        lines = [f"\\section{{{escape_text(self.title)}}}\\label{{sec:{key}}}",
+                 f"\\textit{{{escape_text(self._source())}.}}", ""]
         for i, step in enumerate(self.steps, 1):
             lines.append(f"\\textbf{{Step {i}.}} {prose_latex(step.justification)}")
-            lines.append(f"\\[ {step.latex()} \\]")
+            sides, rels = chain(step.statement, RELATIONS[step.relation] if step.relation else None)
+            lines.append(display(sides, rels, tag=f"\\thesection.{i}", label=f"eq:{key}-{i}", one_line=step.latex()))
         lines.append("\\textbf{Result.}")
-        lines.append(f"\\[ {latex(self._result_relation())} \\]")
+        sides = self._result_sides()
+        lines.append(display(sides, ["="] * (len(sides) - 1), tag="\\thesection.R", label=f"eq:{key}-R"))
         if self.assumptions:
             lines.append("\\textbf{Assumptions.} " + ", ".join(
                 f"${latex(a)}$" for a in self.assumptions) + ".")
@@ -526,20 +551,20 @@ class Derivation:
 
     def markdown(self) -> str:
         """The derivation as Markdown with ``$$`` math."""
-        out = [f"## {self.title}", "", f"*Chapter reference {self.reference}.*", ""]
+        out = [f"## {self.title}", "", f"*{self._source()}.*", ""]
         for i, step in enumerate(self.steps, 1):
             out += [f"**Step {i}.** {prose_markdown(step.justification)}", "", f"$$\n{step.latex()}\n$$", ""]
-        out += ["**Result.**", "", f"$$\n{latex(self._result_relation())}\n$$", ""]
+        out += ["**Result.**", "", f"$$\n{' = '.join(latex(s) for s in self._result_sides())}\n$$", ""]
         if self.assumptions:
             out += ["**Assumptions.** " + ", ".join(f"${latex(a)}$" for a in self.assumptions), ""]
         return "\n".join(out)
 
     def text(self) -> str:
         """A plain-text rendering for terminals."""
-        out = [f"{self.title}  [{self.name}, chapter reference {self.reference}]", ""]
+        out = [f"{self.title}  [{self.name}; {self._source()}]", ""]
         for i, step in enumerate(self.steps, 1):
             out += [f"{i}. {prose_text(step.justification)}", f"   {step.text()}"]
-        out += ["", f"Result: {sp.sstr(self._result_relation())}"]
+        out += ["", "Result: " + " = ".join(sp.sstr(s) for s in self._result_sides())]
         if self.assumptions:
             out.append("Assumptions: " + ", ".join(sp.sstr(a) for a in self.assumptions))
         return "\n".join(out)
@@ -555,13 +580,15 @@ class Derivation:
             "name": self.name,
             "title": self.title,
             "reference": self.reference,
+            "section": self.section,
             "parameters": {str(k): sp.sstr(v) for k, v in self.parameters.items()},
             "symbols": dict(self.symbols),
             "steps": [{"statement": node(s.statement), "display": s.latex(), "relation": s.relation,
                        "justification": s.justification, "justification_text": prose_text(s.justification)}
                       for s in self.steps],
             "result": {**node(self.result), "free_symbols": free},
-            "relation": node(self._result_relation()),   # the result as displayed: label = result
+            "relation": {**node(self._result_relation()),   # label = result; display: with the compact form
+                         "display": " = ".join(latex(s) for s in self._result_sides())},
             "assumptions": [node(a) for a in self.assumptions],
         }
 

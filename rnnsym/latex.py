@@ -459,14 +459,23 @@ def _unicode_text(ch: str) -> str:
     return tex if tex.startswith(r"\text") else f"${tex.strip()}$"
 
 
+#: Packages from texlive-latex-base only.  Equations and figures are numbered within sections
+#: (``(3.2)``, ``Figure 3.1``); a derivation's displays carry ``\tag{\thesection.k}`` and ``\label``s
+#: (:mod:`rnnsym.typeset`).  ``\emergencystretch`` lets a line of prose with an unbreakable formula
+#: stretch its spaces instead of running into the margin.
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \usepackage{bm}
 \usepackage{graphicx}
 \usepackage{longtable}
+\usepackage[hidelinks]{hyperref}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
+\setlength{\emergencystretch}{3em}
+\numberwithin{equation}{section}
+\numberwithin{figure}{section}
+\numberwithin{table}{section}
 \allowdisplaybreaks
 """
 

@@ -30,8 +30,9 @@ import re
 
 from rnnsym.errors import InvalidArgumentError
 from rnnsym.latex import escape_text
+from rnnsym.texwidth import LINE_WIDTH, math_width
 
-__all__ = ["ALLOWED_COMMANDS", "math_segments", "prose_latex", "prose_markdown", "prose_text", "safe_inline_math"]
+__all__ = ["ALLOWED_COMMANDS", "breakable_math", "math_segments", "prose_latex", "prose_markdown", "prose_text", "safe_inline_math"]
 
 _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
           "varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi "
@@ -56,6 +57,9 @@ _WRAPPERS = ("operatorname mathrm mathbf mathit mathcal mathbb boldsymbol text h
 #: The control words inline math may use.
 ALLOWED_COMMANDS = frozenset(_GREEK) | frozenset(_SYMBOLS) | frozenset(_NAMED) | frozenset(_WRAPPERS)
 _CONTROL = re.compile(r"\\([A-Za-z]+|.)")
+#: An inline formula wider than this share of the line is set as an unnumbered display in LaTeX: a
+#: paragraph cannot wrap around it without a line running into the margin.
+_DISPLAY_SHARE = 0.6
 
 
 def math_segments(text: str) -> list[tuple[bool, str]]:
@@ -110,12 +114,38 @@ def safe_inline_math(tex: str) -> bool:
     return True
 
 
+def breakable_math(tex: str) -> str:
+    """Inline math that may also break after its top-level commas (TeX breaks only after relations and
+    binary operators), so a list such as ``[[1/2, 2], [0, 1/2]]`` wraps instead of running into the margin.
+
+    >>> breakable_math("(a, b) = f_{i,j}")
+    '(a,\\\\allowbreak  b) = f_{i,j}'
+    """
+    if not isinstance(tex, str):
+        raise InvalidArgumentError(f"`tex` must be a string; got {type(tex).__name__}.")
+    out, depth = [], 0
+    for k, ch in enumerate(tex):
+        depth += (ch == "{") - (ch == "}")
+        escaped = k > 0 and tex[k - 1] == "\\"
+        out.append(",\\allowbreak " if ch == "," and depth == 0 and not escaped else ch)
+    return "".join(out)
+
+
 def prose_latex(text: str) -> str:
-    """LaTeX text mode: text escaped, whitelisted math as ``$...$``, other math shown as its characters."""
+    """LaTeX text mode: text escaped, whitelisted math as ``$...$`` (breakable after top-level commas; one
+    wider than 60% of the line as a display ``\\[ ... \\]``), other math shown as its characters."""
     parts = []
-    for is_math, piece in math_segments(text):
+    segments = math_segments(text)
+    for k, (is_math, piece) in enumerate(segments):
         if is_math and safe_inline_math(piece):
-            parts.append(f"${piece}$")
+            if math_width(piece, "T") <= _DISPLAY_SHARE * LINE_WIDTH:
+                parts.append(f"${breakable_math(piece)}$")
+                continue
+            after = segments[k + 1][1] if k + 1 < len(segments) else ""
+            stop = after[0] if after[:1] in (",", ".", ";", ":") else ""   # the sentence's punctuation goes inside
+            if stop:
+                segments[k + 1] = (False, after[1:].lstrip())
+            parts.append(f"\\[ {piece}{stop} \\]")
         else:
             parts.append(escape_text(f"${piece}$" if is_math else piece))
     return "".join(parts)

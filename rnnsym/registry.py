@@ -7,7 +7,7 @@ plain ``pip install``.  Every public module there (one without a leading
 underscore) is one derivation and defines
 
 * ``INFO`` -- a :class:`DerivationInfo`: name, title, chapter reference,
-  chapter order, structural options (such as ``n``) with their types, their
+  the chapter's section (one of :data:`CHAPTER_SECTIONS`), chapter order, structural options (such as ``n``) with their types, their
   limits, and the symbols' descriptions;
 * ``derive(**options) -> Derivation``;
 * optionally ``figure(d, fig) -> str``, which draws the report's figure
@@ -38,7 +38,7 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from types import MappingProxyType, ModuleType
 from typing import Any, TypeGuard
@@ -47,12 +47,25 @@ from rnnsym.derivation import Derivation
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError, RnnsymError, UnknownNameError
 from rnnsym._parse import parse_expression
 
-__all__ = ["DerivationInfo", "DerivationModuleError", "OPTION_TYPES", "PACKAGE", "derivation_names",
+__all__ = ["CHAPTER_SECTIONS", "DerivationInfo", "DerivationModuleError", "OPTION_TYPES", "PACKAGE", "derivation_names",
            "derive", "derivation_module", "derivation_info", "derivation_options", "discover",
            "validate_module"]
 
 #: The package the derivation modules are found in.
 PACKAGE = "rnnsym.derivations"
+#: The headings of the chapter's sections ("Principles and Mechanisms"), in the chapter's order: a
+#: derivation's ``INFO.section`` is one of them, and the report is organised under them.
+CHAPTER_SECTIONS: tuple[str, ...] = (
+    "The Recurrence Relation: The Engine of Memory",
+    "Decoding the Dynamics: Fixed Points and Stability",
+    "The Crucial Role of the Activation Function",
+    "A Linear Systems Perspective on RNN Dynamics",
+    "Dynamics in the Eigenbasis",
+    "Controllability and Observability: The Reach and Sight of an RNN",
+    "The RNN as a Signal Processor",
+    "The Achilles' Heel: Long-Term Dependency and Gradient Stability",
+    "Beyond the Chapter",   # results the chapter does not state (gated cells)
+)
 #: The types a structural option may have.
 OPTION_TYPES: frozenset[type] = frozenset({int, str, bool, float})
 
@@ -73,6 +86,10 @@ class DerivationInfo:
         Human title (the section heading of the report).
     reference : str
         Chapter reference.
+    section : str
+        The chapter's section the result belongs to: one of
+        :data:`CHAPTER_SECTIONS` (the JSON's ``section`` key, the report's
+        grouping).
     order : int
         Position in the chapter (sorts :func:`derivation_names`); unique.
     options : mapping of str to type
@@ -102,6 +119,7 @@ class DerivationInfo:
     symbols: Mapping[str, str] = field(default_factory=dict)
     limit_hint: str = ""
     option_ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    section: str = ""
 
     def __post_init__(self) -> None:
         # read-only views: a frozen record whose mappings could still be edited is not frozen
@@ -141,7 +159,8 @@ def validate_module(module: ModuleType) -> DerivationInfo:
     Raises :class:`DerivationModuleError`, naming the module, when ``INFO`` is
     missing or not a :class:`DerivationInfo`, a field has the wrong type, the
     name differs from the module's, ``max_n`` is not a positive integer or
-    ``None``, an option type is not one of :data:`OPTION_TYPES`, a limit names
+    ``None``, the section is not one of :data:`CHAPTER_SECTIONS`, an option type is not one of
+    :data:`OPTION_TYPES`, a limit names
     an option that is not there or has no ``limit_hint``, a default lies outside
     its limit, or ``derive`` (or ``figure``, where defined) is not callable.
     Uniqueness of ``order`` is checked across modules by the registry.
@@ -155,11 +174,14 @@ def validate_module(module: ModuleType) -> DerivationInfo:
     info = getattr(module, "INFO", None)
     if not isinstance(info, DerivationInfo):
         raise fail(f"`INFO` must be a rnnsym.registry.DerivationInfo; got {type(info).__name__}")
-    for attr in ("name", "title", "reference", "limit_hint"):
+    for attr in ("name", "title", "reference", "limit_hint", "section"):
         if not isinstance(getattr(info, attr), str):
             raise fail(f"`INFO.{attr}` must be a string; got {getattr(info, attr)!r}")
     if not (info.title.strip() and info.reference.strip()):
         raise fail("`INFO.title` and `INFO.reference` must not be empty")
+    if info.section not in CHAPTER_SECTIONS:
+        raise fail(f"`INFO.section` must be one of the chapter's sections ({'; '.join(CHAPTER_SECTIONS)}); "
+                   f"got {info.section[:80]!r}")
     if info.name != expected:
         raise fail(f"`INFO.name` is {info.name!r} but the module is named {expected!r}")
     if not _is_int(info.order):
@@ -308,6 +330,8 @@ def derive(name: str, **params: Any) -> Derivation:
     values = {k: v for k, v in params.items() if k not in options}
     info.check_limits(opts)
     derivation = module.derive(**opts)
+    if isinstance(derivation, Derivation) and not derivation.section:
+        derivation = replace(derivation, section=info.section)
     if values:
 
         names = derivation.all_symbols

@@ -39,22 +39,50 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from typing import Any, Mapping, NamedTuple, TypeVar
 
 import numpy as np
 import sympy as sp
 
 from rnnsym.activations import get_activation
 from rnnsym.cells._equation import EquationCell, parameter
+from rnnsym.cells._ops import SymbolicOps
 from rnnsym.errors import InvalidArgumentError, ShapeError
 from rnnsym._matrices import matrix_symbols, vector_symbols
 
-__all__ = ["GatedCell", "GRUCell", "LSTMCell"]
+__all__ = ["GatedCell", "GRUCell", "LSTMCell", "NamedVector"]
 
 _SIGMOID = get_activation("sigmoid")
 _TANH = get_activation("tanh")
 _KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 _Gated = TypeVar("_Gated", bound="GatedCell")
+
+
+class NamedVector(NamedTuple):
+    """One activation applied inside a step, named: ``symbols = activation(argument)`` (columns of ``n``).
+
+    ``argument`` is written in the state, input and parameter symbols and the
+    symbols of the named vectors computed before it (:meth:`GatedCell.named_step`).
+    """
+
+    name: str
+    symbols: sp.ImmutableMatrix
+    activation: Any
+    argument: sp.ImmutableMatrix
+
+
+class _NamingOps(SymbolicOps):
+    """The symbolic reading with each activation application replaced by a column of named symbols."""
+
+    def __init__(self, names: tuple[tuple[str, str, str], ...]) -> None:
+        self.names = names
+        self.found: list[NamedVector] = []
+
+    def act(self, activation: Any, a: sp.MatrixBase) -> sp.ImmutableMatrix:
+        name, base, tex = self.names[len(self.found)]
+        syms = vector_symbols(base, a.rows, tex)
+        self.found.append(NamedVector(name, syms, activation, sp.ImmutableMatrix(a)))
+        return syms
 
 
 class GatedCell(EquationCell):
@@ -184,6 +212,32 @@ class GatedCell(EquationCell):
         return tuple(w[rows, :] if isinstance(w, sp.MatrixBase) else w[rows]   # type: ignore[return-value]
                      for w in (self._weights[key] for key in _KEYS))
 
+    #: ``(name, symbol name, LaTeX of entry i)`` of each activation application, in the order of the step.
+    named_vectors: tuple[tuple[str, str, str], ...] = ()
+
+    def named_step(self) -> tuple[sp.ImmutableMatrix, tuple[NamedVector, ...]]:
+        """The step written in named gate vectors: ``(F, vectors)``.
+
+        ``F`` is :meth:`symbolic_step` with every activation application
+        replaced by the symbols of a :class:`NamedVector` (``f_t[i]`` for the
+        LSTM's forget gate), in the order the step computes them; substituting
+        each vector's ``activation(argument)`` back, last first, gives
+        :meth:`symbolic_step`.  The chain rule through these vectors is the
+        Jacobian in block form.
+
+        >>> F, vectors = LSTMCell.symbolic(1, 1).named_step()
+        >>> [v.name for v in vectors], F[1]
+        (['i', 'f', 'g', 'o', 'tanh(c)'], c_prev[0]*f_t[0] + g_t[0]*i_t[0])
+        >>> vectors[4].argument[0] == F[1]   # h_t = o_t tanh(c_t)
+        True
+        """
+        if "named_step" not in self._cache:
+            ops = _NamingOps(self.named_vectors)
+            parts = [sp.ImmutableMatrix(self.state_symbols[sl.start:sl.stop, :]) for sl in self._slices()]
+            F = ops.join(self._equations(ops, parts, self.input_symbols, self._symbolic_parameters()))
+            self._cache["named_step"] = (F, tuple(ops.found))
+        return self._cache["named_step"]
+
     def _xreplace(self, values: dict[sp.Symbol, sp.Expr]) -> "GatedCell":
         return type(self)(*[w.xreplace(values) if isinstance(w, sp.MatrixBase) else w
                             for w in (self._weights[key] for key in _KEYS)])
@@ -210,6 +264,7 @@ class GRUCell(GatedCell):
     kind = "gru"
     gates = "rzn"
     torch_name = "nn.GRU"
+    named_vectors = tuple((g, f"{g}_t", f"{g}_{{{{t,{{i}}}}}}") for g in "rzn")
 
     @property
     def state_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -242,6 +297,8 @@ class LSTMCell(GatedCell):
     kind = "lstm"
     gates = "ifgo"
     torch_name = "nn.LSTM"
+    named_vectors = (*((g, f"{g}_t", f"{g}_{{{{t,{{i}}}}}}") for g in "ifgo"),
+                     ("tanh(c)", "tanh_c_t", r"\tanh(c_{{t,{i}}})"))
 
     @property
     def state_bounds(self) -> tuple[np.ndarray, np.ndarray]:

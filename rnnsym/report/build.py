@@ -3,14 +3,16 @@
 :func:`build_report` runs each registered derivation with its built-in
 defaults, verifies it against simulation, draws its figure and writes
 
-* ``report.tex`` -- a standalone document, one section per derivation
-  (steps, result, assumptions, verification outcome, figure), compiled to
-  ``report.pdf`` when ``pdflatex`` is installed;
+* ``report.tex`` -- a standalone document (:mod:`rnnsym.report.tex`): one
+  numbered section per derivation under the chapter's sections (steps and
+  result as numbered, labelled displays, assumptions, verification outcome,
+  numbered figures), a notation table and the corrections as an appendix,
+  compiled to ``report.pdf`` when ``pdflatex`` is installed;
 * ``report.md`` -- the same with ``$$`` math for Markdown viewers;
 * ``report.html`` -- one self-contained page (math typeset by the vendored
   KaTeX, figures inline) that works offline and without TeX
   (:mod:`rnnsym.report.html`);
-* ``figures/NAME.png`` -- one figure per derivation (needs matplotlib,
+* ``figures/NAME.{pdf,svg,png}`` -- one figure per derivation (needs matplotlib,
   the ``plot`` extra; without it figures are skipped with a note);
 * ``summary.json`` -- per derivation the keys of
   :meth:`Derivation.as_dict` plus ``verification`` with the keys of
@@ -26,7 +28,7 @@ which derivation failed, and :attr:`Report.exit_status` is 1.
 
 Without ``force`` only what a report writes is removed: the files
 ``report.md``, ``report.html``, ``report.tex``, ``report.pdf``, ``report.log``,
-``summary.json`` and a directory ``figures`` of ``NAME.png`` files for
+``summary.json`` and a directory ``figures`` of ``NAME.{pdf,svg,png}`` files for
 registered derivations.  Anything else, at any depth, is foreign: ``out``
 is then refused before any work, and again just before the swap.
 Interrupts (:mod:`rnnsym._signals`) act between derivations and just
@@ -62,9 +64,10 @@ from typing import TYPE_CHECKING, Any, Iterable, TextIO
 from rnnsym.errors import InvalidArgumentError
 from rnnsym._matrices import as_int, as_path, as_str_list
 from rnnsym._signals import INTERRUPTS, die_with_parent, spawning_quietly
-from rnnsym.latex import LatexCompileError, compile_pdf, escape_text, pdflatex_available, standalone_document
+from rnnsym.latex import LatexCompileError, compile_pdf, pdflatex_available
 from rnnsym.report.html import html_report
-from rnnsym.report.markdown import format_number, markdown_report, outcome_text
+from rnnsym.report.markdown import markdown_report, outcome_text
+from rnnsym.report.tex import notation_rows, report_latex
 from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
 from rnnsym.verification import VerificationReport
 from rnnsym._version import __version__
@@ -80,13 +83,12 @@ __all__ = ["REPORT_EXAMPLES", "DEFAULT_OUT", "PDF_HINT", "Section", "Report", "P
 REPORT_EXAMPLES = 30
 DEFAULT_OUT = "report"
 PDF_HINT = "apt-get update && apt-get install -y --no-install-recommends texlive-latex-base"
-#: The files a report writes at its top level; besides them only ``figures/NAME.png``.
+#: The files a report writes at its top level; besides them only ``figures/NAME.{pdf,svg,png}``.
 _FILES = frozenset({"report.tex", "report.pdf", "report.md", "report.html", "report.log", "summary.json"})
 _FIGURES = "figures"
 _INSIDE = ".rnnsym-report."   # prefix of the working directories made inside `out` (never foreign to this run)
 _MOUNTINFO = Path("/proc/self/mountinfo")   # Linux: where `out` may be a mount point (escaped as \040)
 _TEX_LEFTOVERS = ("report.aux", "report.log", "report.toc", "report.out")
-_TEX_STATUS = {True: "pass", False: "\\textbf{FAIL}"}
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Section:
     figure_errors: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    notation: list[tuple[str, str]] = field(default_factory=list)   # (symbol LaTeX, description LaTeX)
 
     @property
     def passed(self) -> bool:
@@ -111,7 +114,8 @@ class Section:
     def as_dict(self) -> dict[str, Any]:
         """``Derivation.as_dict()`` keys plus ``verification``, ``figures`` and timing."""
         return {**self.record, "verification": self.verification.as_dict(),
-                "figures": [{"path": f.path.as_posix(), "caption": f.caption} for f in self.figures],
+                "figures": [{"path": f.path.as_posix(), "pdf": f.pdf.as_posix(), "svg": f.svg.as_posix(),
+                             "caption": f.caption} for f in self.figures],
                 "figure_errors": list(self.figure_errors), "error": self.error,
                 "seconds": round(self.seconds, 3)}
 
@@ -313,7 +317,7 @@ def _one_line(exc: BaseException) -> str:
 def _failed_section(name: str, message: str, seconds: float) -> Section:
     info = derivation_info(name)
     failed = VerificationReport(name, False, 0, math.nan, 0.0, message=f"not verified: {message}")
-    record = {"name": name, "title": info.title, "reference": info.reference}
+    record = {"name": name, "title": info.title, "reference": info.reference, "section": info.section}
     return Section(name, info.title, record, "", "", failed, error=message, seconds=seconds)
 
 
@@ -332,7 +336,7 @@ def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None =
         show.running(f"{name}: verifying ({examples} examples per check)")
         verification = derivation.verify(max_examples=examples, seed=seed)
         section = Section(name, derivation.title, derivation.as_dict(), derivation.latex(),
-                          derivation.markdown(), verification)
+                          derivation.markdown(), verification, notation=notation_rows(derivation))
     except Exception as exc:  # noqa: BLE001 - reported in the report, not raised
         return _failed_section(name, _one_line(exc), time.perf_counter() - start)
     if directory is not None:
@@ -391,7 +395,7 @@ def _plain(path: Path, directory: bool = False) -> bool:
 
 def _foreign(out: Path, ours: frozenset[str] = frozenset()) -> list[str]:
     """What in directory ``out`` no report wrote, at any depth (``ours``: this run's working directories)."""
-    pngs = {f"{name}.png" for name in derivation_names()}
+    pngs = {f"{name}.{kind}" for name in derivation_names() for kind in ("png", "pdf", "svg")}
     found = []
     for path in sorted(out.iterdir()):
         if path.name in ours or (path.name in _FILES and _plain(path)):
@@ -468,84 +472,13 @@ def _swap_inside_out(tmp: Path, out: Path, force: bool = False) -> None:
 
 
 # -- writers -------------------------------------------------------------------------
-def _tex_number(value: float | None) -> str:
-    text = format_number(value)
-    if "e" not in text:
-        return text if text == "n/a" else f"${text}$"
-    mantissa, exponent = text.split("e")
-    return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
-
-
-def _tex_text(text: str) -> str:
-    """Escaped text that may break after commas (counterexamples are long)."""
-    return escape_text(text).replace(",", ",\\allowbreak{}")
+def _graphic(figure: "RenderedFigure") -> str:
+    """The LaTeX that draws one figure in ``report.tex`` (inside its numbered, captioned figure environment)."""
+    return f"\\includegraphics{{{figure.pdf.as_posix()}}}"   # unscaled: drawn at the text width, 8 pt text
 
 
 def _latex(sections: list[Section], examples: int, seed: int | None, figures_note: str) -> str:
-    passed = sum(s.passed for s in sections)
-    lines = ["\\pagenumbering{roman}",   # front matter: its length cannot shift the sections' page numbers
-             f"Every result below was derived by SymPy from the model and checked against numeric "
-             f"simulation of the model ({examples} examples per check, seed {seed}). "
-             f"{passed} of {len(sections)} verifications passed."]
-    failed = [s.name for s in sections if not s.passed]
-    if failed:
-        lines.append(f"\\textbf{{Verification failed for: {escape_text(', '.join(failed))}.}}")
-    if figures_note:
-        lines.append(escape_text(figures_note))
-    lines += ["", "{\\small\\setlength{\\tabcolsep}{4pt}",   # one row per check, under its derivation
-              "\\begin{longtable}{@{}p{0.47\\linewidth}lrrr@{}}", "\\hline",
-              "check & & examples & worst error & tolerance \\\\", "\\hline\\endhead"]
-    for s in sections:
-        lines.append(f"\\multicolumn{{5}}{{@{{}}l}}{{\\texttt{{{escape_text(s.name)}}}}} \\\\*")
-        for c in (s.verification.checks or [s.verification]):
-            lines.append(f"\\quad {escape_text(c.name)} & {_TEX_STATUS[c.passed and s.error is None]} & "
-                         f"{c.examples} & {_tex_number(c.worst_error)} & {_tex_number(c.tolerance)} \\\\")
-    lines += ["\\hline", "\\end{longtable}}", "\\tableofcontents", "", _FIT_MACRO,
-              "\\clearpage", "\\pagenumbering{arabic}"]
-    for s in sections:
-        lines += ["\\clearpage", f"\\addcontentsline{{toc}}{{section}}{{{escape_text(s.title)}}}"]
-        if s.error is None:
-            lines.append(_fit_displays(s.latex))
-        else:
-            lines.append(f"\\section*{{{escape_text(s.title)}}}")
-            lines.append(f"\\textbf{{Derivation failed.}} {_tex_text(s.error or '')}")
-        lines.append(_latex_verification(s))
-        for figure in s.figures:
-            lines += ["\\begin{center}\\begin{minipage}{\\linewidth}",   # figure and caption stay together
-                      f"\\includegraphics[width=\\linewidth]{{{figure.path.as_posix()}}}\\\\[0.4em]",
-                      f"{{\\small\\itshape {escape_text(figure.caption)}}}", "\\end{minipage}\\end{center}", ""]
-        for note in s.figure_errors:
-            lines.append(f"\\textbf{{Figure.}} {_tex_text(note)}")
-    return standalone_document("\n".join(lines) + "\n", title="rnnsym report: the RNN chapter, derived and verified")
-
-
-# Displays wider than the page (unrolled matrices) are scaled down to fit it.
-_FIT_MACRO = (r"\newsavebox{\rnnsymbox}" "\n"
-              r"\newcommand{\rnnsymfit}[1]{\sbox{\rnnsymbox}{$\displaystyle #1$}\ifdim\wd\rnnsymbox>\linewidth"
-              r"\resizebox{\linewidth}{!}{\usebox{\rnnsymbox}}\else\usebox{\rnnsymbox}\fi}")
-_DISPLAY = re.compile(r"^\\\[ (.*) \\\]$", re.MULTILINE)
-
-
-def _fit_displays(fragment: str) -> str:
-    r"""Wrap each one-line display ``\[ ... \]`` of a fragment in the fitting macro."""
-    return _DISPLAY.sub(lambda m: "\\[ \\rnnsymfit{" + m.group(1) + "} \\]", fragment)
-
-
-def _latex_verification(s: Section) -> str:
-    v = s.verification
-    head = _TEX_STATUS[s.passed]
-    out = ["\\begin{sloppypar}", f"\\textbf{{Verification against simulation.}} {head}: "
-           f"{v.examples} examples, worst error {_tex_number(v.worst_error)} "
-           f"(tolerance {_tex_number(v.tolerance)})."]
-    checks = v.checks or ([v] if s.error or not v.passed else [])
-    if checks:
-        out.append("\\begin{itemize}")
-        for c in checks:
-            out.append(f"\\item {_TEX_STATUS[c.passed]} --- {_tex_text(c.name)}: "
-                       f"{_tex_text(c.message)}")
-        out.append("\\end{itemize}")
-    out.append("\\end{sloppypar}")
-    return "\n".join(out)
+    return report_latex(sections, examples, seed, figures_note, _graphic)
 
 
 def _finite(obj: Any) -> Any:

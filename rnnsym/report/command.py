@@ -80,7 +80,7 @@ def _print_summary(args: argparse.Namespace, report: Report) -> None:
     files = ["report.html", "report.md", "report.tex"] + (["report.pdf"] if report.pdf else []) + ["summary.json"]
     count = sum(len(s.figures) for s in report.sections)
     if count:
-        files.append(f"figures/ ({count} PNG)")
+        files.append(f"figures/ ({count} figures as PDF, SVG and PNG)")
     passed = len(report.sections) - len(report.failed)
     print(f"rnnsym report: {passed} of {len(report.sections)} verifications passed; wrote "
           f"{', '.join(files)} to {report.directory}/ in {report.seconds:.1f} s")

@@ -2,14 +2,15 @@
 
 ``report.html`` works offline and without TeX: KaTeX 0.16 (MIT, shipped as
 package data in ``rnnsym/report/katex/``) is inlined with its fonts as data
-URIs, and every figure is embedded as a ``data:`` image, so the one file can
-be mailed or archived.  Each formula is the same LaTeX the PDF report
+URIs, and every figure is inline SVG (vector, drawn at its printed size; its
+ids prefixed per figure), so the one file can be mailed or archived.  Each formula is the same LaTeX the PDF report
 compiles, written as the text of a ``<span class="tex">`` (HTML-escaped) and
 typeset when the page loads; where KaTeX cannot typeset one, its source
 stays visible in a red frame instead of vanishing.  KaTeX runs with
 ``trust: false`` (no ``\\href``, ``\\url`` or HTML from the TeX) and a
 macro-expansion limit.
 
+Derivations are grouped under the chapter's sections, as in ``report.pdf``.
 Equations are numbered per section, ``(section.step)`` and ``(section.R)``
 for the result, with HTML anchors ``eq-NAME-K`` (NAME the derivation), so
 they can be cited by link; figures are numbered ``Figure section.k``.
@@ -52,7 +53,7 @@ def katex_assets() -> tuple[str, str]:
 _STYLE = """
 body { font: 11pt/1.5 Georgia, 'Times New Roman', serif; max-width: 52em; margin: 2em auto; padding: 0 1em;
        color: #111; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.3em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
+h1 { font-size: 1.6em; } h1.part { font-size: 1.4em; margin-top: 2.4em; } h2 { font-size: 1.3em; margin-top: 2.2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -60,7 +61,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .eq .body { flex: 1; overflow-x: auto; } .eq .no { margin-left: 1em; color: #555; white-space: nowrap; }
 .fail { color: #b00; font-weight: bold; } .pass { color: #060; }
 .tex-error { border: 1px solid #b00; padding: 0 0.3em; font-family: monospace; }
-figure { margin: 1.2em 0; text-align: center; } figure img { max-width: 100%; }
+figure { margin: 1.2em 0; text-align: center; } figure img, figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.92em; color: #333; }
 .ref { color: #555; font-style: italic; }
 """
@@ -102,6 +103,30 @@ def _image(path: Path) -> str:
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+_SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)   # XML declaration, DOCTYPE, comments
+_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+_SVG_ID = re.compile(r'(\bid="|\bhref="#|url\(#)([^")]+)')
+_SVG_STAR = re.compile(r'<style type="text/css">\*\{([^}<]*)\}</style>')   # matplotlib's rule for every element
+
+
+def _inline_svg(path: Path, prefix: str, caption: str) -> str:
+    """A figure's SVG as inline markup: its ids (glyphs, clip paths) prefixed so that figures do not share
+    them, and its ``*{...}`` style rule (which would reach the whole page) moved onto its root to inherit."""
+    svg = _SVG_METADATA.sub("", _SVG_PROLOGUE.sub("", path.read_text(encoding="utf-8"), count=1))
+    svg = _SVG_ID.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    star = _SVG_STAR.search(svg)
+    svg = _SVG_STAR.sub("", svg)
+    style = f' style="{_e(star.group(1))}"' if star else ""
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(caption)}"{style} ', 1).strip()
+
+
+def _graphic(path: Path, prefix: str, caption: str) -> str:
+    """A figure: its SVG inline where there is one (vector, at the printed size), else its PNG as a data URI."""
+    if path.with_suffix(".svg").is_file():
+        return _inline_svg(path.with_suffix(".svg"), prefix, caption)
+    return f'<img src="{_image(path)}" alt="{_e(caption)}">'
+
+
 def _equation(name: str, number: str, source: str) -> str:
     return (f'<div class="eq" id="eq-{_e(name)}-{_e(number.split(".")[-1])}">'
             f'<div class="body">{_tex(source, True)}</div><div class="no">({_e(number)})</div></div>')
@@ -111,7 +136,8 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
     record = s.record
     out = [f'<h2 id="{_e(s.name)}">{index}. {_e(s.title)}</h2>']
     if record.get("reference"):
-        out.append(f'<p class="ref">Chapter reference {_e(record["reference"])}; derivation '
+        where = f'Chapter section: {_e(record["section"])} ' if record.get("section") else "Chapter "
+        out.append(f'<p class="ref">{where}(reference: {_e(record["reference"])}); derivation '
                    f'<code>{_e(s.name)}</code>.</p>')
     if s.error is not None:
         out.append(f'<p class="fail">Derivation failed: {_e(s.error)}</p>')
@@ -120,7 +146,8 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
         out.append(_equation(s.name, f"{index}.{k}", step.get("display", step["statement"]["latex"])))
     if "result" in record:
         out.append("<p><b>Result.</b></p>")
-        out.append(_equation(s.name, f"{index}.R", record.get("relation", record["result"])["latex"]))
+        shown = record.get("relation", record["result"])
+        out.append(_equation(s.name, f"{index}.R", shown.get("display") or shown["latex"]))
     if record.get("assumptions"):
         out.append("<p><b>Assumptions.</b> " + ", ".join(_tex(a["latex"]) for a in record["assumptions"]) + ".</p>")
     v = s.verification
@@ -133,7 +160,7 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
     for k, figure in enumerate(s.figures, 1):
         path = directory / figure.path
         if path.is_file():
-            out.append(f'<figure id="fig-{_e(s.name)}-{k}"><img src="{_image(path)}" alt="{_e(figure.caption)}">'
+            out.append(f'<figure id="fig-{_e(s.name)}-{k}">{_graphic(path, f"fig-{s.name}-{k}", figure.caption)}'
                        f"<figcaption>Figure {index}.{k}. {_e(figure.caption)}</figcaption></figure>")
     for note in s.figure_errors:
         out.append(f"<p><b>Figure.</b> {_e(note)}</p>")
@@ -160,7 +187,11 @@ def html_report(report: Any, examples: int, seed: int | None, directory: Path) -
                         f'<td>{verdict}</td><td class="num">{c.examples}</td>'
                         f'<td class="num">{_number(c.worst_error)}</td><td class="num">{_number(c.tolerance)}</td></tr>')
     body.append("</table>")
-    for index, s in enumerate(sections, 1):
+    chapter = None
+    for index, s in enumerate(sections, 1):   # under the chapter's sections, as in report.pdf
+        if s.record.get("section") and s.record["section"] != chapter:
+            body.append(f'<h1 class="part">{_e(s.record["section"])}</h1>')
+        chapter = s.record.get("section")
         body += _section(index, s, directory)
     body.append('<h2 id="corrections">Appendix: rnnsym corrections</h2><p>Where the chapter is wrong or leaves '
                 'out a condition, rnnsym implements the corrected statement below; the derivations cite them by '

@@ -45,7 +45,11 @@ def markdown_report(report: Any, examples: int, seed: int | None) -> str:
             out.append(f"| `{s.name}` | {_md_cell(c.name)} | {'pass' if ok else '**FAIL**'} | {c.examples} | "
                        f"{format_number(c.worst_error)} | {format_number(c.tolerance)} |")
     out.append("")
-    for s in sections:
+    chapter = None
+    for s in sections:   # under the chapter's sections, as in report.pdf
+        if s.record.get("section") and s.record["section"] != chapter:
+            out += [f"# {s.record['section']}", ""]
+        chapter = s.record.get("section")
         if s.error is None:
             out.append(s.markdown)
         else:

@@ -18,7 +18,9 @@ frequencies exactly ``0`` and ``pi`` and within ``1e-12 .. 1e-2`` of them
 :func:`matrices_with_spectral_radius` given a strategy of radii from
 :func:`spectral_radii`); dimension ``8`` (:func:`dimensions`, and
 :func:`rnns` when ``n`` is not given); saturated units, ``|z| >= 10``
-(:func:`pre_activations`, and the ``saturate`` option of :func:`rnns`).
+(:func:`pre_activations`, and the ``saturate`` option of :func:`rnns`); saturated gates of GRU and
+LSTM cells (:func:`gated_weights`), saturated ``tanh(c)`` (:func:`cell_states`), memory gate
+biases with half-lives near 1 and of ``1e4`` steps (:func:`memory_biases`).
 
 Examples
 --------
@@ -57,6 +59,9 @@ from rnnsym.strategies._networks import activations as activations
 from rnnsym.strategies._networks import inputs as inputs
 from rnnsym.strategies._networks import rnns as rnns
 from rnnsym.strategies._networks import states as states
+from rnnsym.strategies._gated import cell_states as cell_states
+from rnnsym.strategies._gated import gated_weights as gated_weights
+from rnnsym.strategies._gated import memory_biases as memory_biases
 from rnnsym.strategies._base import SATURATION as SATURATION
 from rnnsym.strategies._base import NEAR_ONE as NEAR_ONE
 
@@ -66,4 +71,5 @@ __all__ = [
     "normal_matrices", "non_normal_matrices", "orthogonal_matrices", "jordan_block_matrices",
     "diagonalizable_matrices", "controllable_pairs", "uncontrollable_pairs", "observable_pairs",
     "unobservable_pairs", "activation_names", "activations", "inputs", "rnns", "states",
+    "gated_weights", "cell_states", "memory_biases",
 ]

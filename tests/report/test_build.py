@@ -43,13 +43,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 def test_report_writes_tex_markdown_figures_and_summary(built: tuple[Path, int]) -> None:
     out, status = built
     assert status == 0
-    for name in ("report.tex", "report.md", "report.html", "summary.json", "figures/recurrence.png", "figures/snr.png"):
+    for name in ("report.tex", "report.md", "report.html", "summary.json", "figures/recurrence.png", "figures/snr.png",
+                 "figures/snr.pdf", "figures/snr.svg"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "$$" in markdown and "![" in markdown and "(figures/snr.png)" in markdown
     assert rs.derive("recurrence").title in markdown
     tex = (out / "report.tex").read_text(encoding="utf-8")
-    assert tex.startswith("\\documentclass") and "\\includegraphics[width=\\linewidth]{figures/snr.png}" in tex
+    assert tex.startswith("\\documentclass") and "\\includegraphics{figures/snr.pdf}" in tex   # unscaled
 
 
 def test_summary_json_uses_the_derivation_and_verification_keys(built: tuple[Path, int]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rnnsym.report import build_report
-from rnnsym.report.html import html_report, katex_assets
+from rnnsym.report.html import katex_assets
 
 NAMES = ["half_life", "snr", "eigenmodes"]
 
@@ -61,8 +61,9 @@ def test_the_page_is_self_contained(written: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     # nothing fetched from anywhere: fonts and figures are data URIs, scripts inline
     assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)
-    assert not re.search(r"url\((?!data:)", page)
-    assert page.count("data:image/png;base64,") >= 2 and "font/woff2;base64," in page
+    assert not re.search(r"url\((?!data:|#)", page)   # url(#id): an inline figure's own clip path
+    assert page.count('<svg role="img"') >= 2 and "font/woff2;base64," in page   # figures as inline SVG
+    assert "*{stroke" not in page   # a figure's style rule for every element does not reach the page
     for name in NAMES:
         assert f'id="{name}"' in page
     assert 'id="eq-half_life-R"' in page and "(1.R)" in page

@@ -20,7 +20,8 @@ from rnnsym.cli import main
 from rnnsym.report import build as report_module
 
 ONLY = ["--only", "recurrence", "--no-pdf", "--examples", "2", "--jobs", "1"]
-REPORT_FILES = {"report.md", "report.html", "report.tex", "summary.json", "figures/recurrence.png"}
+REPORT_FILES = {"report.md", "report.html", "report.tex", "summary.json",
+                *(f"figures/recurrence.{kind}" for kind in ("png", "pdf", "svg"))}
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
@@ -93,7 +94,7 @@ def test_force_replaces_a_directory_with_foreign_files_at_any_depth(tmp_path: Pa
 def test_a_previous_report_with_every_kind_of_report_file_is_replaced_without_force(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _report(out)
-    for name in ("report.pdf", "report.log", "figures/snr.png"):
+    for name in ("report.pdf", "report.log", "figures/snr.png", "figures/snr.pdf", "figures/snr.svg"):
         (out / name).write_text("from an earlier run")
     assert main(["report", "--out", str(out), *ONLY]) == 0
     assert set(_snapshot(out)) == REPORT_FILES

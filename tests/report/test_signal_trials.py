@@ -42,7 +42,8 @@ import pytest
 TRIALS = int(os.environ.get("RNNSYM_SIGNAL_TRIALS", "10"))
 SEED = int(os.environ.get("RNNSYM_SIGNAL_SEED", str(random.SystemRandom().randrange(10**6))))
 NAMES = ["recurrence", "half_life"]
-FILES = {"report.md", "report.html", "report.tex", "summary.json", *(f"figures/{name}.png" for name in NAMES)}
+FILES = {"report.md", "report.html", "report.tex", "summary.json",
+         *(f"figures/{name}.{kind}" for name in NAMES for kind in ("png", "pdf", "svg"))}
 
 
 def _command(out: Path, jobs: int, seed: int = 0) -> list[str]:

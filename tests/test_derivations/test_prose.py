@@ -26,12 +26,15 @@ ASCII_MATH = re.compile(
     r"|\b(?:sqrt|diag|tanh|sech|log|exp|det|rank)\("   # function notation
     r"|\|\|"                                # ||W||
 )
-MATH = re.compile(r"\$[^$]*\$|\\\[.*?\\\]", re.S)
+MATH = re.compile(r"\$[^$]*\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline)(\*?)\}.*?\\end\{\1\2\}", re.S)
+#: Not prose: code, cross-reference keys and file names (their underscores are not subscripts).
+NOT_PROSE = re.compile(r"\\texttt\{(?:[^{}]|\{\})*\}|\\(?:label|ref|eqref|pageref|includegraphics(?:\[[^]]*\])?)\{[^}]*\}"
+                       r"|\\hyperref\[[^]]*\]")
 
 
 def ascii_math(tex: str) -> list[str]:
     """The ASCII-math remnants in LaTeX ``tex`` outside math mode, each with some context."""
-    text = MATH.sub(" ", tex)
+    text = NOT_PROSE.sub(" ", MATH.sub(" ", tex))
     return [text[max(0, m.start() - 25):m.end() + 15].replace("\n", " ") for m in ASCII_MATH.finditer(text)]
 
 
@@ -63,3 +66,16 @@ def test_every_inline_formula_passes_the_whitelist(name: str) -> None:
     for step in d.steps:
         for is_math, piece in math_segments(step.justification):
             assert not is_math or safe_inline_math(piece), f"{name}: ${piece}$ is not allowed inline math"
+
+
+def test_the_corrections_appendix_and_the_notation_have_no_ascii_math() -> None:
+    """The report's back matter is prose too: the corrections' Unicode formulas become math, not text."""
+    from rnnsym.report.appendix import appendix_latex
+    from rnnsym.report.tex import notation_rows
+
+    appendix = appendix_latex()
+    assert not ascii_math(appendix), ascii_math(appendix)[:6]
+    assert appendix.count("$") > 400 and "\\label{corr:C16}" in appendix   # formulas typeset as math
+    for name in rs.derivation_names():
+        for tex, text in notation_rows(rs.derive(name)):
+            assert tex and not ascii_math(text), (name, text)

@@ -96,7 +96,7 @@ def _derive(n: int = 2, activation: str = "tanh") -> rs.Derivation:
 
 
 GOOD = dict(name="fake", title="A fake", reference="none", order=1, options={"n": int, "activation": str},
-            max_n=3, limit_hint="use numbers.")
+            max_n=3, limit_hint="use numbers.", section="The Recurrence Relation: The Engine of Memory")
 
 
 @pytest.mark.parametrize("change, problem", [
@@ -114,6 +114,8 @@ GOOD = dict(name="fake", title="A fake", reference="none", order=1, options={"n"
     ({"option_ranges": {"activation": (1, 2)}}, "a limit is set on `activation`"),
     ({"symbols": {"x": 1}}, "`INFO.symbols` must map symbol names to descriptions"),
     ({"reference": None}, "`INFO.reference` must be a string"),
+    ({"section": ""}, "`INFO.section` must be one of the chapter's sections"),
+    ({"section": "Recurrence"}, "got 'Recurrence'"),
 ])
 def test_a_broken_info_is_refused_naming_the_module(change: dict, problem: str) -> None:
     assert validate_module(_module(INFO=DerivationInfo(**GOOD), derive=_derive)).name == "fake"
@@ -151,7 +153,8 @@ def _package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modules: dict[str,
 FAKE = """
 from rnnsym.registry import DerivationInfo
 
-INFO = DerivationInfo(name={name!r}, title="A fake", reference="none", order={order})
+INFO = DerivationInfo(name={name!r}, title="A fake", reference="none", order={order},
+                      section="Beyond the Chapter")
 
 
 def derive():

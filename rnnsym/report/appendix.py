@@ -1,0 +1,209 @@
+"""The corrections (``rnnsym/corrections.md``) as a LaTeX appendix, their formulas as math.
+
+The corrections document is Markdown whose formulas are code spans and
+indented lines in Unicode (```ρ(J) < 1```, ```Q⁻¹ D Q Λ```,
+```W_N = Σ_{k=0}^{N−1} A^k B Bᵀ (Aᵀ)^k```).  :func:`unicode_math` turns such a
+formula into LaTeX math (Greek letters, super- and subscripts, ``‖·‖``,
+operator names, ``sqrt(...)`` as a root), which must pass the inline-math
+whitelist of :mod:`rnnsym.prose`; code (``rnnsym.corrections.correction()``,
+a derivation's name) and anything that does not pass is typeset as code.
+Inline formulas may break after relations, operators and commas; indented
+lines become unnumbered displays, one row per formula.  Each entry is an
+unnumbered subsection labelled ``corr:Ck``, so the text cites it by number
+(:func:`link_corrections`).
+
+Examples
+--------
+>>> unicode_math("‖W_h‖₂ ≤ c ρ(W_h)")
+'\\\\|W_h\\\\|_{2} \\\\le c \\\\rho (W_h)'
+>>> unicode_math("rnnsym.corrections.correction()") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rnnsym.corrections import corrections
+from rnnsym.latex import escape_text
+from rnnsym.prose import breakable_math, safe_inline_math
+from rnnsym.texwidth import math_width
+
+__all__ = ["appendix_latex", "link_corrections", "unicode_math"]
+
+_CHARS = {"−": "-", "‖": r"\|", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "≈": r"\approx ",
+          "⇔": r"\Leftrightarrow ", "⇒": r"\Rightarrow ", "→": r"\to ", "↦": r"\mapsto ", "∈": r"\in ",
+          "×": r"\times ", "·": r"\cdot ", "⋯": r"\cdots ", "…": r"\dots ", "∞": r"\infty ", "∂": r"\partial ",
+          "∫": r"\int ", "Σ": r"\sum ", "∑": r"\sum ", "∏": r"\prod ", "ᵀ": r"^{\top}", "𝒪": r"\mathcal{O}",
+          "𝒞": r"\mathcal{C}", "√": r"\sqrt ", "ε": r"\varepsilon ", "∇": r"\nabla ", "∘": r"\circ ",
+          "⊙": r"\odot ", "±": r"\pm ", "ℓ": r"\ell ", "⁻": "-", "—": "-", "–": "-", "∣": "|"}
+_SUPERS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼ⁱⁿ", "0123456789+-=in"))
+_SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₖₙₜᵢⱼ", "0123456789+-aekntij"))
+_OPERATORS = {"diag", "rank", "Rot", "ReLU", "arccosh", "sech", "sgn", "sign", "trace", "tr", "Re", "Im", "arg"}
+_TEX_OPERATORS = {"cos", "sin", "tan", "tanh", "cosh", "sinh", "log", "ln", "exp", "det", "sup", "max", "min",
+                  "lim", "inf"}
+_TEXT_WORDS = {"in", "or", "if", "is", "of", "to", "as", "at", "by", "on", "for", "and", "iff", "some", "all"}
+#: Code, not a formula: Python names and calls, file names, quoted words, Markdown link syntax.
+_CODE = re.compile(r"^(?:rnnsym\b|[a-z]{2,}_[a-z_]{2,}\w*|[a-z]{4,}$|.*[\"`@]|.*\.(?:py|md|json)\b|<$)")
+_LABELS = ("The chapter says:", "Correction:", "Derivation:", "Example:", "Examples:", "Where rnnsym checks it:",
+           "How to cite:", "How to read the chapter.", "What the chapter gets right.", "Notation:")
+#: A line wider than this (points, by the estimate) is split at its wide gaps or commas.
+_DISPLAY_ROOM = 320.0
+
+
+def _greek(ch: str) -> str | None:
+    match = re.match(r"GREEK (SMALL|CAPITAL) LETTER (\w+)$", unicodedata.name(ch, ""))
+    if not match:
+        return None
+    word = match.group(2).lower().replace("lamda", "lambda")
+    word = word.capitalize() if match.group(1) == "CAPITAL" else word
+    return f"\\{word} "
+
+
+def _roots(tex: str) -> str:
+    """``sqrt(x)`` as ``\\sqrt{x}`` (balanced parentheses)."""
+    while (start := tex.find("sqrt(")) >= 0:
+        depth, end = 0, len(tex)
+        for j in range(start + 4, len(tex)):
+            depth += (tex[j] == "(") - (tex[j] == ")")
+            if depth == 0:
+                end = j
+                break
+        tex = tex[:start] + r"\sqrt{" + tex[start + 5:end] + "}" + tex[end + 1:]
+    return tex
+
+
+def _word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if word in _TEX_OPERATORS:
+        return f"\\{word} "
+    if word in _OPERATORS:
+        return rf"\operatorname{{{word}}} "
+    if word in _TEXT_WORDS or len(word) >= 4:
+        return rf"\text{{ {word} }}"
+    return word
+
+
+def unicode_math(formula: str) -> str | None:
+    """LaTeX math for a formula written in Unicode, or None when it is code or cannot be made safe."""
+    text = formula.strip()
+    if not text or _CODE.match(text):
+        return None
+    out = []
+    for ch in text:
+        if ch in _SUPERS:
+            out.append("^{" + _SUPERS[ch] + "}")
+        elif ch in _SUBS:
+            out.append("_{" + _SUBS[ch] + "}")
+        elif ch in _CHARS:
+            out.append(_CHARS[ch])
+        elif ord(ch) > 127:
+            greek = _greek(ch)
+            if greek is None:
+                return None
+            out.append(greek)
+        else:
+            out.append(ch)
+    tex = "".join(out)
+    tex = re.sub(r"\^\(([^()]*)\)", r"^{\1}", tex)                    # A^(n-1)
+    tex = re.sub(r"([A-Za-z0-9)\]}])\*", r"\1^{*}", tex)              # h*, U*
+    for _ in range(3):                                                 # h^{*}^{2} -> h^{*2}; _{1}_{0} -> _{10}
+        tex = re.sub(r"\^\{([^{}]*)\}\^\{([^{}]*)\}", r"^{\1\2}", tex)
+        tex = re.sub(r"_\{([^{}]*)\}_\{([^{}]*)\}", r"_{\1\2}", tex)
+    tex = re.sub(r"_([A-Za-z]{2,})", r"_{\1}", tex)                   # lambda_min
+    tex = _roots(tex)
+    tex = re.sub(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])", _word, tex)
+    tex = re.sub(r" \}\s*\\text\{ ", " ", re.sub(r" +", " ", tex)).strip()   # one \text for a run of words
+    return tex if safe_inline_math(tex) else None
+
+
+def _code(text: str) -> str:
+    return r"\texttt{" + escape_text(text).replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}") + "}"
+
+
+def _inline(text: str) -> str:
+    """A paragraph's text: escaped, code spans as math or code, labels in bold."""
+    parts = re.split(r"`([^`]*)`", text)
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            tex = unicode_math(part)
+            out.append(_code(part) if tex is None else f"${breakable_math(tex)}$")
+        else:
+            out.append(escape_text(part))
+    line = "".join(out)
+    for label in _LABELS:
+        if line.startswith(escape_text(label)):
+            line = rf"\textbf{{{escape_text(label)}}}" + line[len(escape_text(label)):]
+    return line
+
+
+def _display(lines: list[str]) -> str:
+    rows = []
+    for line in lines:
+        pieces = [p for p in re.split(r"(?<=,)\s{2,}|\s{3,}", line.strip()) if p]
+        for piece in pieces:
+            tex = unicode_math(piece.rstrip(".,"))
+            if tex is None:
+                rows.append(r"\text{" + _code(piece) + "}")
+                continue
+            if math_width(tex) > _DISPLAY_ROOM and ", " in tex:   # still too wide: one row per clause
+                rows += [p.strip() for p in tex.split(", ") if p.strip()]
+            else:
+                rows.append(tex)
+    return "\\begin{gather*}\n" + " \\\\\n".join(rows) + "\n\\end{gather*}"
+
+
+def _blocks(body: str) -> list[str]:
+    """A Markdown body as LaTeX blocks: paragraphs, itemized lists, displays (indented lines)."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = block.split("\n")
+        if all(line.startswith("    ") for line in lines):
+            out.append(_display(lines))
+        elif lines[0].startswith("- "):
+            items: list[str] = []
+            for line in lines:
+                if line.startswith("- "):
+                    items.append(line[2:])
+                else:
+                    items[-1] += " " + line.strip()
+            out.append("\\begin{itemize}\n" + "\n".join(rf"\item {_inline(i)}" for i in items) + "\n\\end{itemize}")
+        else:
+            text: list[str] = []
+            displays: list[str] = []
+            for line in lines:   # a paragraph may end in indented lines
+                (displays if line.startswith("    ") else text).append(line)
+            out.append(_inline(" ".join(t.strip() for t in text)))
+            if displays:
+                out.append(_display(displays))
+    return out
+
+
+def link_corrections(tex: str) -> str:
+    """``C5`` in LaTeX text as a link to the appendix entry (only numbers that name an entry).
+
+    >>> link_corrections("as correction C5 shows, C99 does not")
+    'as correction \\\\hyperref[corr:C5]{C5} shows, C99 does not'
+    """
+    keys = set(corrections())
+    return re.sub(r"(?<![\w\\{\[])(C\d{1,2})(?![\w}])",
+                  lambda m: rf"\hyperref[corr:{m.group(1)}]{{{m.group(1)}}}" if m.group(1) in keys else m.group(1),
+                  tex)
+
+
+def appendix_latex() -> str:
+    """The corrections as an appendix section: one labelled, unnumbered subsection per entry."""
+    out = [r"\section{Corrections to the chapter}\label{sec:corrections}",
+           "Where the chapter is wrong or leaves out a condition, rnnsym implements the corrected statement "
+           "below; the derivations cite the entries by number (correction C3). The entries ship with rnnsym as "
+           r"\texttt{rnnsym/corrections.md}."]
+    for key, text in corrections().items():
+        title, _, body = text.partition("\n")
+        head = _inline(title.strip())
+        out.append(rf"\subsection*{{{key}. {head}}}\phantomsection\label{{corr:{key}}}"
+                   rf"\addcontentsline{{toc}}{{subsection}}{{{key}. {head}}}")
+        out += [link_corrections(block) for block in _blocks(body)]
+    # prose dense with formulas and code names: loose lines rather than lines into the margin
+    return "{\\sloppy\n" + "\n\n".join(out) + "\n\\par}"
