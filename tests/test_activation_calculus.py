@@ -25,7 +25,8 @@ SPECS = [(name, {}) for name in rs.ACTIVATION_NAMES] + [
     ("leaky_relu", {"slope": 0}), ("leaky_relu", {"slope": 1}), ("leaky_relu", {"slope": "1/5"}),
 ]
 CUSTOM = ["z*exp(-z**2)", "sin(z)", "2*tanh(z)", "z/(1+z**2)", "exp(-z**2)", "Abs(z)", "tanh(z)+z/10",
-          "z**3/(1+z**2)"]
+          "z**3/(1+z**2)", "Abs(z)/(1+Abs(z))", "z*exp(-Abs(z))", "sin(z)+z/2", "exp(-z**2)*z**2", "z/(1+z**4)",
+          "tanh(z)**3", "z - tanh(z)", "sqrt(1+z**2)-1", "cos(z)"]
 
 
 def _build(spec: tuple[str, dict] | str) -> rs.Activation:
@@ -146,3 +147,12 @@ def test_leaky_slope_outside_zero_one_is_refused_naming_slope(slope) -> None:
 def test_leaky_slope_that_is_not_a_number_is_refused_naming_slope(slope) -> None:
     with pytest.raises(rs.RnnsymError, match="`slope`"):
         rs.get_activation("leaky_relu", slope=slope)
+
+
+def test_an_estimated_lipschitz_constant_says_so_and_is_close_to_the_supremum() -> None:
+    act = rs.custom_activation("sin(z**2)/(1+z**2)")        # SymPy finds no closed form for sup |phi'|
+    assert act.lipschitz_is_estimate and act.output_range == sp.S.Reals   # the documented fallbacks
+    with mpmath.workdps(30):
+        phi = _phi(act)
+        scanned = max(_slope(phi, mpmath.mpf(k) / 512) for k in range(-512 * 4, 512 * 4 + 1))
+    assert abs(float(act.lipschitz) - float(scanned)) <= 1e-4 * float(scanned)
