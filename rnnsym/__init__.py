@@ -51,6 +51,7 @@ __all__ = [
     "analyze_rnn", "simulate_batch", "batched_spectral_radius", "batched_spectral_norm",
     "batched_eigenvalue_moduli", "classify_batch", "jacobian_spectral_radius",
     "GRUCell", "LSTMCell", "LeakyCell", "SimpleCell", "custom_cell", "find_slow_points",
+    "cell_gradient_norms", "cell_lyapunov_spectrum", "cell_point_analysis", "cell_contraction_certificate",
 ]
 
 # Analyses live in their own modules; importing them all would slow `import rnnsym`
@@ -87,6 +88,10 @@ _LAZY = {
     "SimpleCell": ("cells", "SimpleCell"),
     "custom_cell": ("cells", "custom_cell"),
     "find_slow_points": ("cells", "find_slow_points"),
+    "cell_gradient_norms": ("cells", "cell_gradient_norms"),
+    "cell_lyapunov_spectrum": ("cells", "cell_lyapunov_spectrum"),
+    "cell_point_analysis": ("cells", "cell_point_analysis"),
+    "cell_contraction_certificate": ("cells", "cell_contraction_certificate"),
 }
 
 

@@ -100,6 +100,10 @@ def _net() -> rs.RNN:
     return rs.RNN([[0.5]], [[1.0]], [0.0])
 
 
+def _leaky() -> Any:
+    return rs.LeakyCell([[0.5]], [[1.0]], [0.0], alpha=0.5)
+
+
 def _linear() -> rs.LinearRNN:
     return rs.LinearRNN([[0.5]], [[1.0]], [[1.0]])
 
@@ -249,6 +253,15 @@ SPECS: dict[str, Spec] = {
         lambda: rs.find_slow_points, cell=rs.GRUCell(np.ones((3, 1)), np.ones((3, 1)) / 2), x=[0.0],
         states=[[0.1]], starts=2, seed=0, noise=0.0, steps=2, max_q=1e-4, max_iter=5, gtol=1e-9, merge_tol=1e-6,
         enclose=True),
+    # rnnsym.cells.analysis
+    "rnnsym.cells.analysis.cell_gradient_norms": _spec(lambda: rs.cell_gradient_norms, cell=_f(_leaky),
+                                                       xs=[[0.1], [0.2]], s0=[0.1], blocks=True),
+    "rnnsym.cells.analysis.cell_lyapunov_spectrum": _spec(lambda: rs.cell_lyapunov_spectrum, cell=_f(_leaky),
+                                                          xs=[[0.1], [0.2]], s0=[0.1], discard=0, k=1),
+    "rnnsym.cells.analysis.cell_point_analysis": _spec(lambda: rs.cell_point_analysis, cell=_f(_leaky), s=[0.1],
+                                                       x=[0.0]),
+    "rnnsym.cells.analysis.cell_contraction_certificate": _spec(lambda: rs.cell_contraction_certificate,
+                                                                cell=_f(_leaky), x=[0.0], max_size=None),
     # rnnsym.model
     "rnnsym.model.RNN": _spec(lambda: rs.RNN, W_h=[[0.5]], W_x=[[1.0]], b=[0.0], activation="tanh"),
     "rnnsym.model.RNN.D": _spec(_method(_net, "D"), h=[0.1], x=[0.2]),

@@ -11,7 +11,11 @@
   whitelisted text;
 * :mod:`~rnnsym.cells.slow_points` -- :func:`find_slow_points`: fixed points
   (certified to rounding) and slow points, FixedPointFinder's method batched
-  over starts.
+  over starts;
+* :mod:`~rnnsym.cells.analysis` -- the chapter's analyses for any cell:
+  :func:`cell_gradient_norms`, :func:`cell_lyapunov_spectrum`,
+  :func:`cell_point_analysis` (linearisation, modes, half-lives, transient
+  growth, stability) and :func:`cell_contraction_certificate`.
 
 The built-in cells write their equations once (:mod:`~rnnsym.cells._ops`):
 the symbolic step, the numeric step, its forward-mode Jacobians and its
@@ -29,6 +33,15 @@ from rnnsym.cells.simple import SimpleCell as SimpleCell
 from rnnsym.cells.slow_points import CellPoint as CellPoint
 from rnnsym.cells.slow_points import SlowPointResult as SlowPointResult
 from rnnsym.cells.slow_points import find_slow_points as find_slow_points
+from rnnsym.cells.analysis import CellGradientNorms as CellGradientNorms
+from rnnsym.cells.analysis import CellPointAnalysis as CellPointAnalysis
+from rnnsym.cells.analysis import ContractionCertificate as ContractionCertificate
+from rnnsym.cells.analysis import cell_contraction_certificate as cell_contraction_certificate
+from rnnsym.cells.analysis import cell_gradient_norms as cell_gradient_norms
+from rnnsym.cells.analysis import cell_lyapunov_spectrum as cell_lyapunov_spectrum
+from rnnsym.cells.analysis import cell_point_analysis as cell_point_analysis
 
 __all__ = ["Cell", "CustomCell", "custom_cell", "GatedCell", "GRUCell", "LSTMCell", "LeakyCell", "SimpleCell",
-           "CellPoint", "SlowPointResult", "find_slow_points"]
+           "CellPoint", "SlowPointResult", "find_slow_points", "CellGradientNorms", "cell_gradient_norms",
+           "cell_lyapunov_spectrum", "CellPointAnalysis", "cell_point_analysis", "ContractionCertificate",
+           "cell_contraction_certificate"]
