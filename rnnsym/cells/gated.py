@@ -37,8 +37,6 @@ True
 [0.7]
 """
 
-from __future__ import annotations
-
 from typing import Any, Mapping, NamedTuple, TypeVar
 
 import numpy as np
