@@ -156,7 +156,7 @@ class EquationCell(Cell):
         else:
             x = TangentOps.seed(X, 0, p)
         out = ops.join(self._equations(ops, parts, x, self._numeric_parameters()))
-        return out.v, np.array(out.d)
+        return out.v, out.d   # formed by TangentOps.join: a fresh array
 
     def _bounded(self, S: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ops = BoundOps()

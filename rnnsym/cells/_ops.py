@@ -42,7 +42,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 import sympy as sp
 
-__all__ = ["Applied", "applied", "unwrap", "SymbolicOps", "NumericOps", "Dual", "TangentOps", "Bounded",
+__all__ = ["Applied", "applied", "unwrap", "SymbolicOps", "NumericOps", "Block", "Dual", "TangentOps", "Bounded",
            "BoundOps"]
 
 
@@ -141,23 +141,119 @@ class NumericOps:
         return np.concatenate(_batch_broadcast(parts), axis=-1)
 
 
-class Dual(NamedTuple):
-    """A value ``v`` ``(..., k)`` with its derivative ``d`` ``(..., k, p)`` along ``p`` directions.
+class Block(NamedTuple):
+    """Columns ``start .. start + width - 1`` of a tangent: ``diag(scale) @ base`` (rows ``k``).
 
-    ``seed = (offset, p)`` marks an input variable: ``d`` is the identity
-    block at columns ``offset .. offset + k - 1`` (a broadcast view), which
-    :meth:`TangentOps.lin` multiplies without a batched product.
+    ``base`` ``(..., k, width)`` (often a weight matrix without batch
+    dimensions), or None for the identity (a diagonal block, ``width = k``);
+    ``scale`` ``(..., k)`` row factors, or None for ones.  Row scalings (``phi'``,
+    ``⊙``) multiply ``scale`` and leave ``base`` alone, so a gate's tangent
+    ``diag(sigma'(z)) W`` is never formed until it is summed with another.
+    """
+
+    start: int
+    width: int
+    scale: np.ndarray | None
+    base: np.ndarray | None
+
+    def scaled(self, s: Any) -> "Block":
+        """``diag(s)`` times this block."""
+        return self._replace(scale=s if self.scale is None else self.scale * s)
+
+    def dense(self, k: int) -> np.ndarray:
+        """The block as an array ``(..., k, width)`` (a fresh array unless it is a constant ``base``)."""
+        base = np.eye(k) if self.base is None else self.base
+        return base if self.scale is None else self.scale[..., None] * base
+
+
+def _combine(blocks: Sequence[Block], k: int) -> tuple[Block, ...]:
+    """A sum of blocks with the terms on the same columns and the same ``base`` (``is``; or both diagonal)
+    made one, by adding their scales (nothing is formed)."""
+    groups: dict[tuple[int, int, int], list[Block]] = {}
+    for b in blocks:
+        groups.setdefault((b.start, b.width, 0 if b.base is None else id(b.base)), []).append(b)
+    out = []
+    for same in groups.values():
+        if len(same) == 1:
+            out.append(same[0])
+        else:
+            scale = reduce(np.add, [np.ones(k) if b.scale is None else b.scale for b in same])
+            out.append(same[0]._replace(scale=scale))
+    return tuple(out)
+
+
+class Dual(NamedTuple):
+    """A value ``v`` ``(..., k)`` with its derivative along ``p`` directions: the sum of its :class:`Block` s.
+
+    Blocks may share columns (terms of a sum, added when formed); columns
+    outside every block are zero.  :attr:`d` forms the whole ``(..., k, p)`` array.
     """
 
     v: np.ndarray
-    d: np.ndarray
-    seed: tuple[int, int] | None = None
+    blocks: tuple[Block, ...]
+    p: int
+
+    @property
+    def d(self) -> np.ndarray:
+        """The derivative ``(..., k, p)`` (the array of a :meth:`TangentOps.join`, formed there; else a fresh one)."""
+        k = self.v.shape[-1]
+        (first, *rest) = self.blocks or (None,)
+        if (first is not None and not rest and first.scale is None and first.base is not None
+                and first.base.shape == self.v.shape + (self.p,)):
+            return first.base
+        out = np.zeros(_batch(self.v, self.blocks) + (k, self.p))
+        _place(out, self.blocks, k)
+        return out
+
+
+def _batch(v: np.ndarray, blocks: Sequence[Block]) -> tuple[int, ...]:
+    """The batch shape of a value ``v`` with its tangent blocks."""
+    shapes = [v.shape[:-1]] + [b.scale.shape[:-1] for b in blocks if b.scale is not None]
+    return np.broadcast_shapes(*shapes, *[b.base.shape[:-2] for b in blocks if b.base is not None])
+
+
+def _place(out: np.ndarray, blocks: Sequence[Block], k: int) -> None:
+    """Write the sum of ``blocks`` (``k`` rows) into ``out`` ``(..., k, p)``, which is zero on entry.
+
+    The terms ``diag(s_t) W_t`` on the same columns with constant ``W_t`` (no
+    batch dimensions: weights, the usual case) are summed by one batched
+    product, row by row (``sum_t s_t[r] W_t[r, :]``); other dense terms are
+    added one by one, diagonal blocks last.
+    """
+    batch = out.shape[:-2]
+    by_columns: dict[tuple[int, int], list[Block]] = {}
+    for b in blocks:
+        if b.base is not None:
+            by_columns.setdefault((b.start, b.width), []).append(b)
+    for (start, width), group in by_columns.items():
+        view = out[..., start:start + width]
+        constant = [b for b in group if b.base.ndim == 2]   # type: ignore[union-attr]
+        if len(constant) > 1:
+            S = np.stack([np.broadcast_to(1.0 if b.scale is None else b.scale, batch + (k,)) for b in constant], -1)
+            W = np.stack([b.base for b in constant], 0)   # type: ignore[misc]
+            summed = np.matmul(S.reshape(-1, k, len(constant)).transpose(1, 0, 2), W.transpose(1, 0, 2))
+            view += summed.transpose(1, 0, 2).reshape(batch + (k, width))
+            group = [b for b in group if b.base.ndim != 2]   # type: ignore[union-attr]
+        for b in group:
+            view += b.dense(k)
+    for b in blocks:
+        if b.base is None:   # entries (r, start + r): a strided view (fancy indexing was 20 times slower)
+            diagonal = np.lib.stride_tricks.as_strided(out[..., 0, b.start:], batch + (k,),
+                                                       out.strides[:-2] + (out.strides[-2] + out.strides[-1],))
+            diagonal += 1.0 if b.scale is None else b.scale
 
 
 class TangentOps:
     """Forward-mode differentiation: every value carries its Jacobian with respect to ``p`` seeds.
 
-    Plain arrays are constants (their tangent is zero and never formed).
+    Plain arrays are constants (their tangent is zero and never formed).  A
+    tangent is kept in column blocks (:class:`Block`): a seed is an identity
+    block, ``W`` times it is ``W`` itself (no batch dimensions), an
+    elementwise factor scales rows lazily, and only a sum of different
+    blocks on the same columns is formed.  An LSTM's ``dc_t/dc_{t-1} =
+    diag(f)`` stays a vector, its gates' ``dz/dh_{t-1}`` are
+    ``diag(phi'(z)) W``, and the whole ``(..., N, N)`` array is formed once,
+    by :meth:`join`.
     """
 
     def __init__(self, p: int) -> None:
@@ -166,58 +262,84 @@ class TangentOps:
     @staticmethod
     def seed(value: np.ndarray, offset: int, p: int) -> Dual:
         """``value`` ``(..., k)`` as the variables ``offset .. offset + k - 1`` of ``p``."""
-        k = value.shape[-1]
-        eye = np.zeros((k, p))
-        eye[np.arange(k), offset + np.arange(k)] = 1.0
-        return Dual(value, np.broadcast_to(eye, value.shape[:-1] + (k, p)), (offset, p))
+        return Dual(value, (Block(offset, value.shape[-1], None, None),), p)
 
     def lin(self, W: np.ndarray, a: Any) -> Any:
         if not isinstance(a, Dual):
             return a @ W.T
-        if a.seed is not None:   # W times an identity block: W itself, placed at the seed's columns
-            offset, p = a.seed
-            block = np.zeros((W.shape[0], p))
-            block[:, offset:offset + W.shape[1]] = W
-            return Dual(a.v @ W.T, np.broadcast_to(block, a.v.shape[:-1] + block.shape))
-        return Dual(a.v @ W.T, np.matmul(W, a.d))
+        blocks = []
+        for b in a.blocks:
+            Ws = W if b.scale is None else W * b.scale[..., None, :]   # W diag(scale)
+            blocks.append(Block(b.start, b.width, None, Ws if b.base is None else np.matmul(Ws, b.base)))
+        return Dual(a.v @ W.T, tuple(blocks), a.p)
 
     def add(self, *terms: Any) -> Any:
         value = reduce(np.add, [t.v if isinstance(t, Dual) else t for t in terms])
-        tangents = [t.d for t in terms if isinstance(t, Dual)]
-        return Dual(value, reduce(np.add, tangents)) if tangents else value
+        duals = [t for t in terms if isinstance(t, Dual)]
+        if not duals:
+            return value
+        if len(duals) == 1:
+            return Dual(value, duals[0].blocks, duals[0].p)
+        return Dual(value, _combine([b for t in duals for b in t.blocks], value.shape[-1]), self.p)
 
     def mul(self, a: Any, b: Any) -> Any:
         av, bv = (a.v if isinstance(a, Dual) else a), (b.v if isinstance(b, Dual) else b)
-        tangents = []
-        if isinstance(a, Dual):
-            tangents.append(bv[..., None] * a.d)
-        if isinstance(b, Dual):
-            tangents.append(av[..., None] * b.d)
-        return Dual(av * bv, reduce(np.add, tangents)) if tangents else av * bv
+        value = av * bv
+        if not isinstance(b, Dual):
+            return Dual(value, tuple(t.scaled(bv) for t in a.blocks), a.p) if isinstance(a, Dual) else value
+        if not isinstance(a, Dual):
+            return Dual(value, tuple(t.scaled(av) for t in b.blocks), b.p)
+        blocks = [t.scaled(bv) for t in a.blocks] + [t.scaled(av) for t in b.blocks]
+        return Dual(value, _combine(blocks, value.shape[-1]), self.p)
 
     def one_minus(self, a: Any) -> Any:
-        return Dual(1.0 - a.v, -a.d) if isinstance(a, Dual) else 1.0 - a
+        if not isinstance(a, Dual):
+            return 1.0 - a
+        return Dual(1.0 - a.v, tuple(t.scaled(np.full(a.v.shape[-1], -1.0)) for t in a.blocks), a.p)
 
     def scale(self, c: Any, a: Any) -> Any:
         c = float(c)
-        return Dual(c * a.v, c * a.d) if isinstance(a, Dual) else c * a
+        if not isinstance(a, Dual):
+            return c * a
+        return Dual(c * a.v, tuple(t.scaled(np.full(a.v.shape[-1], c)) for t in a.blocks), a.p)
 
     def act(self, activation: Any, a: Any) -> Any:
         if not isinstance(a, Dual):
             return activation.numpy_function(a)
-        return Dual(activation.numpy_function(a.v), activation.numpy_derivative(a.v)[..., None] * a.d)
+        slope = activation.numpy_derivative(a.v)
+        return Dual(activation.numpy_function(a.v), tuple(t.scaled(slope) for t in a.blocks), a.p)
 
     def split(self, a: Any, k: int) -> list[Any]:
         if not isinstance(a, Dual):
             return np.split(a, k, axis=-1)
-        return [Dual(v, d) for v, d in zip(np.split(a.v, k, axis=-1), np.split(a.d, k, axis=-2))]
+        rows = a.v.shape[-1] // k
+        out = []
+        for j, v in enumerate(np.split(a.v, k, axis=-1)):
+            sl = slice(j * rows, (j + 1) * rows)
+            blocks = []
+            for b in a.blocks:
+                scale = None if b.scale is None else b.scale[..., sl]
+                if b.base is None:   # rows j*rows.. of a diagonal block: a diagonal block further right
+                    blocks.append(Block(b.start + j * rows, rows, scale, None))
+                else:
+                    blocks.append(Block(b.start, b.width, scale, b.base[..., sl, :]))
+            out.append(Dual(v, tuple(blocks), a.p))
+        return out
 
     def join(self, parts: Sequence[Any]) -> Dual:
+        """The parts stacked; the tangent formed here, once, as one dense block."""
         values = _batch_broadcast([t.v if isinstance(t, Dual) else t for t in parts])
-        batch = values[0].shape[:-1]
-        tangents = [np.broadcast_to(t.d, batch + t.d.shape[-2:]) if isinstance(t, Dual)
-                    else np.zeros(batch + (t.shape[-1], self.p)) for t in parts]
-        return Dual(np.concatenate(values, axis=-1), np.concatenate(tangents, axis=-2))
+        v = np.concatenate(values, axis=-1)
+        duals = [t for t in parts if isinstance(t, Dual)]
+        d = np.zeros(np.broadcast_shapes(v.shape[:-1], *[_batch(t.v, t.blocks) for t in duals])
+                     + (v.shape[-1], self.p))
+        row = 0
+        for t, value in zip(parts, values):
+            k = value.shape[-1]
+            if isinstance(t, Dual):
+                _place(d[..., row:row + k, :], t.blocks, k)
+            row += k
+        return Dual(v, (Block(0, self.p, None, d),), self.p)
 
 
 class Bounded(NamedTuple):
