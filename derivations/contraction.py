@@ -336,10 +336,10 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
             (names[0], [0.9, 1.0, 0.0, 0.9], "generic", 0.97, [0.0] * n_other, 2)] \
         if scaled and net.n == 2 else []
     reports = [
-        check_property("||h_t - h'_t|| <= q^t ||h_0 - h'_0|| on 24 simulated starts (excess / stated bound)",
+        check_property(r"$\|h_t - h'_t\| \le q^t \|h_0 - h'_0\|$ on 24 simulated starts (excess / stated bound)",
                        _examples(net.n, n_other, names, contracting=True), bound_error, tolerance=1.0,
                        max_examples=max_examples, seed=seed, explicit=hard),
-        check_property("q attained: the step's stretch along the top singular vector at phi' = L_phi "
+        check_property(r"$q$ attained: the step's stretch along the top singular vector at $\phi' = L_\phi$ "
                        "(error / stated bound)", _examples(net.n, n_other, names, contracting=False),
                        attained_error, tolerance=1.0, max_examples=max(10, max_examples // 2), seed=seed,
                        explicit=hard + [(name, [0.5, 0.3, -0.2, 0.4], "generic", 1e100, [0.0] * n_other, 0)
@@ -388,5 +388,6 @@ def figure(d: Derivation, fig: Any) -> str:
                    label=rf"derived bound, $q = {q_value:.2f}$")
     right.set(xlabel="$t$", ylabel=r"$\max\, \|h_t - h'_t\|_2$", title=r"gaps shrink at least like $q^t$")
     right.legend(loc="lower left")
-    return (f"A tanh RNN with ||W_h||_2 = 0.8: trajectories from 25 starts under the same random input "
-            f"converge (left); their distances stay below the derived bound q^t, q = ||W_h||_2 L_phi = {q_value:.2f}.")
+    return (r"A tanh RNN with $\|W_h\|_2 = 0.8$: trajectories from 25 starts under the same random input "
+            rf"converge (left); their distances stay below the derived bound $q^t$, "
+            rf"$q = \|W_h\|_2 L_\phi = {q_value:.2f}$.")

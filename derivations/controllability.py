@@ -342,10 +342,11 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         return f"A={np.asarray(ex[0][0]).tolist()}, B={np.asarray(ex[0][1]).tolist()}, extra={list(ex[1])}"
 
     reports = [
-        check_property("columns are the impulse responses A^k B, simulated exactly (units of U |A|^k |B|)",
+        check_property(r"columns are the impulse responses $A^k B$, simulated exactly (units of $u \, |A|^k \, |B|$)",
                        examples, impulse_error, tolerance=kernel_ulps, max_examples=max_examples, seed=seed,
                        describe=describe),
-        check_property("states reached from h_0 in N >= n steps, less A^N h_0, lie in the range of C "
+        check_property(r"states reached from $h_0$ in $N \ge n$ steps, less $A^N h_0$, lie in the range of "
+                       r"$\mathcal{C}$ "
                        "(units of the rounding bound)", examples, reachable_error, tolerance=1.0,
                        max_examples=max_examples, seed=seed, describe=describe),
         check_property("least-norm input from the result steers the simulation to the target "
@@ -422,5 +423,5 @@ def figure(d: Derivation, fig: Any) -> str:
     right.set(xlabel=r"$h_{t,0}$", ylabel=r"$h_{t,1}$", aspect="equal", title="8 targets, reached in 2 steps")
     right.legend(loc="upper left", handlelength=1.0)
     return ("Left: the smallest singular value of the derived controllability matrix; it vanishes where the "
-            "rank drops. Right: a controllable pair (a = 0.9) steered from 0 to eight targets (+) in two "
+            "rank drops. Right: a controllable pair ($a = 0.9$) steered from 0 to eight targets (+) in two "
             "simulated steps by the least-norm inputs computed from the derived matrix.")

@@ -304,10 +304,10 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     coupling_ulps = n + math.factorial(n) + 2   # one more: second order, and rounding of S
     reports = [
         check_property(f"coupling matrix against the {DPS}-digit Jacobian of the simulated step "
-                       "(units of U |adj Q||D||Q||Lam|/|det Q|)", examples, coupling_error,
+                       r"(units of $u \, |\operatorname{adj} Q| \, |D| \, |Q| \, |\Lambda| / |\det Q|$)", examples, coupling_error,
                        tolerance=coupling_ulps, max_examples=max_examples, seed=seed, describe=describe),
-        check_property("decoupled recurrence y_t = Lam^t y_0 against the simulated h = A h "
-                       "(units of (t + 1) U |Lam|^t |y_0|)", examples, linear_error, tolerance=1.0,
+        check_property(r"decoupled recurrence $y_t = \Lambda^t y_0$ against the simulated $h_t = A h_{t-1}$ "
+                       r"(units of $(t + 1) u \, |\Lambda|^t \, |y_0|$)", examples, linear_error, tolerance=1.0,
                        max_examples=max_examples, seed=seed, describe=describe),
     ]
     return combine_reports(INFO.name, reports)
@@ -365,5 +365,5 @@ def figure(d: Derivation, fig: Any) -> str:
     right.semilogy([], [], "kx", ms=4, label=r"its conjugate $\bar\lambda$")   # the key for the marks above
     right.set(xlabel="$t$", ylabel=r"$|(Q^{-1} h_t)_i|$", title="one mode, one geometric rate")
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, columnspacing=0.8, handlelength=1.8)
-    return ("A linear RNN h_t = A h_{t-1}: eigenvalues inside the unit circle fade, on it persist, outside it "
-            "explode (left); in the eigenbasis each mode coordinate follows its own |lambda|^t (right).")
+    return (r"A linear RNN $h_t = A h_{t-1}$: eigenvalues inside the unit circle fade, on it persist, outside it "
+            r"explode (left); in the eigenbasis each mode coordinate follows its own $|\lambda|^t$ (right).")

@@ -334,15 +334,16 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
 
     near_cusp = [fold_at * (1 + 1e-6), fold_at * (1 + 1e-3), 2.0 * fold_at, 10.0 * fold_at]
     reports = [
-        check_property("b_c against the fold measured on the simulated unit (error / stated bound)", draw(10.0),
+        check_property(r"$b_c$ against the fold measured on the simulated unit (error / stated bound)", draw(10.0),
                        fold_error, tolerance=1.0, max_examples=max_examples, seed=seed,
                        explicit=[] if fixed_w is not None else near_cusp),
         # simulated attractors converge slowly near the cusp (J -> 1 everywhere): w >= 1.1 fold_at here
-        check_property("attractor count of the simulated unit at +-0.99 b_c and +-1.01 b_c",
+        check_property(r"attractor count of the simulated unit at $\pm 0.99 b_c$ and $\pm 1.01 b_c$",
                        st.just(float(fixed_w)) if fixed_w is not None else st.floats(1.1 * fold_at, 4.0 * fold_at),
                        count_error, tolerance=0.5,
                        max_examples=max(3, max_examples // 10), seed=seed),
-        check_property("dh*/db against 50-digit differences of simulated fixed points (error / stated bound)",
+        check_property(r"$\partial h^* / \partial b$ against 50-digit differences of simulated fixed points "
+                       "(error / stated bound)",
                        st.tuples(draw(10.0), st.floats(-0.99, 0.99)), slope_error, tolerance=1.0,
                        max_examples=max(3, max_examples // 5), seed=seed,
                        explicit=[] if fixed_w is not None else [(2.0 * fold_at, -0.99), (fold_at * 1.001, 0.5)]),
@@ -395,6 +396,7 @@ def figure(d: Derivation, fig: Any) -> str:
     right.plot(-curve, ws, "r-", lw=1.5)
     right.set(xlabel="$b$", ylabel="$w$", title="fixed points over $(w, b)$")
     right.legend(loc="lower right")
-    return ("Left: fixed points of h = tanh(w h + b) against the bias (w = 2); the stable branches fold into the "
-            "unstable one at the derived bias +-b_c. Right: the number of fixed points over (w, b) counted "
-            f"numerically; the derived curve +-b_c(w) is its boundary (one fixed point for w <= {fold_at:g}).")
+    return (r"Left: fixed points of $h = \tanh(w h + b)$ against the bias ($w = 2$); the stable branches fold "
+            r"into the unstable one at the derived bias $\pm b_c$. Right: the number of fixed points over $(w, b)$ "
+            rf"counted numerically; the derived curve $\pm b_c(w)$ is its boundary (one fixed point for "
+            rf"$w \le {fold_at:g}$).")

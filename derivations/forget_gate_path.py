@@ -504,15 +504,17 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
                               st.floats(-1.0, 1.0), st.floats(0.2, 3.0))
     few = max(5, max_examples // 3)
     reports = [
-        check_property("||dc_T/dc_k||_2 of the cell's simulated step <= the bound (excess / stated rounding)",
+        check_property(r"$\|\partial c_T / \partial c_k\|_2$ of the cell's simulated step $\le$ the bound "
+                       "(excess / stated rounding)",
                        examples, bound_error, tolerance=1.0, max_examples=max_examples, seed=seed,
                        explicit=_hard(n, m)),
-        check_property("no path from h back to c (W_hi = W_hf = W_hg = 0): ||dc_T/dc_k||_2 equals the bound, "
+        check_property(r"no path from $h$ back to $c$ ($W_{hi} = W_{hf} = W_{hg} = 0$): "
+                       r"$\|\partial c_T / \partial c_k\|_2$ equals the bound, "
                        "the forget-gate product (two-sided)", examples, equality_error, tolerance=1.0,
                        max_examples=few, seed=seed, explicit=_hard(n, m)),
     ]
     if not fixed:   # the constructions set every quantity themselves
-        reports.append(check_property("each cross-term constant is reached: one unit, T - k = 2 (two-sided)",
+        reports.append(check_property(r"each cross-term constant is reached: one unit, $T - k = 2$ (two-sided)",
                                       constructions, attained_error, tolerance=1.0, max_examples=few, seed=seed,
                                       explicit=[(kind, 1.5, 1.0, 0.5, 1.5) for kind in "igf"]))
     return combine_reports(INFO.name, reports)
@@ -553,5 +555,6 @@ def figure(d: Derivation, fig: Any) -> str:
             "sinusoidal input) against the forget-gate product, the derived bound (that product plus the cross "
             "terms) and the simple-RNN style product of the step Jacobians' norms. Left: small recurrent weights; "
             "the gradient follows the forget-gate product, and the bound decays at the rate of the largest "
-            "eigenvalue of M, the largest forget gate raised by the coupling through h. Right: output gates nearly "
-            "shut cut the cross terms; the bound stays within a factor of 4 of it while the simple-RNN product grows.")
+            "eigenvalue of $M$, the largest forget gate raised by the coupling through $h$. Right: output gates nearly "
+            "shut cut the cross terms; the bound stays within a factor of 4 of the gradient while the simple-RNN "
+            "product grows.")

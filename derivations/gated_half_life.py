@@ -205,7 +205,8 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     reports = [
         check_property("half-life of an impulse simulated with the cell's own step (error / stated bound)",
                        examples, bias_error, tolerance=1.0, max_examples=max_examples, seed=seed, explicit=hard),
-        check_property("chrono initialisation b = ln u: simulated half-life equals t_1/2(u) (error / stated bound)",
+        check_property(r"chrono initialisation $b = \ln u$: simulated half-life equals $t_{1/2}(u)$ "
+                       "(error / stated bound)",
                        t_maxes, chrono_error, tolerance=1.0, max_examples=max(5, max_examples // 3), seed=seed,
                        explicit=[(2.0, 0.0), (1e4, 1.0)]),
     ]
@@ -240,7 +241,10 @@ def figure(d: Derivation, fig: Any) -> str:
     left.axhline(0.5, color="k", lw=0.8, label="_reference")   # a reference mark, no legend entry
     left.set(xlabel="$t$", ylabel=r"$|\delta c_t| / |\delta c_0|$", ylim=(1e-3, 1.5), xlim=(0, steps),
              title=r"impulses halve at the derived $t_{1/2}(b)$")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, columnspacing=0.6, handlelength=1.4)
+    handles, labels = left.get_legend_handles_labels()
+    order = [*range(0, len(handles), 2), *range(1, len(handles), 2)]   # one row per bias: simulated, derived
+    left.legend([handles[k] for k in order], [labels[k] for k in order], loc="upper center",
+                bbox_to_anchor=(0.5, -0.22), ncol=2, columnspacing=0.6, handlelength=1.4)
     bs = np.linspace(-3.0, 10.0, 200)
     right.semilogy(bs, kernel(bs), lw=1.5, label=r"derived $t_{1/2}(b)$")
     for T_max in (10.0, 100.0, 1000.0):
@@ -251,4 +255,4 @@ def figure(d: Derivation, fig: Any) -> str:
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22))
     return ("Left: an impulse in the cell state of an LSTM unit with zero weights, simulated, for forget-gate "
             "biases 0, 2 and 4; each halves at the derived half-life. Right: the derived half-life against the "
-            "bias, with the bias ranges the chrono initialisation draws for three T_max.")
+            r"bias, with the bias ranges the chrono initialisation draws for three $T_{\max}$.")

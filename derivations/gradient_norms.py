@@ -225,10 +225,10 @@ def derive(horizon: int = 3, n: int = 2, activation: str = "tanh") -> Derivation
              rf"For $\lambda = 0.9$, $s = 1$ (correction C12): the peak is at $k = {k_peak}$ with "
              rf"$\|W^{{{k_peak}}}\|_2 = {peak:.4f}$, although $\rho(W) = 0.9 < 1$.", relation="≈"),
         Step(sp.Eq(DEFECT, normality_defect(e13), evaluate=False),
-             "correction C13: $W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]]$ is not normal, yet "
+             "Correction C13: $W = [[9/10, 0, 0], [0, 0, 1/2], [0, 0, 0]]$ is not normal, yet "
              rf"$\|W\|_2 = {latex(e13.norm(2))} = \rho(W) = {latex(e13_rho)}$: equality does not imply normality."),
         Step(sp.Le(NORM_G, bound.subs(c * NORM_W, q), evaluate=False),
-             r"correction C15: a globally contracting network, $q = L_\phi \|W_h\|_2 < 1$ ($L_\phi = c$), "
+             r"Correction C15: a globally contracting network, $q = L_\phi \|W_h\|_2 < 1$ ($L_\phi = c$), "
              "has gradients vanishing at least like $q^{T-k}$."),
         Step(sp.Eq(_label(horizon), gradient_product(horizon), evaluate=False),
              "The result writes this product out entry by entry; "
@@ -441,18 +441,18 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     few = max(5, max_examples // 3)
     reports = [
         check_property(f"float64 product against the {DPS}-digit Jacobian of the simulated map "
-                       "(units of U |D_H||W|...|D_1||W|)", trajectories(), product_error,
+                       r"(units of $u \, |D_H| \, |W| \cdots |D_1| \, |W|$)", trajectories(), product_error,
                        tolerance=product_ulps, max_examples=max_examples, seed=seed, describe=describe),
-        check_property("(c ||W_h||_2)^(T-k) bounds the simulated Jacobian at k > 0 (units of U)",
+        check_property(r"$(c \|W_h\|_2)^{T-k}$ bounds the simulated Jacobian at $k > 0$ (units of $u$)",
                        trajectories(st.just(own)), bound_error, tolerance=bound_ulps,
                        max_examples=few, seed=seed, describe=describe),
-        check_property("contracting networks, q = c ||W_h||_2 up to 1 - 1e-6: q^(T-k) bounds the Jacobian",
+        check_property(r"contracting networks, $q = c \|W_h\|_2$ up to $1 - 10^{-6}$: $q^{T-k}$ bounds the Jacobian",
                        trajectories(st.just(own), True), bound_error, tolerance=bound_ulps,
                        max_examples=few, seed=seed, describe=describe),
-        check_property("the bound is attained: normal W_h, D_t = c I (two-sided, units of U)",
+        check_property(r"the bound is attained: normal $W_h$, $D_t = c I$ (two-sided, units of $u$)",
                        sharp(), sharpness_error, tolerance=bound_ulps, max_examples=few, seed=seed,
                        describe=describe),
-        check_property("closed-form transient peak against NumPy matrix powers (units of (2K + 8) U)",
+        check_property("closed-form transient peak against NumPy matrix powers (units of $(2K + 8) u$)",
                        st.tuples(st.floats(0.2, 0.97), st.floats(0.05, 5.0)), growth_error,
                        tolerance=1.0, max_examples=few, seed=seed),
     ]
@@ -487,6 +487,7 @@ def figure(d: Derivation, fig: Any) -> str:
     right.set(xlabel="$k$", ylabel=r"$\|W_h^k\|_2$", title="growth before the decay")
     left.legend(loc="upper right")
     right.legend(loc="lower left")
-    return ("Left: ||dh_T/dh_k||_2 along a simulated tanh trajectory for a normal and a non-normal W_h with the "
-            "same spectral radius 0.9, and the bound (c||W_h||_2)^(T-k). Right: ||W^k||_2 of the non-normal "
-            "matrix grows before it decays, although rho < 1; the normal one follows rho^k.")
+    return (r"Left: $\|\partial h_T / \partial h_k\|_2$ along a simulated tanh trajectory for a normal and a "
+            r"non-normal $W_h$ with the same spectral radius 0.9, and the bound $(c \|W_h\|_2)^{T-k}$. Right: "
+            r"$\|W_h^k\|_2$ of the non-normal matrix grows before it decays, although $\rho < 1$; the normal one "
+            r"follows $\rho^k$.")

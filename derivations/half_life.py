@@ -225,7 +225,7 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         check_property("half-life of a simulated perturbation at the stable fixed point (error / stated bound)",
                        st.tuples(_coefficients(), _fixed_points()), unit_error, tolerance=1.0,
                        max_examples=max_examples, seed=seed, explicit=hard_units),
-        check_property("designed unit w = w(tau): simulated half-life equals tau (error / stated bound)", taus,
+        check_property(r"designed unit $w = w(\tau)$: simulated half-life equals $\tau$ (error / stated bound)", taus,
                        design_error, tolerance=1.0, max_examples=max(5, max_examples // 4), seed=seed,
                        explicit=[0.5, 1.0, 1e6, 1e9]),
     ]
@@ -257,5 +257,5 @@ def figure(d: Derivation, fig: Any) -> str:
     ax.set(xlabel="$t$", ylabel=r"$|\delta_t| / |\delta_0|$", xlim=(0, 60),
            title=r"perturbations halve at the derived half-life $t_{1/2}(\rho)$", ylim=(floor, 1.5))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return ("A small perturbation of the tanh unit's fixed point h* = 0, simulated, for weights designed by the "
-            "inverse problem for half-lives 3, 8 and 20; each curve crosses 1/2 at the derived t_1/2(rho).")
+    return ("A small perturbation of the tanh unit's fixed point $h^* = 0$, simulated, for weights designed by "
+            r"the inverse problem for half-lives 3, 8 and 20; each curve crosses $1/2$ at the derived $t_{1/2}(\rho)$.")

@@ -249,10 +249,10 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
         return f"A={np.asarray(ex[0][0]).tolist()}, C={np.asarray(ex[0][1]).tolist()}, h_0={list(ex[1])}"
 
     reports = [
-        check_property("columns are the outputs from unit initial states, simulated exactly (units of U |C||A|^t)",
+        check_property(r"columns are the outputs from unit initial states, simulated exactly (units of $u \, |C| \, |A|^t$)",
                        examples, response_error, tolerance=kernel_ulps, max_examples=max_examples,
                        seed=seed, describe=describe),
-        check_property("least squares with the result recovers h_0 from simulated outputs "
+        check_property(r"least squares with the result recovers $h_0$ from simulated outputs "
                        "(units of the rounding bound)", examples, reconstruction_error, tolerance=1.0,
                        max_examples=max_examples, seed=seed, describe=describe),
     ]
@@ -298,5 +298,5 @@ def figure(d: Derivation, fig: Any) -> str:
     right.set(xlabel="$t$", ylabel=r"$y_t = C h_t$", title="outputs from two initial states", xticks=range(0, 12, 2))
     right.legend(loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=2, columnspacing=0.6, handlelength=1.6)
     return ("Left: the smallest singular value of the observability matrix; it vanishes where the rank drops. "
-            "Right: at a = 1/2 the initial states h_0 and h_0 + v (v in the null space) give identical outputs, "
-            "so h_0 cannot be reconstructed; at a = 0.9 they differ.")
+            r"Right: at $a = 1/2$ the initial states $h_0$ and $h_0 + v$ ($v$ in the null space) give identical "
+            r"outputs, so $h_0$ cannot be reconstructed; at $a = 0.9$ they differ.")

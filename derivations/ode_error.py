@@ -325,9 +325,9 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     hard = [(-1.0, 0.5, 3), (-2.0, 0.5, 7), (-2.0, 0.5, 8), (-1.0 - 1e-9, 0.25, 5), (-1.0 + 1e-9, 0.25, 5),
             (-2.5, 0.5, 199), (-2.5, 0.5, 200), (1e-8, 1e-3, 200), (0.5, 0.5, 200), (0.0, 0.1, 10), (-0.5, 0.1, 0)]
     reports = [
-        check_property("e_N against an Euler solve and the ODE's solution (error / stated bound)", _steps(),
+        check_property(r"$e_N$ against an Euler solve and the ODE's solution (error / stated bound)", _steps(),
                        error_error, tolerance=1.0, max_examples=max_examples, seed=seed, explicit=hard),
-        check_property("first-order convergence: e_N / dt at fixed t_N (error / stated bound)",
+        check_property(r"first-order convergence: $e_N / dt$ at fixed $t_N$ (error / stated bound)",
                        st.tuples(st.floats(-3.0, 2.0), st.floats(0.1, 2.0)), order_error, tolerance=1.0,
                        max_examples=max(3, max_examples // 10), seed=seed, explicit=[(-3.0, 2.0), (2.0, 2.0)]),
         check_property("solution formula against the stepped driven recurrence (error / stated bound)",
@@ -358,5 +358,5 @@ def figure(d: Derivation, fig: Any) -> str:
     ax.set(xlabel=r"step $\Delta t$ ($N \Delta t = 1$)", ylabel=r"$|y(1) - y_N|$",
            title="Euler's global error at $t = 1$: derived (lines), simulated (dots)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
-    return ("Forward Euler for y' = lambda y up to t = 1: the derived global error e_N (lines) equals the error "
+    return (r"Forward Euler for $y' = \lambda y$ up to $t = 1$: the derived global error $e_N$ (lines) equals the error "
             "of an actual Euler run (dots) and shrinks in proportion to the step: first order.")

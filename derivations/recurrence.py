@@ -297,5 +297,5 @@ def figure(d: Derivation, fig: Any) -> str:
         right.plot(states[:, i], lw=1, label=f"$h_{{t,{i}}}$")
     right.set(xlabel="$t$", ylabel="state", title="the simulated trajectory")
     right.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), handlelength=1.2)
-    return ("Left: every entry of the derived Jacobian D_t W_h against central finite differences of the "
+    return (r"Left: every entry of the derived Jacobian $D_t W_h$ against central finite differences of the "
             "model's simulated step, along the trajectory on the right (random weights and inputs).")

@@ -228,14 +228,14 @@ def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0
     negative = _pulses(negative=True, tiniest=-200.0)
     names = sorted(rs.ACTIVATION_NAMES)
     reports = [
-        check_property("h_2 against the simulated model (error / 16 u |h_2|)",
+        check_property(r"$h_2$ against the simulated model (error / $16 u \, |h_2|$)",
                        _pulses(negative=False, tiniest=-300.0), h2_error,
                        tolerance=1.0, max_examples=max_examples, seed=seed, explicit=hard),
         check_property("sign kept for 40 steps exactly for the derived activations",
                        st.tuples(st.sampled_from(names), negative), sign_error, tolerance=0.5,
                        max_examples=max(7, max_examples // 2), seed=seed,
                        explicit=[(name, p) for name in names for p in (-1e-200, -50.0)]),
-        check_property("tanh decay |h_t| ~ sqrt(3/(2t)) at t = 10000", st.floats(-4.0, -0.05), decay_error,
+        check_property(r"tanh decay $|h_t| \sim \sqrt{3 / (2t)}$ at $t = 10000$", st.floats(-4.0, -0.05), decay_error,
                        tolerance=1.5 * 3 * math.log(2) / (10 * _T_DECAY),
                        max_examples=max(2, max_examples // 10), seed=seed, explicit=[-4.0, -0.05]),
     ]
@@ -278,5 +278,5 @@ def figure(d: Derivation, fig: Any) -> str:
     right.set(xlabel=r"$x_1$", ylabel=r"$h_2$", title="two steps of the model")
     right.legend(loc="center right")
     return ("Left: the state after a negative pulse: tanh and leaky ReLU keep its sign (tanh decays like the "
-            "derived law), ReLU erases it at once, sigmoid's output is positive. Right: the derived h_2(x_1) "
+            r"derived law), ReLU erases it at once, sigmoid's output is positive. Right: the derived $h_2(x_1)$ "
             "against the simulated model.")

@@ -158,7 +158,7 @@ def _derive() -> Derivation:
                                 evaluate=False), evaluate=False),
              r"And from the discrete Lyapunov equation $P = A P A^{\top} + \sigma^2 B B^{\top}$: all three agree."),
         Step(sp.Eq(sp.Derivative(SNR, OMEGA), slope, evaluate=False),
-             r"E10: for $0 < \omega < \pi$ the slope has the sign of $-a$: low-pass for $a > 0$, high-pass for "
+             r"Correction C10: for $0 < \omega < \pi$ the slope has the sign of $-a$: low-pass for $a > 0$, high-pass for "
              "$a < 0$."),
         Step(sp.Eq(sp.Tuple(sp.Limit(SNR, OMEGA, 0, "+"), sp.Limit(SNR, OMEGA, sp.pi, "-")), ends, evaluate=False),
              r"So inside $(0, \pi)$ the SNR lies between these limits, $(1-|a|)/(1+|a|)$ and $(1+|a|)/(1-|a|)$ times "
@@ -195,7 +195,7 @@ def _band_pass() -> tuple[list[Step], sp.Piecewise, sp.Piecewise]:
              r"$n$ states: $h_t = A h_{t-1} + B(x_t + \varepsilon_t)$, $y_t = C h_t$; the resonator "
              r"$A = r \operatorname{Rot}(\omega_0)$, $B = e_1$, $C = e_1^{\top}$."),
         Step(sp.Eq(H_Z, H, evaluate=False),
-             r"$H(z) = C (I - A/z)^{-1} B$, derived as above; its poles $r e^{\pm i \omega_0}$ make a band-pass (E10)."),
+             r"$H(z) = C (I - A/z)^{-1} B$, derived as above; its poles $r e^{\pm i \omega_0}$ make a band-pass (correction C10)."),
         Step(sp.Eq(VAR, variance, evaluate=False),
              r"Noise variance $C P C^{\top}$ from the Lyapunov equation, solved symbolically for the entries of $P$."),
         Step(sp.Eq(SNR_BP, band_snr, evaluate=False),
@@ -615,6 +615,6 @@ def figure(d: Derivation, fig: Any) -> str:
     ax.set(xlabel=r"$\omega$", ylabel=r"SNR ($X = \sigma = 1$)", xlim=(-0.1, np.pi + 0.1), xticks=[0, np.pi / 2, np.pi],
            xticklabels=["0", r"$\pi/2$", r"$\pi$"], title="derived SNR: the ends (filled) are twice the limits (open)")
     ax.legend(loc="upper center", ncol=3)
-    return ("The derived SNR against the signal frequency for several poles a: low-pass for a > 0, high-pass "
-            "for a < 0; at omega = 0 and pi (filled) it is twice the limit from inside (open), where the "
-            "sinusoid's power does not average to half its peak.")
+    return (r"The derived SNR against the signal frequency for several poles $a$: low-pass for $a > 0$, "
+            r"high-pass for $a < 0$; at $\omega = 0$ and $\pi$ (filled) it is twice the limit from inside "
+            "(open), where the sinusoid's power does not average to half its peak.")

@@ -44,8 +44,8 @@ _SYMBOLS = {"cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times"
             "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "∏", "int": "∫", "in": "∈", "notin": "∉",
             "subset": "⊂", "subseteq": "⊆", "cup": "∪", "cap": "∩", "forall": "∀", "exists": "∃",
             "circ": "∘", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "pm": "±", "mp": "∓", "top": "T",
-            "dagger": "†", "langle": "⟨", "rangle": "⟩", "lvert": "|", "rvert": "|", "lVert": "‖",
-            "rVert": "‖", "mid": "|", "ell": "ℓ", "star": "*", "ast": "*", "prime": "'", "quad": "  ",
+            "dagger": "†", "langle": "⟨", "rangle": "⟩", "lvert": "|", "rvert": "|", "vert": "|", "lVert": "‖",
+            "rVert": "‖", "Vert": "‖", "mid": "|", "ell": "ℓ", "star": "*", "ast": "*", "prime": "'", "quad": "  ",
             "qquad": "    ", "colon": ":", "setminus": "∖", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
             "rceil": "⌉", "Re": "Re", "Im": "Im"}
 #: Relations and binary operators: a space on either side in plain text.

@@ -75,24 +75,28 @@ class _Naming(_Printer):
         return _display_cases(super().doprint(expr))
 
 
+#: Environments whose cells amsmath sets in text style.
+_CELLS = re.compile(r"\\(begin|end)\{(cases|matrix|pmatrix|bmatrix)\}")
+
+
 def _display_cases(tex: str) -> str:
-    """Fractions directly in a ``cases`` cell at display size (``\\dfrac``): ``cases`` sets its cells in text
-    style, which would print a piecewise result's fractions at script size."""
-    if "\\begin{cases}" not in tex:
+    """Fractions directly in a ``cases`` or matrix cell at display size (``\\dfrac``): these environments set
+    their cells in text style, which would print a piecewise result's fractions, or a matrix entry's, with
+    numerator and denominator at script size (a matrix so widened is then shown entry by entry)."""
+    if not _CELLS.search(tex):
         return tex
     out: list[str] = []
     opened: list[int] = []
     depth, i = 0, 0
     while i < len(tex):
-        if tex.startswith("\\begin{cases}", i):
-            opened.append(depth)   # the brace depth of the cells
-            out.append("\\begin{cases}")
-            i += len("\\begin{cases}")
-        elif tex.startswith("\\end{cases}", i):
-            if opened:
+        cell = _CELLS.match(tex, i)
+        if cell is not None:
+            if cell.group(1) == "begin":
+                opened.append(depth)   # the brace depth of the cells
+            elif opened:
                 opened.pop()
-            out.append("\\end{cases}")
-            i += len("\\end{cases}")
+            out.append(cell.group(0))
+            i = cell.end()
         elif tex.startswith("\\frac{", i) and opened and opened[-1] == depth:
             out.append("\\dfrac")
             i += 5

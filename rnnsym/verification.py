@@ -44,6 +44,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
+from rnnsym.prose import prose_text
+
 __all__ = ["VerificationReport", "check_property", "combine_reports",
            "keep_hypothesis_files_out_of_the_working_directory"]
 
@@ -55,7 +57,8 @@ class VerificationReport:
     Attributes
     ----------
     name : str
-        What was checked.
+        What was checked: prose with inline math between ``$`` signs, as a step's justification
+        (``"$h_2$ against the simulated model"``); :func:`rnnsym.prose.prose_text` gives it as plain text.
     passed : bool
         True when every example's error was within ``tolerance``.
     examples : int
@@ -67,7 +70,7 @@ class VerificationReport:
     counterexample : str or None
         The shrunk failing example, when one was found.
     message : str
-        One line for humans.
+        One line for humans, prose with inline math as ``name`` (a counterexample's ``$`` is escaped, ``\\$``).
     """
 
     name: str
@@ -80,23 +83,28 @@ class VerificationReport:
     checks: list[VerificationReport] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``name`` and ``message`` as written (inline math between ``$`` signs), and beside them
+        ``name_text`` and ``message_text``, the same as plain text (as a step's ``justification_text``)."""
         return {
             "name": self.name,
+            "name_text": prose_text(self.name),
             "passed": self.passed,
             "examples": self.examples,
             "worst_error": None if math.isnan(self.worst_error) else self.worst_error,
             "tolerance": self.tolerance,
             "counterexample": self.counterexample,
             "message": self.message,
+            "message_text": prose_text(self.message),
             "checks": [c.as_dict() for c in self.checks],
         }
 
     def __str__(self) -> str:
         status = "PASS" if self.passed else "FAIL"
-        return f"{status} {self.name}: {self.message}"
+        return f"{status} {prose_text(self.name)}: {prose_text(self.message)}"
 
     def _repr_html_(self) -> str:
-        """A table in a notebook: one row per check, its verdict, examples, worst error and tolerance."""
+        """A table in a notebook: one row per check, its verdict, examples, worst error and tolerance (the names'
+        inline math left between ``$`` signs, which the notebook typesets)."""
         rows = "".join(
             f"<tr><td>{html.escape(c.name)}</td><td>{'pass' if c.passed else '<b>FAIL</b>'}</td>"
             f"<td>{c.examples}</td><td>{c.worst_error:.3g}</td><td>{c.tolerance:.3g}</td></tr>"
@@ -120,6 +128,8 @@ def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], f
                    describe: Callable[[Any], str] = repr, explicit: Sequence[Any] = ()) -> VerificationReport:
     """Search ``examples`` for one whose ``error`` exceeds ``tolerance``.
 
+    ``name`` says what is checked, in prose with inline math between ``$``
+    signs (``r"$\\|J\\|_2 \\le q^{T-k}$ along simulated trajectories"``).
     ``error(example)`` returns a non-negative float; it may call
     ``hypothesis.assume`` to skip examples outside the result's domain.
     An exception inside ``error`` counts as a failure, with its message.
@@ -158,10 +168,11 @@ def check_property(name: str, examples: SearchStrategy, error: Callable[[Any], f
     except _Mismatch:
         example, err, problem = state["fail"]
         detail = problem or f"error {err:.3g} > tolerance {tolerance:.3g}"
+        shown = f"{detail} at {describe(example)}".replace("$", "\\$")   # text, not inline math
         return VerificationReport(
             name, False, state["count"], err if not math.isnan(err) else math.nan, tolerance,
             counterexample=describe(example),
-            message=f"counterexample found: {detail} at {describe(example)}",
+            message=f"counterexample found: {shown}",
         )
     except Unsatisfiable:
         return VerificationReport(name, False, state["count"], math.nan, tolerance,

@@ -16,7 +16,11 @@ defaults, verifies it against simulation, draws its figure and writes
   the ``plot`` extra; without it figures are skipped with a note);
 * ``summary.json`` -- per derivation the keys of
   :meth:`Derivation.as_dict` plus ``verification`` with the keys of
-  :meth:`VerificationReport.as_dict`.
+  :meth:`VerificationReport.as_dict` and ``figures``; prose (a check's
+  ``name`` and ``message``, a figure's ``caption``) is written with its
+  inline math between ``$`` signs, with a plain-text twin beside it
+  (``name_text``, ``message_text``, ``caption_text``), as a step's
+  ``justification`` and ``justification_text``.
 
 Writing is atomic: everything goes to a hidden sibling directory that
 replaces ``out`` only once complete, so an interrupted or failed run leaves
@@ -49,25 +53,27 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import multiprocessing
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
 from rnnsym.errors import InvalidArgumentError
 from rnnsym._matrices import as_int, as_path, as_str_list
-from rnnsym._signals import INTERRUPTS, die_with_parent, spawning_quietly
+from rnnsym._signals import INTERRUPTS
 from rnnsym.latex import LatexCompileError, compile_pdf, pdflatex_available
+from rnnsym.prose import prose_text
 from rnnsym.report.html import html_report
 from rnnsym.report.markdown import markdown_report, outcome_text
 from rnnsym.report.tex import notation_rows, report_latex
+from rnnsym.report.cache import render_cached
+from rnnsym.report.history import read_seconds, write_seconds
+from rnnsym.report.workers import available_cores, run_sections
 from rnnsym.registry import derivation_info, derivation_module, derivation_names, derive
 from rnnsym.verification import VerificationReport
 from rnnsym._version import __version__
@@ -115,7 +121,7 @@ class Section:
         """``Derivation.as_dict()`` keys plus ``verification``, ``figures`` and timing."""
         return {**self.record, "verification": self.verification.as_dict(),
                 "figures": [{"path": f.path.as_posix(), "pdf": f.pdf.as_posix(), "svg": f.svg.as_posix(),
-                             "caption": f.caption} for f in self.figures],
+                             "caption": f.caption, "caption_text": prose_text(f.caption)} for f in self.figures],
                 "figure_errors": list(self.figure_errors), "error": self.error,
                 "seconds": round(self.seconds, 3)}
 
@@ -184,8 +190,8 @@ class _Silent(Progress):
 
 
 def default_jobs() -> int:
-    """Worker processes for the command line: 2 where there are 2 cores or more."""
-    return min(2, os.cpu_count() or 1)
+    """Processes that build sections for the command line: one per core this process may use."""
+    return available_cores()
 
 
 def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = None, *,
@@ -196,8 +202,8 @@ def build_report(out: "str | Path" = DEFAULT_OUT, names: Iterable[str] | None = 
 
     ``pdf=None`` compiles ``report.pdf`` when ``pdflatex`` is installed and
     says so when it is not; ``True`` requires it; ``False`` skips it.
-    ``jobs`` > 1 runs derivations in that many worker processes (the result
-    is the same).  ``progress`` is a :class:`Progress`, ``False`` for none,
+    ``jobs`` > 1 runs derivations in that many processes, this one and
+    ``jobs - 1`` workers (the result is the same).  ``progress`` is a :class:`Progress`, ``False`` for none,
     or ``None`` for one on stderr.  ``force=True`` replaces an ``out`` that
     holds files the report did not write (still only once the new report is
     complete); without it such a directory is refused.
@@ -264,49 +270,16 @@ def _run_serial(names: list[str], examples: int, seed: int | None, directory: Pa
 
 def _run_parallel(names: list[str], examples: int, seed: int | None, directory: Path | None,
                   show: Progress, jobs: int) -> list[Section]:
-    # "spawn": workers start clean (no fork of a threaded process); each imports rnnsym once. They
-    # ignore SIGINT (Ctrl-C reaches the whole process group) and die with the parent, even a SIGKILLed one.
-    context = multiprocessing.get_context("spawn")
-    workers = min(jobs, len(names))
-    pool, finished = None, False
-    try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
-                                   initargs=(os.getpid(),))   # (its resource tracker unblocks SIGINT, SIGTERM)
-        with spawning_quietly():   # the workers start (in submit) with both blocked
-            futures = {pool.submit(build_section, name, examples, seed, directory): name for name in names}
-        pending, results = set(futures), {}
-        show.running(f"running {len(names)} derivations in {workers} processes")
-        while pending:
-            INTERRUPTS.check()   # an interrupt whose exception was lost stops here
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                name = futures[future]
-                try:
-                    results[name] = section = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (memory, signal)
-                    results[name] = section = _failed_section(name, _one_line(exc), 0.0)
-                show.done(section)
-            if pending:
-                show.running("running " + ", ".join(n for n in names if n not in results))
-        finished = True
-    finally:
-        if pool is not None:
-            with INTERRUPTS.deferred():
-                _stop(pool, finished)
-    INTERRUPTS.check()
+    # This process builds sections too, from the light end of the queue (rnnsym.report.workers); the
+    # seconds each took order the next run's queue, heaviest first (rnnsym.report.history).
+    results = run_sections(
+        names, build_section, (examples, seed, directory), jobs,
+        here=lambda name: build_section(name, examples, seed, directory, show),
+        done=lambda name, section: show.done(section),
+        failed=lambda name, exc: _failed_section(name, _one_line(exc), 0.0),
+        running=show.running, seconds=read_seconds())
+    write_seconds({name: s.seconds for name, s in results.items() if s.error is None})
     return [results[name] for name in names]
-
-
-def _stop(pool: ProcessPoolExecutor, finished: bool) -> None:
-    """Shut ``pool`` down; unfinished (interrupted, failed), end its workers first (within 2 s)."""
-    processes = [] if finished else list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(2.0 / len(processes))
-        if process.is_alive():
-            process.kill()
-    pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -316,7 +289,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _failed_section(name: str, message: str, seconds: float) -> Section:
     info = derivation_info(name)
-    failed = VerificationReport(name, False, 0, math.nan, 0.0, message=f"not verified: {message}")
+    shown = message.replace("$", "\\$")   # an exception's text, not inline math
+    failed = VerificationReport(name, False, 0, math.nan, 0.0, message=f"not verified: {shown}")
     record = {"name": name, "title": info.title, "reference": info.reference, "section": info.section}
     return Section(name, info.title, record, "", "", failed, error=message, seconds=seconds)
 
@@ -344,7 +318,7 @@ def build_section(name: str, examples: int = REPORT_EXAMPLES, seed: int | None =
         if name in _figures.figure_names():   # its derivation module defines `figure`
             show.running(f"{name}: plotting")
             try:
-                drawn = _figures.render_figure(name, derivation, Path(directory) / "figures")
+                drawn = render_cached(name, derivation, section.record, Path(directory) / "figures")   # or as stored
                 section.figures.append(type(drawn)(drawn.path.relative_to(directory), drawn.caption))
             except Exception as exc:  # noqa: BLE001 - one broken figure must not sink the report
                 section.figure_errors.append(f"figure not drawn: {_one_line(exc)}")

@@ -10,6 +10,13 @@ stays visible in a red frame instead of vanishing.  KaTeX runs with
 ``trust: false`` (no ``\\href``, ``\\url`` or HTML from the TeX) and a
 macro-expansion limit.
 
+A display is shown with the lines of ``report.pdf``: the ``equation`` or
+``align`` that :mod:`rnnsym.typeset` made for the LaTeX report (a long
+formula broken at its sums and products, a wide matrix entry by entry) is
+set as KaTeX's ``aligned``, and its "where" definitions below it; the
+number stands beside it, not in a ``\\tag``.  Check names, their messages
+and figure captions are prose with inline math, as the steps' text.
+
 Derivations are grouped under the chapter's sections, as in ``report.pdf``.
 Equations are numbered per section, ``(section.step)`` and ``(section.R)``
 for the result, with HTML anchors ``eq-NAME-K`` (NAME the derivation), so
@@ -27,12 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from rnnsym.corrections import corrections
-from rnnsym.prose import math_segments, safe_inline_math
+from rnnsym.prose import math_segments, prose_text, safe_inline_math
 
 __all__ = ["html_report", "katex_assets", "prose_html"]
 
 _CODE = re.compile(r"`([^`]+)`")
 _FONT_URL = re.compile(r"src:url\(fonts/([A-Za-z0-9_-]+)\.woff2\)[^;}]*")
+#: A numbered display of a derivation's LaTeX (:meth:`Derivation.latex`), and the number in its label.
+_DISPLAY = re.compile(r"\\begin\{(equation|align)\}\n(.*?)\n\\end\{\1\}", re.S)
+_LABEL = re.compile(r"\\label\{eq:[^{}]*-(\w+)\}")
+_NUMBERING = re.compile(r"\s*\\(?:tag|label)\{[^{}]*\}|\s*\\notag\b")
+_WHERE = "\\intertext{where}\n"
 
 
 @cache
@@ -63,7 +75,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .tex-error { border: 1px solid #b00; padding: 0 0.3em; font-family: monospace; }
 figure { margin: 1.2em 0; text-align: center; } figure img, figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.92em; color: #333; }
-.ref { color: #555; font-style: italic; }
+.ref { color: #555; font-style: italic; } p.where { margin: 0.2em 0; } .nobr { white-space: nowrap; }
 """
 
 _SCRIPT = """
@@ -89,9 +101,51 @@ def _tex(source: str, display: bool = False) -> str:
 
 
 def prose_html(text: str) -> str:
-    """A step's prose: text escaped, whitelisted inline math typeset, other math shown as code."""
-    return "".join((_tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>") if is_math else _e(piece)
-                   for is_math, piece in math_segments(text))
+    """A step's prose: text escaped, whitelisted inline math typeset, other math shown as code (a formula and the
+    brackets and punctuation around it kept on one line)."""
+    out: list[str] = []
+    for is_math, piece in math_segments(text):
+        if is_math:
+            shown = _tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>"
+            if out and out[-1].endswith("("):
+                out[-1], shown = out[-1][:-1], f'<span class="nobr">({shown}</span>'
+            out.append(shown)
+        elif out and piece[:1] in (",", ".", ";", ":", ")"):
+            out[-1] = f'<span class="nobr">{out[-1]}{_e(piece[0])}</span>'
+            out.append(_e(piece[1:]))
+        else:
+            out.append(_e(piece))
+    return "".join(out)
+
+
+def _aligned(rows: list[str]) -> str:
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}" if rows else ""
+
+
+def _displays(tex: str) -> dict[str, tuple[str, str]]:
+    r"""The numbered displays of a derivation's LaTeX, by their number in the section (``"2"``, ``"R"``), as
+    KaTeX display math with the same lines: the formula, and the definitions it names after "where" (or ``""``).
+
+    >>> tex = "\\begin{align}\ny & = a \\tag{R}\\label{eq:f-R} \\\\\n& \\quad {} + b \\notag\n\\end{align}"
+    >>> print(_displays(tex)["R"][0])
+    \begin{aligned}
+    y & = a \\
+    & \quad {} + b
+    \end{aligned}
+    """
+    found = {}
+    for m in _DISPLAY.finditer(tex):
+        label = _LABEL.search(m.group(2))
+        if label is None:
+            continue
+        rows = [_NUMBERING.sub("", row).strip() for row in m.group(2).split(" \\\\\n")]
+        if m.group(1) == "equation":
+            found[label.group(1)] = (rows[0], "")
+            continue
+        cut = next((k for k, row in enumerate(rows) if row.startswith(_WHERE)), len(rows))
+        where = [rows[cut][len(_WHERE):], *rows[cut + 1:]] if cut < len(rows) else []
+        found[label.group(1)] = (_aligned(rows[:cut]), _aligned(where))
+    return found
 
 
 def _number(value: float | None) -> str:
@@ -127,9 +181,13 @@ def _graphic(path: Path, prefix: str, caption: str) -> str:
     return f'<img src="{_image(path)}" alt="{_e(caption)}">'
 
 
-def _equation(name: str, number: str, source: str) -> str:
-    return (f'<div class="eq" id="eq-{_e(name)}-{_e(number.split(".")[-1])}">'
-            f'<div class="body">{_tex(source, True)}</div><div class="no">({_e(number)})</div></div>')
+def _equation(name: str, number: str, source: str, where: str = "") -> str:
+    """A numbered display; ``where``: the definitions of the names it uses, below it, unnumbered."""
+    out = (f'<div class="eq" id="eq-{_e(name)}-{_e(number.split(".")[-1])}">'
+           f'<div class="body">{_tex(source, True)}</div><div class="no">({_e(number)})</div></div>')
+    if where:
+        out += f'<p class="where">where</p><div class="eq"><div class="body">{_tex(where, True)}</div></div>'
+    return out
 
 
 def _section(index: int, s: Any, directory: Path) -> list[str]:
@@ -141,13 +199,15 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
                    f'<code>{_e(s.name)}</code>.</p>')
     if s.error is not None:
         out.append(f'<p class="fail">Derivation failed: {_e(s.error)}</p>')
+    broken = _displays(s.latex)   # the lines of report.pdf
     for k, step in enumerate(record.get("steps", []), 1):
         out.append(f"<p><b>Step {k}.</b> {prose_html(step['justification'])}</p>")
-        out.append(_equation(s.name, f"{index}.{k}", step.get("display", step["statement"]["latex"])))
+        one_line = step.get("display", step["statement"]["latex"])
+        out.append(_equation(s.name, f"{index}.{k}", *broken.get(str(k), (one_line, ""))))
     if "result" in record:
         out.append("<p><b>Result.</b></p>")
         shown = record.get("relation", record["result"])
-        out.append(_equation(s.name, f"{index}.R", shown.get("display") or shown["latex"]))
+        out.append(_equation(s.name, f"{index}.R", *broken.get("R", (shown.get("display") or shown["latex"], ""))))
     if record.get("assumptions"):
         out.append("<p><b>Assumptions.</b> " + ", ".join(_tex(a["latex"]) for a in record["assumptions"]) + ".</p>")
     v = s.verification
@@ -155,13 +215,14 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
     out.append(f"<p><b>Verification against simulation.</b> {verdict}</p><ul>")
     for c in (v.checks or [v]):
         mark = "pass" if c.passed else '<span class="fail">FAIL</span>'
-        out.append(f"<li>{mark}: {_e(c.name)}: {_e(c.message)}</li>")
+        out.append(f"<li>{mark}: {prose_html(c.name)}: {prose_html(c.message)}</li>")
     out.append("</ul>")
     for k, figure in enumerate(s.figures, 1):
         path = directory / figure.path
         if path.is_file():
-            out.append(f'<figure id="fig-{_e(s.name)}-{k}">{_graphic(path, f"fig-{s.name}-{k}", figure.caption)}'
-                       f"<figcaption>Figure {index}.{k}. {_e(figure.caption)}</figcaption></figure>")
+            graphic = _graphic(path, f"fig-{s.name}-{k}", prose_text(figure.caption))
+            out.append(f'<figure id="fig-{_e(s.name)}-{k}">{graphic}'
+                       f"<figcaption>Figure {index}.{k}. {prose_html(figure.caption)}</figcaption></figure>")
     for note in s.figure_errors:
         out.append(f"<p><b>Figure.</b> {_e(note)}</p>")
     return out
@@ -183,7 +244,7 @@ def html_report(report: Any, examples: int, seed: int | None, directory: Path) -
     for s in sections:   # one row per check
         for c in (s.verification.checks or [s.verification]):
             verdict = "pass" if c.passed and s.error is None else '<span class="fail">FAIL</span>'
-            body.append(f'<tr><td><a href="#{_e(s.name)}">{_e(s.name)}</a></td><td>{_e(c.name)}</td>'
+            body.append(f'<tr><td><a href="#{_e(s.name)}">{_e(s.name)}</a></td><td>{prose_html(c.name)}</td>'
                         f'<td>{verdict}</td><td class="num">{c.examples}</td>'
                         f'<td class="num">{_number(c.worst_error)}</td><td class="num">{_number(c.tolerance)}</td></tr>')
     body.append("</table>")

@@ -47,6 +47,19 @@ def _tex_text(text: str) -> str:
     return escape_text(text).replace(",", ",\\allowbreak{}")
 
 
+#: Inline math as :func:`prose_latex` writes it (text has its dollars escaped, math has none inside).
+_PROSE_MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$|\\\[.*?\\\]", re.S)
+
+
+def _tex_prose(text: str) -> str:
+    """Prose with inline math (a check's name or message) as LaTeX whose text may also break after commas."""
+    tex, out, at = prose_latex(text), [], 0
+    for m in _PROSE_MATH.finditer(tex):
+        out += [tex[at:m.start()].replace(",", ",\\allowbreak{}"), m.group(0)]
+        at = m.end()
+    return "".join(out) + tex[at:].replace(",", ",\\allowbreak{}")
+
+
 def _base_tex(entry_tex: str) -> str:
     """The LaTeX of a vector or matrix from that of one entry: ``h_{t-1,0}`` -> ``h_{t-1}``."""
     for k, pattern in enumerate(_ENTRY):
@@ -81,7 +94,7 @@ def _verification(s: Any) -> str:
     checks = v.checks or ([v] if s.error or not v.passed else [])
     if checks:
         out.append("\\begin{itemize}")
-        out += [f"\\item {_TEX_STATUS[c.passed]} --- {_tex_text(c.name)}: {_tex_text(c.message)}" for c in checks]
+        out += [f"\\item {_TEX_STATUS[c.passed]} --- {_tex_prose(c.name)}: {_tex_prose(c.message)}" for c in checks]
         out.append("\\end{itemize}")
     out.append("\\end{sloppypar}")
     return "\n".join(out)
@@ -95,15 +108,16 @@ def _linked(fragment: str) -> str:
 
 def _summary(sections: list[Any]) -> list[str]:
     lines = ["{\\small\\setlength{\\tabcolsep}{4pt}",   # one row per check, under its derivation
-             "\\begin{longtable}{@{}p{0.47\\linewidth}lrrr@{}}", "\\hline",
-             "check & & examples & worst error & tolerance \\\\", "\\hline\\endhead"]
+             "\\begin{longtable}{@{}p{0.45\\linewidth}lrrr@{}}", "\\hline",
+             "check & verdict & examples & worst error & tolerance \\\\", "\\hline\\endhead"]
     for s in sections:
         key = label_key(s.name)
         where = f"Section~\\ref{{sec:{key}}}" + (f", result \\eqref{{eq:{key}-R}}" if s.error is None else "")
         lines.append(f"\\multicolumn{{5}}{{@{{}}l}}{{\\texttt{{{escape_text(s.name)}}} ({where})}} \\\\*")
         for c in (s.verification.checks or [s.verification]):
-            lines.append(f"\\quad {escape_text(c.name)} & {_TEX_STATUS[c.passed and s.error is None]} & "
-                         f"{c.examples} & {_tex_number(c.worst_error)} & {_tex_number(c.tolerance)} \\\\")
+            name = f"\\raggedright\\hangindent=2em\\hangafter=1\\hspace*{{1em}}{_tex_prose(c.name)}"   # under s.name
+            lines.append(f"{name} & {_TEX_STATUS[c.passed and s.error is None]} & {c.examples} & "
+                         f"{_tex_number(c.worst_error)} & {_tex_number(c.tolerance)} \\tabularnewline")
     return lines + ["\\hline", "\\end{longtable}}"]
 
 
@@ -127,14 +141,19 @@ def _notation(sections: list[Any]) -> list[str]:
 def _figure(graphic: str, caption: str, label: str) -> list[str]:
     """A numbered figure (``Figure section.k``) with its caption and label, the graphic as given."""
     return ["\\begin{figure}[!htbp]\\centering", graphic,
-            f"\\caption{{{escape_text(caption)}}}\\label{{{label}}}", "\\end{figure}", ""]
+            f"\\caption{{{prose_latex(caption)}}}\\label{{{label}}}", "\\end{figure}", ""]
+
+
+#: A page of figures starts at its top (not centred), and no paragraph leaves one line alone at a page's
+#: foot or head (a two-line contents entry is never split).
+_LAYOUT = "\\makeatletter\\setlength{\\@fptop}{0pt}\\makeatother\\clubpenalty=10000 \\widowpenalty=10000"
 
 
 def report_latex(sections: list[Any], examples: int, seed: int | None, figures_note: str,
                  graphic: Callable[[Any], str]) -> str:
     """The whole report as a standalone LaTeX document; ``graphic(figure)`` is the LaTeX that draws a figure."""
     passed = sum(s.passed for s in sections)
-    lines = ["\\pagenumbering{roman}",   # front matter: its length cannot shift the sections' page numbers
+    lines = [_LAYOUT, "\\pagenumbering{roman}",   # front matter: its length cannot shift the sections' page numbers
              f"Every result below was derived by SymPy from the model and checked against numeric "
              f"simulation of the model ({examples} examples per check, seed {seed}). "
              f"{passed} of {len(sections)} verifications passed. Sections follow the chapter's sections; "

@@ -130,4 +130,4 @@ def test_from_h0_an_uncontrollable_pair_reaches_a_state_only_after_n_steps() -> 
 def test_verify_checks_the_reachable_set_from_h0() -> None:
     report = derive("controllability", n=3, m=1).verify(max_examples=10)
     assert report.passed, report.message
-    assert "less A^N h_0, lie in the range of C" in report.message
+    assert "less $A^N h_0$, lie in the range of $\\mathcal{C}$" in report.message
