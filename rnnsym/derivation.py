@@ -35,7 +35,7 @@ from rnnsym.kernel import Kernel, compile as compile_kernel
 from rnnsym._matrices import as_expr, as_matrix
 from rnnsym._parse import check_construction
 from rnnsym.latex import escape_text, latex, standalone_document
-from rnnsym.prose import prose_latex, prose_markdown, prose_text
+from rnnsym.prose import prose_latex, prose_markdown, prose_text, reference_text
 from rnnsym.typeset import chain, display, label_key
 from rnnsym.errors import DomainError
 
@@ -517,7 +517,7 @@ class Derivation:
         return [s for s in (self.result_label, self.compact) if s is not None] + [self.result]
 
     def _source(self) -> str:   # where the result is in the chapter, as plain text
-        return f"{f'Chapter section: {self.section}' if self.section else 'Chapter'} (reference: {self.reference})"
+        return f"{f'Chapter section: {self.section}' if self.section else 'Chapter'} ({reference_text(self.reference)})"
 
     def latex(self, standalone: bool = False) -> str:
         """The derivation as LaTeX: a numbered section, or a whole document.

@@ -32,7 +32,8 @@ from rnnsym.errors import InvalidArgumentError
 from rnnsym.latex import escape_text
 from rnnsym.texwidth import LINE_WIDTH, math_width
 
-__all__ = ["ALLOWED_COMMANDS", "breakable_math", "math_segments", "prose_latex", "prose_markdown", "prose_text", "safe_inline_math"]
+__all__ = ["ALLOWED_COMMANDS", "breakable_math", "math_segments", "prose_latex", "prose_markdown", "prose_text",
+           "reference_text", "safe_inline_math"]
 
 _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
           "varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi "
@@ -244,3 +245,15 @@ def prose_text(text: str) -> str:
     """Plain text for terminals: the math made readable, no ``$`` signs."""
     return "".join(re.sub(r"  +", " ", _plain(piece).strip()) if is_math else piece
                    for is_math, piece in math_segments(text))
+
+
+def reference_text(reference: str) -> str:
+    """A derivation's reference as a reader sees it: the chapter's numeric problem keys
+    (``[@problem_id:3192120]``) say what they are; "beyond the chapter: X" is shown as X.
+
+    >>> reference_text("3192120"), reference_text("beyond the chapter: Tallec and Ollivier (2018)")
+    ('chapter problem 3192120', 'Tallec and Ollivier (2018)')
+    """
+    if reference.isdigit():
+        return f"chapter problem {reference}"
+    return reference.removeprefix("beyond the chapter: ")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnsym.corrections import corrections
-from rnnsym.prose import math_segments, prose_text, safe_inline_math
+from rnnsym.prose import math_segments, prose_text, reference_text, safe_inline_math
 
 __all__ = ["html_report", "katex_assets", "prose_html"]
 
@@ -195,7 +195,7 @@ def _section(index: int, s: Any, directory: Path) -> list[str]:
     out = [f'<h2 id="{_e(s.name)}">{index}. {_e(s.title)}</h2>']
     if record.get("reference"):
         where = f'Chapter section: {_e(record["section"])} ' if record.get("section") else "Chapter "
-        out.append(f'<p class="ref">{where}(reference: {_e(record["reference"])}); derivation '
+        out.append(f'<p class="ref">{where}({_e(reference_text(record["reference"]))}); derivation '
                    f'<code>{_e(s.name)}</code>.</p>')
     if s.error is not None:
         out.append(f'<p class="fail">Derivation failed: {_e(s.error)}</p>')
