@@ -117,6 +117,7 @@ def add_report_command(subparsers: Any) -> None:
                    help=f"examples per verification check (default {REPORT_EXAMPLES})")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
-                   help=f"worker processes (default {default_jobs()}: one per core, at most 2)")
+                   help=f"processes that build derivations: this one and N-1 workers (default {default_jobs()}: "
+                        "one per available core); the report is the same for every N")
     p.set_defaults(run=_cmd_report)
 
