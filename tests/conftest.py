@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,6 +25,10 @@ settings.register_profile(
     "seeded", derandomize=False, deadline=None, max_examples=30, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow], database=None,
 )
+# The report's figure cache and run times go to a folder of this test session, never the user's
+# ~/.cache/rnnsym (tests that exercise the cache set their own folder).
+os.environ.setdefault("RNNSYM_CACHE_DIR", tempfile.mkdtemp(prefix="rnnsym-test-cache-"))
+
 _default = "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
 
