@@ -17,21 +17,25 @@ Families of ``A0``:
   more, unreachable eigenvalue 0.601, hidden inside the perturbed 7-fold
   cluster at 0.6 (which spreads over about ``eps^(1/7)``).
 
-Columns: wrong decisions and the median time per decision (over ``--repeats``
-runs of the whole row) of rnnsym's ``is_controllable_batch`` (or
-``is_controllable`` in a loop where the batch API is missing), the time of
-one ``scipy.linalg.eig(A, left=True)`` per system and the ratio; then
-python-control's ``ctrb`` + ``numpy.linalg.matrix_rank`` (default
-tolerance), where an overflow, a NaN or a ``LinAlgError`` counts as a wrong
-decision.  ``--budget`` seconds per row stops a method that is too slow
-(the row then shows how many systems it decided).
+Columns: wrong decisions of rnnsym's ``is_controllable_batch`` (the
+row's pairs stacked, as a user with many systems calls it) and of
+``is_controllable`` called once per pair (on the first ``--single`` pairs),
+the median time per decision of each and its ratio to one
+``scipy.linalg.eig(A, left=True)`` per system, then python-control's
+``ctrb`` + ``numpy.linalg.matrix_rank`` (default tolerance), where an
+overflow, a NaN or a ``LinAlgError`` counts as a wrong decision.  The
+methods run ``--repeats`` times interleaved (the order rotates); a ratio is
+the median over repeats of the ratio within one repeat, so load that comes
+and goes on a shared machine moves both sides alike.  ``--budget`` seconds
+per row, method and repeat stops a method that is too slow (the row then
+shows how many systems it decided).
 
 BLAS runs single-threaded: ``threadpoolctl`` when installed, else
 ``OPENBLAS_NUM_THREADS=1`` and friends set before NumPy is imported
 (override with ``OMP_NUM_THREADS``).  Benchmarks print figures; they assert
 nothing.  Run:
 
-    python benchmarks/controllability.py [--systems 300] [--repeats 3] [--sizes 8 32 64 128 256]
+    python benchmarks/controllability.py [--systems 300] [--repeats 3] [--sizes 8 32 64 128 256] [--single 50]
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import contextlib
 import statistics
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
@@ -143,29 +148,56 @@ def ctrb_rank_decides(A: np.ndarray, B: np.ndarray) -> bool | None:
 
 
 def ours(batch: list) -> list[bool]:
-    if hasattr(ctl, "is_controllable_batch"):
-        return [d.controllable for d in ctl.is_controllable_batch([A for A, _ in batch], [B for _, B in batch])]
-    return [ctl.is_controllable((A, B)).controllable for A, B in batch]
+    """The batched API, as a user with many systems calls it (stacked arrays)."""
+    As, Bs = np.stack([A for A, _ in batch]), np.stack([B for _, B in batch])
+    return [d.controllable for d in ctl.is_controllable_batch(As, Bs)]
 
 
-def timed(decide, batch: list, repeats: int, budget: float, per_system: bool) -> tuple[list, float, int]:
-    """Answers, median seconds per decision, systems decided (fewer than the row when over budget)."""
-    times, answers, done = [], [], len(batch)
-    for _ in range(repeats):
-        start = time.perf_counter()
-        if per_system:
-            answers = []
-            for A, B in batch:
-                answers.append(decide(A, B))
-                if time.perf_counter() - start > budget:
-                    break
-            done = len(answers)
-        else:
-            answers = decide(batch)
-        times.append((time.perf_counter() - start) / max(done, 1))
-        if done < len(batch):
-            break
-    return answers, statistics.median(times), done
+METHODS = {
+    "batch": lambda A, B: None,  # the whole row at once, in chunks of CHUNK systems (see run())
+    "single": lambda A, B: ctl.is_controllable((A, B)).controllable,
+    "eig": lambda A, B: sla.eig(A, left=True),
+    "ctrb": ctrb_rank_decides,
+}
+#: Systems per call of the batched API (so that --budget can stop it between calls).
+CHUNK = 100
+
+
+def run(method: str, batch: list, budget: float) -> tuple[list, float, int]:
+    """Answers, seconds per decision and systems decided (fewer than the row when over budget)."""
+    answers: list = []
+    start = time.perf_counter()
+    if method == "batch":
+        for first in range(0, len(batch), CHUNK):
+            answers += ours(batch[first:first + CHUNK])
+            if time.perf_counter() - start > budget:
+                break
+    else:
+        decide = METHODS[method]
+        for A, B in batch:
+            answers.append(decide(A, B))
+            if time.perf_counter() - start > budget:
+                break
+    return answers, (time.perf_counter() - start) / max(len(answers), 1), len(answers)
+
+
+def row(batch: list, controllable: bool, repeats: int, budget: float, single: int) -> dict:
+    """Each method ``repeats`` times, interleaved (the order rotates): median times, median ratios to eig."""
+    methods = ["batch", "single", "eig"] + (["ctrb"] if control is not None else [])
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    wrong, done = {}, {}
+    for r in range(repeats):
+        for method in methods[r % len(methods):] + methods[:r % len(methods)]:
+            systems = batch[:single] if method == "single" else batch
+            answers, seconds, done[method] = run(method, systems, budget)
+            times[method].append(seconds)
+            if method != "eig":
+                wrong[method] = sum(a is not controllable for a in answers)
+    out: dict[str, Any] = {m: statistics.median(t) for m, t in times.items()}
+    for m in ("batch", "single"):
+        out[m + "/eig"] = statistics.median(t / e for t, e in zip(times[m], times["eig"]))
+    out["wrong"], out["done"] = wrong, done
+    return out
 
 
 def main() -> None:
@@ -174,15 +206,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 32, 64, 128, 256])
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
-    parser.add_argument("--budget", type=float, default=600.0, help="seconds per row and method")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds per row, method and repeat")
+    parser.add_argument("--single", type=int, default=50,
+                        help="systems of each row decided one at a time by is_controllable (the first ones)")
     args = parser.parse_args()
     limits = threadpool_limits(1) if threadpool_limits is not None else contextlib.nullcontext()
     pinned = "threadpoolctl" if threadpool_limits is not None else "OPENBLAS_NUM_THREADS=1 (no threadpoolctl)"
-    header = (f"| {'n':>3} | {'family':<9} | {'answer':<6} | {'rnnsym wrong':>12} | {'rnnsym ms':>9} | "
-              f"{'eig ms':>8} | {'rnnsym/eig':>10} | {'ctrb wrong':>10} | {'ctrb ms':>8} |")
-    print(f"{args.systems} systems per row, median of {args.repeats} repeats, BLAS pinned by {pinned}")
-    print(header)
-    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    columns = [("n", 3), ("family", 9), ("answer", 6), ("wrong", 7), ("batch ms", 8), ("batch/eig", 9),
+               ("one ms", 7), ("one/eig", 7), ("eig ms", 7), ("ctrb wrong", 10), ("ctrb ms", 7)]
+    print(f"{args.systems} systems per row ({args.single} of them also one at a time), median of "
+          f"{args.repeats} interleaved repeats, BLAS pinned by {pinned}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("wrong: batch/one-at-a-time; batch: is_controllable_batch on stacked arrays; one: is_controllable "
+          "per pair; eig: scipy.linalg.eig(A, left=True) per pair")
+    print("| " + " | ".join(f"{name:>{width}}" for name, width in columns) + " |")
+    print("|" + "|".join("-" * (width + 2) for _, width in columns) + "|")
+    worst = 0.0
     with limits:
         for n in args.sizes:
             for f, family in enumerate(FAMILIES):
@@ -191,26 +230,21 @@ def main() -> None:
                 for controllable in (True, False):
                     rng = np.random.default_rng([n, f, int(controllable)])
                     batch = [pair(family, n, controllable, rng) for _ in range(args.systems)]
-                    budget = args.budget
-                    if hasattr(ctl, "is_controllable_batch"):
-                        answers, t_ours, done = timed(ours, batch, args.repeats, budget, False)
-                    else:
-                        answers, t_ours, done = timed(lambda A, B: ctl.is_controllable((A, B)).controllable,
-                                                      batch, args.repeats, budget, True)
-                    wrong = sum(a is not controllable for a in answers)
-                    _, t_eig, _ = timed(lambda A, B: sla.eig(A, left=True), batch, args.repeats, budget, True)
-                    wrong_ours = f"{wrong}" + (f" of {done}" if done < len(batch) else "")
-                    line = (f"| {n:>3} | {family:<9} | {'ctrl' if controllable else 'unctrl':<6} | "
-                            f"{wrong_ours:>12} | {t_ours * 1e3:>9.3f} | {t_eig * 1e3:>8.3f} | "
-                            f"{t_ours / t_eig:>9.2f}x | ")
-                    if control is not None:
-                        got, t_ctrb, done_c = timed(ctrb_rank_decides, batch, args.repeats, budget, True)
-                        wrong_c = sum(a is not controllable for a in got)
-                        text = f"{wrong_c}" + (f" of {done_c}" if done_c < len(batch) else "")
-                        line += f"{text:>10} | {t_ctrb * 1e3:>8.3f} |"
-                    else:
-                        line += f"{'n/a':>10} | {'n/a':>8} |"
-                    print(line, flush=True)
+                    got = row(batch, controllable, args.repeats, args.budget, args.single)
+                    wrong, done = got["wrong"], got["done"]
+
+                    def count(method: str, total: int) -> str:
+                        return f"{wrong[method]}" + (f" of {done[method]}" if done[method] < total else "")
+                    worst = max(worst, got["batch/eig"])
+                    cells = [f"{n}", family, "ctrl" if controllable else "unctrl",
+                             f"{count('batch', len(batch))}/{count('single', min(args.single, len(batch)))}",
+                             f"{got['batch'] * 1e3:.3f}", f"{got['batch/eig']:.2f}x", f"{got['single'] * 1e3:.3f}",
+                             f"{got['single/eig']:.2f}x", f"{got['eig'] * 1e3:.3f}",
+                             count("ctrb", len(batch)) if control is not None else "n/a",
+                             f"{got['ctrb'] * 1e3:.3f}" if control is not None else "n/a"]
+                    print("| " + " | ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, columns)) + " |", flush=True)
+    print(f"largest batch/eig ratio: {worst:.2f}x; load average now "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -179,12 +179,19 @@ def is_controllable_batch(As: Any, Bs: Any, tol: float = HAUTUS_TOL) -> list[Dec
 
     ``As`` and ``Bs`` are sequences (or stacked arrays) of the same length;
     the decisions are those :func:`is_controllable` gives one by one.
+    Stacks ``(N, n, n)`` and ``(N, n, m)`` (or lists of NumPy arrays of one
+    shape each) of finite real numbers are checked and converted at once,
+    which is what makes many small systems cheap; anything else is validated
+    pair by pair.
 
     >>> A = [[[0.5, 0.0], [0.0, 0.5]], [[0.5, 0.0], [0.0, 0.25]]]
     >>> [d.controllable for d in is_controllable_batch(A, [[[1.0], [1.0]]] * 2)]
     [False, True]
     """
     tol = as_tolerance(tol, positive=True)
+    stacks = _stacks(As, Bs, "Bs")
+    if stacks is not None:
+        return _hautus(*stacks, tol)
     pairs = [numeric_system((A, B), "pair") for A, B in _zipped(As, Bs, "Bs")]
     return _hautus([A for A, _, _ in pairs], [B for _, B, _ in pairs], tol)
 
@@ -196,6 +203,9 @@ def is_observable_batch(As: Any, Cs: Any, tol: float = HAUTUS_TOL) -> list[Decis
     [True, False]
     """
     tol = as_tolerance(tol, positive=True)
+    stacks = _stacks(As, Cs, "Cs", rows=False)
+    if stacks is not None:
+        return _hautus(stacks[0].transpose(0, 2, 1), stacks[1].transpose(0, 2, 1), tol)
     systems = [numeric_system((A, np.zeros((np.shape(A)[0], 1)), C), "pair") for A, C in _zipped(As, Cs, "Cs")]
     return _hautus([A.T for A, _, _ in systems], [C.T for _, _, C in systems], tol)
 
@@ -206,7 +216,27 @@ def _zipped(As: Any, Xs: Any, name: str) -> list[tuple[Any, Any]]:
     return list(zip(As, Xs))
 
 
-def _hautus(As: list[np.ndarray], Bs: list[np.ndarray], tol: float) -> list[Decision]:
+def _stacks(As: Any, Xs: Any, name: str, rows: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """``As`` and ``Xs`` as float64 stacks (copies), validated at once, where both already are real
+    finite arrays of one shape each: ``(N, n, n)`` and ``(N, n, m)`` (``rows``) or ``(N, p, n)``;
+    ``None`` otherwise, and each pair is validated on its own (with its own error message)."""
+    _zipped(As, Xs, name)
+    stacks = []
+    for X in (As, Xs):
+        if isinstance(X, (list, tuple)) and X and all(type(x) is np.ndarray for x in X) \
+                and len({x.shape for x in X}) == 1:
+            X = np.stack(X)
+        if not isinstance(X, np.ndarray) or X.ndim != 3 or X.dtype.kind not in "biuf" or 0 in X.shape:
+            return None
+        stacks.append(np.array(X, dtype=np.float64))
+    A, X = stacks
+    if A.shape[1] != A.shape[2] or X.shape[1 if rows else 2] != A.shape[1] or not np.isfinite(A).all() \
+            or not np.isfinite(X).all():
+        return None
+    return A, X
+
+
+def _hautus(As: Any, Bs: Any, tol: float) -> list[Decision]:
     # the scores are computed on A / |A|_1 and B / |B|_1; the eigenvalues reported are A's own
     return [_decide(scores, lam, tol, "hautus", (A, B)) for (scores, lam), A, B in zip(hautus(As, Bs, tol), As, Bs)]
 

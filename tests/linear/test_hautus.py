@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.linalg as sla
 
-from rnnsym.errors import NonFiniteError, ShapeError
+from rnnsym.errors import InvalidArgumentError, NonFiniteError, ShapeError
 from rnnsym.linear import _hautus
 from rnnsym.linear.controllability import (
     HAUTUS_TOL,
@@ -113,7 +114,7 @@ def test_random_pairs_need_no_svd_at_all(monkeypatch: pytest.MonkeyPatch) -> Non
     # settle every eigenvalue
     calls = []
     original = _hautus._pbh_ratios
-    monkeypatch.setattr(_hautus, "_pbh_ratios", lambda A, B, z: calls.append(len(z)) or original(A, B, z))
+    monkeypatch.setattr(_hautus, "_pbh_ratios", lambda *args: calls.append(len(args[2])) or original(*args))
     rng = np.random.default_rng(11)
     controllable = [(rng.normal(size=(64, 64)), rng.normal(size=(64, 1))) for _ in range(3)]
     uncontrollable = [half_reachable(64, rng) for _ in range(3)]
@@ -163,3 +164,67 @@ def test_scores_keep_their_meaning() -> None:
         assert d.controllable == bool(d.scores.min() > HAUTUS_TOL)
         assert d.score_ratio == pytest.approx(d.scores.min() / HAUTUS_TOL)
         assert np.min(np.abs(np.linalg.eigvals(A) - d.eigenvalue)) < 1e-2 * np.linalg.norm(A, 1)  # of A, not A / |A|_1
+
+
+# ------------------------------------------------------------------ the batched cluster path
+def _mixed_pairs(n: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Pairs of one size whose clusters cut out small pairs of different sizes (17, 18, 2, none)."""
+    q = np.r_[rng.uniform(-1, 1, n - 2)[::-1], 1.0]
+    C = np.diag(np.ones(n - 1), 1)
+    C[-1] = -np.convolve(q[::-1], [1.0, -0.6, 0.09])[::-1][:-1]  # a near-double root at 0.3
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return [(*jordan_clusters(n, rng), True), (*jordan_clusters(n, rng, hidden=0.601), False),
+            (Q @ C @ Q.T, Q[:, -1:], True), (*half_reachable(n, rng), False),
+            (rng.normal(size=(n, n)), rng.normal(size=(n, 1)), True),
+            (*jordan_clusters(n, rng, hidden=0.601, coupled=False), False), (*jordan_clusters(n, rng), True)]
+
+
+def test_the_batched_cluster_path_scores_each_pair_as_it_would_alone() -> None:
+    # clusters of systems whose small pairs differ in size are scored in groups, and their
+    # candidates, bounds and PBH scores in stacks: a system's scores must not depend on its neighbours
+    rng = np.random.default_rng(8)
+    pairs = _mixed_pairs(32, rng)
+    As, Bs = np.stack([A for A, _, _ in pairs]), np.stack([B for _, B, _ in pairs])
+    for batch in (is_controllable_batch(As, Bs), is_controllable_batch(As[::-1], Bs[::-1])[::-1],
+                  is_controllable_batch(list(As), list(Bs))):
+        assert [d.controllable for d in batch] == [expected for _, _, expected in pairs]
+        for (A, B, _), decision in zip(pairs, batch):
+            single = is_controllable((A, B))
+            assert decision.controllable == single.controllable
+            np.testing.assert_allclose(decision.scores, single.scores, rtol=1e-12, atol=0)
+    duals = is_observable_batch(As.transpose(0, 2, 1), Bs.transpose(0, 2, 1))
+    assert [d.controllable for d in duals] == [expected for _, _, expected in pairs]
+
+
+def test_stacked_input_is_validated_as_each_pair_is() -> None:
+    A, B = np.stack([np.eye(2) * 0.5, np.diag([0.5, 0.25])]), np.ones((2, 2, 1))
+    assert [d.controllable for d in is_controllable_batch(A.astype(int) + 1, B.astype(int))] == [False, False]
+    assert [d.controllable for d in is_controllable_batch(A, B)] == [False, True]
+    spoiled = A.copy()
+    spoiled[1, 0, 0] = np.inf
+    with pytest.raises(NonFiniteError):
+        is_controllable_batch(spoiled, B)
+    with pytest.raises(ShapeError):
+        is_controllable_batch(A, np.ones((2, 3, 1)))
+    with pytest.raises(InvalidArgumentError):
+        is_controllable_batch(np.array([[["0.5", "0"], ["0", "0.5"]]]), B[:1])
+    # the stack is a copy: the decision's pair does not change with the caller's array
+    decision = is_controllable_batch(A, B)[1]
+    A[1] = 0.0
+    assert decision.pair is not None and decision.pair[0][0, 0] == 0.5
+
+
+def test_the_resolvent_bound_is_the_frobenius_norm_of_the_inverse() -> None:
+    # against the inverse in 30-digit arithmetic, at real and complex points of both half planes
+    rng = np.random.default_rng(3)
+    S = np.triu(rng.normal(size=(2, 4, 4)))
+    S[:, 2, 1] = [0.7, -0.4]  # one 2 x 2 block each (a complex pair)
+    g = np.array([0, 0, 0, 1, 1, 1])
+    z = np.array([0.3, 0.2 + 0.5j, 0.2 - 0.5j, -1.1, 0.9j, 2.0 - 0.1j])
+    got = _hautus._resolvent(S, g, z)
+    with mpmath.workdps(30):
+        for value, k, point in zip(got, g, z):
+            M = mpmath.matrix((complex(point) * np.eye(4) - S[k]).tolist())
+            exact = mpmath.norm(mpmath.inverse(M), 2)  # entrywise 2-norm: the Frobenius norm
+            assert abs(value - float(exact)) <= 1e-10 * float(exact)
+    assert _hautus._resolvent(S, np.array([0]), np.array([S[0, 0, 0]], complex))[0] == np.inf
