@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -77,18 +78,38 @@ def test_after_a_worker_dies_its_name_fails_and_nothing_else_is_lost() -> None:
     assert all(results[n] == n for n in names[1:])   # the pool broke: this process built the rest
 
 
+def _without_rounding_level_numbers(value: Any, errors: list[float]) -> Any:
+    """The summary with each check's worst error taken out (into ``errors``) and its printed form masked.
+
+    A float64 kernel's error against its 30-digit value is rounding noise: the same
+    arithmetic in another process (another BLAS thread count, another SIMD path) moves
+    it by ulps, so the two reports must agree in everything else, bit for bit, and in
+    every verdict, while those errors need only stay within their tolerances.
+    """
+    if isinstance(value, dict):
+        if "worst_error" in value:
+            errors.append(value["worst_error"])
+        return {k: _without_rounding_level_numbers(v, errors) for k, v in value.items()
+                if k not in ("seconds", "worst_error")}
+    if isinstance(value, list):
+        return [_without_rounding_level_numbers(v, errors) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"worst error [-+0-9.e]+( |$)", r"worst error #\1", value)
+    return value
+
+
 def test_parallel_report_is_the_serial_report(tmp_path: Path) -> None:
     names = ["recurrence", "half_life", "controllability"]
-    summaries = []
+    summaries, errors = [], []
     for jobs in (1, 3):
         out = tmp_path / f"jobs{jobs}"
         build_report(out, names, examples=2, pdf=False, figures=False, progress=False, jobs=jobs)
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-        for d in summary["derivations"]:
-            d.pop("seconds")
-        summary.pop("seconds")
-        summaries.append(summary)
-    assert summaries[0] == summaries[1]
+        assert summary["passed"]
+        errors.append([])
+        summaries.append(_without_rounding_level_numbers(summary, errors[-1]))
+    assert summaries[0] == summaries[1]                # same checks, examples, verdicts, text
+    assert len(errors[0]) == len(errors[1]) > 0
     assert set(history.read_seconds()) == set(names)   # the parallel run recorded its sections' times
 
 
