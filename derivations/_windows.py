@@ -123,6 +123,12 @@ def evaluate(expr: Any, window: dict, symbols: tuple, dps: int = 30) -> tuple[An
             sign = -1 if np.count_nonzero(v < 0) % 2 else 1
             values.append(0 if np.any(v == 0) else sign * mpmath.exp(mpmath.mpf(math.fsum(np.log(np.abs(v))))))
     rest = [window[sym] for sym in symbols]
+    # A window product as small as 1e-553 beside cancelling terms of size f_max^(T-k) ~ 1e-436 is absorbed
+    # at 30 and at 60 digits alike, and two zeros "agree": start with as many more digits as the smallest
+    # product has below 1, so no term is lost to another before the comparison.
+    smallest = min((abs(v) for v in values if v != 0), default=mpmath.mpf(1))
+    if smallest < 1:
+        dps += int(-mpmath.log10(smallest)) + 1
     previous = None
     while True:
         kernel = _plan(expr, symbols, dps)[0]

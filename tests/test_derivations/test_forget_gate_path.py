@@ -198,3 +198,19 @@ def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
     report = d.with_result(same(d)).verify(max_examples=20)
     assert report.passed, report.message
+
+
+def test_a_tiny_forget_product_beside_cancelling_cross_terms_is_not_absorbed() -> None:
+    # Found by the 20-seed sweep (seeds 6 and 12): forget gates ~1e-6 for 100 steps give a product of
+    # 3.9e-553 beside cross terms f_max^100 ~ 1e-436 that cancel exactly (no path from h back to c).
+    # Evaluated at 30 and 60 digits the product was absorbed both times, the two zeros "agreed", and the
+    # two-sided check saw 0 against the measured 3.9e-553.
+    F = fgp
+    d = rs.derive("forget_gate_path")
+    expr = F.expand_abbreviations(d.result, d.context["definitions"])
+    w_ih, w_hh = np.full((8, 1), 1.5), np.zeros((8, 2))
+    b_ih, b_hh = np.array([13, 13, -13, -13, 13, 13, 13, 13.0]), np.zeros(8)
+    run = F.simulate(d.context["form"], (w_ih, w_hh, b_ih, b_hh), np.zeros(4), F._inputs(0, 101, 1, 2.0),
+                     F.gate_kernel(d.context["form"]))
+    norm, value, allowed = F._measure(expr, F.window_at(run, 101, 1))
+    assert mpmath.mpf("1e-560") < norm < mpmath.mpf("1e-545") and abs(norm - value) <= allowed
