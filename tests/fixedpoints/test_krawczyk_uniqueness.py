@@ -37,8 +37,8 @@ def _roots(w: float, u: float) -> list[mpmath.mpf]:
                 roots.append(mpmath.findroot(F, (a, b), solver="anderson"))
         # polish by Newton steps: findroot's tolerance is absolute, poor for a root like 1e-70
         dF = lambda h: mpmath.mpf(w) * (1 - mpmath.tanh(mpmath.mpf(w) * h + mpmath.mpf(u)) ** 2) - 1  # noqa: E731
-        for _ in range(6):
-            roots = [r - F(r) / dF(r) for r in roots]
+        for _ in range(6):   # (a degenerate root, F'(r) = 0, is left as found: such cases are skipped below)
+            roots = [r - F(r) / dF(r) if dF(r) != 0 else r for r in roots]
         return roots
 
 
