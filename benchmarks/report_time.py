@@ -93,7 +93,7 @@ def _environment(baseline: Path | None, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RNNSYM_NO_CACHE")}
     if baseline is not None:
         env["PYTHONPATH"] = str(baseline)
-    env["RNNSYM_CACHE_DIR"] = str(cache / "rnnsym")
+    env["RNNSYM_CACHE_DIR"] = str(cache / "rnnsym-cache")   # not "rnnsym": cwd is on sys.path
     env["MPLCONFIGDIR"] = str(cache / "matplotlib")
     return env
 

@@ -387,10 +387,12 @@ def _split_sums(expr: sp.Expr) -> sp.Expr:
 def _band_pass_float(band_snr: sp.Piecewise, gain: sp.Expr, variance: sp.Expr) -> sp.Piecewise:
     """The band-pass SNR in a form without cancellation for 0 < r < 1 (same branches as ``band_snr``)."""
     domain = {R: 1 / (1 + _U)}
-    generic = _split_sums(_stable_rational(gain, domain)) / _stable_rational(variance, domain)
-    for value in _branch_values(generic):
-        if not _is_trig_identity(value - gain / variance):
-            raise AssertionError(f"the float64 form {value} of the band-pass SNR differs from it")
+    top, bottom = _split_sums(_stable_rational(gain, domain)), _stable_rational(variance, domain)
+    for form, original in ((top, gain), (bottom, variance)):   # equal parts make an equal ratio
+        for value in _branch_values(form):
+            if not _is_trig_identity(value - original):
+                raise AssertionError(f"the float64 form {value} of the band-pass SNR differs from {original}")
+    generic = top / bottom
     branches = []
     for value, cond in band_snr.args:
         constant = sp.cancel(value * variance / gain)   # X^2/(2 sigma^0) or X^2: the time average

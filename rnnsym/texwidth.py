@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rnnsym.errors import InvalidArgumentError
 
@@ -405,6 +406,11 @@ def math_width(tex: str, style: str = "D") -> float:
         raise InvalidArgumentError(f"`tex` must be a string; got {type(tex).__name__}.")
     if style not in _SCALE:
         raise InvalidArgumentError(f"`style` must be one of D, T, S, SS; got {str(style)[:20]!r}.")
+    return _width(tex, style)
+
+
+@lru_cache(maxsize=8192)
+def _width(tex: str, style: str) -> float:   # a line is measured again as each candidate break is tried
     return _spaced(_atoms(_tokens(tex), style), style)
 
 

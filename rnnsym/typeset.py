@@ -65,6 +65,7 @@ class _Naming(_Printer):
     def __init__(self, names: dict[sp.Basic, str]) -> None:
         super().__init__({})
         self.names = names
+        self.printed: dict[sp.Basic, str] = {}   # a display prints each subexpression again at every level
 
     def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
         return self.names[expr] if expr in self.names else super()._print_Symbol(expr, style)
@@ -72,7 +73,11 @@ class _Naming(_Printer):
     _print_Dummy = _print_Symbol
 
     def doprint(self, expr: Any) -> str:
-        return _display_cases(super().doprint(expr))
+        if not isinstance(expr, sp.Basic):   # a mutable matrix: no key
+            return _display_cases(super().doprint(expr))
+        if expr not in self.printed:   # names are only added for new symbols, so what is printed stays right
+            self.printed[expr] = _display_cases(super().doprint(expr))
+        return self.printed[expr]
 
 
 #: Environments whose cells amsmath sets in text style.

@@ -305,3 +305,27 @@ def test_equivalent_form_is_accepted(d, build):
     assert same != d.result
     report = d.with_result(same).verify(max_examples=20, seed=0)
     assert report.passed, report.message
+
+
+# The band-pass float64 form is checked equal to the gain and the noise variance by SymPy (numerator and
+# denominator each, every Piecewise branch): a wrong rewrite of either must stop the derivation.
+@pytest.mark.parametrize("part", ["split", "variance"])
+def test_a_wrong_float64_form_of_the_band_pass_snr_stops_the_derivation(monkeypatch, part):
+    from rnnsym.registry import derivation_module
+    snr = derivation_module("snr")
+    if part == "split":   # sin(x + y) -> sin x cos y - cos x sin y: the sign of the second product flipped
+        split = snr._split_sums
+
+        def wrong(expr):
+            second = sp.sin(OMEGA_0 / 2) * sp.cos(OMEGA / 2)
+            return split(expr).xreplace({second: -second})
+        monkeypatch.setattr(snr, "_split_sums", wrong)
+    else:                 # the variance's float form off by a factor (1 + r^2)
+        original = snr._stable_rational
+
+        def wrong(expr, domain):
+            form = original(expr, domain)
+            return form * (1 + R**2) if expr.has(SIGMA) else form
+        monkeypatch.setattr(snr, "_stable_rational", wrong)
+    with pytest.raises(AssertionError, match="band-pass SNR differs"):
+        snr._derive.__wrapped__()   # past the module's cache
