@@ -18,6 +18,10 @@ baseline run that exceeds ``--cap`` seconds is stopped and shown as
 radius and norm, normality, contraction, transient peak, Lyapunov exponents,
 controllability); fields the current version adds are ignored.
 
+``--cells N ...`` (default 256) also times a GRU and an LSTM layer of each
+``N`` units in PyTorch's layout (:func:`write_cell`), one run each beside the
+baseline, and prints the fixed points each found and from how many starts.
+
 ``--eig`` also times ``scipy.linalg.eig`` of a 128 x 128 matrix with
 OpenBLAS's default threads and with one thread (threadpoolctl), interleaved,
 median of 9.
@@ -61,12 +65,24 @@ def write_network(folder: Path, n: int) -> Path:
     return path
 
 
+def write_cell(folder: Path, kind: str, n: int) -> Path:
+    """A seeded random ``nn.GRU`` or ``nn.LSTM`` layer of ``n`` units as PyTorch's state dict, ``folder/{kind}{n}.npz``."""
+    rng = np.random.default_rng(n)
+    rows, k = (3 if kind == "gru" else 4) * n, 1 / math.sqrt(n)
+    path = folder / f"{kind}{n}.npz"
+    np.savez(path, weight_ih_l0=rng.uniform(-k, k, (rows, 3)), weight_hh_l0=rng.standard_normal((rows, n)) * 2 * k,
+             bias_ih_l0=rng.uniform(-k, k, rows), bias_hh_l0=rng.uniform(-k, k, rows))
+    return path
+
+
 def run_analyze(tree: Path, weights: Path, cap: float | None) -> tuple[float | None, float, Any]:
-    """``(wall seconds or None past cap, peak RSS in MB, parsed JSON or None)`` of one analyze subprocess."""
+    """``(wall seconds or None past cap, peak RSS in MB, parsed JSON or None)`` of one analyze subprocess
+    (``--activation tanh`` for a simple RNN; a GRU or LSTM file names its own)."""
+    activation = [] if weights.name.startswith(("gru", "lstm")) else ["--activation", "tanh"]
     env = dict(os.environ, PYTHONPATH=str(tree))
     with tempfile.TemporaryDirectory() as cwd, open(Path(cwd) / "out.json", "w+") as out:
         start = time.perf_counter()  # cwd is empty: `-m` puts it first on sys.path, so `tree` is what runs
-        proc = subprocess.Popen([sys.executable, "-m", "rnnsym", "analyze", str(weights), "--activation", "tanh",
+        proc = subprocess.Popen([sys.executable, "-m", "rnnsym", "analyze", str(weights), *activation,
                                  "--format", "json"], cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
         deadline = None if cap is None else start + cap
         while True:
@@ -163,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per size up to 128 units (median)")
     parser.add_argument("--baseline", type=Path, default=None, help="source tree of the version to compare with")
     parser.add_argument("--cap", type=float, default=300.0, help="seconds after which a baseline run is stopped")
+    parser.add_argument("--cells", type=int, nargs="*", default=[256],
+                        help="units of the GRU and LSTM layers to time (PyTorch layout; none: skip)")
     parser.add_argument("--eig", action="store_true", help="also time eig at n = 128, default vs one BLAS thread")
     args = parser.parse_args(argv)
     threads = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS")}
@@ -175,42 +193,76 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'n':>5} {'baseline s':>11} {'current s':>10} {'ratio':>7} {'base MB':>8} {'cur MB':>7}  answers")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            weights = write_network(Path(tmp), n)
-            runs = args.repeats if n <= 128 else 1
-            cur, base, cur_mb, base_mb = [], [], [], []
-            cur_json = base_json = None
-            over = False
-            for _ in range(runs):  # interleaved, so both see the same machine load
-                wall, mb, cur_json = run_analyze(ROOT, weights, None)
-                if isinstance(cur_json, str):
-                    raise RuntimeError(f"analyze {weights.name}: {cur_json}")
-                cur.append(wall)
-                cur_mb.append(mb)
-                if args.baseline is not None and not over:
-                    wall, mb, base_json = run_analyze(args.baseline, weights, args.cap)
-                    over = wall is None or isinstance(base_json, str)
-                    if not over:
-                        base.append(wall)
-                        base_mb.append(mb)
-            t_cur = statistics.median(cur)
-            if args.baseline is None:
-                t_base, ratio, answers = "-", "-", "-"
-            elif over and isinstance(base_json, str):
-                t_base, ratio, answers = "refused", "-", f"baseline: {base_json}"
-            elif over:
-                t_base, ratio, answers = f"> {args.cap:g}", f"> {args.cap / t_cur:.1f}", "baseline: > cap"
+            m = Measurement(write_network(Path(tmp), n), args.repeats if n <= 128 else 1, args)
+            if m.base_json is None or isinstance(m.base_json, str):
+                answers = "-" if args.baseline is None else f"baseline: {m.t_base}"
             else:
-                t_base, ratio = f"{statistics.median(base):.2f}", f"{statistics.median(base) / t_cur:.2f}"
-                diffs = compare_reports(base_json[0], cur_json[0]) if n <= 64 else None
+                diffs = compare_reports(m.base_json[0], m.cur_json[0]) if n <= 64 else None
                 answers = ("same" if not diffs else "DIFFERENT: " + "; ".join(diffs)) if diffs is not None \
                     else "(not compared above 64 units)"
-            g = cur_json[0]["gradients"]
+            g = m.cur_json[0]["gradients"]
             note = (f"; k={g.get('lyapunov_k')} exponents over {g.get('lyapunov_steps')} steps"
                     f"{' (converged)' if g.get('lyapunov_converged') else ''}; "
-                    f"{len(cur_json[0]['fixed_points']['points'])} fixed point(s)")
-            base_rss = f"{max(base_mb):.0f}" if base_mb else "-"
-            print(f"{n:>5} {t_base:>11} {t_cur:>10.2f} {ratio:>7} {base_rss:>8} {max(cur_mb):>7.0f}  {answers}{note}",
-                  flush=True)
+                    f"{len(m.cur_json[0]['fixed_points']['points'])} fixed point(s)")
+            print(f"{n:>5} {m.row()}  {answers}{note}", flush=True)
+        if args.cells:
+            print("\n# GRU and LSTM layers (PyTorch layout): weight_hh ~ N(0, 2^2/n), weight_ih n x 3 and biases "
+                  "U(-1/sqrt(n), 1/sqrt(n)), seed n; one run each")
+            print(f"{'cell':>9} {'baseline s':>11} {'current s':>10} {'ratio':>7} {'base MB':>8} {'cur MB':>7}  "
+                  "fixed points (baseline / current), starts")
+        for n in args.cells:
+            for kind in ("gru", "lstm"):
+                m = Measurement(write_cell(Path(tmp), kind, n), 1, args)
+                found = [_cell_summary(j) for j in (m.base_json, m.cur_json)]
+                print(f"{kind.upper() + str(n):>9} {m.row()}  {found[0]} / {found[1]}", flush=True)
+
+
+def _cell_summary(result: Any) -> str:
+    if not isinstance(result, list):
+        return "-"
+    layer = result[0]
+    return (f"{layer['fixed_points']['counts']} ({layer['fixed_points']['certified']} certified), "
+            f"{layer['search']['starts']} starts")
+
+
+class Measurement:
+    """``analyze`` on ``weights`` ``runs`` times (current) interleaved with the baseline (if any)."""
+
+    def __init__(self, weights: Path, runs: int, args: argparse.Namespace) -> None:
+        cur: list[float] = []
+        base: list[float] = []
+        self.cur_mb: list[float] = []
+        self.base_mb: list[float] = []
+        self.cur_json: Any = None
+        self.base_json: Any = None
+        over = False
+        for _ in range(runs):  # interleaved, so both see the same machine load
+            wall, mb, self.cur_json = run_analyze(ROOT, weights, None)
+            if isinstance(self.cur_json, str):
+                raise RuntimeError(f"analyze {weights.name}: {self.cur_json}")
+            cur.append(wall)
+            self.cur_mb.append(mb)
+            if args.baseline is not None and not over:
+                wall, mb, self.base_json = run_analyze(args.baseline, weights, args.cap)
+                over = wall is None or isinstance(self.base_json, str)
+                if not over:
+                    base.append(wall)
+                    self.base_mb.append(mb)
+        self.t_cur = statistics.median(cur)
+        if args.baseline is None:
+            self.t_base, self.ratio = "-", "-"
+        elif over and isinstance(self.base_json, str):
+            self.t_base, self.ratio = "refused", "-"
+        elif over:
+            self.t_base, self.ratio = f"> {args.cap:g}", f"> {args.cap / self.t_cur:.1f}"
+            self.base_json = None
+        else:
+            self.t_base = f"{statistics.median(base):.2f}"
+            self.ratio = f"{statistics.median(base) / self.t_cur:.2f}"
+
+    def row(self) -> str:
+        base_rss = f"{max(self.base_mb):.0f}" if self.base_mb else "-"
+        return f"{self.t_base:>11} {self.t_cur:>10.2f} {self.ratio:>7} {base_rss:>8} {max(self.cur_mb):>7.0f}"
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ TRANSIENT_WORK, LARGE_TRANSIENT_WORK = 4e9, 1e10
 FULL_SCAN_N = 256
 #: Largest layer whose distance to uncontrollability :func:`analyze_rnn` estimates (``n`` + ~1000 SVDs).
 MAX_DISTANCE_N = 256
-#: BLAS threads :func:`analyze_rnn` runs with (threadpoolctl): OpenBLAS's default of one per core made
+#: BLAS threads :func:`analyze_rnn` and :func:`analyze_layer` run with (threadpoolctl): OpenBLAS's default of one per core made
 #: n = 128 linear algebra 10-1000x slower on a busy 2-core machine, and the rounding depend on it.
 BLAS_THREADS = 1
 
@@ -159,7 +159,8 @@ def analyze_layer(layer: Layer, *, steps: int = 2000, seed: int = 0) -> dict[str
     if not isinstance(layer, Layer):
         raise InvalidArgumentError(f"`layer` must be an rnnsym.exports.Layer; got {type(layer).__name__}.")
     if layer.cell is not None:
-        return analyze_cell(layer.cell, steps=steps, seed=seed)
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return analyze_cell(layer.cell, steps=steps, seed=seed)
     assert layer.net is not None
     return analyze_rnn(layer.net, steps=steps, seed=seed)
 

@@ -73,6 +73,9 @@ __all__ = ["Layer", "Export", "read_export", "analyze_cell", "MAX_UNITS", "MAX_W
 
 #: Largest layer (units, and inputs) `rnnsym analyze` reads.
 MAX_UNITS = 1024
+#: The default starts of :func:`analyze_cell` times the square of the state size, at most (2**24: the
+#: search's matrices stay near 128 MB each, and a 256-unit LSTM's search near 10 s on one core).
+STARTS_FLOATS = 2 ** 24
 #: Largest weight magnitude `rnnsym analyze` reads (products of weights stay within floats).
 MAX_WEIGHT = 1e100
 #: Most numbers in one array (a 1024-unit LSTM's ``weight_hh`` is ``4096 x 1024``).
@@ -421,7 +424,17 @@ def _point_entry(cell: Cell, p: Any) -> dict[str, Any]:
     return entry
 
 
-def analyze_cell(cell: Cell, *, steps: int = 2000, seed: int = 0, starts: int = 256) -> dict[str, Any]:
+def default_starts(state_size: int) -> int:
+    """The starts :func:`analyze_cell` uses by default: 256, fewer from a state of 256 numbers so that the
+    search's ``starts x N x N`` matrices hold at most :data:`STARTS_FLOATS` floats (at least 16).
+
+    >>> [default_starts(n) for n in (48, 256, 512, 1024, 2048)]
+    [256, 256, 64, 16, 16]
+    """
+    return int(min(256, max(16, STARTS_FLOATS // state_size ** 2)))
+
+
+def analyze_cell(cell: Cell, *, steps: int = 2000, seed: int = 0, starts: int | None = None) -> dict[str, Any]:
     """Fixed and slow points of a numeric cell at zero input, proven and classified; a JSON-ready dict.
 
     The starts of :func:`~rnnsym.cells.slow_points.find_slow_points` are
@@ -432,10 +445,15 @@ def analyze_cell(cell: Cell, *, steps: int = 2000, seed: int = 0, starts: int = 
     carries its Krawczyk certificate (or null and the reason), each stable
     point its linearisation's spectral radius and slowest modes with their
     half-lives.  The lists hold what the starts found, not a proof that
-    there are no other points.
+    there are no other points.  ``starts`` defaults to
+    :func:`default_starts` of the state size (256 up to 256 numbers, 64 for
+    a 256-unit LSTM, 16 from 1024); the JSON's ``search`` says how many were
+    used and why.
     """
     if not isinstance(cell, Cell):
         raise InvalidArgumentError(f"`cell` must be an rnnsym cell (rnnsym.cells); got {type(cell).__name__}.")
+    chosen = starts is None
+    starts = default_starts(cell.state_size) if starts is None else starts
     steps, seed, starts = as_int(steps, "steps", low=1), as_int(seed, "seed", low=0), as_int(starts, "starts", low=2)
     x = np.zeros(cell.m)
     rng = np.random.default_rng(seed)
@@ -459,5 +477,7 @@ def analyze_cell(cell: Cell, *, steps: int = 2000, seed: int = 0, starts: int = 
                          "reason": "the points the starts found (FixedPointFinder's method); not a proof that "
                                    "there are no others"},
         "slow_points": {"max_q": found.max_q, "points": [_point_entry(cell, p) for p in slow]},
-        "search": {"starts": starts, "seed": seed, "driven_steps": len(driven), "rejected": found.rejected},
+        "search": {"starts": starts, "seed": seed, "driven_steps": len(driven), "rejected": found.rejected,
+                   "starts_rule": (f"the default for a state of N = {cell.state_size} numbers: "
+                                   "min(256, max(16, 2^24 / N^2))") if chosen else "given"},
     }

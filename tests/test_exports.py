@@ -289,3 +289,15 @@ def test_public_functions_refuse_strings() -> None:
         read_export(DATA / "flipflop_gru.npz", [payload])
     with pytest.raises(rs.RnnsymError):
         analyze_cell(read_export(DATA / "flipflop_gru.npz").layers[0].cell, steps=payload)
+
+
+def test_default_starts_shrink_with_the_state_and_the_report_says_so() -> None:
+    """256 starts while their N x N matrices fit 2**24 floats, fewer above (at least 16), and the JSON says
+    which rule chose them; a count that is given is used as given."""
+    from rnnsym.exports import default_starts
+    assert [default_starts(n) for n in (1, 256, 257, 512, 1024, 2048)] == [256, 256, 254, 64, 16, 16]
+    cell = read_export(DATA / "flipflop_gru.npz").layers[0].cell
+    chosen = analyze_cell(cell, steps=200)["search"]
+    assert chosen["starts"] == 256 and chosen["starts_rule"].startswith(f"the default for a state of N = {cell.n}")
+    given = analyze_cell(cell, steps=200, starts=8)["search"]
+    assert (given["starts"], given["starts_rule"]) == (8, "given")

@@ -173,6 +173,11 @@ class SlowPointResult:
         return f"SlowPointResult({self.summary})"
 
 
+#: Floats in one batch of the Levenberg-Marquardt matrices ``(starts, N, N)``: 2**24 (128 MB) is all 256
+#: starts of a 256-unit GRU at once, and 64 of a 256-unit LSTM (state 512) at a time.
+LM_BATCH_FLOATS = 2 ** 24
+
+
 def _check_count(value: Any, name: str, low: int) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
         raise InvalidArgumentError(f"`{name}` must be an integer >= {low}; got {value!r}.")
@@ -258,6 +263,20 @@ def _normal_equations(JG: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _levenberg_marquardt(cell: Any, S0: np.ndarray, X: np.ndarray, max_iter: int,
                          gtol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise ``q`` from every row of ``S0``, in batches of starts whose ``N x N`` matrices hold at most
+    :data:`LM_BATCH_FLOATS` floats (each start is independent of the others: the batches change nothing but
+    the peak memory, about six such arrays); returns the end states and whether each is stationary."""
+    M, N = S0.shape
+    size = max(1, LM_BATCH_FLOATS // max(N * N, 1))
+    if M <= size:
+        return _lm_batch(cell, S0, X, max_iter, gtol)
+    parts = [_lm_batch(cell, S0[i:i + size], X if X.ndim == 1 else X[i:i + size], max_iter, gtol)
+             for i in range(0, M, size)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _lm_batch(cell: Any, S0: np.ndarray, X: np.ndarray, max_iter: int,
+              gtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Minimise ``q`` from every row of ``S0`` at once; returns the end states and whether each is stationary.
 
     Only ``H``, ``g`` and ``tr(J - I)`` are kept from each Jacobian; while every start is live the arrays are

@@ -178,3 +178,20 @@ def test_bad_arguments_raise_one_line_errors(call: Any, error: type, words: list
     with pytest.raises(error) as info:
         call(cell)
     assert "\n" not in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_batches_of_starts_change_nothing_but_memory(monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """Each start's Levenberg-Marquardt run is its own: in batches of 1, 3 or 7 starts (the limit on the
+    batch's N x N matrices set to that many) every end point is the one the single batch reaches."""
+    from rnnsym.cells import slow_points
+    cell, _ = decoupled_gru(np.random.default_rng(9))   # three roots per unit: nine fixed points
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)), axis=-1).reshape(-1, 2)
+    whole = cell.slow_points([0.0], states=grid, starts=25)
+    monkeypatch.setattr(slow_points, "LM_BATCH_FLOATS", batch * cell.state_size ** 2)
+    parts = cell.slow_points([0.0], states=grid, starts=25)
+    np.testing.assert_allclose(parts.end_states, whole.end_states, rtol=0, atol=1e-14)
+    assert len(parts.fixed) == len(whole.fixed) == 9   # the products of the units' three roots each
+    def points(res: Any) -> list[tuple[float, ...]]:
+        return sorted((tuple(p.state) for p in res.fixed), key=lambda s: tuple(round(v, 9) for v in s))
+    np.testing.assert_allclose(points(parts), points(whole), rtol=0, atol=1e-14)
