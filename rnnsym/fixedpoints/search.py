@@ -376,6 +376,9 @@ def _multistart(net: Any, u: np.ndarray, count: int, seed: int, tol: float, merg
                            max_iter=max_iter, refusals=NEWTON_REFUSALS, box=(lo, hi), restart=_restart(lo, hi),
                            restarts=NEWTON_RESTARTS)
     X = solved.x.T[solved.residual <= tol]
+    mirrored = bool(act.odd and not np.any(u))
+    if mirrored:   # phi odd and u = 0: F(-h) = -F(h), so -h is a root with h (checked below like the others)
+        X = np.vstack([X, -X])
     ratio = relative_residual(act, W, u, X)
     late = X[ratio > 1.0]
     if len(late):  # met the absolute tol only: continue (linear convergence near a degenerate root)
@@ -390,8 +393,9 @@ def _multistart(net: Any, u: np.ndarray, count: int, seed: int, tol: float, merg
         merged, flags = distinct, np.zeros(len(distinct), dtype=bool)
     else:
         merged, flags = cluster_degenerate(act, W, u, distinct)
-    note = (f"; {rejected} end point(s) with |F| <= tol rejected (residual above its rounding level)" if rejected
-            else "") + (f"; {len(distinct) - len(merged)} near-root(s) merged into degenerate root(s)"
+    note = ("; each root's mirror image -h added (phi odd and u = 0)" if mirrored else "") + (
+        f"; {rejected} end point(s) with |F| <= tol rejected (residual above its rounding level)" if rejected
+        else "") + (f"; {len(distinct) - len(merged)} near-root(s) merged into degenerate root(s)"
                         if len(merged) < len(distinct) else "")
     return merged, flags, note
 

@@ -185,3 +185,24 @@ def test_one_dimensional_design_at_the_origin_is_two_to_minus_one_over_tau():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert float(half_life(float(w))) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_an_odd_activation_at_zero_drive_reports_each_root_with_its_mirror_image(seed: int) -> None:
+    """tanh is odd and u = 0, so -h* is a fixed point whenever h* is: from two Newton starts (few, as above
+    64 units) 0 and both of a pair are listed (without the mirror images these seeds found 0 and one of the
+    pair).  Checked with a hand-written step."""
+    n = 72
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((n, n)) * 1.5 / math.sqrt(n)
+    res = find_fixed_points(rs.RNN(W, np.zeros((n, 1)), np.zeros(n), "tanh"), [0.0], starts=2, seed=seed)
+    H = np.array([p.h for p in res.points])
+    assert len(H) == 3 and "mirror image" in res.reason
+    for h in H:
+        assert np.abs(np.tanh(W @ h) - h).max() <= 1e-12
+        assert np.abs(H + h).max(axis=1).min() <= 1e-12   # -h is listed too
+    # a drive breaks the symmetry: no mirror images then
+    shifted = find_fixed_points(rs.RNN(W, np.zeros((n, 1)), np.full(n, 0.1), "tanh"), [0.0], starts=2, seed=seed)
+    assert "mirror image" not in shifted.reason
+    for p in shifted.points:
+        assert np.abs(np.tanh(W @ p.h + 0.1) - p.h).max() <= 1e-12
