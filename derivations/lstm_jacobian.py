@@ -64,11 +64,7 @@ def derive(n: int = 1, m: int = 1) -> Derivation:
 
 
 def verify(derivation: Derivation, max_examples: int = 100, seed: int | None = 0) -> Any:
-    """Compare the derived Jacobian with central differences of the cell's numeric step (float64) and of its
-    symbolic step (30 digits), each error divided by its stated bound: the truncation, twice the Richardson
-    estimate ``|D(2e) - D(e)| / 3`` from the 30-digit step, and the rounding of the two steps,
-    ``8 (n + m + 12) u (1 + S_i)(1 + |c_i|)`` each (``S_i`` the largest absolute pre-activation sum of row
-    ``i``), divided by ``e``; and the float64 kernel against its 30-digit value."""
+    """The LSTM cell's checks, :func:`rnnsym.derivations._gates.verify_jacobian` (the bounds are stated there)."""
     return verify_jacobian(derivation, max_examples, seed, INFO.name)
 
 
