@@ -41,7 +41,8 @@ _GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iot
 _UNICODE_GREEK = dict(zip(_GREEK, "αβγδεεζηθϑικλμνξπϖρϱσςτυφφχψωΓΔΘΛΞΠΣΥΦΨΩ"))
 _SYMBOLS = {"cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times": "×", "le": "≤", "leq": "≤",
             "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "sim": "~", "propto": "∝",
-            "to": "→", "mapsto": "↦", "Rightarrow": "⇒", "Leftrightarrow": "⇔", "infty": "∞",
+            "to": "→", "leftarrow": "←", "mapsto": "↦", "Rightarrow": "⇒", "Leftrightarrow": "⇔",
+            "infty": "∞",
             "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "∏", "int": "∫", "in": "∈", "notin": "∉",
             "subset": "⊂", "subseteq": "⊆", "cup": "∪", "cap": "∩", "forall": "∀", "exists": "∃",
             "circ": "∘", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "pm": "±", "mp": "∓", "top": "T",
@@ -50,8 +51,8 @@ _SYMBOLS = {"cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times"
             "qquad": "    ", "colon": ":", "setminus": "∖", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
             "rceil": "⌉", "Re": "Re", "Im": "Im"}
 #: Relations and binary operators: a space on either side in plain text.
-_SPACED = frozenset("cdot times le leq ge geq ne neq approx sim propto to mapsto Rightarrow Leftrightarrow in "
-                    "notin subset subseteq cup cap odot otimes oplus pm mp circ".split())
+_SPACED = frozenset("cdot times le leq ge geq ne neq approx sim propto to leftarrow mapsto Rightarrow "
+                    "Leftrightarrow in notin subset subseteq cup cap odot otimes oplus pm mp circ".split())
 _NAMED = ("log ln exp sin cos tan tanh sinh cosh max min sup inf det dim ker arg lim").split()   # TeX's own
 _WRAPPERS = ("operatorname mathrm mathbf mathit mathcal mathbb boldsymbol text hat tilde bar overline "
              "vec dot ddot left right big Big bigg Bigg frac tfrac dfrac sqrt displaystyle").split()
@@ -63,8 +64,30 @@ _CONTROL = re.compile(r"\\([A-Za-z]+|.)")
 _DISPLAY_SHARE = 0.6
 
 
-def math_segments(text: str) -> list[tuple[bool, str]]:
-    """``text`` split into ``(is_math, piece)``; ``\\$`` is a literal dollar, an unclosed ``$`` is text."""
+#: A number in scientific notation in running text, such as ``2.08e-05`` (not part of a word or a longer number).
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d+)(?!\w|\.\d)")
+
+
+def _power(match: re.Match[str]) -> str:
+    mantissa, power = match.group(1), f"10^{{{int(match.group(2))}}}"
+    return power if mantissa in ("1", "1.0") else f"{mantissa} \\times {power}"
+
+
+def math_segments(text: str, numbers: bool = False) -> list[tuple[bool, str]]:
+    """``text`` split into ``(is_math, piece)``; ``\\$`` is a literal dollar, an unclosed ``$`` is text.
+
+    With ``numbers``, a number like ``2.08e-05`` in the text is a math piece of its own,
+    ``2.08 \\times 10^{-5}`` (a typeset document; a terminal keeps ``2.08e-05``).
+
+    >>> for piece in math_segments("error 2.08e-05 (bound 1e-6) at $t$", numbers=True):
+    ...     print(piece)
+    (False, 'error ')
+    (True, '2.08 \\\\times 10^{-5}')
+    (False, ' (bound ')
+    (True, '10^{-6}')
+    (False, ') at ')
+    (True, 't')
+    """
     if not isinstance(text, str):
         raise InvalidArgumentError(f"`text` must be a string; got {type(text).__name__}.")
     out: list[tuple[bool, str]] = []
@@ -92,7 +115,17 @@ def math_segments(text: str) -> list[tuple[bool, str]]:
             merged[-1] = (False, merged[-1][1] + piece)
         else:
             merged.append((is_math, piece))
-    return merged
+    if not numbers:
+        return merged
+    split: list[tuple[bool, str]] = []
+    for is_math, piece in merged:
+        at = 0
+        for match in ([] if is_math else _SCIENTIFIC.finditer(piece)):
+            split += [(False, piece[at:match.start()])] if match.start() > at else []
+            split.append((True, _power(match)))
+            at = match.end()
+        split += [(is_math, piece[at:])] if at < len(piece) or not piece else []
+    return split
 
 
 def safe_inline_math(tex: str) -> bool:
@@ -136,7 +169,7 @@ def prose_latex(text: str) -> str:
     """LaTeX text mode: text escaped, whitelisted math as ``$...$`` (breakable after top-level commas; one
     wider than 60% of the line as a display ``\\[ ... \\]``), other math shown as its characters."""
     parts = []
-    segments = math_segments(text)
+    segments = math_segments(text, numbers=True)
     for k, (is_math, piece) in enumerate(segments):
         if is_math and safe_inline_math(piece):
             if math_width(piece, "T") <= _DISPLAY_SHARE * LINE_WIDTH:
@@ -155,7 +188,7 @@ def prose_latex(text: str) -> str:
 def prose_markdown(text: str) -> str:
     """Markdown: whitelisted math stays ``$...$`` (MathJax, KaTeX); other math becomes code."""
     parts = []
-    for is_math, piece in math_segments(text):
+    for is_math, piece in math_segments(text, numbers=True):
         if is_math:
             parts.append(f"${piece}$" if safe_inline_math(piece) else f"`{piece.replace('`', '')}`")
         else:

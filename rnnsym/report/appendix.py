@@ -27,20 +27,22 @@ import unicodedata
 
 from rnnsym.corrections import corrections
 from rnnsym.latex import escape_text
-from rnnsym.prose import breakable_math, safe_inline_math
+from rnnsym.prose import breakable_math, math_segments, safe_inline_math
 from rnnsym.texwidth import math_width
 
 __all__ = ["appendix_latex", "link_corrections", "unicode_math"]
 
 _CHARS = {"−": "-", "‖": r"\|", "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "≈": r"\approx ",
-          "⇔": r"\Leftrightarrow ", "⇒": r"\Rightarrow ", "→": r"\to ", "↦": r"\mapsto ", "∈": r"\in ",
+          "⇔": r"\Leftrightarrow ", "⇒": r"\Rightarrow ", "→": r"\to ", "←": r"\leftarrow ", "↦": r"\mapsto ",
+          "∈": r"\in ",
           "×": r"\times ", "·": r"\cdot ", "⋯": r"\cdots ", "…": r"\dots ", "∞": r"\infty ", "∂": r"\partial ",
           "∫": r"\int ", "Σ": r"\sum ", "∑": r"\sum ", "∏": r"\prod ", "ᵀ": r"^{\top}", "𝒪": r"\mathcal{O}",
           "𝒞": r"\mathcal{C}", "√": r"\sqrt ", "ε": r"\varepsilon ", "∇": r"\nabla ", "∘": r"\circ ",
           "⊙": r"\odot ", "±": r"\pm ", "ℓ": r"\ell ", "⁻": "-", "—": "-", "–": "-", "∣": "|"}
 _SUPERS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼ⁱⁿ", "0123456789+-=in"))
 _SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₖₙₜᵢⱼ", "0123456789+-aekntij"))
-_OPERATORS = {"diag", "rank", "Rot", "ReLU", "arccosh", "sech", "sgn", "sign", "trace", "tr", "Re", "Im", "arg"}
+_OPERATORS = {"diag", "rank", "Rot", "ReLU", "sigmoid", "softsign", "arccosh", "sech", "sgn", "sign", "trace", "tr",
+              "Re", "Im", "arg"}
 _TEX_OPERATORS = {"cos", "sin", "tan", "tanh", "cosh", "sinh", "log", "ln", "exp", "det", "sup", "max", "min",
                   "lim", "inf"}
 _TEXT_WORDS = {"in", "or", "if", "is", "of", "to", "as", "at", "by", "on", "for", "and", "iff", "some", "all"}
@@ -90,6 +92,7 @@ def unicode_math(formula: str) -> str | None:
     text = formula.strip()
     if not text or _CODE.match(text):
         return None
+    text = text.replace("√(", "sqrt(")   # a root over a parenthesis: \sqrt{...} below
     out = []
     for ch in text:
         if ch in _SUPERS:
@@ -105,7 +108,7 @@ def unicode_math(formula: str) -> str | None:
             out.append(greek)
         else:
             out.append(ch)
-    tex = "".join(out)
+    tex = "".join(piece for _, piece in math_segments("".join(out), numbers=True))   # 1e-100 as 10^{-100}
     tex = re.sub(r"\^\(([^()]*)\)", r"^{\1}", tex)                    # A^(n-1)
     tex = re.sub(r"([A-Za-z0-9)\]}])\*", r"\1^{*}", tex)              # h*, U*
     for _ in range(3):                                                 # h^{*}^{2} -> h^{*2}; _{1}_{0} -> _{10}
@@ -130,8 +133,9 @@ def _inline(text: str) -> str:
         if k % 2:
             tex = unicode_math(part)
             out.append(_code(part) if tex is None else f"${breakable_math(tex)}$")
-        else:
-            out.append(escape_text(part))
+        else:   # numbers like 4e-6 as 4 x 10^-6
+            out += [f"${piece}$" if is_math else escape_text(piece)
+                    for is_math, piece in math_segments(part.replace("$", "\\$"), numbers=True)]
     line = "".join(out)
     for label in _LABELS:
         if line.startswith(escape_text(label)):

@@ -104,7 +104,7 @@ def prose_html(text: str) -> str:
     """A step's prose: text escaped, whitelisted inline math typeset, other math shown as code (a formula and the
     brackets and punctuation around it kept on one line)."""
     out: list[str] = []
-    for is_math, piece in math_segments(text):
+    for is_math, piece in math_segments(text, numbers=True):
         if is_math:
             shown = _tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>"
             if out and out[-1].endswith("("):

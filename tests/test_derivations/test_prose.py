@@ -25,6 +25,7 @@ ASCII_MATH = re.compile(
     r"|\b(?:" + "|".join(GREEK) + r")\b"    # Greek letters as words
     r"|\b(?:sqrt|diag|tanh|sech|log|exp|det|rank)\("   # function notation
     r"|\|\|"                                # ||W||
+    r"|(?<![\w.])\d+(?:\.\d+)?[eE][+-]?\d+(?!\w)"   # 2.08e-05: a power of ten, as math
 )
 MATH = re.compile(r"\$[^$]*\$|\\\[.*?\\\]|\\begin\{(equation|align|gather|multline)(\*?)\}.*?\\end\{\1\2\}", re.S)
 #: Not prose: code, cross-reference keys and file names (their underscores are not subscripts).
