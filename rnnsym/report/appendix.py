@@ -28,6 +28,7 @@ import unicodedata
 from rnnsym.corrections import corrections
 from rnnsym.latex import escape_text
 from rnnsym.prose import breakable_math, math_segments, safe_inline_math
+from rnnsym.registry import derivation_names
 from rnnsym.texwidth import math_width
 
 __all__ = ["appendix_latex", "link_corrections", "unicode_math"]
@@ -130,8 +131,8 @@ def _inline(text: str) -> str:
     parts = re.split(r"`([^`]*)`", text)
     out = []
     for k, part in enumerate(parts):
-        if k % 2:
-            tex = unicode_math(part)
+        if k % 2:   # a derivation's name is code however short (`snr`)
+            tex = None if part in derivation_names() else unicode_math(part)
             out.append(_code(part) if tex is None else f"${breakable_math(tex)}$")
         else:   # numbers like 4e-6 as 4 x 10^-6
             out += [f"${piece}$" if is_math else escape_text(piece)

@@ -80,3 +80,16 @@ def test_the_corrections_appendix_and_the_notation_have_no_ascii_math() -> None:
     for name in rs.derivation_names():
         for tex, text in notation_rows(rs.derive(name)):
             assert tex and not ascii_math(text), (name, text)
+
+
+def test_derivation_names_in_the_corrections_are_code_not_math() -> None:
+    """A derivation cited by name in the corrections (`snr`) is code in the appendix, never a product of
+    italic letters ($snr$), however short its name."""
+    from rnnsym.corrections import corrections
+    from rnnsym.report.appendix import appendix_latex
+
+    appendix = appendix_latex()
+    cited = {n for n in rs.derivation_names() if any(f"`{n}`" in text for text in corrections().values())}
+    assert {"snr", "contraction", "eigenmodes"} <= cited
+    for name in cited:
+        assert f"${name}$" not in appendix and "\\texttt{" + name.replace("_", "\\_\\allowbreak{}") + "}" in appendix
