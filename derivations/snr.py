@@ -373,10 +373,8 @@ def _stable_rational(expr: sp.Expr, domain: dict) -> sp.Expr:
 def _split_sums(expr: sp.Expr) -> sp.Expr:
     """``sin(x/2 + y/2) = sin(x/2) cos(y/2) + cos(x/2) sin(y/2)`` where every angle lies in [0, pi].
 
-    Both products are then >= 0, and the half angles are exact in float64: ``x/2 + y/2`` near ``pi``
-    would round and, through the steep sine there, cost tens of ulps.  Differences ``x/2 - y/2`` stay
-    as they are (exact when ``x`` and ``y`` are close).
-    """
+    Both products are then >= 0, and the half angles are exact in float64: ``x/2 + y/2`` near ``pi`` would
+    round and, through the steep sine there, cost tens of ulps.  Differences stay (exact for close x, y)."""
     def positive_sum(e: sp.Basic) -> bool:
         return (isinstance(e, sp.sin) and isinstance(e.args[0], sp.Add)
                 and all(term.as_coeff_Mul()[0] > 0 for term in e.args[0].args))
@@ -388,10 +386,9 @@ def _band_pass_float(band_snr: sp.Piecewise, gain: sp.Expr, variance: sp.Expr) -
     """The band-pass SNR in a form without cancellation for 0 < r < 1 (same branches as ``band_snr``)."""
     domain = {R: 1 / (1 + _U)}
     top, bottom = _split_sums(_stable_rational(gain, domain)), _stable_rational(variance, domain)
-    for form, original in ((top, gain), (bottom, variance)):   # equal parts make an equal ratio
-        for value in _branch_values(form):
-            if not _is_trig_identity(value - original):
-                raise AssertionError(f"the float64 form {value} of the band-pass SNR differs from {original}")
+    for value, original in [(v, o) for f, o in ((top, gain), (bottom, variance)) for v in _branch_values(f)]:
+        if not _is_trig_identity(value - original):   # equal parts make an equal ratio
+            raise AssertionError(f"the float64 form {value} of the band-pass SNR differs from {original}")
     generic = top / bottom
     branches = []
     for value, cond in band_snr.args:

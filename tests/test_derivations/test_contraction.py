@@ -12,6 +12,7 @@ import sympy as sp
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_module, derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 L_phi = sp.Symbol("L_phi", positive=True)
 
@@ -42,8 +43,7 @@ def test_verify_honours_substituted_parameters():
 # -- (3) planted errors are caught ---------------------------------------------------
 def test_planted_error_is_reported_with_a_counterexample():
     d = derive("contraction")
-    report = d.with_result(d.result / 2).verify(max_examples=10)
-    assert report.passed is False and report.counterexample is not None
+    assert_rejected(d, d.result / 2, 10)
 
 
 # -- (4) LaTeX compiles; (5) JSON has the DESIGN keys --------------------------------
@@ -138,15 +138,13 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("wrong", PLANTED)
 def test_planted_error_is_rejected(wrong) -> None:
     d = _derived()
-    report = d.with_result(wrong(d)).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong(d))
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
-    report = d.with_result(same(d)).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(d, same(d))
 
 
 def test_the_raw_closed_form_loses_digits_near_a_scaled_rotation() -> None:

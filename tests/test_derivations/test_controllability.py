@@ -9,6 +9,7 @@ import sympy as sp
 
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_info, derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 KEYS = {"name", "title", "reference", "parameters", "symbols", "steps", "result", "assumptions"}
 
@@ -55,8 +56,7 @@ def test_planted_error_is_caught() -> None:
     d = derive("controllability")
     A, B = mat("A", 2, 2), mat("B", 2, 1)
     wrong = sp.Matrix.hstack(B, (A.T * B).expand())
-    report = d.with_result(wrong).verify(max_examples=15)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong, 15)
 
 
 # ------------------------------------------------------------------ output
@@ -126,12 +126,10 @@ def test_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("build", [b for _, b in PLANTED], ids=[i for i, _ in PLANTED])
 def test_planted_error_is_rejected(ctrb, build) -> None:
     wrong = sp.ImmutableMatrix(build(*_parts(ctrb)))
-    report = ctrb.with_result(wrong).verify(max_examples=30, seed=0)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(ctrb, wrong)
 
 
 @pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
 def test_equivalent_form_is_accepted(ctrb, build) -> None:
     same = sp.ImmutableMatrix(build(*_parts(ctrb)))
-    report = ctrb.with_result(same).verify(max_examples=30, seed=0)
-    assert report.passed, report.message
+    assert_accepted(ctrb, same)

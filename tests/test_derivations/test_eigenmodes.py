@@ -10,6 +10,7 @@ import sympy as sp
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_info, derive
 from rnnsym.symbols import LAM, TAU
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 KEYS = {"name", "title", "reference", "parameters", "symbols", "steps", "result", "assumptions"}
 
@@ -70,8 +71,7 @@ def test_planted_error_is_caught() -> None:
     lam = sp.diag(sym("lam[0]"), sym("lam[1]"))
     D = sp.diag(sym("D[0,0]"), sym("D[1,1]"))
     wrong = Q * D * Q.inv() * lam  # Q and Q^{-1} swapped (correction C6)
-    report = d.with_result(wrong).verify(max_examples=15)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong, 15)
 
 
 # ------------------------------------------------------------------ output
@@ -142,12 +142,10 @@ def test_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("build", [b for _, b in PLANTED], ids=[i for i, _ in PLANTED])
 def test_planted_error_is_rejected(eigen, build) -> None:
     wrong = sp.ImmutableMatrix(build(eigen, *_parts(eigen)))
-    report = eigen.with_result(wrong).verify(max_examples=30, seed=0)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(eigen, wrong)
 
 
 @pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
 def test_equivalent_form_is_accepted(eigen, build) -> None:
     same = sp.ImmutableMatrix(build(eigen, *_parts(eigen)))
-    report = eigen.with_result(same).verify(max_examples=30, seed=0)
-    assert report.passed, report.message
+    assert_accepted(eigen, same)

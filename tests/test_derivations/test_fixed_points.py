@@ -11,6 +11,7 @@ import sympy as sp
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_module, derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 w, b = sp.Symbol("w", real=True), sp.Symbol("b", real=True)
 
@@ -53,8 +54,7 @@ def test_verify_honours_substituted_parameters():
 # -- (3) planted errors are caught ---------------------------------------------------
 def test_planted_error_is_reported_with_a_counterexample():
     d = derive("fixed_points")
-    report = d.with_result(1.1 * d.result).verify(max_examples=10)
-    assert report.passed is False and report.counterexample is not None
+    assert_rejected(d, 1.1 * d.result, 10)
 
 
 # -- (4) LaTeX compiles; (5) JSON has the DESIGN keys --------------------------------
@@ -149,12 +149,10 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize(("scale", "wrong"), PLANTED)
 def test_planted_error_is_rejected(scale: int, wrong) -> None:
     d, expr = _case(scale, wrong)
-    report = d.with_result(expr).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, expr)
 
 
 @pytest.mark.parametrize(("scale", "same"), EQUIVALENT)
 def test_equivalent_form_is_accepted(scale: int, same) -> None:
     d, expr = _case(scale, same)
-    report = d.with_result(expr).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(d, expr)

@@ -14,6 +14,7 @@ from rnnsym.cells import LSTMCell
 from rnnsym.derivations import forget_gate_path as fgp
 from rnnsym.gradients import T, k
 from rnnsym.latex import compile_pdf
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 F_GATE, I_GATE, S = fgp.GATES["f"], fgp.GATES["i"], fgp.S
 FBAR, CBAR, ETA, BETA, DELTA = fgp.F_MAX, fgp.C_MAX, fgp.ETA, fgp.BETA, fgp.DELTA
@@ -189,15 +190,13 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("wrong", PLANTED)
 def test_planted_error_is_rejected(wrong) -> None:
     d = _derived()
-    report = d.with_result(wrong(d)).verify(max_examples=20)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong(d), 20)
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
-    report = d.with_result(same(d)).verify(max_examples=20)
-    assert report.passed, report.message
+    assert_accepted(d, same(d), 20)
 
 
 def test_a_tiny_forget_product_beside_cancelling_cross_terms_is_not_absorbed() -> None:

@@ -9,6 +9,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 b, u = sp.Symbol("b", real=True), sp.Symbol("u", positive=True)
 SIGMA = 1 / (1 + sp.exp(-b))
@@ -94,12 +95,10 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("wrong", PLANTED)
 def test_planted_error_is_rejected(cell: str, wrong) -> None:
     d = _derived(cell)
-    report = d.with_result(wrong(d.result)).verify(max_examples=20)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong(d.result), 20)
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
-    report = d.with_result(same(d.result)).verify(max_examples=20)
-    assert report.passed, report.message
+    assert_accepted(d, same(d.result), 20)

@@ -13,6 +13,7 @@ import rnnsym as rs
 from rnnsym.gradients import T, gradient_norms, k
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 KEYS = {"name", "title", "reference", "parameters", "symbols", "steps", "result", "assumptions"}
 
@@ -64,8 +65,7 @@ def test_gradient_norms_verifies(gradient) -> None:
 def test_verification_catches_the_chapter_order(gradient) -> None:
     W, (D1, D2, D3) = gradient.context["model"].W_h, gradient.context["diagonals"]
     chapter = sp.ImmutableMatrix(W.T * D1 * W.T * D2 * W.T * D3)
-    report = gradient.with_result(chapter).verify(max_examples=20)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(gradient, chapter, 20)
 
 
 def test_verification_honours_substituted_weights(gradient) -> None:
@@ -182,15 +182,13 @@ def test_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("build", [b for _, b in PLANTED], ids=[i for i, _ in PLANTED])
 def test_planted_error_is_rejected(gradient, build) -> None:
     wrong = sp.ImmutableMatrix(build(*_parts(gradient)))
-    report = gradient.with_result(wrong).verify(max_examples=30, seed=0)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(gradient, wrong)
 
 
 @pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
 def test_equivalent_form_is_accepted(gradient, build) -> None:
     same = sp.ImmutableMatrix(build(*_parts(gradient)))
-    report = gradient.with_result(same).verify(max_examples=30, seed=0)
-    assert report.passed, report.message
+    assert_accepted(gradient, same)
 
 
 def _with_bound(d, bound):

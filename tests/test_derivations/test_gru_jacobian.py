@@ -11,6 +11,7 @@ import sympy as sp
 import rnnsym as rs
 from rnnsym.cells import GRUCell
 from rnnsym.latex import compile_pdf
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 
 @functools.cache
@@ -135,12 +136,10 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize(("n", "wrong"), PLANTED)
 def test_planted_error_is_rejected(n: int, wrong) -> None:
     d = _derived(n)
-    report = d.with_result(sp.ImmutableMatrix(wrong(d))).verify(max_examples=20)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, sp.ImmutableMatrix(wrong(d)), 20)
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
-    report = d.with_result(sp.ImmutableMatrix(same(d))).verify(max_examples=20)
-    assert report.passed, report.message
+    assert_accepted(d, sp.ImmutableMatrix(same(d)), 20)

@@ -13,6 +13,7 @@ from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_module, derive
 from rnnsym.stability import half_life_expr
 from rnnsym.symbols import RHO, TAU
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 w, b = sp.Symbol("w", real=True), sp.Symbol("b", real=True)
 
@@ -55,8 +56,7 @@ def test_verify_honours_substituted_parameters():
 # -- (3) planted errors are caught ---------------------------------------------------
 def test_planted_error_is_reported_with_a_counterexample():
     d = derive("half_life")
-    report = d.with_result(sp.log(2) / (1 - RHO)).verify(max_examples=10)
-    assert report.passed is False and report.counterexample is not None
+    assert_rejected(d, sp.log(2) / (1 - RHO), 10)
 
 
 # -- (4) LaTeX compiles; (5) JSON has the DESIGN keys --------------------------------
@@ -122,11 +122,9 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 
 @pytest.mark.parametrize("wrong", PLANTED)
 def test_planted_error_is_rejected(half_life, wrong) -> None:
-    report = half_life.with_result(wrong(half_life)).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(half_life, wrong(half_life))
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(half_life, same) -> None:
-    report = half_life.with_result(same(half_life)).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(half_life, same(half_life))

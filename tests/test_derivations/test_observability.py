@@ -9,6 +9,7 @@ import sympy as sp
 
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_info, derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 KEYS = {"name", "title", "reference", "parameters", "symbols", "steps", "result", "assumptions"}
 
@@ -53,8 +54,7 @@ def test_verification_works_for_other_sizes() -> None:
 def test_planted_error_is_caught() -> None:
     d = derive("observability")
     wrong = d.result.T  # the chapter's transposed display (correction C8)
-    report = d.with_result(wrong).verify(max_examples=15)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong, 15)
 
 
 # ------------------------------------------------------------------ output
@@ -122,12 +122,10 @@ def test_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize("build", [b for _, b in PLANTED], ids=[i for i, _ in PLANTED])
 def test_planted_error_is_rejected(obsv, build) -> None:
     wrong = sp.ImmutableMatrix(build(*_parts(obsv)))
-    report = obsv.with_result(wrong).verify(max_examples=30, seed=0)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(obsv, wrong)
 
 
 @pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
 def test_equivalent_form_is_accepted(obsv, build) -> None:
     same = sp.ImmutableMatrix(build(*_parts(obsv)))
-    report = obsv.with_result(same).verify(max_examples=30, seed=0)
-    assert report.passed, report.message
+    assert_accepted(obsv, same)

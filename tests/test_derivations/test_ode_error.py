@@ -12,6 +12,7 @@ import rnnsym as rs
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derive
 from rnnsym.symbols import LAM
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 KEYS = {"name", "title", "reference", "parameters", "symbols", "steps", "result", "assumptions"}
 
@@ -45,8 +46,7 @@ def test_ode_error_verifies(ode) -> None:
 
 def test_verification_catches_an_off_by_one_error(ode) -> None:
     lam, dt, N = (ode.all_symbols[name] for name in ("lam", "dt", "N"))
-    report = ode.with_result(sp.exp(lam * N * dt) - (1 + dt * lam) ** (N + 1)).verify(max_examples=20)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(ode, sp.exp(lam * N * dt) - (1 + dt * lam) ** (N + 1), 20)
 
 
 def test_ode_error_honours_parameters() -> None:
@@ -140,12 +140,10 @@ def test_planted_error_is_rejected(wrong) -> None:
     d = _derived()
     expr = wrong(d)
     assert sp.simplify(expr - d.result) != 0   # really a different result
-    report = d.with_result(expr).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, expr)
 
 
 @pytest.mark.parametrize("same", EQUIVALENT)
 def test_equivalent_form_is_accepted(same) -> None:
     d = _derived()
-    report = d.with_result(same(d)).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(d, same(d))

@@ -10,6 +10,7 @@ import sympy as sp
 
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 
 def test_result_is_D_t_times_W_h_entry_by_entry() -> None:
@@ -132,12 +133,10 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize(("activation", "wrong"), PLANTED)
 def test_planted_error_is_rejected(activation: str, wrong) -> None:
     d = _derived(activation)
-    report = d.with_result(sp.ImmutableMatrix(wrong(d))).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, sp.ImmutableMatrix(wrong(d)))
 
 
 @pytest.mark.parametrize(("activation", "same"), EQUIVALENT)
 def test_equivalent_form_is_accepted(activation: str, same) -> None:
     d = _derived(activation)
-    report = d.with_result(sp.ImmutableMatrix(same(d))).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(d, sp.ImmutableMatrix(same(d)))

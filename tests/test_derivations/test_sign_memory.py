@@ -11,6 +11,7 @@ import sympy as sp
 import rnnsym as rs
 from rnnsym.latex import compile_pdf
 from rnnsym.registry import derivation_module, derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 x_1 = sp.Symbol("x_1", real=True)
 
@@ -41,8 +42,7 @@ def test_verify_honours_substituted_parameters():
 # -- (3) planted errors are caught ---------------------------------------------------
 def test_planted_error_is_reported_with_a_counterexample():
     d = derive("sign_memory")
-    report = d.with_result(sp.tanh(x_1)).verify(max_examples=10)
-    assert report.passed is False and report.counterexample is not None
+    assert_rejected(d, sp.tanh(x_1), 10)
 
 
 # -- (4) LaTeX compiles; (5) JSON has the DESIGN keys --------------------------------
@@ -123,12 +123,10 @@ def test_there_are_at_least_twelve_planted_errors() -> None:
 @pytest.mark.parametrize(("activation", "wrong"), PLANTED)
 def test_planted_error_is_rejected(activation: str, wrong) -> None:
     d, expr = _case(activation, wrong)
-    report = d.with_result(expr).verify(max_examples=30)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, expr)
 
 
 @pytest.mark.parametrize(("activation", "same"), EQUIVALENT)
 def test_equivalent_form_is_accepted(activation: str, same) -> None:
     d, expr = _case(activation, same)
-    report = d.with_result(expr).verify(max_examples=30)
-    assert report.passed, report.message
+    assert_accepted(d, expr)

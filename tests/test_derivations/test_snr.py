@@ -22,6 +22,7 @@ from rnnsym.latex import compile_pdf
 from rnnsym.linear import filtering as flt
 from rnnsym.linear.filtering import ALPHA, OMEGA, OMEGA_0, SIGMA, A, R, X, a
 from rnnsym.registry import derive
+from tests.test_derivations._planted import assert_accepted, assert_rejected
 
 # The textbook form, typed here only to compare against.
 CHAPTER = X**2 / (2 * SIGMA**2) * (1 - a**2) / (1 - 2 * a * sp.cos(OMEGA) + a**2)
@@ -295,16 +296,14 @@ def test_at_least_twelve_planted_errors():
 def test_planted_error_is_rejected(d, build):
     wrong = build(d.result)
     assert wrong != d.result
-    report = d.with_result(wrong).verify(max_examples=20, seed=0)
-    assert not report.passed and report.counterexample is not None
+    assert_rejected(d, wrong, 20)
 
 
 @pytest.mark.parametrize("build", [b for _, b in EQUIVALENT], ids=[i for i, _ in EQUIVALENT])
 def test_equivalent_form_is_accepted(d, build):
     same = build(d.result)
     assert same != d.result
-    report = d.with_result(same).verify(max_examples=20, seed=0)
-    assert report.passed, report.message
+    assert_accepted(d, same, 20)
 
 
 # The band-pass float64 form is checked equal to the gain and the noise variance by SymPy (numerator and
