@@ -131,7 +131,7 @@ def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None,
     elif n > LU_LOOP_N:
         S, det = _lu_steps(J, G, singular_det)
     else:
-        Jm = np.ascontiguousarray(np.moveaxis(J, -1, 0))                 # (M, n, n)
+        Jm = np.moveaxis(J, -1, 0).copy()  # (M, n, n), C order; a copy, so the shift never reaches the caller's J
         det = np.linalg.det(Jm)
         singular = np.abs(det) <= singular_det
         if singular.any():
@@ -232,7 +232,7 @@ def damped_newton(linearize: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
 
     with np.errstate(all="ignore"):
         nrm, S, det = evaluate(X, U)
-        out_r[:] = nrm
+        out_r[:] = np.where(np.isfinite(nrm), nrm, np.nan)  # NaN for a start where G is not finite
         sign = np.sign(det)
         lam = np.ones(N)  # 4**-(refusals in a row): exact powers of two
         dropped = 0.25 ** refusals
