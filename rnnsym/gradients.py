@@ -43,16 +43,14 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-import math
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import sympy as sp
-from scipy.linalg import get_lapack_funcs
 
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.kernel import Kernel, compile as compile_kernel
+from rnnsym._qr_stream import generic_frame, stream_qr
 from rnnsym.latex import Symbol, register_symbol
 from rnnsym._matrices import (as_expr, as_float_array, as_int, as_matrix, as_symbol, as_tolerance,
                               check_square)
@@ -391,9 +389,6 @@ def trajectory_jacobians(net: RNN, xs: Any, h0: Any = None) -> tuple[np.ndarray,
     return states, np.asarray(jac, dtype=float)
 
 
-_FRAMES: dict[int, np.ndarray] = {}
-
-
 def product_log_norms(jacobians: Any, *, backward: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``log ||J_j ... J_1||_2`` for every ``j``, and the Lyapunov sums, by QR.
 
@@ -406,7 +401,9 @@ def product_log_norms(jacobians: Any, *, backward: bool = False) -> tuple[np.nda
     directions give it: ``J_T ... J_1`` and its transpose share their
     singular values).  The log-norms come from the same factors:
     ``||J_j ... J_1||_2 = ||R_j ... R_1||_2``, with the triangular product
-    rescaled at every step so nothing overflows or underflows.
+    rescaled at every step so nothing overflows or underflows (the streamed
+    QR of :func:`lyapunov_exponents` and of the cells' analyses, with the
+    whole ``n x n`` frame).
 
     >>> J = np.array([[[2.0, 0.0], [0.0, 0.5]]] * 3)
     >>> logs, sums = product_log_norms(J)
@@ -414,40 +411,15 @@ def product_log_norms(jacobians: Any, *, backward: bool = False) -> tuple[np.nda
     ([2.0, 4.0, 8.0], 0.0)
     """
     jac = as_float_array(jacobians, "jacobians", finite=False, allow_empty=True)
-    if jac.ndim != 3 or jac.shape[1] != jac.shape[2]:
-        raise ShapeError(f"`jacobians` must have shape (T, n, n); got shape {jac.shape}.")
+    if jac.ndim != 3 or jac.shape[1] != jac.shape[2] or jac.shape[1] < 1:
+        raise ShapeError(f"`jacobians` must have shape (T, n, n) with n >= 1; got shape {jac.shape}.")
     if not np.isfinite(jac).all():
         raise NonFiniteError("`jacobians` must be finite; got a non-finite entry.")
-    steps, n = jac.shape[0], jac.shape[1]
     if backward:
         jac = np.transpose(jac[::-1], (0, 2, 1))  # ||P|| = ||P^T||, and P^T grows on the left
-    geqrf, orgqr = get_lapack_funcs(("geqrf", "orgqr"), (jac,))
-    q = _FRAMES.get(n)
-    if q is None:  # a fixed generic frame: the identity can sit in an invariant subspace
-        q = _FRAMES[n] = np.linalg.qr(np.random.default_rng(20240601).normal(size=(n, n)))[0]
-    upper = np.eye(n)  # R_j ... R_1 rescaled: the product times q_0 is q_j @ upper * exp(scale)
-    scale = 0.0
-    diagonals = np.empty((steps, n))
-    kept = np.empty((steps, n, n))
-    scales = np.empty(steps)
-    for j in range(steps):
-        packed, tau, _, _ = geqrf(jac[j] @ q)
-        diagonals[j] = packed.diagonal()
-        upper = np.triu(packed) @ upper
-        q, _, _ = orgqr(packed, tau)
-        size = float(np.abs(upper).max())
-        if size > 0.0 and np.isfinite(scale):
-            upper /= size
-            scale += math.log(size)
-        else:
-            scale = -math.inf
-        kept[j], scales[j] = upper, scale
-    with np.errstate(divide="ignore"):
-        sums = np.log(np.abs(diagonals)).sum(axis=0)
-        norms = np.linalg.svd(kept, compute_uv=False)[:, 0]
-        logs = np.log(norms) + np.where(np.isfinite(scales), scales, 0.0)
-    logs[~np.isfinite(scales)] = -np.inf
-    return logs, np.sort(sums)[::-1]
+    stream = stream_qr(jac, generic_frame(jac.shape[1], jac.shape[1]), log_norms=True)
+    assert stream.log_norms is not None
+    return stream.log_norms, stream.sums
 
 
 def lyapunov_spectrum(net: RNN, xs: Any, h0: Any = None, *, discard: int = 0) -> np.ndarray:
@@ -485,8 +457,9 @@ def lyapunov_exponents(net: RNN, xs: Any, h0: Any = None, *, k: int | None = Non
                        tol: float | None = None, block: int = 100, min_steps: int = 500) -> LyapunovEstimate:
     """The top ``k`` Lyapunov exponents along the trajectory driven by ``xs``, streamed.
 
-    Each step moves an orthonormal ``n x k`` frame by ``J_t = D_t W_h`` and
-    re-orthonormalises it (QR): ``O(n^2 k)`` work and ``O(n k)`` memory per
+    Each step moves an orthonormal ``n x k`` frame by ``J_t = D_t W_h`` (as
+    ``D_t (W_h Q)``) and re-orthonormalises it (QR, the streamed QR of
+    :func:`product_log_norms`): ``O(n^2 k)`` work and ``O(n k)`` memory per
     step, no Jacobian stored.  The frame's columns are the first ``k`` of the
     fixed generic frame the full spectrum uses, so the ``k`` exponents are
     that spectrum's top ``k`` (``k`` defaults to ``n``).  With ``tol`` the
@@ -506,30 +479,25 @@ def lyapunov_exponents(net: RNN, xs: Any, h0: Any = None, *, k: int | None = Non
         None if tol is None else as_tolerance(tol)
     if (h := np.zeros(n) if h0 is None else as_float_array(h0, "h0")).shape != (n,):
         raise ShapeError(f"`h0` must have shape ({n},); got shape {h.shape}.")
+    stream = stream_qr(_rnn_steps(net, xs, h, discard), generic_frame(n, k), tol=tol, block=block,
+                       min_steps=min_steps)
+    return LyapunovEstimate(stream.exponents, stream.steps, stream.standard_error, stream.converged, k)
+
+
+def _rnn_steps(net: RNN, xs: np.ndarray, h: np.ndarray,
+               discard: int) -> Iterator[Callable[[np.ndarray], np.ndarray]]:
+    """``Q -> D_t (W_h Q)`` for each step after the first ``discard``, simulating as it goes (no ``J_t`` formed)."""
     (W_h, W_x, b), act = net.numeric_weights(), net.activation
-    q = np.linalg.qr(np.random.default_rng(20240601).normal(size=(n, n))[:, :k])[0]  # product_log_norms' frame
-    total, part, steps, converged, se = np.zeros(k), np.zeros(k), 0, False, math.nan
-    means: list[np.ndarray] = []
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for t, x in enumerate(xs):
-            pre = h @ W_h.T + b + x @ W_x.T
-            h = act.numpy(pre)
-            if not np.isfinite(h).all():
-                raise NonFiniteError(f"the simulated state `h_{t + 1}` is not finite (the trajectory diverged); "
-                                     "use a bounded activation or shorter inputs `xs`.")
-            if t < discard:
-                continue
-            q, r = np.linalg.qr(act.numpy_prime(pre)[:, None] * (W_h @ q))
-            grow, steps = np.log(np.abs(r.diagonal())), steps + 1
-            part, total = part + grow, total + grow
-            if steps % block == 0:
-                means, part = means + [part / block], np.zeros(k)
-                if len(means) > 1:
-                    se = float((np.std(means, axis=0, ddof=1) / math.sqrt(len(means))).max())
-                if tol is not None and steps >= min_steps and se <= tol:
-                    converged = True
-                    break
-    return LyapunovEstimate(np.sort(total / steps)[::-1], steps, se, converged, k)
+    for t, x in enumerate(xs):
+        pre = h @ W_h.T + b + x @ W_x.T
+        h = act.numpy(pre)
+        if not np.isfinite(h).all():
+            raise NonFiniteError(f"the simulated state `h_{t + 1}` is not finite (the trajectory diverged); "
+                                 "use a bounded activation or shorter inputs `xs`.")
+        if t >= discard:
+            def apply(q: np.ndarray, slope: np.ndarray = act.numpy_prime(pre)[:, None]) -> np.ndarray:
+                return slope * (W_h @ q)
+            yield apply
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import sympy as sp
@@ -95,6 +95,8 @@ from rnnsym.cells.gated import GatedCell
 from rnnsym.cells.slow_points import CellPoint
 from rnnsym.errors import InvalidArgumentError, NonFiniteError, ResourceLimitError, ShapeError
 from rnnsym.gradients import GradientNorms, product_log_norms
+from rnnsym._qr_stream import FRAME_SEED as FRAME_SEED  # re-exported: the seed of the generic starting frame
+from rnnsym._qr_stream import generic_frame, rescale, scaled_log_norms, stream_qr
 from rnnsym.linear.modes import ModeDecomposition, modes
 from rnnsym.linear.normality import TransientGrowth, transient_growth
 from rnnsym.linear.system import LinearRNN
@@ -105,8 +107,6 @@ __all__ = ["CellGradientNorms", "cell_gradient_norms", "cell_lyapunov_spectrum",
            "cell_point_analysis", "ContractionCertificate", "cell_contraction_certificate"]
 
 EPS = float(np.finfo(float).eps)
-#: The seed of the fixed generic frame :func:`rnnsym.gradients.product_log_norms` starts from.
-FRAME_SEED = 20240601
 #: Most powers of ``J`` :func:`cell_point_analysis` forms for its transient growth and steps to half.
 MAX_POWERS = 100_000
 #: Powers scanned (a lower bound, not certified) when ``rho(J) >= 1``.
@@ -182,19 +182,10 @@ def _block_log_norms(cell: Cell, jac: np.ndarray) -> dict[tuple[str, str], np.nd
         scale = 0.0
         for lag in range(1, T + 1):
             R = R @ jac[T - lag]
-            size = float(np.abs(R).max())
-            if size > 0.0 and math.isfinite(scale):
-                R /= size
-                scale += math.log(size)
-            else:
-                scale = -math.inf
+            scale = rescale(R, scale)
             kept[lag - 1], scales[lag - 1] = R, scale
         for b, cols in slices:
-            with np.errstate(divide="ignore"):
-                logs = np.log(np.linalg.norm(kept[:, :, cols], 2, axis=(1, 2))) + np.where(np.isfinite(scales),
-                                                                                             scales, 0.0)
-            logs[~np.isfinite(scales)] = -np.inf
-            out[(a, b)] = logs
+            out[(a, b)] = scaled_log_norms(kept[:, :, cols], scales)
     return out
 
 
@@ -254,7 +245,9 @@ def cell_lyapunov_spectrum(cell: Cell, xs: Any, s0: Any = None, *, discard: int 
     The first ``discard`` steps are a transient and skipped.  An ``N x k``
     frame (the first ``k`` columns of the fixed generic frame of
     :func:`~rnnsym.gradients.product_log_norms`) is moved by each ``J_t`` and
-    re-orthonormalised (QR); the exponents are the averages of ``log |R_ii|``.
+    re-orthonormalised (QR; the one streamed QR behind
+    :func:`~rnnsym.gradients.lyapunov_exponents` too); the exponents are the
+    averages of ``log |R_ii|``.
     Jacobians are evaluated :data:`CHUNK` steps at a time, so memory does not
     grow with ``T``.
 
@@ -269,15 +262,14 @@ def cell_lyapunov_spectrum(cell: Cell, xs: Any, s0: Any = None, *, discard: int 
     states, X = _trajectory(cell, xs, s0)
     T = len(X)
     discard = as_int(discard, "discard", low=0, high=T - 1)
-    q = np.linalg.qr(np.random.default_rng(FRAME_SEED).normal(size=(N, N)))[0][:, :k]
-    total = np.zeros(k)
-    for start in range(discard, T, CHUNK):
-        stop = min(start + CHUNK, T)
-        for J in _jacobians(cell, states[start:stop + 1], X[start:stop]):
-            q, r = np.linalg.qr(J @ q)
-            with np.errstate(divide="ignore"):
-                total += np.log(np.abs(r.diagonal()))
-    return np.sort(total / (T - discard))[::-1]
+    return stream_qr(_chunked_jacobians(cell, states, X, discard), generic_frame(N, k)).exponents
+
+
+def _chunked_jacobians(cell: Cell, states: np.ndarray, X: np.ndarray, start: int) -> Iterator[np.ndarray]:
+    """``J_t`` for ``t = start + 1..T``, evaluated :data:`CHUNK` steps at a time."""
+    for first in range(start, len(X), CHUNK):
+        last = min(first + CHUNK, len(X))
+        yield from _jacobians(cell, states[first:last + 1], X[first:last])
 
 
 # -- the linearisation at a point ---------------------------------------------------------------

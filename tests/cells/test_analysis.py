@@ -5,6 +5,8 @@
   by mpmath's SVD;
 * Lyapunov exponents: the same product over thousands of steps in mpmath
   (no overflow), QR-factorised once, and its singular values;
+* the one streamed QR behind a cell's and an RNN's exponents: a SimpleCell
+  and its RNN against the frame moved and QR-factorised at every step in mpmath;
 * the structural contraction factor: SymPy's ``J0``/``K`` against the
   textbook ``(1 - alpha) I`` and ``alpha W_h``, never below ``||J(s)||_2`` at
   sampled states, attained on a constructed cell; the interval certificate
@@ -31,7 +33,7 @@ import rnnsym as rs
 from rnnsym.cells import (GRUCell, LeakyCell, LSTMCell, SimpleCell, cell_contraction_certificate,
                           cell_gradient_norms, cell_lyapunov_spectrum, cell_point_analysis, custom_cell)
 from rnnsym.cells.analysis import FRAME_SEED
-from rnnsym.gradients import product_log_norms
+from rnnsym.gradients import lyapunov_exponents, product_log_norms
 
 DPS = 30
 
@@ -191,6 +193,34 @@ def test_the_streamed_spectrum_agrees_with_the_qr_product_and_its_options() -> N
     later = cell.simulate(xs)[100]
     assert np.allclose(cell_lyapunov_spectrum(cell, xs, discard=100), cell_lyapunov_spectrum(cell, xs[100:], later),
                        rtol=0, atol=1e-12)
+
+
+def test_a_simple_cell_and_its_rnn_give_the_spectrum_of_a_30_digit_qr_product() -> None:
+    # SimpleCell(net) steps exactly as net, and both spectra come from the one streamed QR: the cell's
+    # numeric Jacobians (in chunks), the RNN's D_t (W_h Q).  Reference: the trajectory, J_t = diag(1 - h_t^2) W_h
+    # and the QR of each moved frame (mpmath.qr) at 30 digits, from the weights alone, in the same frame.
+    gen = np.random.default_rng(8)
+    n, T = 3, 200
+    W_h, W_x, b = gen.normal(size=(n, n)) * 0.8, gen.normal(size=(n, 2)), gen.normal(size=n) * 0.3
+    net = rs.RNN(W_h, W_x, b)   # tanh
+    xs, h0 = gen.normal(size=(T, 2)), gen.uniform(-0.5, 0.5, size=n)
+    with mpmath.workdps(DPS):
+        W, U, c = (mpmath.matrix(M.tolist()) for M in (W_h, W_x, b[:, None]))
+        h = mpmath.matrix(h0.tolist())
+        Q = mpmath.matrix(np.linalg.qr(np.random.default_rng(FRAME_SEED).normal(size=(n, n)))[0].tolist())
+        sums = [mpmath.mpf(0)] * n
+        for x in xs:
+            h = (W * h + U * mpmath.matrix(x.tolist()) + c).apply(mpmath.tanh)
+            Q, R = mpmath.qr(mpmath.diag([1 - v ** 2 for v in h]) * W * Q)
+            sums = [s + mpmath.log(abs(R[i, i])) for i, s in enumerate(sums)]
+        columns = np.array([float(s / T) for s in sums])   # column i's mean log |R_ii|
+    reference, top2 = np.sort(columns)[::-1], np.sort(columns[:2])[::-1]   # a k-frame is the first k columns
+    assert reference[0] < 0 and reference[0] - reference[-1] > 0.1   # a contracting, spread-out spectrum
+    for k, expected in ((None, reference), (2, top2)):
+        rnn = lyapunov_exponents(net, xs, h0, k=k).exponents
+        cell = cell_lyapunov_spectrum(SimpleCell(net), xs, h0, k=k)
+        assert np.abs(rnn - expected).max() <= 1e-10, k
+        assert np.abs(cell - expected).max() <= 1e-10, k
 
 
 # -- contraction -------------------------------------------------------------------------------------
