@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from rnnsym.corrections import corrections
 from rnnsym.latex import escape_text
@@ -49,7 +50,7 @@ _TEX_OPERATORS = {"cos", "sin", "tan", "tanh", "cosh", "sinh", "log", "ln", "exp
 _TEXT_WORDS = {"in", "or", "if", "is", "of", "to", "as", "at", "by", "on", "for", "and", "iff", "some", "all"}
 #: Code, not a formula: Python names and calls, file names, quoted words, Markdown link syntax.
 _CODE = re.compile(r"^(?:rnnsym\b|[a-z]{2,}_[a-z_]{2,}\w*|[a-z]{4,}$|.*[\"`@]|.*\.(?:py|md|json)\b|<$)")
-_LABELS = ("The chapter says:", "Correction:", "Derivation:", "Example:", "Examples:", "Where rnnsym checks it:",
+LABELS = ("The chapter says:", "Correction:", "Derivation:", "Example:", "Examples:", "Where rnnsym checks it:",
            "How to cite:", "How to read the chapter.", "What the chapter gets right.", "Notation:")
 #: A line wider than this (points, by the estimate) is split at its wide gaps or commas.
 _DISPLAY_ROOM = 320.0
@@ -126,47 +127,63 @@ def _code(text: str) -> str:
     return r"\texttt{" + escape_text(text).replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}") + "}"
 
 
-def _inline(text: str) -> str:
-    """A paragraph's text: escaped, code spans as math or code, labels in bold."""
-    parts = re.split(r"`([^`]*)`", text)
-    out = []
-    for k, part in enumerate(parts):
+def inline_parts(text: str) -> list[tuple[str, str]]:
+    """A paragraph's text as ``(kind, piece)``: ``"math"`` (LaTeX: a code span that is a formula, or a number
+    like ``4e-6``), ``"code"`` (a code span that is code: Python names, a derivation's name) or ``"text"``.
+
+    >>> inline_parts("`snr` within 4e-6 of `ρ < 1`")
+    [('code', 'snr'), ('text', ' within '), ('math', '4 \\\\times 10^{-6}'), ('text', ' of '), ('math', '\\\\rho < 1')]
+    """
+    out: list[tuple[str, str]] = []
+    for k, part in enumerate(re.split(r"`([^`]*)`", text)):
         if k % 2:   # a derivation's name is code however short (`snr`)
             tex = None if part in derivation_names() else unicode_math(part)
-            out.append(_code(part) if tex is None else f"${breakable_math(tex)}$")
-        else:   # numbers like 4e-6 as 4 x 10^-6
-            out += [f"${piece}$" if is_math else escape_text(piece)
-                    for is_math, piece in math_segments(part.replace("$", "\\$"), numbers=True)]
-    line = "".join(out)
-    for label in _LABELS:
+            out.append(("code", part) if tex is None else ("math", tex))
+        else:
+            out += [("math" if is_math else "text", piece)
+                    for is_math, piece in math_segments(part.replace("$", "\\$"), numbers=True) if piece]
+    return out
+
+
+def _inline(text: str) -> str:
+    """A paragraph's text: escaped, code spans as math or code, labels in bold."""
+    line = "".join(_code(piece) if kind == "code" else f"${breakable_math(piece)}$" if kind == "math"
+                   else escape_text(piece) for kind, piece in inline_parts(text))
+    for label in LABELS:
         if line.startswith(escape_text(label)):
             line = rf"\textbf{{{escape_text(label)}}}" + line[len(escape_text(label)):]
     return line
 
 
-def _display(lines: list[str]) -> str:
-    rows = []
+def display_rows(lines: list[str]) -> list[tuple[str, str]]:
+    """Indented lines as display rows ``("math", tex)`` or ``("code", text)``: a line holding several formulas
+    (apart by wide gaps or after commas) gives one row each, and one still too wide one row per clause."""
+    rows: list[tuple[str, str]] = []
     for line in lines:
-        pieces = [p for p in re.split(r"(?<=,)\s{2,}|\s{3,}", line.strip()) if p]
-        for piece in pieces:
+        for piece in (p for p in re.split(r"(?<=,)\s{2,}|\s{3,}", line.strip()) if p):
             tex = unicode_math(piece.rstrip(".,"))
             if tex is None:
-                rows.append(r"\text{" + _code(piece) + "}")
-                continue
-            if math_width(tex) > _DISPLAY_ROOM and ", " in tex:   # still too wide: one row per clause
-                rows += [p.strip() for p in tex.split(", ") if p.strip()]
+                rows.append(("code", piece))
+            elif math_width(tex) > _DISPLAY_ROOM and ", " in tex:
+                rows += [("math", p.strip()) for p in tex.split(", ") if p.strip()]
             else:
-                rows.append(tex)
+                rows.append(("math", tex))
+    return rows
+
+
+def _display(lines: list[str]) -> str:
+    rows = [tex if kind == "math" else r"\text{" + _code(tex) + "}" for kind, tex in display_rows(lines)]
     return "\\begin{gather*}\n" + " \\\\\n".join(rows) + "\n\\end{gather*}"
 
 
-def _blocks(body: str) -> list[str]:
-    """A Markdown body as LaTeX blocks: paragraphs, itemized lists, displays (indented lines)."""
-    out: list[str] = []
+def blocks(body: str) -> list[tuple[str, Any]]:
+    """A correction's Markdown body as blocks: ``("text", paragraph)``, ``("items", [item, ...])`` or
+    ``("display", [indented line, ...])`` (a paragraph may end in indented lines: a display after it)."""
+    out: list[tuple[str, Any]] = []
     for block in re.split(r"\n\s*\n", body.strip()):
         lines = block.split("\n")
         if all(line.startswith("    ") for line in lines):
-            out.append(_display(lines))
+            out.append(("display", lines))
         elif lines[0].startswith("- "):
             items: list[str] = []
             for line in lines:
@@ -174,16 +191,19 @@ def _blocks(body: str) -> list[str]:
                     items.append(line[2:])
                 else:
                     items[-1] += " " + line.strip()
-            out.append("\\begin{itemize}\n" + "\n".join(rf"\item {_inline(i)}" for i in items) + "\n\\end{itemize}")
+            out.append(("items", items))
         else:
-            text: list[str] = []
-            displays: list[str] = []
-            for line in lines:   # a paragraph may end in indented lines
-                (displays if line.startswith("    ") else text).append(line)
-            out.append(_inline(" ".join(t.strip() for t in text)))
-            if displays:
-                out.append(_display(displays))
+            text = [line.strip() for line in lines if not line.startswith("    ")]
+            displays = [line for line in lines if line.startswith("    ")]
+            out += [("text", " ".join(text))] + ([("display", displays)] if displays else [])
     return out
+
+
+def _blocks(body: str) -> list[str]:
+    """A Markdown body as LaTeX blocks: paragraphs, itemized lists, displays (indented lines)."""
+    return [_display(content) if kind == "display" else _inline(content) if kind == "text" else
+            "\\begin{itemize}\n" + "\n".join(rf"\item {_inline(i)}" for i in content) + "\n\\end{itemize}"
+            for kind, content in blocks(body)]
 
 
 def link_corrections(tex: str) -> str:

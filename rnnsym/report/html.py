@@ -35,10 +35,10 @@ from typing import Any
 
 from rnnsym.corrections import corrections
 from rnnsym.prose import math_segments, prose_text, reference_text, safe_inline_math
+from rnnsym.report.appendix import LABELS, blocks, display_rows, inline_parts
 
 __all__ = ["html_report", "katex_assets", "prose_html"]
 
-_CODE = re.compile(r"`([^`]+)`")
 _FONT_URL = re.compile(r"src:url\(fonts/([A-Za-z0-9_-]+)\.woff2\)[^;}]*")
 #: A numbered display of a derivation's LaTeX (:meth:`Derivation.latex`), and the number in its label.
 _DISPLAY = re.compile(r"\\begin\{(equation|align)\}\n(.*?)\n\\end\{\1\}", re.S)
@@ -116,6 +116,23 @@ def prose_html(text: str) -> str:
         else:
             out.append(_e(piece))
     return "".join(out)
+
+
+def _appendix_inline(text: str) -> str:
+    """A correction's text: its formulas typeset as in report.pdf, code as code, its label in bold."""
+    out = "".join(_tex(piece) if kind == "math" else f"<code>{_e(piece)}</code>" if kind == "code" else _e(piece)
+                  for kind, piece in inline_parts(text))
+    label = next((lab for lab in LABELS if out.startswith(_e(lab))), None)
+    return out if label is None else f"<b>{_e(label)}</b>{out[len(_e(label)):]}"
+
+
+def _appendix_block(kind: str, content: Any) -> str:
+    if kind == "display":
+        return "".join(_tex(tex, display=True) if what == "math" else f"<pre><code>{_e(tex)}</code></pre>"
+                       for what, tex in display_rows(content))
+    if kind == "items":
+        return "<ul>" + "".join(f"<li>{_appendix_inline(item)}</li>" for item in content) + "</ul>"
+    return f"<p>{_appendix_inline(content)}</p>"
 
 
 def _aligned(rows: list[str]) -> str:
@@ -259,9 +276,8 @@ def html_report(report: Any, examples: int, seed: int | None, directory: Path) -
                 'number ("correction C3").</p>')
     for key, text in corrections().items():
         title, _, rest = text.partition("\n")
-        body.append(f'<h3 id="{_e(key)}">{_e(key)}. {_e(title)}</h3>')
-        body += [f"<p>{_CODE.sub(lambda m: f'<code>{m.group(1)}</code>', _e(par))}</p>"
-                 for par in rest.strip().split("\n\n")]
+        body.append(f'<h3 id="{_e(key)}">{_e(key)}. {_appendix_inline(title.strip())}</h3>')
+        body += [_appendix_block(kind, content) for kind, content in blocks(rest)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>rnnsym report</title>"

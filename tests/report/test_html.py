@@ -123,3 +123,18 @@ def test_the_screenshot_is_not_blank(tmp_path: Path, written: Path) -> None:
     image = pytest.importorskip("matplotlib.image").imread(shot)
     ink = (image[..., :3].mean(axis=-1) < 0.5).mean()
     assert 0.01 < ink < 0.5, f"{ink:.3%} of the pixels are dark"
+
+
+def test_the_corrections_appendix_sets_its_formulas_as_math_as_report_pdf_does(written: Path) -> None:
+    """The appendix's Unicode formulas are math spans (the same LaTeX as report.pdf's appendix), its code spans
+    code, its lists lists and its displays display math; a derivation's name is code (`snr`)."""
+    from rnnsym.report.appendix import appendix_latex
+
+    page = written.read_text(encoding="utf-8")
+    appendix = page[page.index('<h2 id="corrections">'):page.index("<script>", page.index('<h2 id="corrections">'))]
+    spans = re.findall(r'<span class="tex" data-display="(\d)">', appendix)
+    assert len(spans) > 400 and "1" in spans                                # inline and display math
+    pdf = re.sub(r"\\addcontentsline\{toc\}\{subsection\}\{.*", "", appendix_latex())   # a title's math once
+    assert len(spans) >= pdf.count("$") // 2                                # as many formulas as the PDF's
+    assert "<code>snr</code>" in appendix and "<ul><li>" in appendix and "<b>Correction:</b>" in appendix
+    assert "`" not in re.sub(r"<code>.*?</code>", "", appendix)             # no Markdown code marks left
