@@ -120,14 +120,18 @@ def _solve_step(J: np.ndarray, G: np.ndarray, max_step: float | None,
             a, b, c, d = J[0, 0], J[0, 1], J[1, 0], J[1, 1]
             det = a * d - b * c
             singular = np.abs(det) <= singular_det
+            shifted = det
             if singular.any():
                 a, d = np.where(singular, a + 1e-7, a), np.where(singular, d + 1e-7, d)
-                inv = 1.0 / (a * d - b * c)
-            else:
-                inv = 1.0 / det
+                shifted = a * d - b * c
             S = np.empty_like(G)
+            inv = 1.0 / np.where(shifted == 0, 1.0, shifted)
             np.multiply(b * G[1] - d * G[0], inv, out=S[0])
             np.multiply(c * G[0] - a * G[1], inv, out=S[1])
+            lost = np.flatnonzero(shifted == 0)
+            if lost.size:   # exactly singular even when shifted: the least-squares step, as for n >= 3
+                Jk = np.stack([np.stack([a[lost], b[lost]]), np.stack([c[lost], d[lost]])]).transpose(2, 0, 1)
+                S[:, lost] = -(np.linalg.pinv(Jk) @ G[:, lost].T[..., None])[..., 0].T
     elif n > LU_LOOP_N:
         S, det = _lu_steps(J, G, singular_det)
     else:
@@ -170,7 +174,9 @@ def damped_newton(linearize: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
         taken (quadratic convergence puts it at rounding level) and kept
         unless it raises the residual above ``max(tol, |G|_inf)``.
     max_iter : int
-        Evaluations of ``linearize`` per column (a refused step counts).
+        Steps tried per column, each one evaluation of ``linearize`` (a
+        refused step counts), after the evaluation at the start and before
+        the polishing step.
     refusals : int
         A step must lower ``|G|_inf``; a refused one is retried at a quarter
         of its length in the next iteration.  After ``refusals`` refusals in

@@ -146,7 +146,7 @@ def test_singular_columns_step_with_j_plus_1e_7_and_return_the_unshifted_determi
             assert ref_det == d and abs(det[j] - d) <= 1e-13 * abs(d)
 
 
-@pytest.mark.parametrize("n", [3, 66])
+@pytest.mark.parametrize("n", [2, 3, 66])
 def test_a_jacobian_singular_even_when_shifted_gets_the_least_squares_step(n):
     J, G = triangular_jacobians(n, [2.0, 2.0])
     J[:, :, 0] = np.diag([-1e-7, 1e-8] + [1.0] * (n - 2))  # det -1e-15: J + 1e-7 I has a zero pivot
