@@ -31,7 +31,7 @@ from rnnsym.model import RNN
 from rnnsym.registry import derivation_names, derive
 from rnnsym.verification import VerificationReport
 
-from rnnsym._version import __version__
+from rnnsym._version import __version__ as __version__   # re-exported: rnnsym.__version__
 from rnnsym import _moved
 
 _moved.install()
