@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from rnnsym._json import json_ready
 from rnnsym.errors import InvalidArgumentError, ResourceLimitError
 from rnnsym.exports import MAX_UNITS, MAX_WEIGHT, Layer, analyze_cell, read_export
 from rnnsym.model import RNN
@@ -111,26 +112,6 @@ class _Progress:
             if time.monotonic() - self.start >= 1.0:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
-
-
-def json_ready(obj: Any, where: str = "", found: list[str] | None = None) -> Any:
-    """``obj`` with every NaN or infinite float replaced by ``None`` (JSON has neither).
-
-    ``found`` collects where they were.
-
-    >>> found = []
-    >>> json_ready({"a": [1.0, float("inf")], "b": float("nan")}, found=found), found
-    ({'a': [1.0, None], 'b': None}, ['a[1]: inf', 'b: nan'])
-    """
-    found = [] if found is None else found
-    if isinstance(obj, dict):
-        return {k: json_ready(v, f"{where}.{k}" if where else str(k), found) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_ready(v, f"{where}[{i}]", found) for i, v in enumerate(obj)]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        found.append(f"{where}: {obj}")
-        return None
-    return obj
 
 
 def load_weights(path: str | Path, activation: str | None = None) -> list[Layer]:

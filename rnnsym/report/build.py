@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, TextIO
 
+from rnnsym._json import json_ready
 from rnnsym.errors import InvalidArgumentError
 from rnnsym._matrices import as_int, as_path, as_str_list
 from rnnsym._signals import INTERRUPTS
@@ -455,20 +456,9 @@ def _latex(sections: list[Section], examples: int, seed: int | None, figures_not
     return report_latex(sections, examples, seed, figures_note, _graphic)
 
 
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN or infinity: write them as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def _summary(report: Report, examples: int, seed: int | None) -> dict[str, Any]:
 
-    return _finite({
+    return json_ready({
         "generator": f"rnnsym {__version__} report",
         "examples": examples, "seed": seed,
         "passed": not report.failed,

@@ -6,6 +6,7 @@ examples per check) to stay within the test suite's time budget.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -196,9 +197,21 @@ def test_progress_is_plain_lines_off_a_terminal_and_one_line_on_it(tmp_path: Pat
     assert "\n" not in terminal.getvalue() and terminal.getvalue().count("\r\x1b[K") == 5
 
 
-def test_json_never_holds_nan_or_infinity() -> None:
-    cleaned = report_module._finite({"a": [math.nan, 1.0, {"b": math.inf}]})
+def test_json_never_holds_nan_or_infinity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """summary.json goes through the one sanitiser: a verification whose worst error is NaN or infinite
+    is written as null, and the file is strict JSON."""
+    cleaned = report_module.json_ready({"a": [math.nan, 1.0, {"b": math.inf}]})
     assert json.loads(json.dumps(cleaned, allow_nan=False)) == {"a": [None, 1.0, {"b": None}]}
+    original = report_module.build_section
+
+    def spoiled(*args, **kwargs):
+        section = original(*args, **kwargs)
+        section.verification = dataclasses.replace(section.verification, worst_error=math.inf)
+        return section
+    monkeypatch.setattr(report_module, "build_section", spoiled)
+    build_report(tmp_path / "out", ["half_life"], examples=3, pdf=False, progress=False, jobs=1)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(), parse_constant=lambda c: 1 / 0)
+    assert summary["derivations"][0]["verification"]["worst_error"] is None
 
 
 def test_every_registered_derivation_has_a_figure() -> None:
