@@ -135,21 +135,24 @@ def load_weights(path: str | Path, activation: str | None = None) -> list[Layer]
     return list(read_export(path, activation).layers)
 
 
-def analyze_layer(layer: Layer, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """:func:`analyze_rnn` for a simple RNN layer, :func:`~rnnsym.exports.analyze_cell` for a GRU or LSTM."""
+def analyze_layer(layer: Layer, *, steps: int = 2000, seed: int = 0, starts: int | None = None) -> dict[str, Any]:
+    """:func:`analyze_rnn` for a simple RNN layer, :func:`~rnnsym.exports.analyze_cell` for a GRU or LSTM
+    (``starts``: the fixed-point search's starts, default each one's own)."""
     if not isinstance(layer, Layer):
         raise InvalidArgumentError(f"`layer` must be an rnnsym.exports.Layer; got {type(layer).__name__}.")
     if layer.cell is not None:
         with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            return analyze_cell(layer.cell, steps=steps, seed=seed)
+            return analyze_cell(layer.cell, steps=steps, seed=seed, starts=starts)
     assert layer.net is not None
-    return analyze_rnn(layer.net, steps=steps, seed=seed)
+    return analyze_rnn(layer.net, steps=steps, seed=seed, starts=starts)
 
 
-def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
+def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0, starts: int | None = None) -> dict[str, Any]:
     """Stability, fixed points, gradients and reach of one numeric RNN.
 
-    Returns a JSON-ready dict.  ``steps`` caps the trajectory for the
+    Returns a JSON-ready dict.  ``starts`` is the Newton starts of the
+    fixed-point search (default :func:`~rnnsym.fixedpoints.find_fixed_points`'s).
+    ``steps`` caps the trajectory for the
     Lyapunov exponents (driven by standard-normal inputs from ``seed``):
     the top ``k`` of them (all ``n`` up to :data:`LYAPUNOV_TOP` units,
     :data:`LYAPUNOV_TOP_ABOVE` above; ``"lyapunov_k"``) are streamed through
@@ -174,6 +177,7 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     """
 
     net, steps, seed = require_model(net, numeric=True), as_int(steps, "steps", low=1), as_seed(seed)
+    starts = None if starts is None else as_int(starts, "starts", low=1)
     k = net.n if net.n <= LYAPUNOV_TOP else LYAPUNOV_TOP_ABOVE
     per_step = max(net.n ** 2 * k, LYAPUNOV_STEP_FLOOR)
     for work, limit, what, most in (
@@ -187,12 +191,12 @@ def analyze_rnn(net: RNN, *, steps: int = 2000, seed: int = 0) -> dict[str, Any]
     progress = _Progress(f"rnnsym analyze (n={net.n})")
     try:
         with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            return _analysis(net, steps, seed, k, progress)
+            return _analysis(net, steps, seed, k, progress, starts)
     finally:
         progress.close()
 
 
-def _analysis(net: RNN, steps: int, seed: int, k: int, progress: Any) -> dict[str, Any]:
+def _analysis(net: RNN, steps: int, seed: int, k: int, progress: Any, starts: int | None) -> dict[str, Any]:
     """:func:`analyze_rnn` after its checks; ``progress(stage)`` names each stage."""
     W_h, _, _ = net.numeric_weights()
     progress("spectral radius and norm")
@@ -202,7 +206,7 @@ def _analysis(net: RNN, steps: int, seed: int, k: int, progress: Any) -> dict[st
     q = norm * c  # contraction_factor and bound_factor: ||W_h||_2 times the Lipschitz constant
     zero = np.zeros(net.m)
     progress("fixed points")
-    points = find_fixed_points(net, zero)
+    points = find_fixed_points(net, zero, starts=starts)
     fixed = []
     for p in points:
         entry = {"h": p.h.tolist(), "stability": p.stability.kind,

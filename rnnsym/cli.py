@@ -5,7 +5,7 @@ Commands mirror the Python API::
     rnnsym list
     rnnsym derive NAME [--param k=v]... [--format text|latex|markdown|json]
     rnnsym verify [NAME...] [--examples N] [--seed S] [--format text|json]
-    rnnsym analyze WEIGHTS.npz|WEIGHTS.safetensors [--activation tanh|relu] [--format text|json]
+    rnnsym analyze WEIGHTS.npz|WEIGHTS.safetensors [--activation tanh|relu] [--starts N] [--format text|json]
 
 Exit status: 0 on success, 1 when a verification fails, 2 on bad input
 (with a one-line message on stderr and no traceback).
@@ -195,7 +195,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     export = read_export(args.weights, args.activation)
     if export.ignored:   # nothing dropped silently: say what was not analysed
         print(f"rnnsym: note: not analysed (not recurrent weights): {', '.join(export.ignored)}", file=sys.stderr)
-    results = [(layer, analyze_layer(layer, steps=args.steps, seed=args.seed)) for layer in export.layers]
+    results = [(layer, analyze_layer(layer, steps=args.steps, seed=args.seed, starts=args.starts))
+               for layer in export.layers]
     if args.format == "json":
         ready = []
         for layer, res in results:   # JSON has no NaN or Infinity: null, and a list of where
@@ -251,6 +252,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_integer(1, 10**7), default=2000,
                    help="trajectory length for the Lyapunov exponent (default 2000)")
     p.add_argument("--seed", type=_SEEDS, default=0, help="seed of the driving inputs (default 0)")
+    p.add_argument("--starts", type=_integer(2, 10**5), default=None,
+                   help="starts of the fixed-point search (default: by size; the JSON says how many)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=_cmd_analyze)
 

@@ -67,7 +67,7 @@ def test_the_lazy_model_is_never_built_by_analyze() -> None:
 
 def _reached(monkeypatch: pytest.MonkeyPatch) -> list:
     calls: list = []
-    monkeypatch.setattr(analyze_module, "_analysis", lambda net, steps, seed, k, progress: calls.append(
+    monkeypatch.setattr(analyze_module, "_analysis", lambda net, steps, seed, k, progress, starts: calls.append(
         (net.n, steps, k)) or {"stub": True})
     return calls
 

@@ -301,3 +301,17 @@ def test_default_starts_shrink_with_the_state_and_the_report_says_so() -> None:
     assert chosen["starts"] == 256 and chosen["starts_rule"].startswith(f"the default for a state of N = {cell.n}")
     given = analyze_cell(cell, steps=200, starts=8)["search"]
     assert (given["starts"], given["starts_rule"]) == (8, "given")
+
+
+def test_starts_option_reaches_both_searches_and_too_many_are_refused_in_one_line(capsys, tmp_path: Path) -> None:
+    """`--starts N` is the fixed-point search's starts for a GRU (search.starts, rule "given") and for a simple
+    RNN (fixed_points.starts); a count the work limit forbids at 200 units is one line naming `starts`."""
+    (gru,) = _cli_json(capsys, str(DATA / "flipflop_gru.npz"), "--steps", "200", "--starts", "8")
+    assert (gru["search"]["starts"], gru["search"]["starts_rule"]) == (8, "given")
+    (rnn,) = _cli_json(capsys, str(DATA / "analyze_n12.npz"), "--steps", "200", "--starts", "5")
+    assert rnn["fixed_points"]["starts"] == 5
+    rng = np.random.default_rng(0)
+    big = tmp_path / "big.npz"
+    np.savez(big, W_h=rng.standard_normal((200, 200)) / 10, W_x=rng.standard_normal((200, 1)), b=np.zeros(200))
+    err = _error(capsys, str(big), "--starts", "100000")
+    assert "`starts`=100000" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -469,7 +469,7 @@ SPECS: dict[str, Spec] = {
     "rnnsym.report.build.build_report": _spec(lambda: rs.build_report, out="report", names=["recurrence"],
                                               examples=1, seed=0, pdf=False, figures=False, jobs=1,
                                               progress=False, force=False),
-    "rnnsym.analyze.analyze_rnn": _spec(lambda: rs.analyze_rnn, net=_f(_net), steps=20, seed=0),
+    "rnnsym.analyze.analyze_rnn": _spec(lambda: rs.analyze_rnn, net=_f(_net), steps=20, seed=0, starts=4),
     # rnnsym.registry
     "rnnsym.registry.DerivationInfo": _spec(_attr("rnnsym.registry", "DerivationInfo"), name="probe",
                                             title="Probe", reference="none", order=1, options={}, max_n=None,
