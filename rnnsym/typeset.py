@@ -402,6 +402,20 @@ def _fill(row: _Row, room: float, first: float | None = None) -> tuple[list[str]
     return filler.lines, filler.over
 
 
+def _balanced(row: _Row, room: float, first: float | None = None) -> tuple[list[str], list[Any]]:
+    """:func:`_fill` into the narrowest room (to 1/8 of a point, down to half) that takes as many lines as
+    ``room`` does: the same number of lines, of even length, not a full line and a stub."""
+    lines, over = _fill(row, room, first)
+    if over or len(lines) < 2:
+        return lines, over
+    lo, hi = room / 2, room
+    while hi - lo > 0.125:
+        mid = (lo + hi) / 2
+        trial, out = _fill(row, mid, None if first is None else first - (room - mid))
+        lo, hi = (lo, mid) if not out and len(trial) == len(lines) else (mid, hi)
+    return _fill(row, hi, None if first is None else first - (room - hi))
+
+
 def _swap(obj: Any, old: Any, new: Any) -> Any:
     return obj.xreplace({old: new}) if isinstance(obj, (sp.Basic, sp.MatrixBase)) else obj
 
@@ -434,7 +448,7 @@ def display(sides: Sequence[Any], relations: Sequence[str], *, tag: str | None =
         rows = _rows(sides, relations, pr, room)
         rows += [_Row(names[sym], "=", _doc(expr, pr)) for sym, expr in defs]
         left = max((math_width(r.left) for r in rows), default=0.0)
-        filled = [_fill(r, _FIT * width - left, room - left if k == 0 else None) for k, r in enumerate(rows)]
+        filled = [_balanced(r, _FIT * width - left, room - left if k == 0 else None) for k, r in enumerate(rows)]
         over = [e for _, o in filled for e in o]
         if not over or len(defs) >= _MAX_NAMES:
             break

@@ -128,3 +128,22 @@ def test_the_width_estimate_matches_pdflatex(name: str, tmp_path: Path, require_
     for k, formula in enumerate(formulas):
         ratio = math_width(formula) / max(real[k], 1.0)
         assert 0.95 <= ratio <= 1.2 or real[k] < 20, (k, formula[:80], real[k], math_width(formula))
+
+
+def _line_widths(tex: str) -> list[float]:
+    body = re.search(r"\\begin\{align\*?\}\n(.*)\n\\end\{align\*?\}", tex, re.S)
+    assert body, tex
+    rows = [re.sub(r"\\tag\{[^}]*\}|\\label\{[^}]*\}|\\notag|&|\\quad \{\}", "", r) for r in body.group(1).split("\\\\")]
+    return [math_width(r.strip()) for r in rows]
+
+
+@pytest.mark.parametrize("width", [150.0, 190.0, 230.0, 270.0, 310.0, 350.0])
+def test_a_broken_sum_has_lines_of_even_length_not_a_full_line_and_a_stub(width: float) -> None:
+    """Twelve terms of one width: however many lines the display takes, each holds within one term of the
+    others (greedy filling left e.g. eleven terms and one)."""
+    terms = [sp.Symbol(f"a_{i}") * sp.Symbol(f"b_{i}") for i in range(10, 22)]
+    tex = display([sp.Symbol("S"), sp.Add(*terms)], ["="], width=width)
+    widths = _line_widths(tex)
+    assert len(widths) >= 2
+    term = math_width("+ a_{10} b_{10}")
+    assert max(widths) - min(widths) <= 1.5 * term, (widths, term)
