@@ -351,7 +351,9 @@ def _format_cell(name: str, report: dict[str, Any]) -> str:
     lines = [f"{name}: {report['kind'].upper()}, n={report['n']}, m={report['m']}, state "
              f"({', '.join(report['state_parts'])}) of {report['state_size']} entries",
              f"  fixed points at zero input: {len(fp['points'])} ({counts}); {fp['certified']} proven by the "
-             f"Krawczyk test; {fp['reason']}"]
+             f"Krawczyk test; {fp['reason']}; from {report['search']['starts']} starts"
+             + (" (the default for this size; --starts N for more)" if report["search"].get("starts_rule") != "given"
+                else "")]
     lines += [_format_point(p) for p in fp["points"]]
     lines.append(f"  slow points (q <= {sp_['max_q']:g}): {len(sp_['points'])}")
     lines += [_format_point(p) for p in sp_["points"]]

@@ -310,6 +310,9 @@ def test_starts_option_reaches_both_searches_and_too_many_are_refused_in_one_lin
     assert (gru["search"]["starts"], gru["search"]["starts_rule"]) == (8, "given")
     (rnn,) = _cli_json(capsys, str(DATA / "analyze_n12.npz"), "--steps", "200", "--starts", "5")
     assert rnn["fixed_points"]["starts"] == 5
+    for extra, said in (([], "from 256 starts (the default for this size"), (["--starts", "8"], "from 8 starts\n")):
+        assert cli.main(["analyze", str(DATA / "flipflop_gru.npz"), "--steps", "200", *extra]) == 0
+        assert said in capsys.readouterr().out
     rng = np.random.default_rng(0)
     big = tmp_path / "big.npz"
     np.savez(big, W_h=rng.standard_normal((200, 200)) / 10, W_x=rng.standard_normal((200, 1)), b=np.zeros(200))
