@@ -405,15 +405,18 @@ def _fill(row: _Row, room: float, first: float | None = None) -> tuple[list[str]
 def _balanced(row: _Row, room: float, first: float | None = None) -> tuple[list[str], list[Any]]:
     """:func:`_fill` into the narrowest room (to 1/8 of a point, down to half) that takes as many lines as
     ``room`` does: the same number of lines, of even length, not a full line and a stub."""
-    lines, over = _fill(row, room, first)
-    if over or len(lines) < 2:
-        return lines, over
+    best = _fill(row, room, first)
+    if best[1] or len(best[0]) < 2:
+        return best
     lo, hi = room / 2, room
     while hi - lo > 0.125:
         mid = (lo + hi) / 2
-        trial, out = _fill(row, mid, None if first is None else first - (room - mid))
-        lo, hi = (lo, mid) if not out and len(trial) == len(lines) else (mid, hi)
-    return _fill(row, hi, None if first is None else first - (room - hi))
+        trial = _fill(row, mid, None if first is None else first - (room - mid))
+        if not trial[1] and len(trial[0]) == len(best[0]):
+            best, hi = trial, mid   # the narrowest room that still takes as many lines so far
+        else:
+            lo = mid
+    return best
 
 
 def _swap(obj: Any, old: Any, new: Any) -> Any:
