@@ -31,7 +31,7 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from rnnsym.corrections import corrections
 from rnnsym.prose import math_segments, prose_text, reference_text, safe_inline_math
@@ -103,13 +103,19 @@ def _tex(source: str, display: bool = False) -> str:
 def prose_html(text: str) -> str:
     """A step's prose: text escaped, whitelisted inline math typeset, other math shown as code (a formula and the
     brackets and punctuation around it kept on one line)."""
+    return _inline_html((True, _tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>")
+                        if is_math else (False, piece) for is_math, piece in math_segments(text, numbers=True))
+
+
+def _inline_html(parts: Iterable[tuple[bool, str]]) -> str:
+    """Text pieces (``False``, escaped here) and shown formulas or code (``True``, HTML), joined so that a
+    formula keeps an opening bracket before it and the punctuation after it on its line."""
     out: list[str] = []
-    for is_math, piece in math_segments(text, numbers=True):
-        if is_math:
-            shown = _tex(piece) if safe_inline_math(piece) else f"<code>{_e(piece)}</code>"
+    for shown, piece in parts:
+        if shown:
             if out and out[-1].endswith("("):
-                out[-1], shown = out[-1][:-1], f'<span class="nobr">({shown}</span>'
-            out.append(shown)
+                out[-1], piece = out[-1][:-1], f'<span class="nobr">({piece}</span>'
+            out.append(piece)
         elif out and piece[:1] in (",", ".", ";", ":", ")"):
             out[-1] = f'<span class="nobr">{out[-1]}{_e(piece[0])}</span>'
             out.append(_e(piece[1:]))
@@ -120,8 +126,8 @@ def prose_html(text: str) -> str:
 
 def _appendix_inline(text: str) -> str:
     """A correction's text: its formulas typeset as in report.pdf, code as code, its label in bold."""
-    out = "".join(_tex(piece) if kind == "math" else f"<code>{_e(piece)}</code>" if kind == "code" else _e(piece)
-                  for kind, piece in inline_parts(text))
+    out = _inline_html((kind != "text", _tex(piece) if kind == "math" else f"<code>{_e(piece)}</code>")
+                       if kind != "text" else (False, piece) for kind, piece in inline_parts(text))
     label = next((lab for lab in LABELS if out.startswith(_e(lab))), None)
     return out if label is None else f"<b>{_e(label)}</b>{out[len(_e(label)):]}"
 

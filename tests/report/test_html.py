@@ -138,3 +138,5 @@ def test_the_corrections_appendix_sets_its_formulas_as_math_as_report_pdf_does(w
     assert len(spans) >= pdf.count("$") // 2                                # as many formulas as the PDF's
     assert "<code>snr</code>" in appendix and "<ul><li>" in appendix and "<b>Correction:</b>" in appendix
     assert "`" not in re.sub(r"<code>.*?</code>", "", appendix)             # no Markdown code marks left
+    # a formula keeps the punctuation after it on its line (inside a nobr span, never bare after it)
+    assert not re.search(r'data-display="0">[^<]*</span>[.,;:](?!</span>)', appendix)
